@@ -1,0 +1,21 @@
+//===- SAttnAttrs.h - mask pattern attributes -------------------*- C++ -*-===//
+
+#ifndef SATTN_DIALECT_SATTN_IR_SATTNATTRS_H
+#define SATTN_DIALECT_SATTN_IR_SATTNATTRS_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "sattn/Dialect/SAttn/IR/SAttnInterfaces.h"
+
+namespace mlir {
+namespace sattn {
+/// Parses a seed: any integer in [-2^63, 2^64), kept as its 64-bit
+/// two's-complement pattern.
+FailureOr<uint64_t> parseSeed(AsmParser &parser);
+} // namespace sattn
+} // namespace mlir
+
+#define GET_ATTRDEF_CLASSES
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h.inc"
+
+#endif // SATTN_DIALECT_SATTN_IR_SATTNATTRS_H

@@ -1,0 +1,32 @@
+//===- MaskRender.h - drawing and measuring a mask --------------*- C++ -*-===//
+
+#ifndef SATTN_SUPPORT_MASKRENDER_H
+#define SATTN_SUPPORT_MASKRENDER_H
+
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+namespace sattn {
+
+/// Number of (query row, key) pairs `mask` keeps for lengths lq x lk, with
+/// query row i at position p = i + (lk - lq) (SPEC.md). Uses classify() on
+/// tiles and evaluate() only inside PARTIAL ones.
+int64_t countKeptPairs(MaskAttrInterface mask, int64_t lq, int64_t lk);
+
+/// Draws one line per query row: `   i -> x x . .` (x = kept).
+void renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,
+                    llvm::raw_ostream &os);
+
+/// Writes an 8-bit grayscale PNG of at most maxSide x maxSide pixels; each
+/// pixel's darkness is the fraction of kept pairs it covers. Returns false
+/// and sets `error` if the file cannot be written.
+bool writeMaskPNG(MaskAttrInterface mask, int64_t lq, int64_t lk,
+                  llvm::StringRef path, int64_t maxSide, std::string &error);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_SUPPORT_MASKRENDER_H

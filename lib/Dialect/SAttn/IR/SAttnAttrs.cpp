@@ -1,0 +1,607 @@
+//===- SAttnAttrs.cpp - mask pattern attributes ---------------------------===//
+//
+// Parameters, syntax and the MaskAttrInterface answers of every pattern of
+// SPEC.md. Presets answer from the primitives they stand for.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+#include "MaskMath.h"
+#include "sattn/Dialect/SAttn/IR/RandomBlocks.h"
+#include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include <cstdlib>
+
+using namespace mlir;
+using namespace mlir::sattn;
+using namespace mlir::sattn::mask_math;
+
+using EmitErrorFn = llvm::function_ref<InFlightDiagnostic()>;
+
+#include "sattn/Dialect/SAttn/IR/SAttnAttrInterfaces.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared parsing and verification helpers
+//===----------------------------------------------------------------------===//
+
+FailureOr<uint64_t> mlir::sattn::parseSeed(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  APInt value;
+  OptionalParseResult result = parser.parseOptionalInteger(value);
+  if (!result.has_value() || failed(*result)) {
+    parser.emitError(loc, "expected an integer seed");
+    return failure();
+  }
+  // The parser returns a signed APInt wide enough for the literal.
+  if (value.isNegative() ? value.getSignificantBits() > 64
+                         : value.getActiveBits() > 64) {
+    parser.emitError(loc, "seed must lie in [-2^63, 2^64)");
+    return failure();
+  }
+  return value.sextOrTrunc(64).getZExtValue();
+}
+
+static LogicalResult checkAtLeast(EmitErrorFn emitError, StringRef attr,
+                                  StringRef param, int64_t value,
+                                  int64_t bound) {
+  if (value >= bound)
+    return success();
+  return emitError() << "'#sattn." << attr << "' parameter '" << param
+                     << "' must be >= " << bound << ", got " << value;
+}
+
+/// Rules of a token set (global, longformer): at least one token, all >= 0,
+/// no duplicates. `tokens` is sorted.
+static LogicalResult verifyTokens(EmitErrorFn emitError, StringRef attr,
+                                  ArrayRef<int64_t> tokens) {
+  if (tokens.empty())
+    return emitError() << "'#sattn." << attr
+                       << "' needs at least one global token";
+  if (tokens.front() < 0)
+    return emitError() << "'#sattn." << attr
+                       << "' global tokens must be >= 0, got "
+                       << tokens.front();
+  for (auto [a, b] : llvm::zip(tokens.drop_back(), tokens.drop_front()))
+    if (a == b)
+      return emitError() << "'#sattn." << attr << "' global token " << a
+                         << " appears more than once";
+  return success();
+}
+
+/// Parses `[t0, t1, ...]` into a sorted token list.
+static ParseResult parseTokenList(AsmParser &parser,
+                                  SmallVectorImpl<int64_t> &tokens) {
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        return parser.parseInteger(tokens.emplace_back());
+      }))
+    return failure();
+  llvm::sort(tokens);
+  return success();
+}
+
+static void printTokenList(AsmPrinter &printer, ArrayRef<int64_t> tokens) {
+  printer << '[';
+  llvm::interleaveComma(tokens, printer);
+  printer << ']';
+}
+
+/// Parses one member of a combinator and checks that it is a mask.
+static ParseResult parseMaskMember(AsmParser &parser, StringRef combinator,
+                                   Attribute &member) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseAttribute(member))
+    return failure();
+  if (!isa<MaskAttrInterface>(member))
+    return parser.emitError(loc)
+           << "members of '#sattn." << combinator
+           << "' must be mask attributes (#sattn.*), got " << member;
+  return success();
+}
+
+static LogicalResult verifyMembers(EmitErrorFn emitError, StringRef combinator,
+                                   ArrayRef<Attribute> members) {
+  if (members.empty())
+    return emitError() << "'#sattn." << combinator
+                       << "' must have at least one member";
+  for (Attribute member : members)
+    if (!isa_and_nonnull<MaskAttrInterface>(member))
+      return emitError() << "members of '#sattn." << combinator
+                         << "' must be mask attributes, got " << member;
+  return success();
+}
+
+static void printMemberList(AsmPrinter &printer, ArrayRef<Attribute> members) {
+  printer << "<[";
+  llvm::interleaveComma(members, printer,
+                        [&](Attribute m) { printer.printAttribute(m); });
+  printer << "]>";
+}
+
+static MaskAttrInterface asMask(Attribute attr) {
+  return cast<MaskAttrInterface>(attr);
+}
+
+//===----------------------------------------------------------------------===//
+// dense, causal
+//===----------------------------------------------------------------------===//
+
+bool DenseAttr::evaluate(int64_t, int64_t, int64_t) const { return true; }
+TileClass DenseAttr::classify(int64_t, int64_t, int64_t, int64_t,
+                              int64_t) const {
+  return TileClass::Full;
+}
+
+// causal: k - p <= 0.
+bool CausalAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  return evaluateDiagonalBand(p, k, -kInf, 0, 1);
+}
+TileClass CausalAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                               int64_t) const {
+  return classifyDiagonalBand(p0, p1, k0, k1, -kInf, 0, 1);
+}
+
+//===----------------------------------------------------------------------===//
+// window, dilated, strided
+//===----------------------------------------------------------------------===//
+
+LogicalResult WindowAttr::verify(EmitErrorFn emitError, int64_t left,
+                                 int64_t right) {
+  return success(succeeded(checkAtLeast(emitError, "window", "left", left, 0)) &&
+                 succeeded(checkAtLeast(emitError, "window", "right", right, 0)));
+}
+bool WindowAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  return evaluateDiagonalBand(p, k, -std::min(getLeft(), kInf),
+                              std::min(getRight(), kInf), 1);
+}
+TileClass WindowAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                               int64_t) const {
+  return classifyDiagonalBand(p0, p1, k0, k1, -std::min(getLeft(), kInf),
+                              std::min(getRight(), kInf), 1);
+}
+
+LogicalResult DilatedAttr::verify(EmitErrorFn emitError, int64_t left,
+                                  int64_t right, int64_t dilation) {
+  if (failed(checkAtLeast(emitError, "dilated", "left", left, 0)) ||
+      failed(checkAtLeast(emitError, "dilated", "right", right, 0)) ||
+      failed(checkAtLeast(emitError, "dilated", "dilation", dilation, 1)))
+    return failure();
+  return success();
+}
+bool DilatedAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  int64_t d = getDilation();
+  return evaluateDiagonalBand(p, k, -clampMul(getLeft(), d),
+                              clampMul(getRight(), d), d);
+}
+TileClass DilatedAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                                int64_t) const {
+  int64_t d = getDilation();
+  return classifyDiagonalBand(p0, p1, k0, k1, -clampMul(getLeft(), d),
+                              clampMul(getRight(), d), d);
+}
+
+LogicalResult StridedAttr::verify(EmitErrorFn emitError, int64_t stride) {
+  return checkAtLeast(emitError, "strided", "stride", stride, 1);
+}
+bool StridedAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  return evaluateDiagonalBand(p, k, -kInf, kInf, getStride());
+}
+TileClass StridedAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                                int64_t) const {
+  return classifyDiagonalBand(p0, p1, k0, k1, -kInf, kInf, getStride());
+}
+
+//===----------------------------------------------------------------------===//
+// global, sink
+//===----------------------------------------------------------------------===//
+
+Attribute GlobalAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<int64_t> tokens;
+  if (parser.parseLess() || parser.parseKeyword("tokens") ||
+      parser.parseEqual() || parseTokenList(parser, tokens) ||
+      parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), tokens);
+}
+void GlobalAttr::print(AsmPrinter &printer) const {
+  printer << "<tokens = ";
+  printTokenList(printer, getTokens());
+  printer << '>';
+}
+LogicalResult GlobalAttr::verify(EmitErrorFn emitError,
+                                 ArrayRef<int64_t> tokens) {
+  if (!llvm::is_sorted(tokens))
+    return emitError() << "'#sattn.global' tokens must be stored sorted";
+  return verifyTokens(emitError, "global", tokens);
+}
+bool GlobalAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  return evaluateGlobal(p, k, getTokens());
+}
+TileClass GlobalAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                               int64_t) const {
+  return classifyGlobal(p0, p1, k0, k1, getTokens());
+}
+
+LogicalResult SinkAttr::verify(EmitErrorFn emitError, int64_t tokens) {
+  return checkAtLeast(emitError, "sink", "tokens", tokens, 1);
+}
+bool SinkAttr::evaluate(int64_t, int64_t k, int64_t) const {
+  return evaluateSink(k, getTokens());
+}
+TileClass SinkAttr::classify(int64_t, int64_t, int64_t k0, int64_t k1,
+                             int64_t) const {
+  return classifySink(k0, k1, getTokens());
+}
+
+//===----------------------------------------------------------------------===//
+// block_sparse
+//===----------------------------------------------------------------------===//
+
+Attribute BlockSparseAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  int64_t bq, bk;
+  if (parser.parseLess() || parser.parseKeyword("block") ||
+      parser.parseEqual() || parser.parseLSquare() ||
+      parser.parseInteger(bq) || parser.parseComma() ||
+      parser.parseInteger(bk) || parser.parseRSquare() ||
+      parser.parseComma() || parser.parseKeyword("layout") ||
+      parser.parseEqual())
+    return {};
+  SMLoc layoutLoc = parser.getCurrentLocation();
+  Attribute layout;
+  if (parser.parseAttribute(layout))
+    return {};
+  auto dense = dyn_cast<DenseIntElementsAttr>(layout);
+  if (!dense) {
+    parser.emitError(layoutLoc, "'#sattn.block_sparse' layout must be a dense "
+                                "i1 elements attribute, got ")
+        << layout;
+    return {};
+  }
+  if (parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), bq, bk, dense);
+}
+void BlockSparseAttr::print(AsmPrinter &printer) const {
+  printer << "<block = [" << getBlockQ() << ", " << getBlockK()
+          << "], layout = ";
+  printer.printAttribute(getLayout());
+  printer << '>';
+}
+LogicalResult BlockSparseAttr::verify(EmitErrorFn emitError, int64_t blockQ,
+                                      int64_t blockK,
+                                      DenseIntElementsAttr layout) {
+  if (failed(checkAtLeast(emitError, "block_sparse", "block[0]", blockQ, 1)) ||
+      failed(checkAtLeast(emitError, "block_sparse", "block[1]", blockK, 1)))
+    return failure();
+  auto type = layout.getType();
+  if (type.getRank() != 2 || !type.getElementType().isInteger(1))
+    return emitError() << "'#sattn.block_sparse' layout must be a rank-2 "
+                          "tensor of i1, got "
+                       << type;
+  return success();
+}
+int64_t BlockSparseAttr::getNumRows() const {
+  return getLayout().getType().getDimSize(0);
+}
+int64_t BlockSparseAttr::getNumCols() const {
+  return getLayout().getType().getDimSize(1);
+}
+bool BlockSparseAttr::cell(int64_t r, int64_t c) const {
+  int64_t rows = getNumRows(), cols = getNumCols();
+  if (r < 0 || c < 0 || r >= rows || c >= cols)
+    return false;
+  DenseIntElementsAttr layout = getLayout();
+  if (layout.isSplat())
+    return layout.getSplatValue<bool>();
+  return layout.getValues<bool>()[r * cols + c];
+}
+LogicalResult BlockSparseAttr::verifyShape(EmitErrorFn emitError,
+                                           std::optional<int64_t> lk) const {
+  if (!lk)
+    return success();
+  // Query positions never exceed Lk - 1, key positions neither.
+  int64_t needRows = ceilDiv(*lk, getBlockQ()),
+          needCols = ceilDiv(*lk, getBlockK());
+  if (getNumRows() < needRows || getNumCols() < needCols)
+    return emitError() << "'#sattn.block_sparse' layout of " << getNumRows()
+                       << "x" << getNumCols() << " blocks does not cover Lk = "
+                       << *lk << ": needs at least " << needRows << "x"
+                       << needCols;
+  return success();
+}
+bool BlockSparseAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  return cell(floorDiv(p, getBlockQ()), k / getBlockK());
+}
+TileClass BlockSparseAttr::classify(int64_t p0, int64_t p1, int64_t k0,
+                                    int64_t k1, int64_t) const {
+  return classifyBlockGrid(p0, p1, k0, k1, getBlockQ(), getBlockK(),
+                           [&](int64_t qb, int64_t kb) { return cell(qb, kb); });
+}
+
+//===----------------------------------------------------------------------===//
+// random
+//===----------------------------------------------------------------------===//
+
+LogicalResult RandomAttr::verify(EmitErrorFn emitError, int64_t block,
+                                 int64_t perRow, uint64_t) {
+  if (failed(checkAtLeast(emitError, "random", "block", block, 1)) ||
+      failed(checkAtLeast(emitError, "random", "per_row", perRow, 1)))
+    return failure();
+  return success();
+}
+bool RandomAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
+  int64_t b = getBlock();
+  return inRandomBlocks(getSeed(), floorDiv(p, b), getPerRow(), k / b,
+                        ceilDiv(lk, b));
+}
+TileClass RandomAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                               int64_t lk) const {
+  int64_t b = getBlock(), nkb = ceilDiv(lk, b);
+  return classifyBlockGrid(p0, p1, k0, k1, b, b, [&](int64_t qb, int64_t kb) {
+    return inRandomBlocks(getSeed(), qb, getPerRow(), kb, nkb);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// union, intersect, complement
+//===----------------------------------------------------------------------===//
+
+Attribute UnionAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<Attribute> members;
+  if (parser.parseLess() ||
+      parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        return parseMaskMember(parser, "union", members.emplace_back());
+      }) ||
+      parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), members);
+}
+void UnionAttr::print(AsmPrinter &printer) const {
+  printMemberList(printer, getMembers());
+}
+LogicalResult UnionAttr::verify(EmitErrorFn emitError,
+                                ArrayRef<Attribute> members) {
+  return verifyMembers(emitError, "union", members);
+}
+LogicalResult UnionAttr::verifyShape(EmitErrorFn emitError,
+                                     std::optional<int64_t> lk) const {
+  for (Attribute m : getMembers())
+    if (failed(asMask(m).verifyShape(emitError, lk)))
+      return failure();
+  return success();
+}
+bool UnionAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
+  return llvm::any_of(getMembers(), [&](Attribute m) {
+    return asMask(m).evaluate(p, k, lk);
+  });
+}
+TileClass UnionAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                              int64_t lk) const {
+  TileClass result = TileClass::Empty;
+  for (Attribute m : getMembers()) {
+    result = unionClass(result, asMask(m).classify(p0, p1, k0, k1, lk));
+    if (result == TileClass::Full)
+      break;
+  }
+  return result;
+}
+
+Attribute IntersectAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<Attribute> members;
+  if (parser.parseLess() ||
+      parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        return parseMaskMember(parser, "intersect", members.emplace_back());
+      }) ||
+      parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), members);
+}
+void IntersectAttr::print(AsmPrinter &printer) const {
+  printMemberList(printer, getMembers());
+}
+LogicalResult IntersectAttr::verify(EmitErrorFn emitError,
+                                    ArrayRef<Attribute> members) {
+  return verifyMembers(emitError, "intersect", members);
+}
+LogicalResult IntersectAttr::verifyShape(EmitErrorFn emitError,
+                                         std::optional<int64_t> lk) const {
+  for (Attribute m : getMembers())
+    if (failed(asMask(m).verifyShape(emitError, lk)))
+      return failure();
+  return success();
+}
+bool IntersectAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
+  return llvm::all_of(getMembers(), [&](Attribute m) {
+    return asMask(m).evaluate(p, k, lk);
+  });
+}
+TileClass IntersectAttr::classify(int64_t p0, int64_t p1, int64_t k0,
+                                  int64_t k1, int64_t lk) const {
+  TileClass result = TileClass::Full;
+  for (Attribute m : getMembers()) {
+    result = intersectClass(result, asMask(m).classify(p0, p1, k0, k1, lk));
+    if (result == TileClass::Empty)
+      break;
+  }
+  return result;
+}
+
+Attribute ComplementAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  Attribute operand;
+  if (parser.parseLess() || parseMaskMember(parser, "complement", operand) ||
+      parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), operand);
+}
+void ComplementAttr::print(AsmPrinter &printer) const {
+  printer << '<';
+  printer.printAttribute(getOperand());
+  printer << '>';
+}
+LogicalResult ComplementAttr::verify(EmitErrorFn emitError, Attribute operand) {
+  return verifyMembers(emitError, "complement", operand);
+}
+LogicalResult ComplementAttr::verifyShape(EmitErrorFn emitError,
+                                          std::optional<int64_t> lk) const {
+  return asMask(getOperand()).verifyShape(emitError, lk);
+}
+bool ComplementAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
+  return !asMask(getOperand()).evaluate(p, k, lk);
+}
+TileClass ComplementAttr::classify(int64_t p0, int64_t p1, int64_t k0,
+                                   int64_t k1, int64_t lk) const {
+  return complementClass(asMask(getOperand()).classify(p0, p1, k0, k1, lk));
+}
+
+//===----------------------------------------------------------------------===//
+// Presets
+//===----------------------------------------------------------------------===//
+
+Attribute LongformerAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  int64_t window;
+  SmallVector<int64_t> tokens;
+  if (parser.parseLess() || parser.parseKeyword("window") ||
+      parser.parseEqual() || parser.parseInteger(window) ||
+      parser.parseComma() || parser.parseKeyword("global") ||
+      parser.parseEqual() || parseTokenList(parser, tokens) ||
+      parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), window, tokens);
+}
+void LongformerAttr::print(AsmPrinter &printer) const {
+  printer << "<window = " << getWindow() << ", global = ";
+  printTokenList(printer, getTokens());
+  printer << '>';
+}
+LogicalResult LongformerAttr::verify(EmitErrorFn emitError, int64_t window,
+                                     ArrayRef<int64_t> tokens) {
+  if (window < 2 || window % 2 != 0)
+    return emitError() << "'#sattn.longformer' parameter 'window' must be an "
+                          "even number >= 2, got "
+                       << window;
+  if (!llvm::is_sorted(tokens))
+    return emitError() << "'#sattn.longformer' tokens must be stored sorted";
+  return verifyTokens(emitError, "longformer", tokens);
+}
+// union<[window<w/2, w/2>, global<tokens>]>
+bool LongformerAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  int64_t h = std::min(getWindow() / 2, kInf);
+  return evaluateDiagonalBand(p, k, -h, h, 1) ||
+         evaluateGlobal(p, k, getTokens());
+}
+TileClass LongformerAttr::classify(int64_t p0, int64_t p1, int64_t k0,
+                                   int64_t k1, int64_t) const {
+  int64_t h = std::min(getWindow() / 2, kInf);
+  return unionClass(classifyDiagonalBand(p0, p1, k0, k1, -h, h, 1),
+                    classifyGlobal(p0, p1, k0, k1, getTokens()));
+}
+
+LogicalResult BigBirdAttr::verify(EmitErrorFn emitError, int64_t block,
+                                  int64_t window, int64_t global,
+                                  int64_t random, uint64_t) {
+  if (failed(checkAtLeast(emitError, "bigbird", "block", block, 1)))
+    return failure();
+  if (window < 1 || window % 2 == 0)
+    return emitError() << "'#sattn.bigbird' parameter 'window' must be an odd "
+                          "number of blocks >= 1, got "
+                       << window;
+  if (failed(checkAtLeast(emitError, "bigbird", "global", global, 0)) ||
+      failed(checkAtLeast(emitError, "bigbird", "random", random, 0)))
+    return failure();
+  return success();
+}
+/// The value of bigbird on block cell (qb, kb) for nkb key blocks.
+static bool bigBirdCell(BigBirdAttr attr, int64_t qb, int64_t kb,
+                        int64_t nkb) {
+  int64_t halfBand = (attr.getWindow() - 1) / 2;
+  if (kb < attr.getGlobal())
+    return true;
+  if (qb < 0)
+    return false;
+  return std::abs(qb - kb) <= halfBand || qb < attr.getGlobal() ||
+         (attr.getRandom() >= 1 &&
+          inRandomBlocks(attr.getSeed(), qb, attr.getRandom(), kb, nkb));
+}
+bool BigBirdAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
+  int64_t b = getBlock();
+  return bigBirdCell(*this, floorDiv(p, b), k / b, ceilDiv(lk, b));
+}
+TileClass BigBirdAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                                int64_t lk) const {
+  int64_t b = getBlock(), nkb = ceilDiv(lk, b);
+  return classifyBlockGrid(p0, p1, k0, k1, b, b, [&](int64_t qb, int64_t kb) {
+    return bigBirdCell(*this, qb, kb, nkb);
+  });
+}
+
+LogicalResult SparseTransformerAttr::verify(EmitErrorFn emitError,
+                                            int64_t stride) {
+  return checkAtLeast(emitError, "sparse_transformer", "stride", stride, 1);
+}
+// intersect<[causal, union<[window<s - 1, 0>, strided<s>]>]>
+bool SparseTransformerAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  int64_t s = getStride();
+  return evaluateDiagonalBand(p, k, -kInf, 0, 1) &&
+         (evaluateDiagonalBand(p, k, -(s - 1), 0, 1) ||
+          evaluateDiagonalBand(p, k, -kInf, kInf, s));
+}
+TileClass SparseTransformerAttr::classify(int64_t p0, int64_t p1, int64_t k0,
+                                          int64_t k1, int64_t) const {
+  int64_t s = getStride();
+  return intersectClass(
+      classifyDiagonalBand(p0, p1, k0, k1, -kInf, 0, 1),
+      unionClass(classifyDiagonalBand(p0, p1, k0, k1, -(s - 1), 0, 1),
+                 classifyDiagonalBand(p0, p1, k0, k1, -kInf, kInf, s)));
+}
+
+LogicalResult StreamingAttr::verify(EmitErrorFn emitError, int64_t sink,
+                                    int64_t window) {
+  if (failed(checkAtLeast(emitError, "streaming", "sink", sink, 1)) ||
+      failed(checkAtLeast(emitError, "streaming", "window", window, 1)))
+    return failure();
+  return success();
+}
+// intersect<[causal, union<[sink<n>, window<w - 1, 0>]>]>
+bool StreamingAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+  int64_t w = std::min(getWindow(), kInf);
+  return evaluateDiagonalBand(p, k, -kInf, 0, 1) &&
+         (evaluateSink(k, getSink()) ||
+          evaluateDiagonalBand(p, k, -(w - 1), 0, 1));
+}
+TileClass StreamingAttr::classify(int64_t p0, int64_t p1, int64_t k0,
+                                  int64_t k1, int64_t) const {
+  int64_t w = std::min(getWindow(), kInf);
+  return intersectClass(
+      classifyDiagonalBand(p0, p1, k0, k1, -kInf, 0, 1),
+      unionClass(classifySink(k0, k1, getSink()),
+                 classifyDiagonalBand(p0, p1, k0, k1, -(w - 1), 0, 1)));
+}
+
+//===----------------------------------------------------------------------===//
+// Registration
+//===----------------------------------------------------------------------===//
+
+void SAttnDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.cpp.inc"
+      >();
+}

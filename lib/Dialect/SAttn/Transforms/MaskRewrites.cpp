@@ -1,0 +1,392 @@
+//===- MaskRewrites.cpp - exact rewrites of mask attributes ---------------===//
+
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+namespace {
+/// Positions are far below this; a band edge at +-kUnbounded is no edge.
+constexpr int64_t kUnbounded = int64_t(1) << 60;
+
+int64_t clampMul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || r > kUnbounded)
+    return kUnbounded;
+  return r;
+}
+
+/// The diagonals lo <= k - p <= hi with (k - p) mod step == 0, with
+/// lo <= 0 <= hi and finite edges multiples of step. causal, window, dilated,
+/// strided and intersections of them are all bands.
+struct Band {
+  int64_t lo, hi, step;
+
+  static Band make(int64_t lo, int64_t hi, int64_t step) {
+    // Round finite edges inwards to multiples of step.
+    if (lo > -kUnbounded)
+      lo = -((-lo) / step) * step;
+    if (hi < kUnbounded)
+      hi = (hi / step) * step;
+    return {lo, hi, step};
+  }
+  bool contains(const Band &o) const {
+    return lo <= o.lo && o.hi <= hi && o.step % step == 0;
+  }
+};
+} // namespace
+
+static MaskAttrInterface emptyMask(MLIRContext *ctx) {
+  return ComplementAttr::get(ctx, DenseAttr::get(ctx));
+}
+static bool isEmptyMask(Attribute a) {
+  auto c = dyn_cast<ComplementAttr>(a);
+  return c && isa<DenseAttr>(c.getOperand());
+}
+
+static std::optional<Band> intersectBands(Band a, Band b) {
+  int64_t g = std::gcd(a.step, b.step);
+  int64_t step = clampMul(a.step / g, b.step);
+  if (step >= kUnbounded)
+    return std::nullopt;
+  return Band::make(std::max(a.lo, b.lo), std::min(a.hi, b.hi), step);
+}
+
+static std::optional<Band> asBand(Attribute a) {
+  if (isa<CausalAttr>(a))
+    return Band{-kUnbounded, 0, 1};
+  if (auto w = dyn_cast<WindowAttr>(a))
+    return Band::make(-std::min(w.getLeft(), kUnbounded),
+                      std::min(w.getRight(), kUnbounded), 1);
+  if (auto d = dyn_cast<DilatedAttr>(a))
+    return Band::make(-clampMul(d.getLeft(), d.getDilation()),
+                      clampMul(d.getRight(), d.getDilation()),
+                      d.getDilation());
+  if (auto s = dyn_cast<StridedAttr>(a))
+    return Band{-kUnbounded, kUnbounded, s.getStride()};
+  // intersect<[causal, strided<s>]>, the one band with no single attribute.
+  if (auto i = dyn_cast<IntersectAttr>(a)) {
+    std::optional<Band> result = Band{-kUnbounded, kUnbounded, 1};
+    for (Attribute m : i.getMembers()) {
+      std::optional<Band> b = asBand(m);
+      if (!b || !(result = intersectBands(*result, *b)))
+        return std::nullopt;
+    }
+    return result;
+  }
+  return std::nullopt;
+}
+
+/// The attributes whose intersection is `b`, or failure if a band with an
+/// infinite edge on one side only has no such form.
+static LogicalResult emitBand(MLIRContext *ctx, Band b,
+                              SmallVectorImpl<Attribute> &out) {
+  bool noLo = b.lo <= -kUnbounded, noHi = b.hi >= kUnbounded;
+  if (noLo && noHi) {
+    if (b.step == 1)
+      out.push_back(DenseAttr::get(ctx));
+    else
+      out.push_back(StridedAttr::get(ctx, b.step));
+    return success();
+  }
+  if (noLo && b.hi == 0) {
+    out.push_back(CausalAttr::get(ctx));
+    if (b.step != 1)
+      out.push_back(StridedAttr::get(ctx, b.step));
+    return success();
+  }
+  if (noLo || noHi)
+    return failure();
+  if (b.step == 1)
+    out.push_back(WindowAttr::get(ctx, -b.lo, b.hi));
+  else
+    out.push_back(DilatedAttr::get(ctx, -b.lo / b.step, b.hi / b.step, b.step));
+  return success();
+}
+
+/// `b` as one attribute (an intersect when it takes two), or null.
+static Attribute bandAttr(MLIRContext *ctx, Band b) {
+  SmallVector<Attribute> parts;
+  if (failed(emitBand(ctx, b, parts)))
+    return {};
+  if (parts.size() == 1)
+    return parts.front();
+  return IntersectAttr::get(ctx, parts);
+}
+
+/// Appends `m` to `out`, splicing in the members of a nested `CombT`.
+template <typename CombT>
+static void appendFlattened(Attribute m, SmallVectorImpl<Attribute> &out) {
+  if (auto nested = dyn_cast<CombT>(m))
+    llvm::append_range(out, nested.getMembers());
+  else
+    out.push_back(m);
+}
+
+static void dedupe(SmallVectorImpl<Attribute> &members) {
+  SmallVector<Attribute> unique;
+  for (Attribute m : members)
+    if (!llvm::is_contained(unique, m))
+      unique.push_back(m);
+  members.assign(unique);
+}
+
+static bool hasComplementPair(ArrayRef<Attribute> members) {
+  return llvm::any_of(members, [&](Attribute m) {
+    auto c = dyn_cast<ComplementAttr>(m);
+    return c && llvm::is_contained(members, c.getOperand());
+  });
+}
+
+/// Drops members of type `CombT` that contain another member: in a union,
+/// `a | (a & b) = a`; in an intersection, `a & (a | b) = a`.
+template <typename CombT>
+static void absorb(SmallVectorImpl<Attribute> &members) {
+  SmallVector<Attribute> kept;
+  for (Attribute m : members) {
+    auto comb = dyn_cast<CombT>(m);
+    bool absorbed = comb && llvm::any_of(members, [&](Attribute other) {
+                      return other != m &&
+                             llvm::is_contained(comb.getMembers(), other);
+                    });
+    if (!absorbed)
+      kept.push_back(m);
+  }
+  members.assign(kept);
+}
+
+/// Replaces all members of type AttrT by `merge` of them, at the first one's
+/// place.
+template <typename AttrT>
+static void mergeAll(SmallVectorImpl<Attribute> &members,
+                     llvm::function_ref<AttrT(AttrT, AttrT)> merge) {
+  AttrT acc;
+  size_t at = 0;
+  SmallVector<Attribute> kept;
+  for (Attribute m : members) {
+    auto a = dyn_cast<AttrT>(m);
+    if (!a) {
+      kept.push_back(m);
+      continue;
+    }
+    if (!acc)
+      at = kept.size();
+    acc = acc ? merge(acc, a) : a;
+  }
+  if (acc)
+    kept.insert(kept.begin() + at, acc);
+  members.assign(kept);
+}
+
+static Attribute simplifyUnion(MLIRContext *ctx, ArrayRef<Attribute> in) {
+  SmallVector<Attribute> members;
+  for (Attribute m : in)
+    appendFlattened<UnionAttr>(m, members);
+  if (llvm::any_of(members, [](Attribute m) { return isa<DenseAttr>(m); }))
+    return DenseAttr::get(ctx);
+  llvm::erase_if(members, isEmptyMask);
+  dedupe(members);
+  if (hasComplementPair(members))
+    return DenseAttr::get(ctx);
+  absorb<IntersectAttr>(members);
+
+  // Bands: drop one contained in another; merge equal steps into the hull
+  // (both contain the diagonal k == p, so the union is the hull).
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (size_t i = 0; i < members.size() && !changed; ++i) {
+      std::optional<Band> a = asBand(members[i]);
+      for (size_t j = 0; a && j < members.size() && !changed; ++j) {
+        std::optional<Band> b = j == i ? std::nullopt : asBand(members[j]);
+        if (!b)
+          continue;
+        if (a->contains(*b)) {
+          members.erase(members.begin() + j);
+          changed = true;
+        } else if (a->step == b->step && j > i) {
+          Band hull = Band::make(std::min(a->lo, b->lo),
+                                 std::max(a->hi, b->hi), a->step);
+          if (Attribute merged = bandAttr(ctx, hull)) {
+            members[i] = merged;
+            members.erase(members.begin() + j);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+
+  // sink<a> | sink<b> = sink<max(a, b)>; global<S> | global<T> = global<S u T>.
+  mergeAll<SinkAttr>(members, [&](SinkAttr a, SinkAttr b) {
+    return SinkAttr::get(ctx, std::max(a.getTokens(), b.getTokens()));
+  });
+  mergeAll<GlobalAttr>(members, [&](GlobalAttr a, GlobalAttr b) {
+    SmallVector<int64_t> tokens(a.getTokens());
+    for (int64_t t : b.getTokens())
+      if (!llvm::is_contained(tokens, t))
+        tokens.push_back(t);
+    return GlobalAttr::get(ctx, tokens);
+  });
+
+  if (members.empty())
+    return emptyMask(ctx);
+  if (members.size() == 1)
+    return members.front();
+  return UnionAttr::get(ctx, members);
+}
+
+static Attribute simplifyIntersect(MLIRContext *ctx, ArrayRef<Attribute> in) {
+  SmallVector<Attribute> members;
+  for (Attribute m : in)
+    appendFlattened<IntersectAttr>(m, members);
+  if (llvm::any_of(members, isEmptyMask))
+    return emptyMask(ctx);
+  llvm::erase_if(members, [](Attribute m) { return isa<DenseAttr>(m); });
+  dedupe(members);
+  if (hasComplementPair(members))
+    return emptyMask(ctx);
+  absorb<UnionAttr>(members);
+
+  // All bands intersect into one: max lo, min hi, lcm step.
+  std::optional<Band> band;
+  size_t at = 0, numBands = 0;
+  SmallVector<Attribute> others;
+  for (Attribute m : members) {
+    std::optional<Band> b = asBand(m);
+    if (!b) {
+      others.push_back(m);
+      continue;
+    }
+    if (numBands++ == 0)
+      at = others.size();
+    band = band ? intersectBands(*band, *b) : b;
+    if (!band)
+      break;
+  }
+  SmallVector<Attribute> bandParts;
+  if (numBands > 1 && band && succeeded(emitBand(ctx, *band, bandParts))) {
+    llvm::erase_if(bandParts, [](Attribute m) { return isa<DenseAttr>(m); });
+    others.insert(others.begin() + at, bandParts.begin(), bandParts.end());
+    members.assign(others);
+  }
+
+  // sink<a> & sink<b> = sink<min(a, b)>.
+  mergeAll<SinkAttr>(members, [&](SinkAttr a, SinkAttr b) {
+    return SinkAttr::get(ctx, std::min(a.getTokens(), b.getTokens()));
+  });
+
+  if (members.empty())
+    return DenseAttr::get(ctx);
+  if (members.size() == 1)
+    return members.front();
+  return IntersectAttr::get(ctx, members);
+}
+
+static Attribute simplifyOnce(Attribute mask) {
+  MLIRContext *ctx = mask.getContext();
+  auto simplifyAll = [](ArrayRef<Attribute> ms) {
+    return llvm::map_to_vector(ms, simplifyOnce);
+  };
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    return simplifyUnion(ctx, simplifyAll(u.getMembers()));
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    return simplifyIntersect(ctx, simplifyAll(i.getMembers()));
+  if (auto c = dyn_cast<ComplementAttr>(mask)) {
+    Attribute operand = simplifyOnce(c.getOperand());
+    // complement<complement<a>> = a
+    if (auto inner = dyn_cast<ComplementAttr>(operand))
+      return inner.getOperand();
+    return ComplementAttr::get(ctx, operand);
+  }
+  // A single band in normal form: strided<1> = dense, dilated<L, R, 1> =
+  // window<L, R>.
+  if (std::optional<Band> b = asBand(mask))
+    if (Attribute normal = bandAttr(ctx, *b))
+      return normal;
+  return mask;
+}
+
+MaskAttrInterface mlir::sattn::simplifyMask(MaskAttrInterface mask) {
+  Attribute current = mask;
+  // Each round only shrinks the mask; a few rounds reach the fixpoint.
+  for (int round = 0; round < 8; ++round) {
+    Attribute next = simplifyOnce(current);
+    if (next == current)
+      break;
+    current = next;
+  }
+  return cast<MaskAttrInterface>(current);
+}
+
+//===----------------------------------------------------------------------===//
+// Preset expansion
+//===----------------------------------------------------------------------===//
+
+/// bigbird for static Lk: the block band and the global query blocks as one
+/// layout, the random blocks, and sink<gb * b> for the global key blocks
+/// (which every query sees, even those at p < 0).
+static Attribute expandBigBird(BigBirdAttr bb, int64_t lk) {
+  MLIRContext *ctx = bb.getContext();
+  int64_t b = bb.getBlock(), n = (lk + b - 1) / b;
+  int64_t halfBand = (bb.getWindow() - 1) / 2;
+  SmallVector<bool> cells(n * n);
+  for (int64_t qb = 0; qb < n; ++qb)
+    for (int64_t kb = 0; kb < n; ++kb)
+      cells[qb * n + kb] = std::abs(qb - kb) <= halfBand || qb < bb.getGlobal();
+  auto layoutType = RankedTensorType::get({n, n}, IntegerType::get(ctx, 1));
+  auto layout = cast<DenseIntElementsAttr>(
+      DenseElementsAttr::get(layoutType, ArrayRef<bool>(cells)));
+  SmallVector<Attribute> parts = {BlockSparseAttr::get(ctx, b, b, layout)};
+  if (bb.getRandom() >= 1)
+    parts.push_back(RandomAttr::get(ctx, b, bb.getRandom(), bb.getSeed()));
+  if (bb.getGlobal() >= 1)
+    parts.push_back(SinkAttr::get(ctx, clampMul(bb.getGlobal(), b)));
+  return parts.size() == 1 ? parts.front() : UnionAttr::get(ctx, parts);
+}
+
+static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
+  MLIRContext *ctx = mask.getContext();
+  auto expandAll = [&](ArrayRef<Attribute> ms) {
+    return llvm::map_to_vector(ms, [&](Attribute m) { return expand(m, lk); });
+  };
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    return UnionAttr::get(ctx, expandAll(u.getMembers()));
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    return IntersectAttr::get(ctx, expandAll(i.getMembers()));
+  if (auto c = dyn_cast<ComplementAttr>(mask))
+    return ComplementAttr::get(ctx, expand(c.getOperand(), lk));
+  // longformer<w, T> = union<[window<w/2, w/2>, global<T>]>
+  if (auto lf = dyn_cast<LongformerAttr>(mask))
+    return UnionAttr::get(
+        ctx, {WindowAttr::get(ctx, lf.getWindow() / 2, lf.getWindow() / 2),
+              GlobalAttr::get(ctx, lf.getTokens())});
+  // sparse_transformer<s> = intersect<[causal, union<[window<s-1, 0>, strided<s>]>]>
+  if (auto st = dyn_cast<SparseTransformerAttr>(mask)) {
+    int64_t s = st.getStride();
+    return IntersectAttr::get(
+        ctx, {CausalAttr::get(ctx),
+              UnionAttr::get(ctx, {WindowAttr::get(ctx, s - 1, 0),
+                                   StridedAttr::get(ctx, s)})});
+  }
+  // streaming<n, w> = intersect<[causal, union<[sink<n>, window<w-1, 0>]>]>
+  if (auto sm = dyn_cast<StreamingAttr>(mask))
+    return IntersectAttr::get(
+        ctx, {CausalAttr::get(ctx),
+              UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
+                                   WindowAttr::get(ctx, sm.getWindow() - 1,
+                                                   0)})});
+  if (auto bb = dyn_cast<BigBirdAttr>(mask); bb && lk)
+    return expandBigBird(bb, *lk);
+  return mask;
+}
+
+MaskAttrInterface mlir::sattn::expandPresets(MaskAttrInterface mask,
+                                             std::optional<int64_t> lk) {
+  return cast<MaskAttrInterface>(expand(mask, lk));
+}

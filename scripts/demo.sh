@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The main job of `make demo`: parse the example specs, expand and simplify
+# their masks, and draw them (text for small sizes, PNG for the real ones).
+#   scripts/demo.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build}
+bin=$build/bin
+out=$build/demo
+mkdir -p "$out"
+
+for name in longformer bigbird; do
+  spec=examples/$name.mlir
+  echo "=== $spec"
+  grep -o 'mask(.*)' "$spec" | sed 's/^/spec:       /'
+  "$bin/sattn-opt" "$spec" -sattn-expand-presets -sattn-simplify-masks > "$out/$name.opt.mlir"
+  grep -o 'mask(.*) :' "$out/$name.opt.mlir" | sed 's/ :$//' | cut -c1-300 | sed 's/^/simplified: /'
+  "$bin/sattn-mask" "$out/$name.opt.mlir" --png="$out/$name.png" | grep -v '^mask '
+  echo
+done
+
+echo "=== the same patterns, scaled down so they fit on a terminal"
+"$bin/sattn-mask" --mask='#sattn.longformer<window = 6, global = [0, 17]>' --lq=24 --lk=24
+echo
+"$bin/sattn-mask" --mask='#sattn.bigbird<block = 4, window = 3, global = 1, random = 1, seed = 0>' --lq=32 --lk=32

@@ -1,0 +1,32 @@
+# -*- Python -*-
+# lit configuration of the sattn test suite: FileCheck tests under test/ and
+# the gtest unit tests (unittests/), discovered as one suite.
+
+import os
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "SATTN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.sattn_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%sattn_src", config.sattn_src_root))
+config.substitutions.append(("%sattn_obj", config.sattn_obj_root))
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.sattn_tools_dir, config.llvm_tools_dir]
+tools = ["sattn-opt", "sattn-mask"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.sattn_tools_dir, append_path=True)
+config.substitutions.append(("%python", config.python_executable))

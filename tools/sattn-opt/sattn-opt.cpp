@@ -1,0 +1,23 @@
+//===- sattn-opt.cpp - mlir-opt with the sattn dialect and passes ---------===//
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+#include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
+#include "sattn/Dialect/SAttn/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::sattn::registerSAttnPasses();
+
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::sattn::SAttnDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "sattn optimizer driver\n", registry));
+}

@@ -1,0 +1,114 @@
+//===- MaskRewritesTest.cpp - expansion and simplification are exact ------===//
+
+#include "MaskTestUtils.h"
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
+#include "gtest/gtest.h"
+
+using namespace sattn_test;
+
+namespace {
+
+class MaskRewritesTest : public ::testing::Test {
+protected:
+  MaskRewritesTest() { ctx.loadDialect<SAttnDialect>(); }
+
+  MaskAttrInterface parse(StringRef text) {
+    auto attr = dyn_cast_or_null<MaskAttrInterface>(parseAttribute(text, &ctx));
+    EXPECT_TRUE(attr) << text.str();
+    return attr;
+  }
+
+  /// Asserts that `a` and `b` keep the same pairs on every test shape.
+  static void expectSameMask(MaskAttrInterface a, MaskAttrInterface b,
+                             ArrayRef<Shape> shapes) {
+    for (Shape s : shapes)
+      for (int64_t i = 0; i < s.lq; ++i)
+        for (int64_t k = 0; k < s.lk; ++k) {
+          int64_t p = i + (s.lk - s.lq);
+          ASSERT_EQ(a.evaluate(p, k, s.lk), b.evaluate(p, k, s.lk))
+              << a << "\n  vs " << b << "\n  at p = " << p << ", k = " << k
+              << ", Lk = " << s.lk;
+        }
+  }
+
+  MLIRContext ctx;
+};
+
+TEST_F(MaskRewritesTest, SimplifyPreservesEvaluate) {
+  std::mt19937_64 rng(11);
+  int64_t changed = 0;
+  for (int iter = 0; iter < 4000; ++iter) {
+    auto mask = cast<MaskAttrInterface>(randomMask(&ctx, rng, 1 + iter % 3));
+    MaskAttrInterface simple = simplifyMask(mask);
+    changed += simple != mask;
+    expectSameMask(mask, simple, testShapes());
+    // A second run finds nothing left to do.
+    ASSERT_EQ(simplifyMask(simple), simple) << mask;
+  }
+  EXPECT_GT(changed, 500);
+}
+
+TEST_F(MaskRewritesTest, ExpandPresetsPreservesEvaluate) {
+  std::mt19937_64 rng(12);
+  for (int iter = 0; iter < 3000; ++iter) {
+    auto mask = cast<MaskAttrInterface>(randomMask(&ctx, rng, iter % 3));
+    for (Shape s : testShapes()) {
+      MaskAttrInterface expanded = expandPresets(mask, s.lk);
+      // Static Lk: no preset is left.
+      std::string text;
+      llvm::raw_string_ostream(text) << expanded;
+      for (StringRef preset : {"longformer", "bigbird", "sparse_transformer",
+                               "streaming"})
+        ASSERT_EQ(text.find(("#sattn." + preset).str()), std::string::npos)
+            << text;
+      expectSameMask(mask, expanded, {s});
+      expectSameMask(mask, simplifyMask(expanded), {s});
+    }
+  }
+}
+
+TEST_F(MaskRewritesTest, BigBirdStaysWithDynamicLength) {
+  auto bb = parse("#sattn.bigbird<block = 4, window = 3, global = 1, "
+                  "random = 2, seed = 7>");
+  EXPECT_EQ(expandPresets(bb, std::nullopt), bb);
+  auto lf = parse("#sattn.longformer<window = 4, global = [0]>");
+  EXPECT_EQ(expandPresets(lf, std::nullopt),
+            parse("#sattn.union<[#sattn.window<left = 2, right = 2>, "
+                  "#sattn.global<tokens = [0]>]>"));
+}
+
+TEST_F(MaskRewritesTest, KnownSimplifications) {
+  std::pair<const char *, const char *> cases[] = {
+      {"#sattn.intersect<[#sattn.causal, #sattn.window<left = 3, right = 2>]>",
+       "#sattn.window<left = 3, right = 0>"},
+      {"#sattn.intersect<[#sattn.window<left = 7, right = 5>, "
+       "#sattn.strided<stride = 3>]>",
+       "#sattn.dilated<left = 2, right = 1, dilation = 3>"},
+      {"#sattn.union<[#sattn.window<left = 2, right = 0>, "
+       "#sattn.window<left = 0, right = 3>]>",
+       "#sattn.window<left = 2, right = 3>"},
+      {"#sattn.union<[#sattn.causal, #sattn.window<left = 4, right = 0>]>",
+       "#sattn.causal"},
+      {"#sattn.union<[#sattn.sink<tokens = 2>, #sattn.union<[#sattn.sink<tokens "
+       "= 5>, #sattn.dense]>]>",
+       "#sattn.dense"},
+      {"#sattn.complement<#sattn.complement<#sattn.causal>>", "#sattn.causal"},
+      {"#sattn.union<[#sattn.causal, #sattn.complement<#sattn.causal>]>",
+       "#sattn.dense"},
+      {"#sattn.intersect<[#sattn.causal, #sattn.complement<#sattn.causal>]>",
+       "#sattn.complement<#sattn.dense>"},
+      {"#sattn.strided<stride = 1>", "#sattn.dense"},
+      {"#sattn.dilated<left = 2, right = 3, dilation = 1>",
+       "#sattn.window<left = 2, right = 3>"},
+      {"#sattn.union<[#sattn.global<tokens = [4]>, #sattn.causal, "
+       "#sattn.global<tokens = [1, 4]>]>",
+       "#sattn.union<[#sattn.global<tokens = [1, 4]>, #sattn.causal]>"},
+      {"#sattn.union<[#sattn.causal, #sattn.intersect<[#sattn.causal, "
+       "#sattn.sink<tokens = 3>]>]>",
+       "#sattn.causal"},
+  };
+  for (auto [input, expected] : cases)
+    EXPECT_EQ(simplifyMask(parse(input)), parse(expected)) << input;
+}
+
+} // namespace
