@@ -381,8 +381,14 @@ static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
               UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
                                    WindowAttr::get(ctx, sm.getWindow() - 1,
                                                    0)})});
-  if (auto bb = dyn_cast<BigBirdAttr>(mask); bb && lk)
-    return expandBigBird(bb, *lk);
+  // The layout has ceil(Lk / b)^2 cells; past kMaxLayoutCells the preset
+  // stays (it answers the mask interface itself, exactly).
+  constexpr int64_t kMaxLayoutCells = int64_t(1) << 22;
+  if (auto bb = dyn_cast<BigBirdAttr>(mask); bb && lk) {
+    int64_t n = (*lk + bb.getBlock() - 1) / bb.getBlock();
+    if (n <= kMaxLayoutCells / std::max<int64_t>(n, 1))
+      return expandBigBird(bb, *lk);
+  }
   return mask;
 }
 

@@ -58,3 +58,14 @@ func.func @bigbird_dynamic(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v:
       : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
   return %o : tensor<1x2x?x8xf32>
 }
+
+// -----
+
+// Lk = 2^24 with blocks of 1: a 2^48-cell layout is not built; bigbird stays.
+// CHECK-LABEL: func.func @bigbird_huge
+// CHECK: mask(#sattn.bigbird<block = 1, window = 3, global = 1, random = 1, seed = 3>)
+func.func @bigbird_huge(%q: tensor<1x1x16777216x8xf32>, %k: tensor<1x1x16777216x8xf32>, %v: tensor<1x1x16777216x8xf32>) -> tensor<1x1x16777216x8xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.bigbird<block = 1, window = 3, global = 1, random = 1, seed = 3>)
+      : (tensor<1x1x16777216x8xf32>, tensor<1x1x16777216x8xf32>, tensor<1x1x16777216x8xf32>) -> tensor<1x1x16777216x8xf32>
+  return %o : tensor<1x1x16777216x8xf32>
+}

@@ -20,8 +20,8 @@ def SAttnExpandPresets : Pass<"sattn-expand-presets"> {
     ```
 
     bigbird's block band needs the number of key blocks, so it is expanded
-    only when the key length is static; otherwise it stays and answers the
-    mask interface itself. Every rewrite preserves `mask(p, k)` exactly.
+    only when the key length is static (and the layout has at most 2^22
+    cells); otherwise it stays and answers the mask interface itself. Every rewrite preserves `mask(p, k)` exactly.
   }];
   let dependentDialects = ["::mlir::sattn::SAttnDialect"];
 }
