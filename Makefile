@@ -45,6 +45,7 @@ demo: build
 # Every test (lit FileCheck tests, gtest unit tests); ends with one line
 # `N passed, N failed`.
 test: build
+	cmake --build $(BUILD) -j $(JOBS) --target sattn-test-depends
 	@scripts/run-tests.sh $(BUILD) $(LIT)
 
 docs: configure
