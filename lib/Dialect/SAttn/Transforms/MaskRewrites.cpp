@@ -361,26 +361,9 @@ static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
     return IntersectAttr::get(ctx, expandAll(i.getMembers()));
   if (auto c = dyn_cast<ComplementAttr>(mask))
     return ComplementAttr::get(ctx, expand(c.getOperand(), lk));
-  // longformer<w, T> = union<[window<w/2, w/2>, global<T>]>
-  if (auto lf = dyn_cast<LongformerAttr>(mask))
-    return UnionAttr::get(
-        ctx, {WindowAttr::get(ctx, lf.getWindow() / 2, lf.getWindow() / 2),
-              GlobalAttr::get(ctx, lf.getTokens())});
-  // sparse_transformer<s> = intersect<[causal, union<[window<s-1, 0>, strided<s>]>]>
-  if (auto st = dyn_cast<SparseTransformerAttr>(mask)) {
-    int64_t s = st.getStride();
-    return IntersectAttr::get(
-        ctx, {CausalAttr::get(ctx),
-              UnionAttr::get(ctx, {WindowAttr::get(ctx, s - 1, 0),
-                                   StridedAttr::get(ctx, s)})});
-  }
-  // streaming<n, w> = intersect<[causal, union<[sink<n>, window<w-1, 0>]>]>
-  if (auto sm = dyn_cast<StreamingAttr>(mask))
-    return IntersectAttr::get(
-        ctx, {CausalAttr::get(ctx),
-              UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
-                                   WindowAttr::get(ctx, sm.getWindow() - 1,
-                                                   0)})});
+  // longformer, sparse_transformer, streaming
+  if (MaskAttrInterface primitive = getPrimitiveForm(mask))
+    return primitive;
   // The layout has ceil(Lk / b)^2 cells; past kMaxLayoutCells the preset
   // stays (it answers the mask interface itself, exactly).
   constexpr int64_t kMaxLayoutCells = int64_t(1) << 22;

@@ -18,4 +18,13 @@ FailureOr<uint64_t> parseSeed(AsmParser &parser);
 #define GET_ATTRDEF_CLASSES
 #include "sattn/Dialect/SAttn/IR/SAttnAttrs.h.inc"
 
+namespace mlir {
+namespace sattn {
+/// The composition of primitives that a shape-independent preset
+/// (longformer, sparse_transformer, streaming) stands for (SPEC.md); null for
+/// any other attribute.
+MaskAttrInterface getPrimitiveForm(Attribute preset);
+} // namespace sattn
+} // namespace mlir
+
 #endif // SATTN_DIALECT_SATTN_IR_SATTNATTRS_H

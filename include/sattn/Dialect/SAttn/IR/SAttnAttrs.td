@@ -35,18 +35,18 @@ def SAttn_DenseAttr : SAttn_MaskAttr<"Dense", "dense"> {
   let summary = "Keeps every pair: mask(p, k) = true";
 }
 
-def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal"> {
+def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange"]> {
   let summary = "Keeps k <= p";
 }
 
-def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window"> {
+def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange"]> {
   let summary = "Keeps p - left <= k <= p + right";
   let parameters = (ins "int64_t":$left, "int64_t":$right);
   let assemblyFormat = "`<` `left` `=` $left `,` `right` `=` $right `>`";
   let genVerifyDecl = 1;
 }
 
-def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated"> {
+def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange"]> {
   let summary = "Keeps p - left*d <= k <= p + right*d with (p - k) mod d == 0";
   let parameters = (ins "int64_t":$left, "int64_t":$right, "int64_t":$dilation);
   let assemblyFormat = [{
@@ -81,7 +81,7 @@ def SAttn_GlobalAttr : SAttn_MaskAttr<"Global", "global"> {
   let skipDefaultBuilders = 1;
 }
 
-def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink"> {
+def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["buildKeyRange"]> {
   let summary = "Keeps k < tokens (the first keys, seen by every query)";
   let parameters = (ins "int64_t":$tokens);
   let assemblyFormat = "`<` `tokens` `=` $tokens `>`";
@@ -120,14 +120,14 @@ def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random"> {
 // Combinators
 //===----------------------------------------------------------------------===//
 
-def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape"]> {
+def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKeyRange"]> {
   let summary = "Keeps a pair that any member keeps";
   let parameters = (ins ArrayRefParameter<"::mlir::Attribute", "members">:$members);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 
-def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape"]> {
+def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape", "buildKeyRange"]> {
   let summary = "Keeps a pair that every member keeps";
   let parameters = (ins ArrayRefParameter<"::mlir::Attribute", "members">:$members);
   let hasCustomAssemblyFormat = 1;
@@ -145,7 +145,7 @@ def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["verifySh
 // Presets
 //===----------------------------------------------------------------------===//
 
-def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer"> {
+def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKeyRange"]> {
   let summary = "union<[window<w/2, w/2>, global<tokens>]>";
   let parameters = (ins "int64_t":$window,
                         ArrayRefParameter<"int64_t", "sorted token set">:$tokens);
@@ -173,14 +173,15 @@ def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird"> {
 }
 
 def SAttn_SparseTransformerAttr
-    : SAttn_MaskAttr<"SparseTransformer", "sparse_transformer"> {
+    : SAttn_MaskAttr<"SparseTransformer", "sparse_transformer",
+                     ["buildKeyRange"]> {
   let summary = "intersect<[causal, union<[window<s - 1, 0>, strided<s>]>]>";
   let parameters = (ins "int64_t":$stride);
   let assemblyFormat = "`<` `stride` `=` $stride `>`";
   let genVerifyDecl = 1;
 }
 
-def SAttn_StreamingAttr : SAttn_MaskAttr<"Streaming", "streaming"> {
+def SAttn_StreamingAttr : SAttn_MaskAttr<"Streaming", "streaming", ["buildKeyRange"]> {
   let summary = "intersect<[causal, union<[sink<n>, window<w - 1, 0>]>]>";
   let parameters = (ins "int64_t":$sink, "int64_t":$window);
   let assemblyFormat = "`<` `sink` `=` $sink `,` `window` `=` $window `>`";

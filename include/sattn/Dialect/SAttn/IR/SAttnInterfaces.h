@@ -4,6 +4,7 @@
 #define SATTN_DIALECT_SATTN_IR_SATTNINTERFACES_H
 
 #include "mlir/IR/Attributes.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringRef.h"
 #include <cstdint>
@@ -21,6 +22,9 @@ llvm::StringRef stringifyTileClass(TileClass c);
 TileClass unionClass(TileClass a, TileClass b);
 TileClass intersectClass(TileClass a, TileClass b);
 TileClass complementClass(TileClass c);
+
+/// An i64 constant of `type` (i64, or a splat vector of i64).
+Value buildI64Constant(OpBuilder &b, Location loc, Type type, int64_t value);
 
 } // namespace sattn
 } // namespace mlir

@@ -20,6 +20,18 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       never wrong;
     * `verifyShape(emitError, lk)`: extra rules that depend on the key length
       of the op using the mask (`std::nullopt` when it is dynamic).
+
+    and, for code generation (all values i64, `p`/`k`/`lk` either scalars or
+    vectors of one shape):
+
+    * `buildPredicate(b, loc, p, k, lk)`: IR computing `mask(p, k)` (i1 or a
+      vector of i1);
+    * `buildClassify(b, loc, p0, p1, k0, k1, lk)`: IR computing
+      `(isEmpty, isFull)` of a rectangle at run time; never wrong, exact for
+      bands, sinks and global tokens, and for block patterns whenever the
+      rectangle lies in one block;
+    * `buildKeyRange(b, loc, p0, p1, lk)`: IR computing `[kLo, kHi)` with no
+      kept key outside it for the query positions `[p0, p1)`.
   }];
   let methods = [
     InterfaceMethod<
@@ -38,6 +50,28 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
            "std::optional<int64_t>":$lk),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{ return ::mlir::success(); }]>,
+    InterfaceMethod<
+      "Builds IR computing mask(p, k) (i1, or a vector of i1).",
+      "::mlir::Value", "buildPredicate",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "::mlir::Value":$p, "::mlir::Value":$k, "::mlir::Value":$lk)>,
+    InterfaceMethod<
+      "Builds IR computing (isEmpty, isFull) of [p0, p1) x [k0, k1).",
+      "std::pair<::mlir::Value, ::mlir::Value>", "buildClassify",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "::mlir::Value":$p0, "::mlir::Value":$p1, "::mlir::Value":$k0,
+           "::mlir::Value":$k1, "::mlir::Value":$lk)>,
+    InterfaceMethod<
+      "Builds IR computing a key range [kLo, kHi) holding every kept key of "
+      "the query positions [p0, p1), clamped to [0, lk).",
+      "std::pair<::mlir::Value, ::mlir::Value>", "buildKeyRange",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "::mlir::Value":$p0, "::mlir::Value":$p1, "::mlir::Value":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return {::mlir::sattn::buildI64Constant(b, loc, lk.getType(), 0),
+                lk};
+      }]>,
   ];
 }
 

@@ -1,0 +1,551 @@
+//===- MaskCodegen.cpp - IR for predicates, tile classes, key ranges ------===//
+//
+// The code-generation half of MaskAttrInterface. Positions are i64, scalars or
+// vectors (one lane per query row); constants are splatted to match.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MaskMath.h"
+#include "sattn/Dialect/SAttn/IR/RandomBlocks.h"
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::sattn;
+using namespace mlir::sattn::mask_math;
+using arith::CmpIPredicate;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+Value mlir::sattn::buildI64Constant(OpBuilder &b, Location loc, Type type,
+                                    int64_t value) {
+  if (auto vt = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vt, b.getI64IntegerAttr(value)));
+  return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(value));
+}
+
+namespace {
+/// Small arith builder over one value type (i64 or vector of i64).
+struct Emit {
+  OpBuilder &b;
+  Location loc;
+  Type type;
+
+  Value c(int64_t v) { return buildI64Constant(b, loc, type, v); }
+  Type boolType() {
+    if (auto vt = dyn_cast<VectorType>(type))
+      return VectorType::get(vt.getShape(), b.getI1Type());
+    return b.getI1Type();
+  }
+  Value boolConst(bool v) {
+    if (auto vt = dyn_cast<VectorType>(boolType()))
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vt, b.getBoolAttr(v)));
+    return arith::ConstantOp::create(b, loc, b.getBoolAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value floorDiv(Value x, int64_t d) {
+    return arith::FloorDivSIOp::create(b, loc, x, c(d));
+  }
+  Value cmp(CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pred, x, y);
+  }
+  Value lt(Value x, Value y) { return cmp(CmpIPredicate::slt, x, y); }
+  Value le(Value x, Value y) { return cmp(CmpIPredicate::sle, x, y); }
+  Value eq(Value x, Value y) { return cmp(CmpIPredicate::eq, x, y); }
+  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value notI(Value x) { return arith::XOrIOp::create(b, loc, x, boolConst(true)); }
+  Value xorI(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
+  Value shr(Value x, int64_t s) { return arith::ShRUIOp::create(b, loc, x, c(s)); }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+  /// x mod m == 0 (the sign of the remainder does not matter for zero).
+  Value divisible(Value x, int64_t m) {
+    return eq(arith::RemSIOp::create(b, loc, x, c(m)), c(0));
+  }
+};
+
+/// A band: lo <= k - p <= hi and (k - p) mod step == 0; +-kInf: no edge.
+struct BandSpec {
+  int64_t lo, hi, step;
+};
+
+BandSpec bandOf(Attribute attr) {
+  if (isa<CausalAttr>(attr))
+    return {-kInf, 0, 1};
+  if (auto w = dyn_cast<WindowAttr>(attr))
+    return {-std::min(w.getLeft(), kInf), std::min(w.getRight(), kInf), 1};
+  if (auto d = dyn_cast<DilatedAttr>(attr))
+    return {-clampMul(d.getLeft(), d.getDilation()),
+            clampMul(d.getRight(), d.getDilation()), d.getDilation()};
+  auto s = cast<StridedAttr>(attr);
+  return {-kInf, kInf, s.getStride()};
+}
+
+Value bandPredicate(Emit &e, BandSpec band, Value p, Value k) {
+  Value d = e.sub(k, p);
+  Value keep = e.boolConst(true);
+  if (band.lo > -kInf)
+    keep = e.andI(keep, e.le(e.c(band.lo), d));
+  if (band.hi < kInf)
+    keep = e.andI(keep, e.le(d, e.c(band.hi)));
+  if (band.step > 1)
+    keep = e.andI(keep, e.divisible(d, band.step));
+  return keep;
+}
+
+std::pair<Value, Value> bandClassify(Emit &e, BandSpec band, Value p0, Value p1,
+                                     Value k0, Value k1) {
+  // Over the rectangle, d = k - p takes every value in [dMin, dMax].
+  Value one = e.c(1);
+  Value dMin = e.sub(k0, e.sub(p1, one)), dMax = e.sub(e.sub(k1, one), p0);
+  Value a = band.lo > -kInf ? e.max(dMin, e.c(band.lo)) : dMin;
+  Value bnd = band.hi < kInf ? e.min(dMax, e.c(band.hi)) : dMax;
+  Value empty = e.lt(bnd, a);
+  if (band.step > 1) {
+    // The first multiple of step at or above a lies past the range.
+    Value first = e.mul(
+        arith::CeilDivSIOp::create(e.b, e.loc, a, e.c(band.step)),
+        e.c(band.step));
+    empty = e.orI(empty, e.lt(bnd, first));
+  }
+  Value full = e.boolConst(true);
+  if (band.lo > -kInf)
+    full = e.andI(full, e.le(e.c(band.lo), dMin));
+  if (band.hi < kInf)
+    full = e.andI(full, e.le(dMax, e.c(band.hi)));
+  if (band.step > 1)
+    full = e.andI(full, e.andI(e.eq(dMin, dMax), e.divisible(dMin, band.step)));
+  return {empty, full};
+}
+
+std::pair<Value, Value> bandKeyRange(Emit &e, BandSpec band, Value p0, Value p1,
+                                     Value lk) {
+  Value lo = band.lo > -kInf ? e.max(e.add(p0, e.c(band.lo)), e.c(0)) : e.c(0);
+  Value hi = band.hi < kInf ? e.min(e.add(p1, e.c(band.hi)), lk) : lk;
+  return {lo, hi};
+}
+
+/// Exact classification of a pattern constant on (bq x bk) cells when the
+/// rectangle lies in one cell; PARTIAL (false, false) otherwise.
+std::pair<Value, Value> cellClassify(Emit &e, MaskAttrInterface mask,
+                                     int64_t bq, int64_t bk, Value p0, Value p1,
+                                     Value k0, Value k1, Value lk) {
+  Value one = e.c(1);
+  Value sameCell =
+      e.andI(e.eq(e.floorDiv(p0, bq), e.floorDiv(e.sub(p1, one), bq)),
+             e.eq(e.floorDiv(k0, bk), e.floorDiv(e.sub(k1, one), bk)));
+  Value value = mask.buildPredicate(e.b, e.loc, p0, k0, lk);
+  return {e.andI(sameCell, e.notI(value)), e.andI(sameCell, value)};
+}
+
+/// mix() of SPEC.md on i64 lanes (wrapping unsigned arithmetic).
+Value buildMix(Emit &e, Value z) {
+  z = e.add(z, e.c(static_cast<int64_t>(0x9E3779B97F4A7C15ULL)));
+  z = e.mul(e.xorI(z, e.shr(z, 30)),
+            e.c(static_cast<int64_t>(0xBF58476D1CE4E5B9ULL)));
+  z = e.mul(e.xorI(z, e.shr(z, 27)),
+            e.c(static_cast<int64_t>(0x94D049BB133111EBULL)));
+  return e.xorI(z, e.shr(z, 31));
+}
+
+/// kb in R(qb) for qb >= 0, with nkb = ceil(lk / block) key blocks.
+Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
+                          Value qb, Value kb, Value lk) {
+  Value nkb = e.max(arith::CeilDivSIOp::create(e.b, e.loc, lk, e.c(block)),
+                    e.c(1));
+  Value mixedSeed = e.c(static_cast<int64_t>(randomMix(seed)));
+  // Loop over the draws t = 0 .. perRow - 1.
+  Value lb = arith::ConstantIndexOp::create(e.b, e.loc, 0);
+  Value ub = arith::ConstantIndexOp::create(e.b, e.loc, perRow);
+  Value step = arith::ConstantIndexOp::create(e.b, e.loc, 1);
+  auto loop = scf::ForOp::create(
+      e.b, e.loc, lb, ub, step, ValueRange{e.boolConst(false)},
+      [&](OpBuilder &nb, Location loc, Value t, ValueRange iter) {
+        Emit ne{nb, loc, e.type};
+        Value t64 = arith::IndexCastOp::create(nb, loc, nb.getI64Type(), t);
+        if (isa<VectorType>(e.type))
+          t64 = vector::BroadcastOp::create(nb, loc, e.type, t64);
+        // mix(mix(seed) ^ (qb * r + t)) mod nkb
+        Value h = buildMix(
+            ne, ne.xorI(mixedSeed, ne.add(ne.mul(qb, ne.c(perRow)), t64)));
+        Value draw = arith::RemUIOp::create(nb, loc, h, nkb);
+        scf::YieldOp::create(nb, loc, ne.orI(iter[0], ne.eq(draw, kb)));
+      });
+  return e.andI(loop.getResult(0), e.le(e.c(0), qb));
+}
+
+/// A constant i32 table of the layout cells in the enclosing module.
+Value getLayoutTable(OpBuilder &b, Location loc, BlockSparseAttr attr) {
+  Operation *scope = b.getInsertionBlock()->getParentOp();
+  auto module = isa<ModuleOp>(scope) ? cast<ModuleOp>(scope)
+                                     : scope->getParentOfType<ModuleOp>();
+  int64_t cells = attr.getNumRows() * attr.getNumCols();
+  auto type = MemRefType::get({cells}, b.getI32Type());
+  std::string name =
+      "__sattn_layout_" +
+      llvm::utohexstr(static_cast<uint64_t>(hash_value(attr.getLayout())));
+  if (!SymbolTable::lookupSymbolIn(module, name)) {
+    SmallVector<int32_t> values;
+    for (int64_t r = 0; r < attr.getNumRows(); ++r)
+      for (int64_t c = 0; c < attr.getNumCols(); ++c)
+        values.push_back(attr.cell(r, c));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, loc, name, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(
+            RankedTensorType::get({cells}, b.getI32Type()),
+            ArrayRef<int32_t>(values)),
+        /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
+  }
+  return memref::GetGlobalOp::create(b, loc, type, name);
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Primitives
+//===----------------------------------------------------------------------===//
+
+Value DenseAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value,
+                                Value) const {
+  return Emit{b, loc, p.getType()}.boolConst(true);
+}
+std::pair<Value, Value> DenseAttr::buildClassify(OpBuilder &b, Location loc,
+                                                 Value p0, Value, Value, Value,
+                                                 Value) const {
+  Emit e{b, loc, p0.getType()};
+  return {e.boolConst(false), e.boolConst(true)};
+}
+
+#define SATTN_BAND_CODEGEN(ATTR)                                               \
+  Value ATTR::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,     \
+                             Value) const {                                    \
+    Emit e{b, loc, p.getType()};                                               \
+    return bandPredicate(e, bandOf(*this), p, k);                              \
+  }                                                                            \
+  std::pair<Value, Value> ATTR::buildClassify(OpBuilder &b, Location loc,      \
+                                              Value p0, Value p1, Value k0,    \
+                                              Value k1, Value) const {         \
+    Emit e{b, loc, p0.getType()};                                              \
+    return bandClassify(e, bandOf(*this), p0, p1, k0, k1);                     \
+  }
+SATTN_BAND_CODEGEN(CausalAttr)
+SATTN_BAND_CODEGEN(WindowAttr)
+SATTN_BAND_CODEGEN(DilatedAttr)
+SATTN_BAND_CODEGEN(StridedAttr)
+#undef SATTN_BAND_CODEGEN
+
+std::pair<Value, Value> CausalAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                  Value p0, Value p1,
+                                                  Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return bandKeyRange(e, bandOf(*this), p0, p1, lk);
+}
+std::pair<Value, Value> WindowAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                  Value p0, Value p1,
+                                                  Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return bandKeyRange(e, bandOf(*this), p0, p1, lk);
+}
+std::pair<Value, Value> DilatedAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                   Value p0, Value p1,
+                                                   Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return bandKeyRange(e, bandOf(*this), p0, p1, lk);
+}
+
+// p in T or k in T
+Value GlobalAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
+                                 Value) const {
+  Emit e{b, loc, p.getType()};
+  Value keep = e.boolConst(false);
+  for (int64_t t : getTokens())
+    keep = e.orI(keep, e.orI(e.eq(p, e.c(t)), e.eq(k, e.c(t))));
+  return keep;
+}
+std::pair<Value, Value> GlobalAttr::buildClassify(OpBuilder &b, Location loc,
+                                                  Value p0, Value p1, Value k0,
+                                                  Value k1, Value) const {
+  Emit e{b, loc, p0.getType()};
+  // Count the tokens inside the row range and inside the key range.
+  Value inP = e.c(0), inK = e.c(0);
+  for (int64_t t : getTokens()) {
+    Value tv = e.c(t);
+    auto count = [&](Value lo, Value hi) {
+      Value inside = e.andI(e.le(lo, tv), e.lt(tv, hi));
+      return e.select(inside, e.c(1), e.c(0));
+    };
+    inP = e.add(inP, count(p0, p1));
+    inK = e.add(inK, count(k0, k1));
+  }
+  Value full = e.orI(e.eq(inP, e.sub(p1, p0)), e.eq(inK, e.sub(k1, k0)));
+  Value empty = e.andI(e.eq(inP, e.c(0)), e.eq(inK, e.c(0)));
+  return {empty, full};
+}
+
+// k < n
+Value SinkAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
+                               Value) const {
+  Emit e{b, loc, p.getType()};
+  return e.lt(k, e.c(getTokens()));
+}
+std::pair<Value, Value> SinkAttr::buildClassify(OpBuilder &b, Location loc,
+                                                Value p0, Value, Value k0,
+                                                Value k1, Value) const {
+  Emit e{b, loc, p0.getType()};
+  Value n = e.c(getTokens());
+  return {e.le(n, k0), e.le(k1, n)};
+}
+std::pair<Value, Value> SinkAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                Value p0, Value, Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return {e.c(0), e.min(e.c(getTokens()), lk)};
+}
+
+// 0 <= p / bq < R and layout[p / bq][k / bk]
+Value BlockSparseAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
+                                      Value k, Value) const {
+  Emit e{b, loc, p.getType()};
+  Value qb = e.floorDiv(p, getBlockQ()), kb = e.floorDiv(k, getBlockK());
+  Value inside = e.andI(e.andI(e.le(e.c(0), qb), e.lt(qb, e.c(getNumRows()))),
+                        e.lt(kb, e.c(getNumCols())));
+  DenseIntElementsAttr layout = getLayout();
+  if (layout.isSplat())
+    return layout.getSplatValue<bool>() ? inside : e.boolConst(false);
+  Value index =
+      e.select(inside, e.add(e.mul(qb, e.c(getNumCols())), kb), e.c(0));
+  Value table = getLayoutTable(b, loc, *this);
+  Value cell;
+  if (auto vt = dyn_cast<VectorType>(e.type)) {
+    auto i32Vec = VectorType::get(vt.getShape(), b.getI32Type());
+    Value zeroIdx = arith::ConstantIndexOp::create(b, loc, 0);
+    Value idx32 = arith::TruncIOp::create(b, loc, i32Vec, index);
+    Value passThru = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i32Vec, b.getI32IntegerAttr(0)));
+    Value gathered = vector::GatherOp::create(b, loc, i32Vec, table,
+                                              ValueRange{zeroIdx}, idx32,
+                                              inside, passThru);
+    cell = arith::CmpIOp::create(
+        b, loc, CmpIPredicate::ne, gathered,
+        arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(i32Vec, b.getI32IntegerAttr(0))));
+  } else {
+    Value idx = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+    Value loaded = memref::LoadOp::create(b, loc, table, ValueRange{idx});
+    cell = arith::CmpIOp::create(
+        b, loc, CmpIPredicate::ne, loaded,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)));
+  }
+  return e.andI(inside, cell);
+}
+std::pair<Value, Value> BlockSparseAttr::buildClassify(OpBuilder &b,
+                                                       Location loc, Value p0,
+                                                       Value p1, Value k0,
+                                                       Value k1,
+                                                       Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return cellClassify(e, *this, getBlockQ(), getBlockK(), p0, p1, k0, k1, lk);
+}
+
+// k / b in R(p / b)
+Value RandomAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
+                                 Value lk) const {
+  Emit e{b, loc, p.getType()};
+  return buildInRandomBlocks(e, getSeed(), getBlock(), getPerRow(),
+                             e.floorDiv(p, getBlock()),
+                             e.floorDiv(k, getBlock()), lk);
+}
+std::pair<Value, Value> RandomAttr::buildClassify(OpBuilder &b, Location loc,
+                                                  Value p0, Value p1, Value k0,
+                                                  Value k1, Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return cellClassify(e, *this, getBlock(), getBlock(), p0, p1, k0, k1, lk);
+}
+
+//===----------------------------------------------------------------------===//
+// Combinators
+//===----------------------------------------------------------------------===//
+
+template <bool isUnion, typename AttrT>
+static Value combinePredicates(AttrT attr, OpBuilder &b, Location loc, Value p,
+                               Value k, Value lk) {
+  Emit e{b, loc, p.getType()};
+  Value result = e.boolConst(!isUnion);
+  for (Attribute m : attr.getMembers()) {
+    Value v = cast<MaskAttrInterface>(m).buildPredicate(b, loc, p, k, lk);
+    result = isUnion ? e.orI(result, v) : e.andI(result, v);
+  }
+  return result;
+}
+
+template <bool isUnion, typename AttrT>
+static std::pair<Value, Value> combineClasses(AttrT attr, OpBuilder &b,
+                                              Location loc, Value p0, Value p1,
+                                              Value k0, Value k1, Value lk) {
+  Emit e{b, loc, p0.getType()};
+  // union: empty iff all empty, full if any full; intersect: the dual.
+  Value empty = e.boolConst(isUnion), full = e.boolConst(!isUnion);
+  for (Attribute m : attr.getMembers()) {
+    auto [me, mf] =
+        cast<MaskAttrInterface>(m).buildClassify(b, loc, p0, p1, k0, k1, lk);
+    empty = isUnion ? e.andI(empty, me) : e.orI(empty, me);
+    full = isUnion ? e.orI(full, mf) : e.andI(full, mf);
+  }
+  return {empty, full};
+}
+
+template <bool isUnion, typename AttrT>
+static std::pair<Value, Value> combineKeyRanges(AttrT attr, OpBuilder &b,
+                                                Location loc, Value p0,
+                                                Value p1, Value lk) {
+  Emit e{b, loc, p0.getType()};
+  Value lo, hi;
+  for (Attribute m : attr.getMembers()) {
+    auto [mlo, mhi] = cast<MaskAttrInterface>(m).buildKeyRange(b, loc, p0, p1, lk);
+    if (!lo) {
+      lo = mlo;
+      hi = mhi;
+      continue;
+    }
+    lo = isUnion ? e.min(lo, mlo) : e.max(lo, mlo);
+    hi = isUnion ? e.max(hi, mhi) : e.min(hi, mhi);
+  }
+  return {lo, hi};
+}
+
+Value UnionAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
+                                Value lk) const {
+  return combinePredicates<true>(*this, b, loc, p, k, lk);
+}
+std::pair<Value, Value> UnionAttr::buildClassify(OpBuilder &b, Location loc,
+                                                 Value p0, Value p1, Value k0,
+                                                 Value k1, Value lk) const {
+  return combineClasses<true>(*this, b, loc, p0, p1, k0, k1, lk);
+}
+std::pair<Value, Value> UnionAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                 Value p0, Value p1,
+                                                 Value lk) const {
+  return combineKeyRanges<true>(*this, b, loc, p0, p1, lk);
+}
+
+Value IntersectAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
+                                    Value k, Value lk) const {
+  return combinePredicates<false>(*this, b, loc, p, k, lk);
+}
+std::pair<Value, Value> IntersectAttr::buildClassify(OpBuilder &b, Location loc,
+                                                     Value p0, Value p1,
+                                                     Value k0, Value k1,
+                                                     Value lk) const {
+  return combineClasses<false>(*this, b, loc, p0, p1, k0, k1, lk);
+}
+std::pair<Value, Value> IntersectAttr::buildKeyRange(OpBuilder &b, Location loc,
+                                                     Value p0, Value p1,
+                                                     Value lk) const {
+  return combineKeyRanges<false>(*this, b, loc, p0, p1, lk);
+}
+
+Value ComplementAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
+                                     Value k, Value lk) const {
+  Emit e{b, loc, p.getType()};
+  return e.notI(
+      cast<MaskAttrInterface>(getOperand()).buildPredicate(b, loc, p, k, lk));
+}
+std::pair<Value, Value> ComplementAttr::buildClassify(OpBuilder &b,
+                                                      Location loc, Value p0,
+                                                      Value p1, Value k0,
+                                                      Value k1,
+                                                      Value lk) const {
+  auto [empty, full] = cast<MaskAttrInterface>(getOperand())
+                           .buildClassify(b, loc, p0, p1, k0, k1, lk);
+  return {full, empty};
+}
+
+//===----------------------------------------------------------------------===//
+// Presets
+//===----------------------------------------------------------------------===//
+
+MaskAttrInterface mlir::sattn::getPrimitiveForm(Attribute preset) {
+  MLIRContext *ctx = preset.getContext();
+  // longformer<w, T> = union<[window<w/2, w/2>, global<T>]>
+  if (auto lf = dyn_cast<LongformerAttr>(preset))
+    return UnionAttr::get(
+        ctx, {WindowAttr::get(ctx, lf.getWindow() / 2, lf.getWindow() / 2),
+              GlobalAttr::get(ctx, lf.getTokens())});
+  // sparse_transformer<s> = intersect<[causal, union<[window<s-1, 0>, strided<s>]>]>
+  if (auto st = dyn_cast<SparseTransformerAttr>(preset)) {
+    int64_t s = st.getStride();
+    return IntersectAttr::get(
+        ctx, {CausalAttr::get(ctx),
+              UnionAttr::get(ctx, {WindowAttr::get(ctx, s - 1, 0),
+                                   StridedAttr::get(ctx, s)})});
+  }
+  // streaming<n, w> = intersect<[causal, union<[sink<n>, window<w-1, 0>]>]>
+  if (auto sm = dyn_cast<StreamingAttr>(preset))
+    return IntersectAttr::get(
+        ctx, {CausalAttr::get(ctx),
+              UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
+                                   WindowAttr::get(ctx, sm.getWindow() - 1,
+                                                   0)})});
+  return {};
+}
+
+#define SATTN_PRESET_CODEGEN(ATTR)                                             \
+  Value ATTR::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,     \
+                             Value lk) const {                                 \
+    return getPrimitiveForm(*this).buildPredicate(b, loc, p, k, lk);           \
+  }                                                                            \
+  std::pair<Value, Value> ATTR::buildClassify(OpBuilder &b, Location loc,      \
+                                              Value p0, Value p1, Value k0,    \
+                                              Value k1, Value lk) const {      \
+    return getPrimitiveForm(*this).buildClassify(b, loc, p0, p1, k0, k1, lk);  \
+  }                                                                            \
+  std::pair<Value, Value> ATTR::buildKeyRange(OpBuilder &b, Location loc,      \
+                                              Value p0, Value p1, Value lk)    \
+      const {                                                                  \
+    return getPrimitiveForm(*this).buildKeyRange(b, loc, p0, p1, lk);          \
+  }
+SATTN_PRESET_CODEGEN(LongformerAttr)
+SATTN_PRESET_CODEGEN(SparseTransformerAttr)
+SATTN_PRESET_CODEGEN(StreamingAttr)
+#undef SATTN_PRESET_CODEGEN
+
+// (qb >= 0 and |qb - kb| <= (wb - 1) / 2) or 0 <= qb < gb or kb < gb or
+// (rb >= 1 and kb in R(qb))
+Value BigBirdAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
+                                  Value lk) const {
+  Emit e{b, loc, p.getType()};
+  int64_t blk = getBlock(), half = (getWindow() - 1) / 2;
+  Value qb = e.floorDiv(p, blk), kb = e.floorDiv(k, blk);
+  Value qbValid = e.le(e.c(0), qb);
+  Value band = e.andI(qbValid, e.andI(e.le(e.sub(qb, kb), e.c(half)),
+                                      e.le(e.sub(kb, qb), e.c(half))));
+  Value global = e.orI(e.andI(qbValid, e.lt(qb, e.c(getGlobal()))),
+                       e.lt(kb, e.c(getGlobal())));
+  Value keep = e.orI(band, global);
+  if (getRandom() >= 1)
+    keep = e.orI(keep, buildInRandomBlocks(e, getSeed(), blk, getRandom(), qb,
+                                           kb, lk));
+  return keep;
+}
+std::pair<Value, Value> BigBirdAttr::buildClassify(OpBuilder &b, Location loc,
+                                                   Value p0, Value p1, Value k0,
+                                                   Value k1, Value lk) const {
+  Emit e{b, loc, p0.getType()};
+  return cellClassify(e, *this, getBlock(), getBlock(), p0, p1, k0, k1, lk);
+}
