@@ -6,12 +6,16 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+#include "sattn/Conversion/Passes.h"
 #include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
 #include "sattn/Dialect/SAttn/Transforms/Passes.h"
+#include "sattn/Pipelines/Pipelines.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::sattn::registerSAttnPasses();
+  mlir::sattn::registerSAttnConversionPasses();
+  mlir::sattn::registerSAttnPipelines();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::sattn::SAttnDialect>();

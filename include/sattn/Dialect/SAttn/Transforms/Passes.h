@@ -3,6 +3,9 @@
 #ifndef SATTN_DIALECT_SATTN_TRANSFORMS_PASSES_H
 #define SATTN_DIALECT_SATTN_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
 

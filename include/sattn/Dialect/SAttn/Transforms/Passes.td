@@ -61,4 +61,40 @@ def SAttnSimplifyMasks : Pass<"sattn-simplify-masks"> {
   let dependentDialects = ["::mlir::sattn::SAttnDialect"];
 }
 
+def SAttnPlanTiles : Pass<"sattn-plan-tiles"> {
+  let summary = "Choose the tile sizes of each sattn.attention and report the plan";
+  let description = [{
+    Sets `sattn.tile = array<i64: Br, Bc>` on each `sattn.attention`: Br query
+    rows (a multiple of 16) by Bc keys (a multiple of 8). By default Br = 32
+    and Bc = 64; when the mask is made of blocks (block_sparse, random,
+    bigbird), the tiles are shrunk to divide the blocks, so that every tile
+    lies inside one block and is EMPTY or FULL, never PARTIAL.
+
+    With `print-stats`, for static shapes, each op gets a remark with the
+    plan: the number of (query tile, key tile) pairs per class (EMPTY, FULL,
+    PARTIAL, from the mask's exact `classify`), the density kept / (Lq * Lk)
+    and the useful FLOPs `2 * (D + Dv) * kept * B * Hq`.
+  }];
+  let options = [
+    Option<"queryTile", "q-tile", "int64_t", /*default=*/"0",
+           "Query rows per tile (0: choose)">,
+    Option<"keyTile", "k-tile", "int64_t", /*default=*/"0",
+           "Keys per tile (0: choose)">,
+    Option<"printStats", "print-stats", "bool", /*default=*/"false",
+           "Report the tile classes, density and useful FLOPs as remarks">,
+  ];
+}
+
+def SAttnApproximateMath : Pass<"sattn-approximate-math"> {
+  let summary = "Replace math.exp/log by polynomial approximations";
+  let description = [{
+    Runs MLIR's polynomial approximation patterns on f32 math ops (and vectors
+    of them), so that `exp` in the softmax becomes a few vector FMAs instead of
+    one libm call per lane.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // SATTN_DIALECT_SATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,48 @@
+//===- Passes.td - sattn conversion passes -----------------*- tablegen -*-===//
+
+#ifndef SATTN_CONVERSION_PASSES_TD
+#define SATTN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Lower sattn.attention to fused, tiled, tile-skipping loops";
+  let description = [{
+    Replaces each `sattn.attention` by one fused kernel (FlashAttention-2
+    style) on memrefs:
+
+    ```
+    scf.parallel (b, h, qt) over (B, Hq, ceil(Lq / Br)):
+      call @__sattn_tile_N(q, k, v, o, lse, b, h, qt)
+    @__sattn_tile_N:
+      Qt = scale * Q[b, h, qt*Br : +Br, :]^T                 (Br x D, packed once)
+      m = -inf, l = 0, Oacc = 0
+      for kt in keyRange(mask, query positions of the tile) / Bc:
+        (empty, full) = classify(mask, rows x keys of the tile)
+        if empty: skip
+        S^T = K[kt*Bc : +Bc] . Qt                            (Bc x Br, f32)
+        if !full: S^T = select(mask(p, k), S^T, -inf)
+        m' = max(m, rowmax(S)); P = exp(S - m'); alpha = exp(m - m')
+        l = l * alpha + rowsum(P); Oacc = Oacc * alpha + P . V
+      O = Oacc / l (0 where l == 0); LSE = m + log(l) (-inf where l == 0)
+    ```
+
+    Key tiles are visited only inside the closed-form key range of the mask,
+    EMPTY tiles are skipped and the predicate runs only on PARTIAL ones. The
+    tile math is 16-lane f32 vectors (AVX-512); f16/bf16 inputs are widened
+    to f32. Scratch memory is O(Br x (D + Bc + Dv)) per thread: there is no
+    Lq x Lk buffer. Tile sizes come from the op's `sattn.tile` attribute
+    (set by -sattn-plan-tiles), else Br = 32, Bc = 64.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // SATTN_CONVERSION_PASSES_TD

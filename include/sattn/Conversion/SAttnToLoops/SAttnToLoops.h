@@ -1,0 +1,30 @@
+//===- SAttnToLoops.h - sattn.attention to fused loops ----------*- C++ -*-===//
+
+#ifndef SATTN_CONVERSION_SATTNTOLOOPS_SATTNTOLOOPS_H
+#define SATTN_CONVERSION_SATTNTOLOOPS_SATTNTOLOOPS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace sattn {
+
+#define GEN_PASS_DECL_CONVERTSATTNTOLOOPS
+#include "sattn/Conversion/Passes.h.inc"
+
+/// Patterns rewriting sattn.attention (on tensors) into a call-free fused
+/// kernel: an scf.parallel over (batch, head, query tile) calling a per-tile
+/// function built in the enclosing module.
+void populateSAttnToLoopsPatterns(RewritePatternSet &patterns);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_CONVERSION_SATTNTOLOOPS_SATTNTOLOOPS_H

@@ -1,0 +1,28 @@
+//===- Reference.h - SPEC.md's attention in float64 -------------*- C++ -*-===//
+//
+// The independent reference used by tests and `sattn-run --check`: dense
+// loops over every (query, key) pair written straight from SPEC.md's formulas,
+// in double precision, sharing no code with the generated kernels (the mask
+// is read through MaskAttrInterface::evaluate).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_REFERENCE_REFERENCE_H
+#define SATTN_REFERENCE_REFERENCE_H
+
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+#include "sattn/Runtime/HostTensor.h"
+
+namespace mlir {
+namespace sattn {
+
+/// O [B, Hq, Lq, Dv] and LSE [B, Hq, Lq] (f64) of Q [B, Hq, Lq, D],
+/// K [B, Hkv, Lk, D], V [B, Hkv, Lk, Dv] under `mask` with `scale`.
+void referenceAttention(MaskAttrInterface mask, double scale,
+                        const HostTensor &q, const HostTensor &k,
+                        const HostTensor &v, HostTensor &o, HostTensor &lse);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_REFERENCE_REFERENCE_H

@@ -1,0 +1,55 @@
+//===- HostTensor.h - row-major host tensors and .npy files -----*- C++ -*-===//
+
+#ifndef SATTN_RUNTIME_HOSTTENSOR_H
+#define SATTN_RUNTIME_HOSTTENSOR_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir {
+namespace sattn {
+
+enum class ElemKind { F32, F16, BF16, F64 };
+
+llvm::StringRef elemKindName(ElemKind kind);
+size_t elemKindSize(ElemKind kind);
+
+/// A dense, row-major host tensor, 64-byte aligned.
+class HostTensor {
+public:
+  HostTensor() = default;
+  HostTensor(ElemKind kind, std::vector<int64_t> shape);
+
+  ElemKind kind() const { return elemKind; }
+  llvm::ArrayRef<int64_t> shape() const { return dims; }
+  int64_t numElements() const;
+  size_t numBytes() const { return numElements() * elemKindSize(elemKind); }
+  void *data() { return storage.data() + offset; }
+  const void *data() const { return storage.data() + offset; }
+
+  /// Element i converted to/from double.
+  double get(int64_t i) const;
+  void set(int64_t i, double value);
+
+private:
+  ElemKind elemKind = ElemKind::F32;
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> storage;
+  size_t offset = 0;
+};
+
+/// Reads a .npy file: little-endian f4, f2, f8, or 2-byte void ('V2', how
+/// ml_dtypes saves bfloat16) as bf16; C order only.
+llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
+llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);
+
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_RUNTIME_HOSTTENSOR_H

@@ -1,0 +1,645 @@
+//===- SAttnToLoops.cpp - sattn.attention to fused, tiled loops -----------===//
+//
+// One fused FlashAttention-2 style kernel per sattn.attention. The work is
+// split over (batch, head, query tile) by an scf.parallel; each query tile is
+// a call to an outlined function that walks only the key tiles the mask can
+// keep, skips EMPTY tiles, masks PARTIAL ones, and keeps the online softmax
+// in registers (m, l) and a small accumulator (Oacc).
+//
+// Layouts inside a tile (Br query rows, Bc keys, 16-lane f32 vectors):
+//   Qt   [D][Br]   scale * Q^T, packed once per query tile
+//   St   [Bc][Br]  scores, then probabilities, of one key tile (rows in lanes)
+//   Oacc [Br][Dv]  the unnormalized output
+// so that row max / row sum of S are lane-wise vector ops and both products
+// are broadcast-FMA outer products.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sattn/Conversion/SAttnToLoops/SAttnToLoops.h"
+#include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include <limits>
+
+namespace mlir::sattn {
+#define GEN_PASS_DEF_CONVERTSATTNTOLOOPS
+#include "sattn/Conversion/Passes.h.inc"
+} // namespace mlir::sattn
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+namespace {
+
+constexpr int64_t kLanes = 16;    // f32 lanes of a 512-bit vector
+constexpr int64_t kKeyChunk = 8;  // keys per register block of S = K Q^T
+constexpr int64_t kRowChunk = 4;  // rows per register block of O += P V
+constexpr int64_t kColChunk = 4;  // Dv vectors per register block of O += P V
+
+struct TileSizes {
+  int64_t rows; // Br, a multiple of kLanes and kRowChunk
+  int64_t keys; // Bc, a multiple of kKeyChunk
+};
+
+TileSizes getTileSizes(AttentionOp op) {
+  if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
+    if (tile.size() == 2)
+      return {tile[0], tile[1]};
+  return {32, 64};
+}
+
+/// Builds the per-query-tile function of one sattn.attention.
+class TileFunctionBuilder {
+public:
+  TileFunctionBuilder(AttentionOp op, TileSizes tiles)
+      : op(op), tiles(tiles), ctx(op.getContext()), b(ctx),
+        loc(op.getLoc()) {
+    auto qType = op.getQuery().getType();
+    elemType = qType.getElementType();
+    headDim = qType.getDimSize(3);
+    valueDim = op.getValue().getType().getDimSize(3);
+    numValueVecs = (valueDim + kLanes - 1) / kLanes;
+    mask = op.getMask();
+    scale = op.getScaleValue();
+    f32 = b.getF32Type();
+    vecF32 = VectorType::get({kLanes}, f32);
+  }
+
+  MemRefType inputType(int64_t lastDim) {
+    int64_t dyn = ShapedType::kDynamic;
+    return MemRefType::get({dyn, dyn, dyn, lastDim}, elemType);
+  }
+  MemRefType lseType() {
+    int64_t dyn = ShapedType::kDynamic;
+    return MemRefType::get({dyn, dyn, dyn}, f32);
+  }
+
+  func::FuncOp build(ModuleOp module, StringRef name);
+
+private:
+  // Constants and small helpers.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32Const(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value splat(float v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(v)));
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value addIdx(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mulIdx(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value subIdx(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value widen(Value x) {
+    Type target = isa<VectorType>(x.getType()) ? Type(vecF32) : f32;
+    return x.getType() == target ? x : arith::ExtFOp::create(b, loc, target, x);
+  }
+  Value narrow(Value x) {
+    Type target = isa<VectorType>(x.getType())
+                      ? Type(VectorType::get({kLanes}, elemType))
+                      : elemType;
+    return x.getType() == target ? x
+                                 : arith::TruncFOp::create(b, loc, target, x);
+  }
+  /// Loads 16 values of row `indices` from column `col` of a rank-4 memref
+  /// with last dimension `dim`, zero past `dim`.
+  Value loadRowVector(Value memref, ValueRange indices, int64_t col,
+                      int64_t dim);
+  void storeRowVector(Value value, Value memref, ValueRange indices,
+                      int64_t col, int64_t dim);
+
+  void buildBody(Block *entry);
+  /// One non-empty key tile; returns the new (m, l) vectors.
+  SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
+
+  AttentionOp op;
+  TileSizes tiles;
+  MLIRContext *ctx;
+  OpBuilder b;
+  Location loc;
+  Type elemType, f32;
+  VectorType vecF32;
+  int64_t headDim, valueDim, numValueVecs;
+  MaskAttrInterface mask;
+  float scale;
+
+  // Values of the function being built.
+  Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
+  Value qt, st, oacc, rowBuf;
+};
+
+Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
+                                         int64_t col, int64_t dim) {
+  SmallVector<Value> ix(indices);
+  ix.push_back(idx(col));
+  auto vecType = VectorType::get({kLanes}, elemType);
+  if (col + kLanes <= dim)
+    return widen(vector::LoadOp::create(b, loc, vecType, memref, ix));
+  Value maskBits = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({kLanes}, b.getI1Type()),
+      ArrayRef<int64_t>{dim - col});
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
+  return widen(
+      vector::MaskedLoadOp::create(b, loc, vecType, memref, ix, maskBits, zero));
+}
+
+void TileFunctionBuilder::storeRowVector(Value value, Value memref,
+                                         ValueRange indices, int64_t col,
+                                         int64_t dim) {
+  SmallVector<Value> ix(indices);
+  ix.push_back(idx(col));
+  value = narrow(value);
+  if (col + kLanes <= dim) {
+    vector::StoreOp::create(b, loc, value, memref, ix);
+    return;
+  }
+  Value maskBits = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({kLanes}, b.getI1Type()),
+      ArrayRef<int64_t>{dim - col});
+  vector::MaskedStoreOp::create(b, loc, memref, ix, maskBits, value);
+}
+
+func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
+  b.setInsertionPointToEnd(module.getBody());
+  Type index = b.getIndexType();
+  auto fnType = FunctionType::get(
+      ctx,
+      {inputType(headDim), inputType(headDim), inputType(valueDim),
+       inputType(valueDim), lseType(), index, index, index},
+      {});
+  auto fn = func::FuncOp::create(b, loc, name, fnType);
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  buildBody(entry);
+  func::ReturnOp::create(b, loc);
+  return fn;
+}
+
+void TileFunctionBuilder::buildBody(Block *entry) {
+  q = entry->getArgument(0);
+  k = entry->getArgument(1);
+  v = entry->getArgument(2);
+  o = entry->getArgument(3);
+  lse = entry->getArgument(4);
+  batch = entry->getArgument(5);
+  head = entry->getArgument(6);
+  Value queryTile = entry->getArgument(7);
+  const int64_t br = tiles.rows, nv = br / kLanes;
+
+  Value one = idx(1);
+  Value hq = memref::DimOp::create(b, loc, q, 1);
+  lq = memref::DimOp::create(b, loc, q, 2);
+  Value hkv = memref::DimOp::create(b, loc, k, 1);
+  lk = memref::DimOp::create(b, loc, k, 2);
+  // g(h) = h / (Hq / Hkv)
+  Value group = arith::DivUIOp::create(
+      b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
+  kvHead = arith::DivUIOp::create(b, loc, head,
+                                  arith::MaxUIOp::create(b, loc, group, one));
+  q0 = mulIdx(queryTile, idx(br));
+  Value numRows = minIdx(idx(br), subIdx(lq, q0));
+  Value lastRow = subIdx(lq, one);
+  // Query positions of the tile: p = i + (Lk - Lq), bottom-right aligned.
+  lk64 = toI64(lk);
+  p0 = arith::AddIOp::create(b, loc, toI64(q0),
+                             arith::SubIOp::create(b, loc, lk64, toI64(lq)));
+  p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+
+  auto scratch = [&](ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
+                                    b.getI64IntegerAttr(64));
+  };
+  qt = scratch({headDim, br});
+  st = scratch({tiles.keys, br});
+  oacc = scratch({br, numValueVecs * kLanes});
+  rowBuf = scratch({3, br}); // alpha, m, l per row
+
+  // Qt[d][r] = scale * Q[b, h, min(q0 + r, Lq - 1), d]; rows past Lq repeat
+  // the last row and are never written back.
+  Value scaleVal = f32Const(scale);
+  scf::ForOp::create(
+      b, loc, idx(0), idx(br), one, ValueRange{},
+      [&](OpBuilder &, Location, Value r, ValueRange) {
+        Value row = minIdx(addIdx(q0, r), lastRow);
+        scf::ForOp::create(
+            b, loc, idx(0), idx(headDim), one, ValueRange{},
+            [&](OpBuilder &, Location, Value d, ValueRange) {
+              Value x = widen(memref::LoadOp::create(
+                  b, loc, q, ValueRange{batch, head, row, d}));
+              memref::StoreOp::create(b, loc,
+                                      arith::MulFOp::create(b, loc, x, scaleVal),
+                                      qt, ValueRange{d, r});
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc);
+      });
+
+  // Oacc = 0
+  Value zeroVec = splat(0.0f);
+  scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
+                     [&](OpBuilder &, Location, Value r, ValueRange) {
+                       for (int64_t j = 0; j < numValueVecs; ++j)
+                         vector::StoreOp::create(b, loc, zeroVec, oacc,
+                                                 ValueRange{r, idx(j * kLanes)});
+                       scf::YieldOp::create(b, loc);
+                     });
+
+  // Key tiles inside the mask's key range for the tile's query positions.
+  auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
+  Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+  Value bc64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(tiles.keys));
+  kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
+  kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
+  Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
+  Value ktHi64 = arith::MaxSIOp::create(
+      b, loc, arith::CeilDivSIOp::create(b, loc, kHi, bc64), ktLo64);
+  Value ktLo = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktLo64);
+  Value ktHi = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktHi64);
+
+  // Running row max m (-inf) and row sum l (0), nv vectors each.
+  SmallVector<Value> init;
+  for (int64_t n = 0; n < nv; ++n)
+    init.push_back(splat(-std::numeric_limits<float>::infinity()));
+  for (int64_t n = 0; n < nv; ++n)
+    init.push_back(zeroVec);
+
+  auto loop = scf::ForOp::create(
+      b, loc, ktLo, ktHi, one, init,
+      [&](OpBuilder &, Location, Value kt, ValueRange state) {
+        Value k0 = mulIdx(kt, idx(tiles.keys));
+        Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
+        Value k0i = toI64(k0), k1i = toI64(addIdx(k0, nc));
+        auto [empty, full] =
+            mask.buildClassify(b, loc, p0, p1, k0i, k1i, lk64);
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
+                                      /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
+        b.setInsertionPointAfter(ifOp);
+        scf::YieldOp::create(b, loc, ifOp.getResults());
+      });
+
+  // O = Oacc / l (0 for an empty row); LSE = m + log(l) (-inf when empty).
+  for (int64_t n = 0; n < nv; ++n) {
+    vector::StoreOp::create(b, loc, loop.getResult(n), rowBuf,
+                            ValueRange{idx(1), idx(n * kLanes)});
+    vector::StoreOp::create(b, loc, loop.getResult(nv + n), rowBuf,
+                            ValueRange{idx(2), idx(n * kLanes)});
+  }
+  scf::ForOp::create(
+      b, loc, idx(0), numRows, one, ValueRange{},
+      [&](OpBuilder &, Location, Value r, ValueRange) {
+        Value m = memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(1), r});
+        Value l = memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(2), r});
+        Value nonEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                               l, f32Const(0.0f));
+        Value inv = arith::SelectOp::create(
+            b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
+            f32Const(0.0f));
+        Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
+        Value row = addIdx(q0, r);
+        for (int64_t j = 0; j < numValueVecs; ++j) {
+          Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
+                                             ValueRange{r, idx(j * kLanes)});
+          storeRowVector(arith::MulFOp::create(b, loc, acc, invVec), o,
+                         ValueRange{batch, head, row}, j * kLanes, valueDim);
+        }
+        if (op.getLse()) {
+          Value logSum = arith::AddFOp::create(
+              b, loc, m, math::LogOp::create(b, loc, l));
+          Value value = arith::SelectOp::create(
+              b, loc, nonEmpty, logSum,
+              f32Const(-std::numeric_limits<float>::infinity()));
+          memref::StoreOp::create(b, loc, value, lse,
+                                  ValueRange{batch, head, row});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
+                                                     ValueRange state,
+                                                     Value full) {
+  const int64_t br = tiles.rows, nv = br / kLanes;
+  Value one = idx(1);
+  Value k0 = mulIdx(keyTile, idx(tiles.keys));
+  Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
+  Value lastKey = subIdx(lk, one);
+  Value negInf = splat(-std::numeric_limits<float>::infinity());
+
+  // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of kKeyChunk keys x
+  // nv vectors held in registers across the d loop. Key rows past Lk repeat
+  // the last key; those columns are never read below.
+  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(kKeyChunk)),
+                      idx(kKeyChunk));
+  scf::ForOp::create(
+      b, loc, idx(0), ncUp, idx(kKeyChunk), ValueRange{},
+      [&](OpBuilder &, Location, Value c0, ValueRange) {
+        SmallVector<Value> rows, zeros;
+        for (int64_t j = 0; j < kKeyChunk; ++j)
+          rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
+        Value zeroVec = splat(0.0f);
+        zeros.assign(kKeyChunk * nv, zeroVec);
+        auto dLoop = scf::ForOp::create(
+            b, loc, idx(0), idx(headDim), one, zeros,
+            [&](OpBuilder &, Location, Value d, ValueRange acc) {
+              SmallVector<Value> qv, next;
+              for (int64_t n = 0; n < nv; ++n)
+                qv.push_back(vector::LoadOp::create(
+                    b, loc, vecF32, qt, ValueRange{d, idx(n * kLanes)}));
+              for (int64_t j = 0; j < kKeyChunk; ++j) {
+                Value kv = widen(memref::LoadOp::create(
+                    b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
+                Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
+                for (int64_t n = 0; n < nv; ++n)
+                  next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
+                                                       acc[j * nv + n]));
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        for (int64_t j = 0; j < kKeyChunk; ++j)
+          for (int64_t n = 0; n < nv; ++n)
+            vector::StoreOp::create(
+                b, loc, dLoop.getResult(j * nv + n), st,
+                ValueRange{addIdx(c0, idx(j)), idx(n * kLanes)});
+        scf::YieldOp::create(b, loc);
+      });
+
+  // PARTIAL tiles only: S = select(mask(p, k), S, -inf).
+  auto maskIf = scf::IfOp::create(
+      b, loc, arith::XOrIOp::create(
+                  b, loc, full,
+                  arith::ConstantOp::create(b, loc, b.getBoolAttr(true))));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(maskIf.thenBlock());
+    auto vecI64 = VectorType::get({kLanes}, b.getI64Type());
+    SmallVector<int64_t> iota(kLanes);
+    for (int64_t i = 0; i < kLanes; ++i)
+      iota[i] = i;
+    Value lanes = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecI64, ArrayRef<int64_t>(iota)));
+    Value lkVec = vector::BroadcastOp::create(b, loc, vecI64, lk64);
+    scf::ForOp::create(
+        b, loc, idx(0), nc, one, ValueRange{},
+        [&](OpBuilder &, Location, Value c, ValueRange) {
+          Value kVec = vector::BroadcastOp::create(b, loc, vecI64,
+                                                   toI64(addIdx(k0, c)));
+          for (int64_t n = 0; n < nv; ++n) {
+            Value base = arith::AddIOp::create(
+                b, loc, p0,
+                arith::ConstantOp::create(b, loc,
+                                          b.getI64IntegerAttr(n * kLanes)));
+            Value pVec = arith::AddIOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, vecI64, base),
+                lanes);
+            Value keep = mask.buildPredicate(b, loc, pVec, kVec, lkVec);
+            SmallVector<Value, 2> at = {c, idx(n * kLanes)};
+            Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
+            vector::StoreOp::create(
+                b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
+                at);
+          }
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  // mx = rowmax(S) over the nc valid keys
+  SmallVector<Value> negInfs(nv, negInf);
+  auto maxLoop = scf::ForOp::create(
+      b, loc, idx(0), nc, one, negInfs,
+      [&](OpBuilder &, Location, Value c, ValueRange acc) {
+        SmallVector<Value> next;
+        for (int64_t n = 0; n < nv; ++n)
+          next.push_back(arith::MaxNumFOp::create(
+              b, loc, acc[n],
+              vector::LoadOp::create(b, loc, vecF32, st,
+                                     ValueRange{c, idx(n * kLanes)})));
+        scf::YieldOp::create(b, loc, next);
+      });
+  SmallVector<Value> mNew, mUse, alpha;
+  Value zeroVec = splat(0.0f);
+  for (int64_t n = 0; n < nv; ++n) {
+    // m' = max(m, mx)
+    mNew.push_back(
+        arith::MaxNumFOp::create(b, loc, state[n], maxLoop.getResult(n)));
+    // A row with no kept key so far keeps m' = -inf; subtract 0 instead so
+    // that exp(-inf - m') is 0, not NaN.
+    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mNew[n], negInf);
+    mUse.push_back(arith::SelectOp::create(b, loc, isEmpty, zeroVec, mNew[n]));
+    // alpha = exp(m - m')
+    alpha.push_back(math::ExpOp::create(
+        b, loc, arith::SubFOp::create(b, loc, state[n], mUse[n])));
+    vector::StoreOp::create(b, loc, alpha[n], rowBuf,
+                            ValueRange{idx(0), idx(n * kLanes)});
+  }
+
+  // P = exp(S - m'), stored over S; rs = rowsum(P)
+  SmallVector<Value> zeros(nv, zeroVec);
+  auto sumLoop = scf::ForOp::create(
+      b, loc, idx(0), nc, one, zeros,
+      [&](OpBuilder &, Location, Value c, ValueRange acc) {
+        SmallVector<Value> next;
+        for (int64_t n = 0; n < nv; ++n) {
+          SmallVector<Value, 2> at = {c, idx(n * kLanes)};
+          Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
+          Value p = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, s, mUse[n]));
+          vector::StoreOp::create(b, loc, p, st, at);
+          next.push_back(arith::AddFOp::create(b, loc, acc[n], p));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  SmallVector<Value> result(mNew);
+  for (int64_t n = 0; n < nv; ++n) {
+    // l' = l * alpha + rs
+    result.push_back(vector::FMAOp::create(b, loc, state[nv + n], alpha[n],
+                                           sumLoop.getResult(n)));
+  }
+
+  // Oacc = Oacc * alpha + P V, in blocks of kRowChunk rows x kColChunk
+  // vectors of Dv held in registers across the key loop.
+  scf::ForOp::create(
+      b, loc, idx(0), idx(br), idx(kRowChunk), ValueRange{},
+      [&](OpBuilder &, Location, Value r0, ValueRange) {
+        SmallVector<Value> rowIdx, alphaRow;
+        for (int64_t i = 0; i < kRowChunk; ++i) {
+          rowIdx.push_back(addIdx(r0, idx(i)));
+          alphaRow.push_back(vector::BroadcastOp::create(
+              b, loc, vecF32,
+              memref::LoadOp::create(b, loc, rowBuf,
+                                     ValueRange{idx(0), rowIdx[i]})));
+        }
+        for (int64_t j0 = 0; j0 < numValueVecs; j0 += kColChunk) {
+          int64_t nj = std::min(kColChunk, numValueVecs - j0);
+          SmallVector<Value> acc;
+          for (int64_t i = 0; i < kRowChunk; ++i)
+            for (int64_t j = 0; j < nj; ++j)
+              acc.push_back(arith::MulFOp::create(
+                  b, loc,
+                  vector::LoadOp::create(
+                      b, loc, vecF32, oacc,
+                      ValueRange{rowIdx[i], idx((j0 + j) * kLanes)}),
+                  alphaRow[i]));
+          auto pvLoop = scf::ForOp::create(
+              b, loc, idx(0), nc, one, acc,
+              [&](OpBuilder &, Location, Value c, ValueRange cur) {
+                Value key = addIdx(k0, c);
+                SmallVector<Value> vv, next;
+                for (int64_t j = 0; j < nj; ++j)
+                  vv.push_back(loadRowVector(v, ValueRange{batch, kvHead, key},
+                                             (j0 + j) * kLanes, valueDim));
+                for (int64_t i = 0; i < kRowChunk; ++i) {
+                  Value pb = vector::BroadcastOp::create(
+                      b, loc, vecF32,
+                      memref::LoadOp::create(b, loc, st,
+                                             ValueRange{c, rowIdx[i]}));
+                  for (int64_t j = 0; j < nj; ++j)
+                    next.push_back(
+                        vector::FMAOp::create(b, loc, pb, vv[j], cur[i * nj + j]));
+                }
+                scf::YieldOp::create(b, loc, next);
+              });
+          for (int64_t i = 0; i < kRowChunk; ++i)
+            for (int64_t j = 0; j < nj; ++j)
+              vector::StoreOp::create(
+                  b, loc, pvLoop.getResult(i * nj + j), oacc,
+                  ValueRange{rowIdx[i], idx((j0 + j) * kLanes)});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+  return result;
+}
+
+/// Rewrites one sattn.attention into buffers, an scf.parallel over (batch,
+/// head, query tile) and calls of its tile function.
+struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
+    TileSizes tiles = getTileSizes(op);
+    if (tiles.rows <= 0 || tiles.rows % kLanes != 0 ||
+        tiles.rows % kRowChunk != 0 || tiles.keys <= 0 ||
+        tiles.keys % kKeyChunk != 0)
+      return op.emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
+                            "of 16 and Bc a multiple of 8");
+
+    // A fresh symbol for the tile function.
+    SymbolTable symbols(module);
+    std::string name;
+    for (unsigned i = 0;; ++i) {
+      name = "__sattn_tile_" + std::to_string(i);
+      if (!symbols.lookup(name))
+        break;
+    }
+    TileFunctionBuilder builder(op, tiles);
+    func::FuncOp tileFn = builder.build(module, name);
+    symbols.insert(tileFn);
+
+    Location loc = op.getLoc();
+    auto toBuffer = [&](Value tensor, MemRefType kernelType) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      Value buffer = bufferization::ToBufferOp::create(
+          rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          tensor, /*read_only=*/true);
+      return memref::CastOp::create(rewriter, loc, kernelType, buffer);
+    };
+    int64_t d = op.getQuery().getType().getDimSize(3);
+    int64_t dv = op.getValue().getType().getDimSize(3);
+    Value q = toBuffer(op.getQuery(), builder.inputType(d));
+    Value k = toBuffer(op.getKey(), builder.inputType(d));
+    Value v = toBuffer(op.getValue(), builder.inputType(dv));
+
+    // Result buffers, with the query's dynamic sizes.
+    auto qDim = [&](int64_t i) -> Value {
+      return memref::DimOp::create(rewriter, loc, q, i);
+    };
+    auto allocFor = [&](RankedTensorType type) -> Value {
+      SmallVector<Value> dynSizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          dynSizes.push_back(qDim(i));
+      return memref::AllocOp::create(
+          rewriter, loc,
+          MemRefType::get(type.getShape(), type.getElementType()), dynSizes,
+          rewriter.getI64IntegerAttr(64));
+    };
+    Value oBuf = allocFor(op.getOutput().getType());
+    Value lseBuf;
+    if (Value lseResult = op.getLse())
+      lseBuf = allocFor(cast<RankedTensorType>(lseResult.getType()));
+    else
+      lseBuf = memref::AllocaOp::create(
+          rewriter, loc, MemRefType::get({1, 1, 1}, rewriter.getF32Type()));
+    Value oArg = memref::CastOp::create(rewriter, loc, builder.inputType(dv), oBuf);
+    Value lseArg = memref::CastOp::create(rewriter, loc, builder.lseType(), lseBuf);
+
+    // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br))
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value numQueryTiles = arith::CeilDivUIOp::create(
+        rewriter, loc, qDim(2),
+        arith::ConstantIndexOp::create(rewriter, loc, tiles.rows));
+    scf::ParallelOp::create(
+        rewriter, loc, ValueRange{zero, zero, zero},
+        ValueRange{qDim(0), qDim(1), numQueryTiles}, ValueRange{one, one, one},
+        [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+          func::CallOp::create(nb, nloc, tileFn,
+                               ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1],
+                                          ivs[2]});
+        });
+
+    SmallVector<Value> results = {bufferization::ToTensorOp::create(
+        rewriter, loc, op.getOutput().getType(), oBuf, /*restrict=*/true,
+        /*writable=*/true)};
+    if (Value lseResult = op.getLse())
+      results.push_back(bufferization::ToTensorOp::create(
+          rewriter, loc, lseResult.getType(), lseBuf, /*restrict=*/true,
+          /*writable=*/true));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct ConvertSAttnToLoopsPass
+    : public sattn::impl::ConvertSAttnToLoopsBase<ConvertSAttnToLoopsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateSAttnToLoopsPatterns(patterns);
+    // Each op is rewritten once; no other patterns interfere.
+    SmallVector<AttentionOp> ops;
+    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    for (AttentionOp op : ops)
+      if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op}, frozen)))
+        return signalPassFailure();
+    bool left = false;
+    getOperation()->walk([&](AttentionOp) { left = true; });
+    if (left)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::sattn::populateSAttnToLoopsPatterns(RewritePatternSet &patterns) {
+  patterns.add<AttentionToLoops>(patterns.getContext());
+}

@@ -1,0 +1,101 @@
+//===- PlanTiles.cpp - -sattn-plan-tiles ----------------------------------===//
+
+#include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+#include "sattn/Dialect/SAttn/Transforms/Passes.h"
+#include "llvm/Support/Format.h"
+#include <numeric>
+
+namespace mlir::sattn {
+#define GEN_PASS_DEF_SATTNPLANTILES
+#include "sattn/Dialect/SAttn/Transforms/Passes.h.inc"
+} // namespace mlir::sattn
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+/// gcd of the block sizes (query, key) of the block patterns inside `mask`,
+/// 0 when there are none.
+static std::pair<int64_t, int64_t> blockGrid(Attribute mask) {
+  if (auto bs = dyn_cast<BlockSparseAttr>(mask))
+    return {bs.getBlockQ(), bs.getBlockK()};
+  if (auto r = dyn_cast<RandomAttr>(mask))
+    return {r.getBlock(), r.getBlock()};
+  if (auto bb = dyn_cast<BigBirdAttr>(mask))
+    return {bb.getBlock(), bb.getBlock()};
+  std::pair<int64_t, int64_t> grid = {0, 0};
+  auto merge = [&](Attribute m) {
+    auto [gq, gk] = blockGrid(m);
+    grid = {std::gcd(grid.first, gq), std::gcd(grid.second, gk)};
+  };
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    llvm::for_each(u.getMembers(), merge);
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    llvm::for_each(i.getMembers(), merge);
+  if (auto c = dyn_cast<ComplementAttr>(mask))
+    merge(c.getOperand());
+  return grid;
+}
+
+/// The largest candidate dividing `block`, or the first candidate.
+static int64_t fitTile(int64_t block, ArrayRef<int64_t> candidates) {
+  if (block > 0)
+    for (int64_t c : candidates)
+      if (block % c == 0)
+        return c;
+  return candidates.front();
+}
+
+namespace {
+struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    getOperation()->walk([&](AttentionOp op) {
+      auto [gridQ, gridK] = blockGrid(op.getMask());
+      int64_t br = queryTile > 0 ? queryTile : fitTile(gridQ, {32, 16});
+      int64_t bc = keyTile > 0 ? keyTile : fitTile(gridK, {64, 32, 16, 8});
+      op->setAttr("sattn.tile", DenseI64ArrayAttr::get(&getContext(), {br, bc}));
+      if (printStats)
+        reportStats(op, br, bc);
+    });
+  }
+
+  void reportStats(AttentionOp op, int64_t br, int64_t bc) {
+    auto qType = op.getQuery().getType();
+    auto kType = op.getKey().getType();
+    if (!qType.hasStaticShape() || !kType.hasStaticShape()) {
+      op.emitRemark("tile plan ") << br << "x" << bc
+                                  << ": dynamic shape, classes chosen at run time";
+      return;
+    }
+    int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
+    MaskAttrInterface mask = op.getMask();
+    int64_t counts[3] = {0, 0, 0}, kept = 0;
+    for (int64_t r0 = 0; r0 < lq; r0 += br) {
+      int64_t r1 = std::min(r0 + br, lq), p0 = r0 + lk - lq, p1 = r1 + lk - lq;
+      for (int64_t k0 = 0; k0 < lk; k0 += bc) {
+        int64_t k1 = std::min(k0 + bc, lk);
+        TileClass c = mask.classify(p0, p1, k0, k1, lk);
+        ++counts[static_cast<int>(c)];
+        if (c == TileClass::Full)
+          kept += (p1 - p0) * (k1 - k0);
+        else if (c == TileClass::Partial)
+          for (int64_t p = p0; p < p1; ++p)
+            for (int64_t k = k0; k < k1; ++k)
+              kept += mask.evaluate(p, k, lk);
+      }
+    }
+    int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
+    int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
+    double density = lq * lk > 0 ? double(kept) / (double(lq) * lk) : 0.0;
+    double gflop = 2.0 * (d + dv) * double(kept) * batch * heads * 1e-9;
+    std::string numbers;
+    llvm::raw_string_ostream(numbers)
+        << llvm::format("density %.6f; useful GFLOP %.6f", density, gflop);
+    op.emitRemark("tile plan ")
+        << br << "x" << bc << ": " << counts[0] << " empty, " << counts[1]
+        << " full, " << counts[2] << " partial tiles; " << numbers;
+  }
+};
+
+} // namespace

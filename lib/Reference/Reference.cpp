@@ -1,0 +1,66 @@
+//===- Reference.cpp - SPEC.md's attention in float64 ---------------------===//
+
+#include "sattn/Reference/Reference.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace mlir::sattn;
+
+void mlir::sattn::referenceAttention(MaskAttrInterface mask, double scale,
+                                     const HostTensor &q, const HostTensor &k,
+                                     const HostTensor &v, HostTensor &o,
+                                     HostTensor &lse) {
+  int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
+          d = q.shape()[3];
+  int64_t hkv = k.shape()[1], lk = k.shape()[2], dv = v.shape()[3];
+  o = HostTensor(ElemKind::F64, {batch, hq, lq, dv});
+  lse = HostTensor(ElemKind::F64, {batch, hq, lq});
+  std::vector<double> s(lk);
+  std::vector<char> kept(lk);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < hq; ++h) {
+      int64_t g = h / (hq / hkv); // g(h) = h / (Hq / Hkv)
+      for (int64_t i = 0; i < lq; ++i) {
+        int64_t p = i + (lk - lq); // bottom-right aligned query position
+        double maxS = -std::numeric_limits<double>::infinity();
+        bool any = false;
+        for (int64_t kk = 0; kk < lk; ++kk) {
+          kept[kk] = mask.evaluate(p, kk, lk);
+          if (!kept[kk])
+            continue;
+          double dot = 0;
+          for (int64_t x = 0; x < d; ++x)
+            dot += q.get(((b * hq + h) * lq + i) * d + x) *
+                   k.get(((b * hkv + g) * lk + kk) * d + x);
+          s[kk] = scale * dot; // s_k = scale * dot(Q[b,h,i,:], K[b,g,k,:])
+          maxS = std::max(maxS, s[kk]);
+          any = true;
+        }
+        int64_t row = (b * hq + h) * lq + i;
+        if (!any) { // empty row: O = 0, LSE = -inf
+          for (int64_t x = 0; x < dv; ++x)
+            o.set(row * dv + x, 0.0);
+          lse.set(row, -std::numeric_limits<double>::infinity());
+          continue;
+        }
+        double sum = 0;
+        for (int64_t kk = 0; kk < lk; ++kk)
+          if (kept[kk])
+            sum += std::exp(s[kk] - maxS);
+        for (int64_t x = 0; x < dv; ++x)
+          o.set(row * dv + x, 0.0);
+        for (int64_t kk = 0; kk < lk; ++kk) {
+          if (!kept[kk])
+            continue;
+          double weight = std::exp(s[kk] - maxS) / sum; // softmax(s)_k
+          for (int64_t x = 0; x < dv; ++x) // O += softmax(s)_k V[b,g,k,:]
+            o.set(row * dv + x,
+                  o.get(row * dv + x) +
+                      weight * v.get(((b * hkv + g) * lk + kk) * dv + x));
+        }
+        lse.set(row, maxS + std::log(sum)); // LSE = log(sum_k exp(s_k))
+      }
+    }
+}

@@ -1,0 +1,256 @@
+//===- sattn-run.cpp - JIT-compile and run a sattn spec -------------------===//
+//
+//   sattn-run spec.mlir --input=@q.npy --input=@k.npy --input=@v.npy \
+//             --output=@o.npy [--function=NAME] [--threads=N] [--benchmark=N]
+//   sattn-run spec.mlir --check [--seed=S]     (random inputs vs. reference)
+//
+// Modelled on IREE's iree-run-module: inputs in argument order, outputs in
+// result order (O, then LSE when the function returns it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "sattn/Reference/Reference.h"
+#include "sattn/Runtime/CpuKernel.h"
+#include "sattn/Support/MaskRender.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::sattn;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("sattn-run options");
+static cl::opt<std::string> specFile(cl::Positional, cl::desc("<spec.mlir>"),
+                                     cl::Required, cl::cat(category));
+static cl::opt<std::string> functionName("function",
+                                         cl::desc("Function to run"),
+                                         cl::cat(category), cl::init(""));
+static cl::list<std::string> inputFiles("input",
+                                        cl::desc("@file.npy, in argument order"),
+                                        cl::cat(category));
+static cl::list<std::string>
+    outputFiles("output", cl::desc("@file.npy, in result order"),
+                cl::cat(category));
+static cl::opt<std::string> target("target", cl::desc("cpu (default)"),
+                                   cl::cat(category), cl::init("cpu"));
+static cl::opt<int> benchmark("benchmark",
+                              cl::desc("Timed runs after one warm-up"),
+                              cl::cat(category), cl::init(0));
+static cl::opt<bool> check("check",
+                           cl::desc("Compare against the float64 reference "
+                                    "(random inputs unless --input is given)"),
+                           cl::cat(category), cl::init(false));
+static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
+                              cl::cat(category), cl::init(0));
+
+static int fail(const llvm::Twine &msg) {
+  llvm::errs() << "sattn-run: " << msg << "\n";
+  return 1;
+}
+
+static StringRef stripAt(StringRef path) {
+  path.consume_front("@");
+  return path;
+}
+
+/// --threads=N is taken out of argv by hand: libLLVM already registers a
+/// `threads` option of its own.
+static std::optional<int> takeThreadsFlag(int &argc, char **argv) {
+  std::optional<int> threads;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    if (arg.consume_front("--threads=") || arg.consume_front("-threads=")) {
+      int n;
+      threads = arg.getAsInteger(10, n) ? -1 : n;
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argc = out;
+  return threads;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  std::optional<int> threads = takeThreadsFlag(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "sattn JIT runner\n\n  --threads=N  threads to run on (default: all "
+      "cores)\n");
+
+  if (target != "cpu")
+    return fail("unknown target '" + target + "' (this build has: cpu)");
+  if (threads && *threads < 1)
+    return fail("--threads must be an integer >= 1");
+  if (threads)
+    setenv("OMP_NUM_THREADS", std::to_string(*threads).c_str(), 1);
+
+  DialectRegistry registry;
+  registerCpuKernelDependencies(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(specFile, sourceMgr, ParserConfig(&context));
+  if (!module)
+    return 1;
+
+  // The function: --function, else the only public one.
+  std::string name = functionName;
+  if (name.empty()) {
+    SmallVector<func::FuncOp> publics;
+    module->walk([&](func::FuncOp f) {
+      if (f.isPublic() && !f.isExternal())
+        publics.push_back(f);
+    });
+    if (publics.size() != 1)
+      return fail("the spec has " + llvm::Twine(publics.size()) +
+                  " public functions: choose one with --function");
+    name = publics.front().getSymName().str();
+  } else if (!module->lookupSymbol<func::FuncOp>(name)) {
+    return fail("no function '" + name + "' in " + specFile);
+  }
+
+  auto kernel = CpuKernel::compile(*module, name);
+  if (!kernel)
+    return fail(llvm::toString(kernel.takeError()));
+  auto &k = **kernel;
+
+  // Inputs: files, or random for --check.
+  std::vector<HostTensor> inputs;
+  if (!inputFiles.empty() || !check) {
+    if (inputFiles.size() != k.inputs().size())
+      return fail("'" + name + "' takes " + llvm::Twine(k.inputs().size()) +
+                  " inputs, got " + llvm::Twine(inputFiles.size()) +
+                  " --input");
+    for (const std::string &file : inputFiles) {
+      auto t = readNpy(stripAt(file));
+      if (!t)
+        return fail(llvm::toString(t.takeError()));
+      inputs.push_back(std::move(*t));
+    }
+  } else {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> dist(-1.0, 1.0);
+    for (auto [i, sig] : llvm::enumerate(k.inputs())) {
+      if (llvm::any_of(sig.shape, ShapedType::isDynamic))
+        return fail("input #" + llvm::Twine(i) +
+                    " has a dynamic shape: give --input files for --check");
+      HostTensor t(sig.kind, sig.shape);
+      for (int64_t e = 0; e < t.numElements(); ++e)
+        t.set(e, dist(rng));
+      inputs.push_back(std::move(t));
+    }
+  }
+  std::vector<const HostTensor *> inputPtrs;
+  for (HostTensor &t : inputs)
+    inputPtrs.push_back(&t);
+
+  if (!outputFiles.empty() && outputFiles.size() != k.outputs().size())
+    return fail("'" + name + "' returns " + llvm::Twine(k.outputs().size()) +
+                " results, got " + llvm::Twine(outputFiles.size()) +
+                " --output");
+  auto shapes = k.outputShapes(inputPtrs);
+  if (!shapes)
+    return fail(llvm::toString(shapes.takeError()));
+  std::vector<HostTensor> outputs;
+  for (auto [i, shape] : llvm::enumerate(*shapes))
+    outputs.emplace_back(k.outputs()[i].kind, shape);
+  std::vector<HostTensor *> outputPtrs;
+  for (HostTensor &t : outputs)
+    outputPtrs.push_back(&t);
+
+  if (llvm::Error err = k.run(inputPtrs, outputPtrs))
+    return fail(llvm::toString(std::move(err)));
+
+  int status = 0;
+  if (check) {
+    for (auto [i, src] : llvm::enumerate(k.sources())) {
+      HostTensor refO, refLse;
+      referenceAttention(src.op.getMask(), src.op.getScaleValue(),
+                         *inputPtrs[src.q], *inputPtrs[src.k],
+                         *inputPtrs[src.v], refO, refLse);
+      const HostTensor &got = outputs[i];
+      const HostTensor &want = src.resultNumber == 0 ? refO : refLse;
+      double diff2 = 0, norm2 = 0, maxAbs = 0;
+      int64_t nan = 0, infMismatch = 0;
+      for (int64_t e = 0; e < got.numElements(); ++e) {
+        double g = got.get(e), w = want.get(e);
+        if (std::isnan(g)) {
+          ++nan;
+          continue;
+        }
+        if (std::isinf(w) || std::isinf(g)) { // empty rows: LSE = -inf
+          infMismatch += g != w;
+          continue;
+        }
+        diff2 += (g - w) * (g - w);
+        norm2 += w * w;
+        maxAbs = std::max(maxAbs, std::abs(g - w));
+      }
+      double rel = norm2 > 0 ? std::sqrt(diff2 / norm2) : std::sqrt(diff2);
+      double tol = k.inputs()[src.q].kind == ElemKind::F32 ? 1e-5 : 1e-2;
+      bool ok = nan == 0 && infMismatch == 0 && rel <= tol;
+      llvm::outs() << "check result #" << i << " ("
+                   << (src.resultNumber == 0 ? "O" : "LSE") << "): "
+                   << llvm::format("max abs err %.3e, rel err %.3e", maxAbs, rel)
+                   << " (tolerance " << tol << "), " << nan << " NaN, "
+                   << infMismatch << " -inf mismatches: "
+                   << (ok ? "ok" : "FAILED") << "\n";
+      status |= !ok;
+    }
+  }
+
+  if (benchmark > 0) {
+    std::vector<double> times;
+    for (int i = 0; i < benchmark; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (llvm::Error err = k.run(inputPtrs, outputPtrs))
+        return fail(llvm::toString(std::move(err)));
+      times.push_back(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    double median = times[times.size() / 2];
+    // Useful FLOPs: 2 * (D + Dv) * kept pairs, over batch and heads.
+    double flops = 0;
+    for (const ResultSource &src : k.sources()) {
+      if (src.resultNumber != 0)
+        continue;
+      ArrayRef<int64_t> q = inputPtrs[src.q]->shape(),
+                        v = inputPtrs[src.v]->shape();
+      int64_t lk = inputPtrs[src.k]->shape()[2];
+      flops += 2.0 * (q[3] + v[3]) * q[0] * q[1] *
+               double(countKeptPairs(src.op.getMask(), q[2], lk));
+    }
+    llvm::outs() << llvm::format(
+        "benchmark: %d runs, median %.3f ms, %.1f useful GFLOP/s, JIT compile "
+        "%.3f s\n",
+        benchmark.getValue(), median * 1e3, flops / median * 1e-9,
+        k.compileSeconds());
+  }
+
+  for (auto [i, file] : llvm::enumerate(outputFiles))
+    if (llvm::Error err = writeNpy(stripAt(file), outputs[i]))
+      return fail(llvm::toString(std::move(err)));
+  if (outputFiles.empty() && !check && benchmark == 0)
+    for (auto [i, t] : llvm::enumerate(outputs))
+      llvm::outs() << "result #" << i << ": " << elemKindName(t.kind()) << " "
+                   << shapeString(t.shape()) << "\n";
+  return status;
+}
