@@ -146,11 +146,16 @@ CpuKernel::compile(ModuleOp module, StringRef function) {
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   StringRef libs[] = {SATTN_LIBOMP_PATH};
   options.sharedLibPaths = libs;
+  // SATTN_DUMP_OBJECT=file.o writes the JIT-compiled object, for inspection.
+  const char *dumpPath = std::getenv("SATTN_DUMP_OBJECT");
+  options.enableObjectDump = dumpPath != nullptr;
   auto engine = ExecutionEngine::create(*lowered, options);
   if (!engine)
     return makeError("JIT compilation failed: " +
                      llvm::toString(engine.takeError()) + "\n" + diagnostics);
   kernel->engine = std::move(*engine);
+  if (dumpPath)
+    kernel->engine->dumpToObjectFile(dumpPath);
   auto entry = kernel->engine->lookup(("_mlir_ciface_" + function).str());
   if (!entry)
     return makeError("JIT lookup failed: " + llvm::toString(entry.takeError()));

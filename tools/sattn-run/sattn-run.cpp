@@ -52,6 +52,10 @@ static cl::opt<bool> check("check",
                            cl::desc("Compare against the float64 reference "
                                     "(random inputs unless --input is given)"),
                            cl::cat(category), cl::init(false));
+static cl::opt<bool> randomInputs("random-inputs",
+                                  cl::desc("Run on random inputs in [-1, 1] "
+                                           "(static shapes) instead of --input"),
+                                  cl::cat(category), cl::init(false));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
                               cl::cat(category), cl::init(0));
 
@@ -132,7 +136,9 @@ int main(int argc, char **argv) {
 
   // Inputs: files, or random for --check.
   std::vector<HostTensor> inputs;
-  if (!inputFiles.empty() || !check) {
+  if (randomInputs && !inputFiles.empty())
+    return fail("give either --input files or --random-inputs");
+  if (!randomInputs && (!inputFiles.empty() || !check)) {
     if (inputFiles.size() != k.inputs().size())
       return fail("'" + name + "' takes " + llvm::Twine(k.inputs().size()) +
                   " inputs, got " + llvm::Twine(inputFiles.size()) +

@@ -29,11 +29,16 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
 
     Key tiles are visited only inside the closed-form key range of the mask,
     EMPTY tiles are skipped and the predicate runs only on PARTIAL ones. The
-    tile math is 16-lane f32 vectors (AVX-512); f16/bf16 inputs are widened
-    to f32. Scratch memory is O(Br x (D + Bc + Dv)) per thread: there is no
+    tile math is 8-lane (AVX2) or 16-lane (AVX-512) f32 vectors, blocked so
+    the accumulators stay in registers; f16/bf16 inputs are widened to f32. Scratch memory is O(Br x (D + Bc + Dv)) per thread: there is no
     Lq x Lk buffer. Tile sizes come from the op's `sattn.tile` attribute
     (set by -sattn-plan-tiles), else Br = 32, Bc = 64.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"0",
+           "Vector register width to block for: 256 (AVX2), 512 (AVX-512), "
+           "0 (the host CPU's)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",

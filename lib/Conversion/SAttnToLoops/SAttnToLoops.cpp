@@ -22,6 +22,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/TargetParser/Host.h"
 #include <limits>
 
 namespace mlir::sattn {
@@ -34,14 +35,21 @@ using namespace mlir::sattn;
 
 namespace {
 
-constexpr int64_t kLanes = 16;    // f32 lanes of a 512-bit vector
-constexpr int64_t kKeyChunk = 8;  // keys per register block of S = K Q^T
-constexpr int64_t kRowChunk = 4;  // rows per register block of O += P V
-constexpr int64_t kColChunk = 4;  // Dv vectors per register block of O += P V
+constexpr int64_t kRowChunk = 4; // rows per register block of O += P V
+
+/// Register blocking for the host's vector registers: 256-bit (AVX2, 16
+/// registers) or 512-bit (AVX-512, 32 registers).
+struct VectorShape {
+  int64_t lanes;      // f32 per vector
+  int64_t accBudget;  // accumulator registers per block
+  static VectorShape forBits(int64_t bits) {
+    return bits >= 512 ? VectorShape{16, 16} : VectorShape{8, 12};
+  }
+};
 
 struct TileSizes {
-  int64_t rows; // Br, a multiple of kLanes and kRowChunk
-  int64_t keys; // Bc, a multiple of kKeyChunk
+  int64_t rows; // Br, a multiple of the lanes and of kRowChunk
+  int64_t keys; // Bc
 };
 
 TileSizes getTileSizes(AttentionOp op) {
@@ -54,18 +62,22 @@ TileSizes getTileSizes(AttentionOp op) {
 /// Builds the per-query-tile function of one sattn.attention.
 class TileFunctionBuilder {
 public:
-  TileFunctionBuilder(AttentionOp op, TileSizes tiles)
-      : op(op), tiles(tiles), ctx(op.getContext()), b(ctx),
+  TileFunctionBuilder(AttentionOp op, TileSizes tiles, VectorShape vec)
+      : op(op), tiles(tiles), lanes(vec.lanes), ctx(op.getContext()), b(ctx),
         loc(op.getLoc()) {
+    // S = K Q^T blocks: keyChunk keys x (Br / lanes) vectors; O += P V
+    // blocks: kRowChunk rows x colChunk vectors.
+    keyChunk = std::max<int64_t>(1, vec.accBudget / (tiles.rows / lanes));
+    colChunk = std::max<int64_t>(1, vec.accBudget / kRowChunk);
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
     valueDim = op.getValue().getType().getDimSize(3);
-    numValueVecs = (valueDim + kLanes - 1) / kLanes;
+    numValueVecs = (valueDim + lanes - 1) / lanes;
     mask = op.getMask();
     scale = op.getScaleValue();
     f32 = b.getF32Type();
-    vecF32 = VectorType::get({kLanes}, f32);
+    vecF32 = VectorType::get({lanes}, f32);
   }
 
   MemRefType inputType(int64_t lastDim) {
@@ -104,7 +116,7 @@ private:
   }
   Value narrow(Value x) {
     Type target = isa<VectorType>(x.getType())
-                      ? Type(VectorType::get({kLanes}, elemType))
+                      ? Type(VectorType::get({lanes}, elemType))
                       : elemType;
     return x.getType() == target ? x
                                  : arith::TruncFOp::create(b, loc, target, x);
@@ -122,6 +134,7 @@ private:
 
   AttentionOp op;
   TileSizes tiles;
+  int64_t lanes, keyChunk, colChunk;
   MLIRContext *ctx;
   OpBuilder b;
   Location loc;
@@ -140,11 +153,11 @@ Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
                                          int64_t col, int64_t dim) {
   SmallVector<Value> ix(indices);
   ix.push_back(idx(col));
-  auto vecType = VectorType::get({kLanes}, elemType);
-  if (col + kLanes <= dim)
+  auto vecType = VectorType::get({lanes}, elemType);
+  if (col + lanes <= dim)
     return widen(vector::LoadOp::create(b, loc, vecType, memref, ix));
   Value maskBits = vector::ConstantMaskOp::create(
-      b, loc, VectorType::get({kLanes}, b.getI1Type()),
+      b, loc, VectorType::get({lanes}, b.getI1Type()),
       ArrayRef<int64_t>{dim - col});
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
@@ -158,12 +171,12 @@ void TileFunctionBuilder::storeRowVector(Value value, Value memref,
   SmallVector<Value> ix(indices);
   ix.push_back(idx(col));
   value = narrow(value);
-  if (col + kLanes <= dim) {
+  if (col + lanes <= dim) {
     vector::StoreOp::create(b, loc, value, memref, ix);
     return;
   }
   Value maskBits = vector::ConstantMaskOp::create(
-      b, loc, VectorType::get({kLanes}, b.getI1Type()),
+      b, loc, VectorType::get({lanes}, b.getI1Type()),
       ArrayRef<int64_t>{dim - col});
   vector::MaskedStoreOp::create(b, loc, memref, ix, maskBits, value);
 }
@@ -194,7 +207,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   batch = entry->getArgument(5);
   head = entry->getArgument(6);
   Value queryTile = entry->getArgument(7);
-  const int64_t br = tiles.rows, nv = br / kLanes;
+  const int64_t br = tiles.rows, nv = br / lanes;
 
   Value one = idx(1);
   Value hq = memref::DimOp::create(b, loc, q, 1);
@@ -220,8 +233,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
                                     b.getI64IntegerAttr(64));
   };
   qt = scratch({headDim, br});
-  st = scratch({tiles.keys, br});
-  oacc = scratch({br, numValueVecs * kLanes});
+  // Rows up to a multiple of keyChunk: the last block may run past Bc.
+  st = scratch({(tiles.keys + keyChunk - 1) / keyChunk * keyChunk, br});
+  oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
 
   // Qt[d][r] = scale * Q[b, h, min(q0 + r, Lq - 1), d]; rows past Lq repeat
@@ -250,7 +264,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
                      [&](OpBuilder &, Location, Value r, ValueRange) {
                        for (int64_t j = 0; j < numValueVecs; ++j)
                          vector::StoreOp::create(b, loc, zeroVec, oacc,
-                                                 ValueRange{r, idx(j * kLanes)});
+                                                 ValueRange{r, idx(j * lanes)});
                        scf::YieldOp::create(b, loc);
                      });
 
@@ -295,9 +309,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // O = Oacc / l (0 for an empty row); LSE = m + log(l) (-inf when empty).
   for (int64_t n = 0; n < nv; ++n) {
     vector::StoreOp::create(b, loc, loop.getResult(n), rowBuf,
-                            ValueRange{idx(1), idx(n * kLanes)});
+                            ValueRange{idx(1), idx(n * lanes)});
     vector::StoreOp::create(b, loc, loop.getResult(nv + n), rowBuf,
-                            ValueRange{idx(2), idx(n * kLanes)});
+                            ValueRange{idx(2), idx(n * lanes)});
   }
   scf::ForOp::create(
       b, loc, idx(0), numRows, one, ValueRange{},
@@ -313,9 +327,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
         Value row = addIdx(q0, r);
         for (int64_t j = 0; j < numValueVecs; ++j) {
           Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
-                                             ValueRange{r, idx(j * kLanes)});
+                                             ValueRange{r, idx(j * lanes)});
           storeRowVector(arith::MulFOp::create(b, loc, acc, invVec), o,
-                         ValueRange{batch, head, row}, j * kLanes, valueDim);
+                         ValueRange{batch, head, row}, j * lanes, valueDim);
         }
         if (op.getLse()) {
           Value logSum = arith::AddFOp::create(
@@ -333,34 +347,34 @@ void TileFunctionBuilder::buildBody(Block *entry) {
 SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
                                                      ValueRange state,
                                                      Value full) {
-  const int64_t br = tiles.rows, nv = br / kLanes;
+  const int64_t br = tiles.rows, nv = br / lanes;
   Value one = idx(1);
   Value k0 = mulIdx(keyTile, idx(tiles.keys));
   Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
   Value lastKey = subIdx(lk, one);
   Value negInf = splat(-std::numeric_limits<float>::infinity());
 
-  // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of kKeyChunk keys x
+  // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of keyChunk keys x
   // nv vectors held in registers across the d loop. Key rows past Lk repeat
   // the last key; those columns are never read below.
-  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(kKeyChunk)),
-                      idx(kKeyChunk));
+  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
+                      idx(keyChunk));
   scf::ForOp::create(
-      b, loc, idx(0), ncUp, idx(kKeyChunk), ValueRange{},
+      b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
       [&](OpBuilder &, Location, Value c0, ValueRange) {
         SmallVector<Value> rows, zeros;
-        for (int64_t j = 0; j < kKeyChunk; ++j)
+        for (int64_t j = 0; j < keyChunk; ++j)
           rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
         Value zeroVec = splat(0.0f);
-        zeros.assign(kKeyChunk * nv, zeroVec);
+        zeros.assign(keyChunk * nv, zeroVec);
         auto dLoop = scf::ForOp::create(
             b, loc, idx(0), idx(headDim), one, zeros,
             [&](OpBuilder &, Location, Value d, ValueRange acc) {
               SmallVector<Value> qv, next;
               for (int64_t n = 0; n < nv; ++n)
                 qv.push_back(vector::LoadOp::create(
-                    b, loc, vecF32, qt, ValueRange{d, idx(n * kLanes)}));
-              for (int64_t j = 0; j < kKeyChunk; ++j) {
+                    b, loc, vecF32, qt, ValueRange{d, idx(n * lanes)}));
+              for (int64_t j = 0; j < keyChunk; ++j) {
                 Value kv = widen(memref::LoadOp::create(
                     b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
                 Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
@@ -370,11 +384,11 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
               }
               scf::YieldOp::create(b, loc, next);
             });
-        for (int64_t j = 0; j < kKeyChunk; ++j)
+        for (int64_t j = 0; j < keyChunk; ++j)
           for (int64_t n = 0; n < nv; ++n)
             vector::StoreOp::create(
                 b, loc, dLoop.getResult(j * nv + n), st,
-                ValueRange{addIdx(c0, idx(j)), idx(n * kLanes)});
+                ValueRange{addIdx(c0, idx(j)), idx(n * lanes)});
         scf::YieldOp::create(b, loc);
       });
 
@@ -386,11 +400,11 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(maskIf.thenBlock());
-    auto vecI64 = VectorType::get({kLanes}, b.getI64Type());
-    SmallVector<int64_t> iota(kLanes);
-    for (int64_t i = 0; i < kLanes; ++i)
+    auto vecI64 = VectorType::get({lanes}, b.getI64Type());
+    SmallVector<int64_t> iota(lanes);
+    for (int64_t i = 0; i < lanes; ++i)
       iota[i] = i;
-    Value lanes = arith::ConstantOp::create(
+    Value laneIds = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vecI64, ArrayRef<int64_t>(iota)));
     Value lkVec = vector::BroadcastOp::create(b, loc, vecI64, lk64);
     scf::ForOp::create(
@@ -402,12 +416,12 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
             Value base = arith::AddIOp::create(
                 b, loc, p0,
                 arith::ConstantOp::create(b, loc,
-                                          b.getI64IntegerAttr(n * kLanes)));
+                                          b.getI64IntegerAttr(n * lanes)));
             Value pVec = arith::AddIOp::create(
                 b, loc, vector::BroadcastOp::create(b, loc, vecI64, base),
-                lanes);
+                laneIds);
             Value keep = mask.buildPredicate(b, loc, pVec, kVec, lkVec);
-            SmallVector<Value, 2> at = {c, idx(n * kLanes)};
+            SmallVector<Value, 2> at = {c, idx(n * lanes)};
             Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
             vector::StoreOp::create(
                 b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
@@ -427,7 +441,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
           next.push_back(arith::MaxNumFOp::create(
               b, loc, acc[n],
               vector::LoadOp::create(b, loc, vecF32, st,
-                                     ValueRange{c, idx(n * kLanes)})));
+                                     ValueRange{c, idx(n * lanes)})));
         scf::YieldOp::create(b, loc, next);
       });
   SmallVector<Value> mNew, mUse, alpha;
@@ -445,7 +459,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
     alpha.push_back(math::ExpOp::create(
         b, loc, arith::SubFOp::create(b, loc, state[n], mUse[n])));
     vector::StoreOp::create(b, loc, alpha[n], rowBuf,
-                            ValueRange{idx(0), idx(n * kLanes)});
+                            ValueRange{idx(0), idx(n * lanes)});
   }
 
   // P = exp(S - m'), stored over S; rs = rowsum(P)
@@ -455,7 +469,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
       [&](OpBuilder &, Location, Value c, ValueRange acc) {
         SmallVector<Value> next;
         for (int64_t n = 0; n < nv; ++n) {
-          SmallVector<Value, 2> at = {c, idx(n * kLanes)};
+          SmallVector<Value, 2> at = {c, idx(n * lanes)};
           Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
           Value p = math::ExpOp::create(
               b, loc, arith::SubFOp::create(b, loc, s, mUse[n]));
@@ -471,7 +485,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
                                            sumLoop.getResult(n)));
   }
 
-  // Oacc = Oacc * alpha + P V, in blocks of kRowChunk rows x kColChunk
+  // Oacc = Oacc * alpha + P V, in blocks of kRowChunk rows x colChunk
   // vectors of Dv held in registers across the key loop.
   scf::ForOp::create(
       b, loc, idx(0), idx(br), idx(kRowChunk), ValueRange{},
@@ -484,8 +498,8 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
               memref::LoadOp::create(b, loc, rowBuf,
                                      ValueRange{idx(0), rowIdx[i]})));
         }
-        for (int64_t j0 = 0; j0 < numValueVecs; j0 += kColChunk) {
-          int64_t nj = std::min(kColChunk, numValueVecs - j0);
+        for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
+          int64_t nj = std::min(colChunk, numValueVecs - j0);
           SmallVector<Value> acc;
           for (int64_t i = 0; i < kRowChunk; ++i)
             for (int64_t j = 0; j < nj; ++j)
@@ -493,7 +507,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
                   b, loc,
                   vector::LoadOp::create(
                       b, loc, vecF32, oacc,
-                      ValueRange{rowIdx[i], idx((j0 + j) * kLanes)}),
+                      ValueRange{rowIdx[i], idx((j0 + j) * lanes)}),
                   alphaRow[i]));
           auto pvLoop = scf::ForOp::create(
               b, loc, idx(0), nc, one, acc,
@@ -502,7 +516,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
                 SmallVector<Value> vv, next;
                 for (int64_t j = 0; j < nj; ++j)
                   vv.push_back(loadRowVector(v, ValueRange{batch, kvHead, key},
-                                             (j0 + j) * kLanes, valueDim));
+                                             (j0 + j) * lanes, valueDim));
                 for (int64_t i = 0; i < kRowChunk; ++i) {
                   Value pb = vector::BroadcastOp::create(
                       b, loc, vecF32,
@@ -518,7 +532,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
             for (int64_t j = 0; j < nj; ++j)
               vector::StoreOp::create(
                   b, loc, pvLoop.getResult(i * nj + j), oacc,
-                  ValueRange{rowIdx[i], idx((j0 + j) * kLanes)});
+                  ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
         }
         scf::YieldOp::create(b, loc);
       });
@@ -528,7 +542,9 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
 /// Rewrites one sattn.attention into buffers, an scf.parallel over (batch,
 /// head, query tile) and calls of its tile function.
 struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
+  AttentionToLoops(MLIRContext *ctx, VectorShape vec)
+      : OpRewritePattern(ctx), vec(vec) {}
+  VectorShape vec;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -536,11 +552,11 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
     TileSizes tiles = getTileSizes(op);
-    if (tiles.rows <= 0 || tiles.rows % kLanes != 0 ||
-        tiles.rows % kRowChunk != 0 || tiles.keys <= 0 ||
-        tiles.keys % kKeyChunk != 0)
+    if (tiles.rows <= 0 || tiles.rows % vec.lanes != 0 ||
+        tiles.rows % kRowChunk != 0 || tiles.keys <= 0)
       return op.emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
-                            "of 16 and Bc a multiple of 8");
+                            "of ")
+             << std::max<int64_t>(vec.lanes, kRowChunk) << " and Bc >= 1";
 
     // A fresh symbol for the tile function.
     SymbolTable symbols(module);
@@ -550,7 +566,7 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
       if (!symbols.lookup(name))
         break;
     }
-    TileFunctionBuilder builder(op, tiles);
+    TileFunctionBuilder builder(op, tiles, vec);
     func::FuncOp tileFn = builder.build(module, name);
     symbols.insert(tileFn);
 
@@ -621,9 +637,16 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
 
 struct ConvertSAttnToLoopsPass
     : public sattn::impl::ConvertSAttnToLoopsBase<ConvertSAttnToLoopsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if (vectorBits != 0 && vectorBits != 256 && vectorBits != 512) {
+      getOperation()->emitError("convert-sattn-to-loops: vector-bits must be "
+                                "0, 256 or 512");
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    populateSAttnToLoopsPatterns(patterns);
+    populateSAttnToLoopsPatterns(patterns, vectorBits);
     // Each op is rewritten once; no other patterns interfere.
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
@@ -640,6 +663,15 @@ struct ConvertSAttnToLoopsPass
 
 } // namespace
 
-void mlir::sattn::populateSAttnToLoopsPatterns(RewritePatternSet &patterns) {
-  patterns.add<AttentionToLoops>(patterns.getContext());
+int64_t mlir::sattn::getHostVectorBits() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") ? 512 : 256;
+}
+
+void mlir::sattn::populateSAttnToLoopsPatterns(RewritePatternSet &patterns,
+                                               int64_t vectorBits) {
+  if (vectorBits == 0)
+    vectorBits = getHostVectorBits();
+  patterns.add<AttentionToLoops>(patterns.getContext(),
+                                 VectorShape::forBits(vectorBits));
 }

@@ -19,10 +19,15 @@ namespace sattn {
 #define GEN_PASS_DECL_CONVERTSATTNTOLOOPS
 #include "sattn/Conversion/Passes.h.inc"
 
-/// Patterns rewriting sattn.attention (on tensors) into a call-free fused
-/// kernel: an scf.parallel over (batch, head, query tile) calling a per-tile
-/// function built in the enclosing module.
-void populateSAttnToLoopsPatterns(RewritePatternSet &patterns);
+/// Patterns rewriting sattn.attention (on tensors) into a fused kernel: an
+/// scf.parallel over (batch, head, query tile) calling a per-tile function
+/// built in the enclosing module. `vectorBits` is the vector register width
+/// the tile math is blocked for: 256 (AVX2), 512 (AVX-512), 0 (the host's).
+void populateSAttnToLoopsPatterns(RewritePatternSet &patterns,
+                                  int64_t vectorBits = 0);
+
+/// 512 if the host CPU has AVX-512F, else 256.
+int64_t getHostVectorBits();
 
 } // namespace sattn
 } // namespace mlir

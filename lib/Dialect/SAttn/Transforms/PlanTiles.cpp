@@ -54,6 +54,12 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
       auto [gridQ, gridK] = blockGrid(op.getMask());
       int64_t br = queryTile > 0 ? queryTile : fitTile(gridQ, {32, 16});
       int64_t bc = keyTile > 0 ? keyTile : fitTile(gridK, {64, 32, 16, 8});
+      // A plan written in the spec wins over the pass's defaults.
+      if (auto given = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile");
+          given && given.size() == 2 && queryTile == 0 && keyTile == 0) {
+        br = given[0];
+        bc = given[1];
+      }
       op->setAttr("sattn.tile", DenseI64ArrayAttr::get(&getContext(), {br, bc}));
       if (printStats)
         reportStats(op, br, bc);

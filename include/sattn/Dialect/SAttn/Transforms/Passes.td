@@ -68,7 +68,9 @@ def SAttnPlanTiles : Pass<"sattn-plan-tiles"> {
     rows (a multiple of 16) by Bc keys (a multiple of 8). By default Br = 32
     and Bc = 64; when the mask is made of blocks (block_sparse, random,
     bigbird), the tiles are shrunk to divide the blocks, so that every tile
-    lies inside one block and is EMPTY or FULL, never PARTIAL.
+    lies inside one block and is EMPTY or FULL, never PARTIAL. A
+    `sattn.tile` already on the op (written in the spec) is kept unless the
+    pass options give sizes.
 
     With `print-stats`, for static shapes, each op gets a remark with the
     plan: the number of (query tile, key tile) pairs per class (EMPTY, FULL,
