@@ -26,7 +26,8 @@ static const char *const kLowerToLLVM =
     // exp/log as vector polynomials, not one libm call per lane.
     "sattn-approximate-math,"
     "convert-vector-to-scf{full-unroll target-rank=1},"
-    "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "arith-expand{include-bf16},convert-scf-to-cf,expand-strided-metadata,"
+    "lower-affine,"
     "convert-vector-to-llvm{enable-x86vector},finalize-memref-to-llvm,"
     "convert-math-to-llvm,convert-arith-to-llvm,convert-func-to-llvm,"
     "convert-cf-to-llvm,convert-openmp-to-llvm,reconcile-unrealized-casts";

@@ -566,6 +566,7 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
       if (!symbols.lookup(name))
         break;
     }
+    declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
     func::FuncOp tileFn = builder.build(module, name);
     symbols.insert(tileFn);

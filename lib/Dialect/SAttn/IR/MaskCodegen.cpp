@@ -190,31 +190,14 @@ Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
   return e.andI(loop.getResult(0), e.le(e.c(0), qb));
 }
 
-/// A constant i32 table of the layout cells in the enclosing module.
-Value getLayoutTable(OpBuilder &b, Location loc, BlockSparseAttr attr) {
-  Operation *scope = b.getInsertionBlock()->getParentOp();
-  auto module = isa<ModuleOp>(scope) ? cast<ModuleOp>(scope)
-                                     : scope->getParentOfType<ModuleOp>();
-  int64_t cells = attr.getNumRows() * attr.getNumCols();
-  auto type = MemRefType::get({cells}, b.getI32Type());
-  std::string name =
-      "__sattn_layout_" +
-      llvm::utohexstr(static_cast<uint64_t>(hash_value(attr.getLayout())));
-  if (!SymbolTable::lookupSymbolIn(module, name)) {
-    SmallVector<int32_t> values;
-    for (int64_t r = 0; r < attr.getNumRows(); ++r)
-      for (int64_t c = 0; c < attr.getNumCols(); ++c)
-        values.push_back(attr.cell(r, c));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(
-        b, loc, name, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(
-            RankedTensorType::get({cells}, b.getI32Type()),
-            ArrayRef<int32_t>(values)),
-        /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
-  }
-  return memref::GetGlobalOp::create(b, loc, type, name);
+std::string layoutTableName(BlockSparseAttr attr) {
+  return "__sattn_layout_" +
+         llvm::utohexstr(static_cast<uint64_t>(hash_value(attr.getLayout())));
+}
+
+MemRefType layoutTableType(BlockSparseAttr attr) {
+  return MemRefType::get({attr.getNumRows() * attr.getNumCols()},
+                         IntegerType::get(attr.getContext(), 32));
 }
 } // namespace
 
@@ -330,7 +313,9 @@ Value BlockSparseAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
     return layout.getSplatValue<bool>() ? inside : e.boolConst(false);
   Value index =
       e.select(inside, e.add(e.mul(qb, e.c(getNumCols())), kb), e.c(0));
-  Value table = getLayoutTable(b, loc, *this);
+  // The table is declared by declareMaskTables().
+  Value table = memref::GetGlobalOp::create(b, loc, layoutTableType(*this),
+                                            layoutTableName(*this));
   Value cell;
   if (auto vt = dyn_cast<VectorType>(e.type)) {
     auto i32Vec = VectorType::get(vt.getShape(), b.getI32Type());
@@ -548,4 +533,37 @@ std::pair<Value, Value> BigBirdAttr::buildClassify(OpBuilder &b, Location loc,
                                                    Value k1, Value lk) const {
   Emit e{b, loc, p0.getType()};
   return cellClassify(e, *this, getBlock(), getBlock(), p0, p1, k0, k1, lk);
+}
+
+//===----------------------------------------------------------------------===//
+// Constant tables
+//===----------------------------------------------------------------------===//
+
+void mlir::sattn::declareMaskTables(ModuleOp module, Attribute mask) {
+  if (auto bs = dyn_cast<BlockSparseAttr>(mask)) {
+    std::string name = layoutTableName(bs);
+    if (SymbolTable::lookupSymbolIn(module, name) || bs.getLayout().isSplat())
+      return;
+    SmallVector<int32_t> values;
+    for (int64_t r = 0; r < bs.getNumRows(); ++r)
+      for (int64_t c = 0; c < bs.getNumCols(); ++c)
+        values.push_back(bs.cell(r, c));
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    MemRefType type = layoutTableType(bs);
+    memref::GlobalOp::create(
+        b, module.getLoc(), name, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(
+            RankedTensorType::get(type.getShape(), b.getI32Type()),
+            ArrayRef<int32_t>(values)),
+        /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
+    return;
+  }
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    for (Attribute m : u.getMembers())
+      declareMaskTables(module, m);
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    for (Attribute m : i.getMembers())
+      declareMaskTables(module, m);
+  if (auto c = dyn_cast<ComplementAttr>(mask))
+    declareMaskTables(module, c.getOperand());
 }

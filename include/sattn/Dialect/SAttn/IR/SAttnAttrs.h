@@ -4,6 +4,7 @@
 #define SATTN_DIALECT_SATTN_IR_SATTNATTRS_H
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "sattn/Dialect/SAttn/IR/SAttnInterfaces.h"
 
@@ -24,6 +25,10 @@ namespace sattn {
 /// (longformer, sparse_transformer, streaming) stands for (SPEC.md); null for
 /// any other attribute.
 MaskAttrInterface getPrimitiveForm(Attribute preset);
+
+/// Declares in `module` the constant tables that buildPredicate() of `mask`
+/// reads (block layouts); call it before building predicates.
+void declareMaskTables(ModuleOp module, Attribute mask);
 } // namespace sattn
 } // namespace mlir
 

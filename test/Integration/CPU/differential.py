@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Differential test of the CPU kernels against a float64 reference.
+
+Draws random (pattern, shape, dtype) cases -- primitives, compositions,
+presets, tails, GQA, Lq != Lk, empty rows, dynamic shapes, LSE -- writes each
+as a spec plus .npy inputs, runs `sattn-run`, and compares the outputs with
+SPEC.md's formulas evaluated here in float64 with numpy (this file shares no
+code with the compiler: the masks are re-implemented below).
+
+    differential.py --sattn-run build/bin/sattn-run [--cases N] [--seed S]
+"""
+import argparse
+import concurrent.futures
+import functools
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+try:
+    import ml_dtypes
+except ImportError:  # bf16 cases are skipped without ml_dtypes
+    ml_dtypes = None
+
+M64 = (1 << 64) - 1
+
+
+def mix(z):
+    z = (z + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+@functools.lru_cache(maxsize=None)
+def random_set(seed, r, qb, lk, b):
+    """R(qb) of SPEC.md: the random key blocks of query block qb."""
+    if qb < 0 or lk == 0:
+        return set()
+    nkb = -(-lk // b)
+    return {mix(mix(seed & M64) ^ ((qb * r + t) & M64)) % nkb for t in range(r)}
+
+
+class Mask:
+    """A pattern: its attribute text and mask(P, K, lk) on int64 grids."""
+
+    def __init__(self, text, fn, needs_static_lk=None):
+        self.text = text
+        self.fn = fn
+        # The smallest static Lk a block layout needs (verifier rule).
+        self.layout_lk = needs_static_lk
+
+    def __call__(self, p, k, lk):
+        return self.fn(p, k, lk)
+
+
+def block_fn(cell, bq, bk):
+    """A pattern constant on (bq x bk) cells, from its value on one cell."""
+    def fn(p, k, lk):
+        qb, kb = np.floor_divide(p, bq), np.floor_divide(k, bk)
+        uq, iq = np.unique(qb, return_inverse=True)
+        uk, ik = np.unique(kb, return_inverse=True)
+        table = np.array([[bool(cell(int(a), int(b), lk)) for b in uk] for a in uq],
+                         dtype=bool).reshape(len(uq), len(uk))
+        return table[iq.reshape(qb.shape), ik.reshape(kb.shape)]
+    return fn
+
+
+def random_mask(rng, depth, max_len):
+    kinds = ["dense", "causal", "window", "dilated", "strided", "global", "sink",
+             "block_sparse", "random", "longformer", "bigbird", "sparse_transformer",
+             "streaming"]
+    if depth > 0:
+        kinds += ["union", "intersect", "complement"] * 2
+    kind = rng.choice(kinds)
+    if kind == "dense":
+        return Mask("#sattn.dense", lambda p, k, lk: np.ones(np.broadcast(p, k).shape, bool))
+    if kind == "causal":
+        return Mask("#sattn.causal", lambda p, k, lk: k <= p)
+    if kind == "window":
+        l, r = rng.randint(0, 40), rng.randint(0, 40)
+        return Mask(f"#sattn.window<left = {l}, right = {r}>",
+                    lambda p, k, lk: (p - l <= k) & (k <= p + r))
+    if kind == "dilated":
+        l, r, d = rng.randint(0, 10), rng.randint(0, 10), rng.randint(1, 5)
+        return Mask(f"#sattn.dilated<left = {l}, right = {r}, dilation = {d}>",
+                    lambda p, k, lk: (p - l * d <= k) & (k <= p + r * d) & (np.mod(p - k, d) == 0))
+    if kind == "strided":
+        s = rng.randint(1, 9)
+        return Mask(f"#sattn.strided<stride = {s}>", lambda p, k, lk: np.mod(p - k, s) == 0)
+    if kind in ("global", "longformer"):
+        tokens = sorted(rng.sample(range(0, max_len + 8), rng.randint(1, 3)))
+        tok = np.array(tokens)
+        in_t = lambda x: np.isin(x, tok)
+        if kind == "global":
+            return Mask(f"#sattn.global<tokens = [{', '.join(map(str, tokens))}]>",
+                        lambda p, k, lk: in_t(p) | in_t(k))
+        w = 2 * rng.randint(1, 20)
+        return Mask(f"#sattn.longformer<window = {w}, global = [{', '.join(map(str, tokens))}]>",
+                    lambda p, k, lk: ((p - w // 2 <= k) & (k <= p + w // 2)) | in_t(p) | in_t(k))
+    if kind == "sink":
+        n = rng.randint(1, 10)
+        return Mask(f"#sattn.sink<tokens = {n}>", lambda p, k, lk: (k < n) & (p == p))
+    if kind == "block_sparse":
+        bq, bk = rng.choice([4, 8, 16, 32, 64]), rng.choice([4, 8, 16, 32, 64])
+        rows, cols = -(-max_len // bq) + rng.randint(0, 1), -(-max_len // bk) + rng.randint(0, 1)
+        layout = [[rng.random() < 0.3 for _ in range(cols)] for _ in range(rows)]
+        text = "dense<[" + ", ".join("[" + ", ".join("true" if c else "false" for c in row) + "]"
+                                     for row in layout) + f"]> : tensor<{rows}x{cols}xi1>"
+        cell = lambda qb, kb, lk: 0 <= qb < rows and kb < cols and layout[qb][kb]
+        return Mask(f"#sattn.block_sparse<block = [{bq}, {bk}], layout = {text}>",
+                    block_fn(cell, bq, bk))
+    if kind == "random":
+        b, r, seed = rng.choice([4, 8, 16, 32, 64]), rng.randint(1, 3), rng.getrandbits(64)
+        cell = lambda qb, kb, lk: kb in random_set(seed, r, qb, lk, b)
+        return Mask(f"#sattn.random<block = {b}, per_row = {r}, seed = {seed}>", block_fn(cell, b, b))
+    if kind == "bigbird":
+        b, wb, gb, rb = rng.choice([4, 8, 16, 32, 64]), rng.choice([1, 3, 5]), rng.randint(0, 2), rng.randint(0, 2)
+        seed = rng.getrandbits(64)
+
+        def cell(qb, kb, lk):
+            return ((qb >= 0 and abs(qb - kb) <= (wb - 1) // 2) or (0 <= qb < gb) or kb < gb
+                    or (rb >= 1 and kb in random_set(seed, rb, qb, lk, b)))
+        return Mask(f"#sattn.bigbird<block = {b}, window = {wb}, global = {gb}, random = {rb}, seed = {seed}>",
+                    block_fn(cell, b, b))
+    if kind == "sparse_transformer":
+        s = rng.randint(1, 12)
+        return Mask(f"#sattn.sparse_transformer<stride = {s}>",
+                    lambda p, k, lk: (k <= p) & (((p - (s - 1) <= k) & (k <= p)) | (np.mod(p - k, s) == 0)))
+    if kind == "streaming":
+        n, w = rng.randint(1, 6), rng.randint(1, 40)
+        return Mask(f"#sattn.streaming<sink = {n}, window = {w}>",
+                    lambda p, k, lk: (k <= p) & ((k < n) | ((p - (w - 1) <= k) & (k <= p))))
+    if kind == "complement":
+        m = random_mask(rng, depth - 1, max_len)
+        return Mask(f"#sattn.complement<{m.text}>", lambda p, k, lk: ~m(p, k, lk))
+    members = [random_mask(rng, depth - 1, max_len) for _ in range(rng.randint(1, 3))]
+    if kind == "union":
+        return Mask("#sattn.union<[" + ", ".join(m.text for m in members) + "]>",
+                    lambda p, k, lk: np.logical_or.reduce([m(p, k, lk) for m in members]))
+    return Mask("#sattn.intersect<[" + ", ".join(m.text for m in members) + "]>",
+                lambda p, k, lk: np.logical_and.reduce([m(p, k, lk) for m in members]))
+
+
+def reference(q, k, v, keep, scale):
+    """SPEC.md's attention in float64: O and LSE."""
+    b, hq, lq, d = q.shape
+    hkv = k.shape[1]
+    kk = np.repeat(k, hq // hkv, axis=1) if hkv else k
+    vv = np.repeat(v, hq // hkv, axis=1) if hkv else v
+    s = scale * np.einsum("bhid,bhkd->bhik", q, kk)
+    s = np.where(keep[None, None], s, -np.inf)
+    m = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.full(s.shape[:-1] + (1,), -np.inf)
+    empty = ~np.isfinite(m)
+    p = np.exp(s - np.where(empty, 0, m))
+    l = p.sum(axis=-1, keepdims=True)
+    o = np.where(empty, 0, np.einsum("bhik,bhkd->bhid", p, vv) / np.where(empty, 1, l))
+    lse = np.where(empty, -np.inf, m + np.log(np.where(empty, 1, l)))[..., 0]
+    return o, lse
+
+
+DTYPES = {"f32": np.float32, "f16": np.float16}
+if ml_dtypes is not None:
+    DTYPES["bf16"] = ml_dtypes.bfloat16
+
+
+def make_case(rng, index):
+    dtype = rng.choice(sorted(DTYPES))
+    batch, hkv = rng.randint(1, 2), rng.randint(1, 2)
+    hq = hkv * rng.choice([1, 1, 2, 3])
+    lk = rng.choice([rng.randint(0, 8), rng.randint(1, 150), rng.randint(60, 300)])
+    lq = rng.choice([lk, lk, rng.randint(1, 150), 1])
+    d = rng.choice([16, 24, 32, 64, 80, 128])
+    dv = rng.choice([d, d, 16, 40, 64, 96])
+    mask = random_mask(rng, rng.randint(0, 3), max(lk, lq, 1))
+    scale = rng.choice([None, None, 0.5, 0.05])
+    lse = rng.random() < 0.4
+    dynamic = rng.random() < 0.3
+    tile = rng.choice([None, None, None, (16, 32), (32, 16), (48, 40), (16, 8)])
+    return dict(index=index, dtype=dtype, batch=batch, hq=hq, hkv=hkv, lq=lq, lk=lk, d=d,
+                dv=dv, mask=mask, scale=scale, lse=lse, dynamic=dynamic, tile=tile,
+                seed=rng.getrandbits(32))
+
+
+def spec_text(c):
+    dim = lambda x: "?" if c["dynamic"] else str(x)
+    t = lambda h, l, last: f"tensor<{dim(c['batch'])}x{dim(h)}x{dim(l)}x{last}x{c['dtype']}>"
+    qt, kt, vt = t(c["hq"], c["lq"], c["d"]), t(c["hkv"], c["lk"], c["d"]), t(c["hkv"], c["lk"], c["dv"])
+    ot = t(c["hq"], c["lq"], c["dv"])
+    lt = f"tensor<{dim(c['batch'])}x{dim(c['hq'])}x{dim(c['lq'])}xf32>"
+    results = f"({ot}, {lt})" if c["lse"] else ot
+    names = "%o, %l" if c["lse"] else "%o"
+    scale = f" scale({c['scale']})" if c["scale"] is not None else ""
+    attrs = f" {{sattn.tile = array<i64: {c['tile'][0]}, {c['tile'][1]}>}}" if c["tile"] else ""
+    return (f"func.func @case(%q: {qt}, %k: {kt}, %v: {vt}) -> {results} {{\n"
+            f"  {names} = sattn.attention %q, %k, %v mask({c['mask'].text}){scale}{attrs}\n"
+            f"      : ({qt}, {kt}, {vt}) -> {results}\n"
+            f"  return {names} : {results.strip('()')}\n}}\n")
+
+
+def run_case(sattn_run, c, workdir):
+    rng = np.random.default_rng(c["seed"])
+    np_dtype = DTYPES[c["dtype"]]
+    shapes = {"q": (c["batch"], c["hq"], c["lq"], c["d"]), "k": (c["batch"], c["hkv"], c["lk"], c["d"]),
+              "v": (c["batch"], c["hkv"], c["lk"], c["dv"])}
+    arrays = {n: rng.uniform(-1, 1, s).astype(np_dtype) for n, s in shapes.items()}
+    base = os.path.join(workdir, f"case{c['index']}")
+    with open(base + ".mlir", "w") as f:
+        f.write(spec_text(c))
+    args = [sattn_run, base + ".mlir"]
+    for n in "qkv":
+        np.save(f"{base}.{n}.npy", arrays[n])
+        args.append(f"--input=@{base}.{n}.npy")
+    args.append(f"--output=@{base}.o.npy")
+    if c["lse"]:
+        args.append(f"--output=@{base}.lse.npy")
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}"
+
+    lq, lk = c["lq"], c["lk"]
+    p = np.arange(lq)[:, None] + (lk - lq)
+    k = np.arange(lk)[None, :]
+    keep = np.asarray(c["mask"](p, k, lk), dtype=bool).reshape(lq, lk)
+    scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(c["d"])))
+    q64, k64, v64 = (arrays[n].astype(np.float64) for n in "qkv")
+    want_o, want_lse = reference(q64, k64, v64, keep, scale)
+    got_o = np.load(base + ".o.npy")
+    if c["dtype"] == "bf16" and ml_dtypes is not None:
+        got_o = got_o.view(ml_dtypes.bfloat16)
+    got_o = got_o.astype(np.float64)
+    tol = 1e-5 if c["dtype"] == "f32" else 1e-2
+    if got_o.shape != want_o.shape:
+        return f"O has shape {got_o.shape}, want {want_o.shape}"
+    if np.isnan(got_o).any():
+        return "NaN in O"
+    norm = np.linalg.norm(want_o)
+    err = np.linalg.norm(got_o - want_o) / (norm if norm > 0 else 1)
+    if err > tol:
+        return f"O relative error {err:.3e} > {tol}"
+    if c["lse"]:
+        got_lse = np.load(base + ".lse.npy").astype(np.float64)
+        if not np.array_equal(np.isinf(got_lse), np.isinf(want_lse)):
+            return "the empty rows (LSE = -inf) differ"
+        fin = np.isfinite(want_lse)
+        lerr = np.linalg.norm(got_lse[fin] - want_lse[fin]) / max(np.linalg.norm(want_lse[fin]), 1)
+        if lerr > tol:
+            return f"LSE relative error {lerr:.3e} > {tol}"
+    empty_rows = ~keep.any(axis=1)
+    if empty_rows.any() and np.abs(got_o[:, :, empty_rows, :]).max() != 0:
+        return "an empty row is not 0"
+    for n in list("qkvo") + ["lse"]:
+        if os.path.exists(f"{base}.{n}.npy"):
+            os.remove(f"{base}.{n}.npy")
+    os.remove(base + ".mlir")
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sattn-run", required=True)
+    ap.add_argument("--cases", type=int, default=int(os.environ.get("SATTN_DIFF_CASES", 200)))
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+
+    rng = random.Random(args.seed)
+    cases = [make_case(rng, i) for i in range(args.cases)]
+    failures = []
+    with tempfile.TemporaryDirectory() as workdir, \
+            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        results = pool.map(lambda c: (c, run_case(args.sattn_run, c, workdir)), cases)
+        for c, error in results:
+            if error:
+                failures.append((c, error))
+    kinds = {}
+    for c in cases:
+        kinds[c["dtype"]] = kinds.get(c["dtype"], 0) + 1
+    print(f"{len(cases)} random cases ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}; "
+          f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['lq'] != c['lk'] for c in cases)} Lq != Lk, "
+          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE)")
+    for c, error in failures[:10]:
+        print(f"FAILED case {c['index']} ({c['dtype']}, B={c['batch']} Hq={c['hq']} Hkv={c['hkv']} "
+              f"Lq={c['lq']} Lk={c['lk']} D={c['d']} Dv={c['dv']}): {error}\n{spec_text(c)}")
+    print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
