@@ -9,6 +9,7 @@ JOBS       ?= $(shell nproc)
 APT_PKGS   := llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools \
               libomp-22-dev libdlpack-dev libopenblas-dev libgtest-dev \
               cmake ninja-build g++ python3
+PIP_PKGS   := numpy ml_dtypes pytest
 STAMP      := $(BUILD)/.deps-installed
 
 .PHONY: all deps configure build demo test check docs format clean
@@ -25,6 +26,8 @@ $(STAMP):
 	  $$SUDO apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	@$(PYTHON) -c "import numpy, ml_dtypes, pytest" 2>/dev/null || \
+	  $(PYTHON) -m pip install -q $(PIP_PKGS)
 	@mkdir -p $(BUILD) && touch $@
 
 configure: deps
@@ -32,7 +35,7 @@ configure: deps
 	  -DCMAKE_BUILD_TYPE=Release \
 	  -DMLIR_DIR=$(LLVM_DIR)/lib/cmake/mlir \
 	  -DLLVM_EXTERNAL_LIT=$(LIT) \
-	  -DPython3_EXECUTABLE=$$(command -v $(PYTHON))
+	  -DPython3_EXECUTABLE=$$($(PYTHON) -c 'import sys; print(sys.executable)')
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)

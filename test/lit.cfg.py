@@ -25,8 +25,17 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.sattn_tools_dir, config.llvm_tools_dir]
-tools = ["sattn-opt", "sattn-mask"]
+tools = ["sattn-opt", "sattn-mask", "sattn-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.sattn_tools_dir, append_path=True)
-config.substitutions.append(("%python", config.python_executable))
+# Before the default %python (the interpreter running lit).
+config.substitutions.insert(0, ("%python", config.python_executable))
+config.substitutions.append(("%sattn_run", os.path.join(config.sattn_tools_dir, "sattn-run")))
+
+# Python modules the integration tests need.
+import subprocess
+for module in ["numpy"]:
+    if subprocess.run([config.python_executable, "-c", "import " + module],
+                      capture_output=True).returncode == 0:
+        config.available_features.add(module)

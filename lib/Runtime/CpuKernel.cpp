@@ -173,7 +173,7 @@ CpuKernel::outputShapes(llvm::ArrayRef<const HostTensor *> inputs) const {
                      " inputs, got " + llvm::Twine(inputs.size()));
   for (auto [i, t] : llvm::enumerate(inputs)) {
     const TensorSig &sig = inputSigs[i];
-    auto where = "input #" + llvm::Twine(i) + ": ";
+    std::string where = ("input #" + llvm::Twine(i) + ": ").str();
     if (t->kind() != sig.kind)
       return makeError(where + "element type " + elemKindName(t->kind()) +
                        ", the function wants " + elemKindName(sig.kind));

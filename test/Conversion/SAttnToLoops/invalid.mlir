@@ -1,0 +1,7 @@
+// RUN: sattn-opt %s -split-input-file -convert-sattn-to-loops=vector-bits=256 -verify-diagnostics
+
+func.func @bad_tile(%q: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
+  // expected-error @+1 {{'sattn.tile' must be [Br, Bc] with Br a multiple of 8 and Bc >= 1}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 12, 64>} : (tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32>
+  return %o : tensor<1x1x64x16xf32>
+}

@@ -1,0 +1,83 @@
+// RUN: sattn-opt %s -split-input-file -convert-sattn-to-loops=vector-bits=256 -canonicalize -cse | FileCheck %s
+// RUN: sattn-opt %s -split-input-file -convert-sattn-to-loops=vector-bits=512 -canonicalize -cse | FileCheck %s --check-prefix=AVX512
+
+!t = tensor<1x2x100x32xf32>
+
+// One parallel loop over (batch, head, query tile), one call per tile; a
+// dense mask has no EMPTY test and no predicate at all.
+// CHECK-LABEL: func.func @dense
+// CHECK:         %[[Q:.*]] = bufferization.to_buffer %{{.*}} read_only
+// CHECK:         %[[O:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x32xf32>
+// CHECK:         scf.parallel (%[[H:.*]], %[[QT:.*]]) = (%c0, %c0) to (%c2, %c4)
+// CHECK:           func.call @[[TILE:__sattn_tile_[0-9]+]](
+// CHECK:         bufferization.to_tensor %[[O]] restrict writable
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-SAME:      %{{.*}}: memref<?x?x?x32xf32>, %{{.*}}: memref<?x?x?x32xf32>, %{{.*}}: memref<?x?x?x32xf32>, %{{.*}}: memref<?x?x?x32xf32>, %{{.*}}: memref<?x?x?xf32>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index)
+// Scratch: Qt [D][Br], S [Bc][Br], Oacc [Br][Dv], (alpha, m, l) [3][Br].
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<32x32xf32>
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<66x32xf32>
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<3x32xf32>
+// The key-tile loop carries m and l (4 + 4 vectors of 8 lanes).
+// CHECK:         scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-NOT:       scf.if
+// CHECK-NOT:       arith.cmpi {{.*}} : vector<8xi64>
+// CHECK:           vector.fma
+// CHECK:           math.exp
+// CHECK:         return
+// AVX512-LABEL: func.func private @__sattn_tile_0(
+// AVX512:         scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+func.func @dense(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.dense) : (!t, !t, !t) -> !t
+  return %o : !t
+}
+
+// -----
+
+!t = tensor<1x2x100x32xf32>
+
+// A band: the key tiles come from the closed-form key range; EMPTY tiles are
+// skipped by an scf.if, and the predicate runs only when the tile is not FULL.
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK:         %[[LO:.*]] = arith.floordivsi %{{.*}}, %c64_i64 : i64
+// CHECK:         %[[HI:.*]] = arith.ceildivsi %{{.*}}, %c64_i64 : i64
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1 iter_args(
+// CHECK:           %[[EMPTY:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : i64
+// CHECK:           scf.if %[[EMPTY]] -> (vector<8xf32>
+// CHECK:           } else {
+// CHECK:             vector.fma
+// CHECK:             scf.if %{{.*}} {
+// CHECK:               arith.cmpi sle, %{{.*}}, %{{.*}} : vector<8xi64>
+// CHECK:               arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xi1>, vector<8xf32>
+func.func @window(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.window<left = 16, right = 0>) : (!t, !t, !t) -> !t
+  return %o : !t
+}
+
+// -----
+
+!t = tensor<1x1x64x16xf32>
+
+// A block layout becomes a constant table, read only by the predicate.
+// CHECK: memref.global "private" constant @__sattn_layout_{{[0-9A-F]+}} : memref<4xi32> = dense<[1, 0, 0, 1]> {alignment = 64 : i64}
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK:         memref.get_global @__sattn_layout_
+// CHECK:         vector.gather
+func.func @block_sparse(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [32, 32], layout = dense<[[true, false], [false, true]]> : tensor<2x2xi1>>) : (!t, !t, !t) -> !t
+  return %o : !t
+}
+
+// -----
+
+// LSE, f16, dynamic lengths: result buffers take the query's sizes.
+// CHECK-LABEL: func.func @dynamic_lse
+// CHECK:         %[[L:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x?x?x16xf16>
+// CHECK:         memref.alloc(%{{.*}}, %{{.*}}, %[[L]]) {alignment = 64 : i64} : memref<?x?x?x16xf16>
+// CHECK:         memref.alloc(%{{.*}}, %{{.*}}, %[[L]]) {alignment = 64 : i64} : memref<?x?x?xf32>
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK:         arith.extf %{{.*}} : f16 to f32
+// CHECK:         math.log
+func.func @dynamic_lse(%q: tensor<?x?x?x16xf16>, %k: tensor<?x?x?x16xf16>, %v: tensor<?x?x?x16xf16>) -> (tensor<?x?x?x16xf16>, tensor<?x?x?xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<?x?x?x16xf16>, tensor<?x?x?x16xf16>, tensor<?x?x?x16xf16>) -> (tensor<?x?x?x16xf16>, tensor<?x?x?xf32>)
+  return %o, %l : tensor<?x?x?x16xf16>, tensor<?x?x?xf32>
+}

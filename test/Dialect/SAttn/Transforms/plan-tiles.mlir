@@ -1,0 +1,35 @@
+// RUN: sattn-opt %s -split-input-file -sattn-plan-tiles=print-stats -verify-diagnostics | FileCheck %s
+// RUN: sattn-opt %s -split-input-file -sattn-plan-tiles="q-tile=16 k-tile=32" | FileCheck %s --check-prefix=GIVEN
+
+// Causal, 256 x 256, tiles 32 x 64: 8 x 4 tiles, of which 12 lie above the
+// diagonal (EMPTY), 12 below (FULL) and 8 on it (PARTIAL).
+// CHECK-LABEL: func.func @causal
+// CHECK: sattn.attention {{.*}} {sattn.tile = array<i64: 32, 64>}
+// GIVEN: {sattn.tile = array<i64: 16, 32>}
+func.func @causal(%q: tensor<2x4x256x64xf32>, %k: tensor<2x4x256x64xf32>, %v: tensor<2x4x256x64xf32>) -> tensor<2x4x256x64xf32> {
+  // expected-remark @+1 {{tile plan 32x64: 12 empty, 12 full, 8 partial tiles; density 0.501953; useful GFLOP 0.067371}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<2x4x256x64xf32>, tensor<2x4x256x64xf32>, tensor<2x4x256x64xf32>) -> tensor<2x4x256x64xf32>
+  return %o : tensor<2x4x256x64xf32>
+}
+
+// -----
+
+// Blocks of 16 keys: the key tile shrinks to 16 so that no tile is PARTIAL.
+// CHECK-LABEL: func.func @blocks
+// CHECK: {sattn.tile = array<i64: 16, 16>}
+func.func @blocks(%q: tensor<1x1x64x16xf32>, %k: tensor<1x1x64x16xf32>, %v: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
+  // expected-remark @+1 {{tile plan 16x16: 12 empty, 4 full, 0 partial tiles; density 0.250000}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [16, 16], layout = dense<[[true, false, false, false], [false, true, false, false], [false, false, true, false], [false, false, false, true]]> : tensor<4x4xi1>>) : (tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32>
+  return %o : tensor<1x1x64x16xf32>
+}
+
+// -----
+
+// A plan written in the spec is kept.
+// CHECK-LABEL: func.func @given
+// CHECK: {sattn.tile = array<i64: 48, 24>}
+func.func @given(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x?x16xf32>, %v: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {
+  // expected-remark @+1 {{tile plan 48x24: dynamic shape, classes chosen at run time}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) {sattn.tile = array<i64: 48, 24>} : (tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32>
+  return %o : tensor<1x1x?x16xf32>
+}

@@ -1,0 +1,68 @@
+// Each pattern of SPEC.md, JIT-compiled and checked against the float64
+// reference on random inputs (f32: relative error <= 1e-5; f16/bf16: 1e-2).
+// RUN: sattn-run %s --check --function=dense | FileCheck %s
+// RUN: sattn-run %s --check --function=causal_lse | FileCheck %s --check-prefixes=CHECK,LSE
+// RUN: sattn-run %s --check --function=window_tail | FileCheck %s
+// RUN: sattn-run %s --check --function=dilated | FileCheck %s
+// RUN: sattn-run %s --check --function=strided_gqa | FileCheck %s
+// RUN: sattn-run %s --check --function=longformer | FileCheck %s
+// RUN: sattn-run %s --check --function=bigbird_f16 | FileCheck %s
+// RUN: sattn-run %s --check --function=block_sparse_bf16 | FileCheck %s
+// RUN: sattn-run %s --check --function=streaming_decode | FileCheck %s
+// RUN: sattn-run %s --check --function=empty_rows --threads=1 | FileCheck %s --check-prefixes=CHECK,LSE
+// CHECK: check result #0 (O): {{.*}} 0 NaN, 0 -inf mismatches: ok
+// LSE: check result #1 (LSE): {{.*}} 0 NaN, 0 -inf mismatches: ok
+
+func.func @dense(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.dense) : (tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+func.func @causal_lse(%q: tensor<2x2x100x64xf32>, %k: tensor<2x2x100x64xf32>, %v: tensor<2x2x100x64xf32>) -> (tensor<2x2x100x64xf32>, tensor<2x2x100xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<2x2x100x64xf32>, tensor<2x2x100x64xf32>, tensor<2x2x100x64xf32>) -> (tensor<2x2x100x64xf32>, tensor<2x2x100xf32>)
+  return %o, %l : tensor<2x2x100x64xf32>, tensor<2x2x100xf32>
+}
+
+// Lengths that are not multiples of the tile, Lq != Lk, Dv != D.
+func.func @window_tail(%q: tensor<1x1x77x48xf32>, %k: tensor<1x1x133x48xf32>, %v: tensor<1x1x133x20xf32>) -> tensor<1x1x77x20xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.window<left = 9, right = 3>) scale(0.3) : (tensor<1x1x77x48xf32>, tensor<1x1x133x48xf32>, tensor<1x1x133x20xf32>) -> tensor<1x1x77x20xf32>
+  return %o : tensor<1x1x77x20xf32>
+}
+
+func.func @dilated(%q: tensor<1x2x90x32xf32>, %k: tensor<1x2x90x32xf32>, %v: tensor<1x2x90x32xf32>) -> tensor<1x2x90x32xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.dilated<left = 6, right = 2, dilation = 3>) : (tensor<1x2x90x32xf32>, tensor<1x2x90x32xf32>, tensor<1x2x90x32xf32>) -> tensor<1x2x90x32xf32>
+  return %o : tensor<1x2x90x32xf32>
+}
+
+// GQA: 6 query heads on 2 key/value heads.
+func.func @strided_gqa(%q: tensor<1x6x70x16xf32>, %k: tensor<1x2x70x16xf32>, %v: tensor<1x2x70x16xf32>) -> tensor<1x6x70x16xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 7>) : (tensor<1x6x70x16xf32>, tensor<1x2x70x16xf32>, tensor<1x2x70x16xf32>) -> tensor<1x6x70x16xf32>
+  return %o : tensor<1x6x70x16xf32>
+}
+
+func.func @longformer(%q: tensor<1x2x150x64xf32>, %k: tensor<1x2x150x64xf32>, %v: tensor<1x2x150x64xf32>) -> tensor<1x2x150x64xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.longformer<window = 16, global = [0, 99]>) : (tensor<1x2x150x64xf32>, tensor<1x2x150x64xf32>, tensor<1x2x150x64xf32>) -> tensor<1x2x150x64xf32>
+  return %o : tensor<1x2x150x64xf32>
+}
+
+func.func @bigbird_f16(%q: tensor<1x2x200x64xf16>, %k: tensor<1x2x200x64xf16>, %v: tensor<1x2x200x64xf16>) -> tensor<1x2x200x64xf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.bigbird<block = 16, window = 3, global = 1, random = 2, seed = 5>) : (tensor<1x2x200x64xf16>, tensor<1x2x200x64xf16>, tensor<1x2x200x64xf16>) -> tensor<1x2x200x64xf16>
+  return %o : tensor<1x2x200x64xf16>
+}
+
+func.func @block_sparse_bf16(%q: tensor<1x1x64x32xbf16>, %k: tensor<1x1x64x32xbf16>, %v: tensor<1x1x64x32xbf16>) -> tensor<1x1x64x32xbf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [16, 32], layout = dense<[[true, false], [false, true], [true, true], [false, false]]> : tensor<4x2xi1>>) : (tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>) -> tensor<1x1x64x32xbf16>
+  return %o : tensor<1x1x64x32xbf16>
+}
+
+// Decoding: one query at position Lk - 1.
+func.func @streaming_decode(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x300x64xf32>, %v: tensor<1x4x300x64xf32>) -> tensor<1x4x1x64xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.streaming<sink = 4, window = 64>) : (tensor<1x4x1x64xf32>, tensor<1x4x300x64xf32>, tensor<1x4x300x64xf32>) -> tensor<1x4x1x64xf32>
+  return %o : tensor<1x4x1x64xf32>
+}
+
+// Lq > Lk: the first rows have p < 0 and keep nothing (O = 0, LSE = -inf).
+func.func @empty_rows(%q: tensor<1x1x40x16xf32>, %k: tensor<1x1x20x16xf32>, %v: tensor<1x1x20x16xf32>) -> (tensor<1x1x40x16xf32>, tensor<1x1x40xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<1x1x40x16xf32>, tensor<1x1x20x16xf32>, tensor<1x1x20x16xf32>) -> (tensor<1x1x40x16xf32>, tensor<1x1x40xf32>)
+  return %o, %l : tensor<1x1x40x16xf32>, tensor<1x1x40xf32>
+}
