@@ -15,18 +15,20 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
     scf.parallel (b, h, qt) over (B, Hq, ceil(Lq / Br)):
       call @__sattn_tile_N(q, k, v, o, lse, b, h, qt)
     @__sattn_tile_N:
-      Qt = scale * Q[b, h, qt*Br : +Br, :]^T                 (Br x D, packed once)
+      Qt = scale * log2(e) * Q[b, h, qt*Br : +Br, :]^T       (Br x D, packed once)
       m = -inf, l = 0, Oacc = 0
       for kt in keyRange(mask, query positions of the tile) / Bc:
         (empty, full) = classify(mask, rows x keys of the tile)
         if empty: skip
         S^T = K[kt*Bc : +Bc] . Qt                            (Bc x Br, f32)
         if !full: S^T = select(mask(p, k), S^T, -inf)
-        m' = max(m, rowmax(S)); P = exp(S - m'); alpha = exp(m - m')
+        m' = max(m, rowmax(S)); P = 2^(S - m'); alpha = 2^(m - m')
         l = l * alpha + rowsum(P); Oacc = Oacc * alpha + P . V
-      O = Oacc / l (0 where l == 0); LSE = m + log(l) (-inf where l == 0)
+      O = Oacc / l (0 where l == 0); LSE = m ln2 + log(l) (-inf where l == 0)
     ```
 
+    Scores are kept in base 2 so that 2^x is a short polynomial (round, a
+    degree-6 polynomial, an exponent add), exactly 0 for masked scores.
     Key tiles are visited only inside the closed-form key range of the mask,
     EMPTY tiles are skipped and the predicate runs only on PARTIAL ones. The
     tile math is 8-lane (AVX2) or 16-lane (AVX-512) f32 vectors, blocked so

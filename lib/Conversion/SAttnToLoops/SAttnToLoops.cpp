@@ -23,6 +23,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/TargetParser/Host.h"
+#include <cmath>
 #include <limits>
 
 namespace mlir::sattn {
@@ -65,9 +66,11 @@ public:
   TileFunctionBuilder(AttentionOp op, TileSizes tiles, VectorShape vec)
       : op(op), tiles(tiles), lanes(vec.lanes), ctx(op.getContext()), b(ctx),
         loc(op.getLoc()) {
-    // S = K Q^T blocks: keyChunk keys x (Br / lanes) vectors; O += P V
-    // blocks: kRowChunk rows x colChunk vectors.
-    keyChunk = std::max<int64_t>(1, vec.accBudget / (tiles.rows / lanes));
+    // S = K Q^T blocks: keyChunk keys x groupVecs vectors of rows (a group of
+    // rows at a time, so that accumulators + row vectors + one broadcast fit
+    // the register file); O += P V blocks: kRowChunk rows x colChunk vectors.
+    groupVecs = std::min<int64_t>(tiles.rows / lanes, 2);
+    keyChunk = std::max<int64_t>(1, vec.accBudget / groupVecs);
     colChunk = std::max<int64_t>(1, vec.accBudget / kRowChunk);
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
@@ -121,6 +124,8 @@ private:
     return x.getType() == target ? x
                                  : arith::TruncFOp::create(b, loc, target, x);
   }
+  /// 2^x on f32 vectors, x <= 0; exactly 0 below -126 (and for -inf).
+  Value exp2(Value x);
   /// Loads 16 values of row `indices` from column `col` of a rank-4 memref
   /// with last dimension `dim`, zero past `dim`.
   Value loadRowVector(Value memref, ValueRange indices, int64_t col,
@@ -134,7 +139,7 @@ private:
 
   AttentionOp op;
   TileSizes tiles;
-  int64_t lanes, keyChunk, colChunk;
+  int64_t lanes, groupVecs, keyChunk, colChunk;
   MLIRContext *ctx;
   OpBuilder b;
   Location loc;
@@ -179,6 +184,32 @@ void TileFunctionBuilder::storeRowVector(Value value, Value memref,
       b, loc, VectorType::get({lanes}, b.getI1Type()),
       ArrayRef<int64_t>{dim - col});
   vector::MaskedStoreOp::create(b, loc, memref, ix, maskBits, value);
+}
+
+Value TileFunctionBuilder::exp2(Value x) {
+  auto vecI32 = VectorType::get({lanes}, b.getI32Type());
+  // x = n + f with n = round(x), |f| <= 1/2.
+  Value clamped = arith::MaximumFOp::create(b, loc, x, splat(-126.0f));
+  Value n = math::RoundEvenOp::create(b, loc, clamped);
+  Value f = arith::SubFOp::create(b, loc, clamped, n);
+  // 2^f = exp(f ln2) = sum_k (ln2)^k / k! f^k, k <= 6 (relative error 1.2e-7).
+  const float coeffs[] = {1.0f,         0.6931471806f, 0.2402265070f,
+                          0.0555041087f, 0.0096181291f, 0.0013333558f,
+                          0.0001540353f};
+  Value poly = splat(coeffs[6]);
+  for (int i = 5; i >= 0; --i)
+    poly = math::FmaOp::create(b, loc, poly, f, splat(coeffs[i]));
+  // 2^n: add n to the exponent bits.
+  Value shift = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecI32, b.getI32IntegerAttr(23)));
+  Value exponent = arith::ShLIOp::create(
+      b, loc, arith::FPToSIOp::create(b, loc, vecI32, n), shift);
+  Value bits = arith::AddIOp::create(
+      b, loc, arith::BitcastOp::create(b, loc, vecI32, poly), exponent);
+  Value result = arith::BitcastOp::create(b, loc, vecF32, bits);
+  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                     splat(-126.0f));
+  return arith::SelectOp::create(b, loc, tiny, splat(0.0f), result);
 }
 
 func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
@@ -238,9 +269,10 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
 
-  // Qt[d][r] = scale * Q[b, h, min(q0 + r, Lq - 1), d]; rows past Lq repeat
-  // the last row and are never written back.
-  Value scaleVal = f32Const(scale);
+  // Qt[d][r] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores
+  // are kept in base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last
+  // row and are never written back.
+  Value scaleVal = f32Const(static_cast<float>(scale * M_LOG2E));
   scf::ForOp::create(
       b, loc, idx(0), idx(br), one, ValueRange{},
       [&](OpBuilder &, Location, Value r, ValueRange) {
@@ -306,7 +338,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
         scf::YieldOp::create(b, loc, ifOp.getResults());
       });
 
-  // O = Oacc / l (0 for an empty row); LSE = m + log(l) (-inf when empty).
+  // O = Oacc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
+  // empty), m being in base 2.
   for (int64_t n = 0; n < nv; ++n) {
     vector::StoreOp::create(b, loc, loop.getResult(n), rowBuf,
                             ValueRange{idx(1), idx(n * lanes)});
@@ -332,8 +365,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
                          ValueRange{batch, head, row}, j * lanes, valueDim);
         }
         if (op.getLse()) {
-          Value logSum = arith::AddFOp::create(
-              b, loc, m, math::LogOp::create(b, loc, l));
+          Value logSum = math::FmaOp::create(
+              b, loc, m, f32Const(static_cast<float>(M_LN2)),
+              math::LogOp::create(b, loc, l));
           Value value = arith::SelectOp::create(
               b, loc, nonEmpty, logSum,
               f32Const(-std::numeric_limits<float>::infinity()));
@@ -355,40 +389,43 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
   Value negInf = splat(-std::numeric_limits<float>::infinity());
 
   // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of keyChunk keys x
-  // nv vectors held in registers across the d loop. Key rows past Lk repeat
-  // the last key; those columns are never read below.
+  // groupVecs vectors of rows held in registers across the d loop. Key rows
+  // past Lk repeat the last key; those columns are never read below.
   Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
                       idx(keyChunk));
   scf::ForOp::create(
       b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
       [&](OpBuilder &, Location, Value c0, ValueRange) {
-        SmallVector<Value> rows, zeros;
+        SmallVector<Value> rows;
         for (int64_t j = 0; j < keyChunk; ++j)
           rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
-        Value zeroVec = splat(0.0f);
-        zeros.assign(keyChunk * nv, zeroVec);
-        auto dLoop = scf::ForOp::create(
-            b, loc, idx(0), idx(headDim), one, zeros,
-            [&](OpBuilder &, Location, Value d, ValueRange acc) {
-              SmallVector<Value> qv, next;
-              for (int64_t n = 0; n < nv; ++n)
-                qv.push_back(vector::LoadOp::create(
-                    b, loc, vecF32, qt, ValueRange{d, idx(n * lanes)}));
-              for (int64_t j = 0; j < keyChunk; ++j) {
-                Value kv = widen(memref::LoadOp::create(
-                    b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
-                Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
-                for (int64_t n = 0; n < nv; ++n)
-                  next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
-                                                       acc[j * nv + n]));
-              }
-              scf::YieldOp::create(b, loc, next);
-            });
-        for (int64_t j = 0; j < keyChunk; ++j)
-          for (int64_t n = 0; n < nv; ++n)
-            vector::StoreOp::create(
-                b, loc, dLoop.getResult(j * nv + n), st,
-                ValueRange{addIdx(c0, idx(j)), idx(n * lanes)});
+        for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
+          int64_t ng = std::min(groupVecs, nv - g0);
+          SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
+          auto dLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(headDim), one, zeros,
+              [&](OpBuilder &, Location, Value d, ValueRange acc) {
+                SmallVector<Value> qv, next;
+                for (int64_t n = 0; n < ng; ++n)
+                  qv.push_back(vector::LoadOp::create(
+                      b, loc, vecF32, qt,
+                      ValueRange{d, idx((g0 + n) * lanes)}));
+                for (int64_t j = 0; j < keyChunk; ++j) {
+                  Value kv = widen(memref::LoadOp::create(
+                      b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
+                  Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
+                  for (int64_t n = 0; n < ng; ++n)
+                    next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
+                                                         acc[j * ng + n]));
+                }
+                scf::YieldOp::create(b, loc, next);
+              });
+          for (int64_t j = 0; j < keyChunk; ++j)
+            for (int64_t n = 0; n < ng; ++n)
+              vector::StoreOp::create(
+                  b, loc, dLoop.getResult(j * ng + n), st,
+                  ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
+        }
         scf::YieldOp::create(b, loc);
       });
 
@@ -455,14 +492,13 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
     Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           mNew[n], negInf);
     mUse.push_back(arith::SelectOp::create(b, loc, isEmpty, zeroVec, mNew[n]));
-    // alpha = exp(m - m')
-    alpha.push_back(math::ExpOp::create(
-        b, loc, arith::SubFOp::create(b, loc, state[n], mUse[n])));
+    // alpha = 2^(m - m')
+    alpha.push_back(exp2(arith::SubFOp::create(b, loc, state[n], mUse[n])));
     vector::StoreOp::create(b, loc, alpha[n], rowBuf,
                             ValueRange{idx(0), idx(n * lanes)});
   }
 
-  // P = exp(S - m'), stored over S; rs = rowsum(P)
+  // P = 2^(S - m'), stored over S; rs = rowsum(P)
   SmallVector<Value> zeros(nv, zeroVec);
   auto sumLoop = scf::ForOp::create(
       b, loc, idx(0), nc, one, zeros,
@@ -471,8 +507,7 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
         for (int64_t n = 0; n < nv; ++n) {
           SmallVector<Value, 2> at = {c, idx(n * lanes)};
           Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
-          Value p = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, s, mUse[n]));
+          Value p = exp2(arith::SubFOp::create(b, loc, s, mUse[n]));
           vector::StoreOp::create(b, loc, p, st, at);
           next.push_back(arith::AddFOp::create(b, loc, acc[n], p));
         }

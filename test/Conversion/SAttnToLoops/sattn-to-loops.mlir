@@ -22,7 +22,7 @@
 // CHECK-NOT:       scf.if
 // CHECK-NOT:       arith.cmpi {{.*}} : vector<8xi64>
 // CHECK:           vector.fma
-// CHECK:           math.exp
+// CHECK:           math.roundeven
 // CHECK:         return
 // AVX512-LABEL: func.func private @__sattn_tile_0(
 // AVX512:         scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
