@@ -16,7 +16,7 @@ static double now(void) {
 int main(int argc, char **argv) {
   const long iters = 200000000;
   double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
+  for (int rep = 0; rep < 5; ++rep) {
     double t0 = now(), sink = 0;
 #pragma omp parallel reduction(+ : sink)
     {

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""sattn CPU benchmark: sattn vs. its peers, side by side, in one run.
+
+For H = 8, D in {64, 128}, N = Lq = Lk in {1024, 4096, 16384}, B = 1, f32,
+2 threads, and the patterns of the CPU code-generation issue, prints per case
+the sattn time, useful GFLOP/s (2 (D + Dv) kept pairs / time), % of the
+machine's f32 FMA peak measured in the same run, and the times of
+  - the dense-with-mask fallback through OpenBLAS (numpy: QK^T, mask, softmax, PV),
+  - PyTorch CPU scaled_dot_product_attention with a boolean mask,
+  - PyTorch FlexAttention on CPU (torch.compile, BlockMask),
+on the same inputs. A peer that cannot run a case gets the reason in the table.
+Then the memory check (peak RSS of sattn-run from N = 1024 to 32768, causal
+window 256) and the JIT compile time of the example specs.
+
+    benchmarks/bench.py --build build [--quick] [--ns 1024,4096] [--patterns causal,dense]
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+
+from sattn import mask as M  # noqa: E402
+
+HEADS, THREADS, BLOCK = 8, 2, 64
+
+
+def block_layout_10pct(n):
+    import numpy as np
+    nb = -(-n // BLOCK)
+    rng = np.random.default_rng(42)
+    layout = rng.random((nb, nb)) < 0.10
+    np.fill_diagonal(layout, True)
+    return layout
+
+
+def pattern(name, n):
+    """(sattn mask, FlexAttention mask_mod source) of a benchmark pattern."""
+    if name == "dense":
+        return M.dense(), "q >= 0"
+    if name == "causal":
+        return M.causal(), "kv <= q"
+    if name == "causal_window_256":
+        return M.window(255, 0), "(kv <= q) & (q - kv <= 255)"
+    if name == "longformer_512":
+        return M.longformer(512, [0]), "((q - kv).abs() <= 256) | (q == 0) | (kv == 0)"
+    if name == "bigbird_64_3_2_3":
+        return M.bigbird(64, 3, 2, 3, 0), "LAYOUT[q // 64, kv // 64]"
+    if name == "dilated_128x2":
+        return M.dilated(128, 0, 2), "(kv <= q) & (q - kv <= 256) & ((q - kv) % 2 == 0)"
+    if name == "strided_64":
+        return M.strided(64), "(q - kv) % 64 == 0"
+    if name == "block_sparse_10pct":
+        return M.block_sparse([BLOCK, BLOCK], block_layout_10pct(n)), "LAYOUT[q // 64, kv // 64]"
+    raise KeyError(name)
+
+
+PATTERNS = ["dense", "causal", "causal_window_256", "longformer_512", "bigbird_64_3_2_3",
+            "dilated_128x2", "strided_64", "block_sparse_10pct"]
+
+
+def spec(mask, n, d):
+    t = f"tensor<1x{HEADS}x{n}x{d}xf32>"
+    return (f"func.func @bench(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
+            f"  %o = sattn.attention %q, %k, %v mask({mask.text}) : ({t}, {t}, {t}) -> {t}\n"
+            f"  return %o : {t}\n}}\n")
+
+
+def run_sattn(build, mask, n, d, runs):
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(spec(mask, n, d))
+    try:
+        out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, "--random-inputs",
+                              f"--benchmark={runs}", f"--threads={THREADS}"],
+                             capture_output=True, text=True, timeout=1800)
+    finally:
+        os.unlink(f.name)
+    m = re.search(r"median ([\d.]+) ms, ([\d.]+) useful GFLOP/s, JIT compile ([\d.]+) s", out.stdout)
+    if not m:
+        return {"error": (out.stderr or out.stdout).strip()[-200:]}
+    return {"ms": float(m.group(1)), "gflops": float(m.group(2)), "jit_s": float(m.group(3))}
+
+
+# --- peers, each run in its own process (python bench.py --peer ...) --------
+
+
+def inputs(n, d):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    return [rng.uniform(-1, 1, (1, HEADS, n, d)).astype(np.float32) for _ in range(3)]
+
+
+def timeit(fn, runs):
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def peer_openblas(name, n, d, runs):
+    import numpy as np
+    mask, _ = pattern(name, n)
+    keep = mask.evaluate(n, n)
+    q, k, v = inputs(n, d)
+    scale = np.float32(1 / np.sqrt(d))
+
+    def attend():
+        out = np.empty_like(q)
+        for h in range(HEADS):
+            s = (q[0, h] * scale) @ k[0, h].T  # sgemm, N x N
+            s = np.where(keep, s, np.float32(-np.inf))
+            s -= s.max(axis=1, keepdims=True)
+            np.exp(s, out=s)
+            s /= s.sum(axis=1, keepdims=True)
+            out[0, h] = s @ v[0, h]  # sgemm
+        return out
+    return {"ms": timeit(attend, runs)}
+
+
+def peer_sdpa(name, n, d, runs):
+    import torch
+    torch.set_num_threads(THREADS)
+    mask, _ = pattern(name, n)
+    keep = torch.from_numpy(mask.evaluate(n, n).copy())
+    q, k, v = (torch.from_numpy(a) for a in inputs(n, d))
+    f = torch.nn.functional.scaled_dot_product_attention
+    with torch.no_grad():
+        return {"ms": timeit(lambda: f(q, k, v, attn_mask=keep), runs)}
+
+
+def peer_flex(name, n, d, runs):
+    import numpy as np
+    import torch
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    torch.set_num_threads(THREADS)
+    mask, expr = pattern(name, n)
+    layout = None
+    if "LAYOUT" in expr:
+        full = mask.evaluate(n, n)
+        layout = torch.from_numpy(np.ascontiguousarray(full[::BLOCK, ::BLOCK]))
+    env = {"LAYOUT": layout}
+    mask_mod = eval(f"lambda b, h, q, kv: {expr}", env)  # noqa: S307 (our own strings)
+    q, k, v = (torch.from_numpy(a) for a in inputs(n, d))
+    t0 = time.perf_counter()
+    block_mask = create_block_mask(mask_mod, None, None, n, n, device="cpu")
+    compiled = torch.compile(flex_attention)
+    with torch.no_grad():
+        compiled(q, k, v, block_mask=block_mask)
+        compile_s = time.perf_counter() - t0
+        ms = timeit(lambda: compiled(q, k, v, block_mask=block_mask), runs)
+    return {"ms": ms, "compile_s": compile_s}
+
+
+PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex}
+
+
+def run_peer(peer, name, n, d, runs, timeout):
+    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), OPENBLAS_NUM_THREADS=str(THREADS))
+    if peer == "openblas":  # PERF.md: let OpenBLAS pick its kernels for this CPU
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    try:
+        out = subprocess.run([sys.executable, __file__, "--peer", peer, "--pattern", name,
+                              "--n", str(n), "--d", str(d), "--runs", str(runs)],
+                             capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout} s"}
+    if out.returncode != 0:
+        lines = [l for l in out.stderr.strip().splitlines() if l.strip()]
+        return {"error": (lines[-1] if lines else f"exit {out.returncode}")[:80]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_peak(build):
+    exe = os.path.join(build, "benchmarks", "peak")
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", os.path.join(HERE, "peak.c"),
+                    "-o", exe], check=True)
+    out = subprocess.run([exe], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS=str(THREADS)), check=True)
+    return float(out.stdout.strip())
+
+
+def peak_rss_mb(build, n):
+    mask = M.window(255, 0)
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(spec(mask, n, 64))
+    try:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", os.path.join(build, "bin", "sattn-run"),
+                              f.name, "--random-inputs", "--benchmark=1", f"--threads={THREADS}"],
+                             capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--quick", action="store_true", help="N in {1024, 4096} only")
+    ap.add_argument("--ns", default=None)
+    ap.add_argument("--ds", default="64,128")
+    ap.add_argument("--patterns", default=",".join(PATTERNS))
+    ap.add_argument("--peers", default="openblas,sdpa,flex")
+    ap.add_argument("--peer-timeout", type=int, default=900)
+    # internal: run one peer case
+    ap.add_argument("--peer")
+    ap.add_argument("--pattern")
+    ap.add_argument("--n", type=int)
+    ap.add_argument("--d", type=int)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+
+    if args.peer:
+        print(json.dumps(PEERS[args.peer](args.pattern, args.n, args.d, args.runs)))
+        return 0
+
+    ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
+    ds = [int(x) for x in args.ds.split(",")]
+    peers = [p for p in args.peers.split(",") if p]
+    peak = measure_peak(args.build)
+    print(f"machine f32 FMA peak on {THREADS} threads: {peak:.1f} GFLOP/s", flush=True)
+
+    rows = []
+    for d in ds:
+        for n in ns:
+            runs = 5 if n <= 4096 else 3
+            for name in args.patterns.split(","):
+                mask, _ = pattern(name, n)
+                r = run_sattn(args.build, mask, n, d, runs)
+                row = {"pattern": name, "D": d, "N": n, "sattn": r}
+                if "gflops" in r:
+                    kept = r["gflops"] * 1e9 * r["ms"] * 1e-3 / (2 * 2 * d * HEADS)
+                    row["density"] = kept / (n * n)
+                for p in peers:
+                    row[p] = run_peer(p, name, n, d, max(1, runs - 2), args.peer_timeout)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+
+    def cell(r, base=None):
+        if "error" in r:
+            return "n/a: " + r["error"]
+        s = f"{r['ms']:.1f}"
+        if base is not None and "ms" in base:
+            s += f" ({r['ms'] / base['ms']:.1f}x)"
+        return s
+
+    print()
+    print(f"B=1, H={HEADS}, f32, {THREADS} threads; peak {peak:.1f} GFLOP/s; times in ms "
+          "(peer time / sattn time in parentheses)")
+    header = ["pattern", "D", "N", "density", "sattn ms", "GFLOP/s", "% peak"] + [f"{p} ms" for p in peers]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        s = row["sattn"]
+        ok = "gflops" in s
+        cells = [row["pattern"], str(row["D"]), str(row["N"]),
+                 f"{row.get('density', 0):.4f}" if ok else "-",
+                 cell(s), f"{s['gflops']:.1f}" if ok else "-",
+                 f"{100 * s['gflops'] / peak:.0f}%" if ok else "-"]
+        cells += [cell(row[p], s) for p in peers]
+        print("| " + " | ".join(cells) + " |")
+
+    print()
+    rss = {n: peak_rss_mb(args.build, n) for n in (1024, 32768)}
+    io_growth = 4 * HEADS * 64 * 4 * (32768 - 1024) / 2**20  # Q, K, V, O in f32
+    print(f"memory (causal window 256, D=64): peak RSS {rss[1024]:.0f} MiB at N=1024, "
+          f"{rss[32768]:.0f} MiB at N=32768; growth {rss[32768] - rss[1024]:.0f} MiB "
+          f"vs inputs+outputs growth {io_growth:.0f} MiB (+64 MiB allowed)")
+    for ex in ("longformer", "bigbird"):
+        out = subprocess.run([os.path.join(args.build, "bin", "sattn-run"),
+                              os.path.join(HERE, "..", "examples", f"{ex}.mlir"),
+                              "--random-inputs", "--benchmark=1"], capture_output=True, text=True)
+        m = re.search(r"JIT compile ([\d.]+) s", out.stdout)
+        print(f"JIT compile of examples/{ex}.mlir: {m.group(1) if m else out.stderr.strip()} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
