@@ -4,7 +4,6 @@
 #include "sattn/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
@@ -13,8 +12,18 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 #include <chrono>
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::sattn;
@@ -28,12 +37,6 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 }
 
 void mlir::sattn::registerCpuKernelDependencies(DialectRegistry &registry) {
-  static bool initialized = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
-  }();
-  (void)initialized;
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<SAttnDialect>();
@@ -109,57 +112,163 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
 
 CpuKernel::~CpuKernel() = default;
 
+/// Collects the diagnostics of `ctx` into a string while alive.
+namespace {
+struct DiagnosticCollector {
+  DiagnosticCollector(MLIRContext *ctx)
+      : stream(text), handler(ctx, [this](Diagnostic &diag) {
+          stream << diag.getLocation() << ": " << diag << "\n";
+          for (Diagnostic &note : diag.getNotes())
+            stream << note.getLocation() << ": note: " << note << "\n";
+          return success();
+        }) {}
+  std::string text;
+  llvm::raw_string_ostream stream;
+  ScopedDiagnosticHandler handler;
+};
+} // namespace
+
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  return builder->createTargetMachine();
+}
+
+std::string mlir::sattn::hostTargetId() {
+  static std::once_flag init;
+  std::call_once(init, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  auto tm = hostMachine();
+  if (!tm) {
+    llvm::consumeError(tm.takeError());
+    return "unknown";
+  }
+  return ((*tm)->getTargetTriple().str() + "/" + (*tm)->getTargetCPU() + "/" +
+          (*tm)->getTargetFeatureString())
+      .str();
+}
+
+llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
+                                                      StringRef function,
+                                                      HostCodeKind kind) {
+  (void)hostTargetId(); // initializes the native target
+  MLIRContext *ctx = module.getContext();
+  DiagnosticCollector diags(ctx);
+  OwningOpRef<ModuleOp> lowered = module.clone();
+  auto fn = lowered->lookupSymbol<func::FuncOp>(function);
+  if (!fn)
+    return makeError("no function '" + function + "' in the spec");
+  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  PassManager pm(ctx);
+  if (failed(buildLowerToLLVMPipeline(pm)) || failed(pm.run(*lowered)))
+    return makeError("compilation failed:\n" + diags.text);
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  if (kind == HostCodeKind::LoweredMLIR) {
+    lowered->print(os);
+    return out;
+  }
+
+  auto tm = hostMachine();
+  if (!tm)
+    return tm.takeError();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*lowered, llvmContext);
+  if (!llvmModule)
+    return makeError("translation to LLVM IR failed:\n" + diags.text);
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  if (llvm::Error err = makeOptimizingTransformer(/*optLevel=*/3,
+                                                  /*sizeLevel=*/0,
+                                                  tm->get())(llvmModule.get()))
+    return std::move(err);
+  if (kind == HostCodeKind::LLVMIR) {
+    llvmModule->print(os, nullptr);
+    return out;
+  }
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream bufferStream(buffer);
+  llvm::legacy::PassManager codegen;
+  if ((*tm)->addPassesToEmitFile(codegen, bufferStream, nullptr,
+                                 kind == HostCodeKind::Object
+                                     ? llvm::CodeGenFileType::ObjectFile
+                                     : llvm::CodeGenFileType::AssemblyFile))
+    return makeError("the host target cannot emit this file type");
+  codegen.run(*llvmModule);
+  return std::string(buffer.begin(), buffer.end());
+}
+
+llvm::Error CpuKernel::prepare(ModuleOp module, StringRef function) {
+  spec = module.clone();
+  auto fn = spec->lookupSymbol<func::FuncOp>(function);
+  if (!fn)
+    return makeError("no function '" + function + "' in the spec");
+  return analyzeSpec(fn, inputSigs, outputSigs, resultSources);
+}
+
+llvm::Error CpuKernel::loadObject(StringRef function) {
+  static std::once_flag libs;
+  std::call_once(libs, [] {
+    // The kernels call the OpenMP runtime; resolve it from this process.
+    llvm::sys::DynamicLibrary::LoadLibraryPermanently(SATTN_LIBOMP_PATH);
+  });
+  auto created = llvm::orc::LLJITBuilder().create();
+  if (!created)
+    return created.takeError();
+  jit = std::move(*created);
+  auto generator =
+      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+          jit->getDataLayout().getGlobalPrefix());
+  if (!generator)
+    return generator.takeError();
+  jit->getMainJITDylib().addGenerator(std::move(*generator));
+  if (llvm::Error err = jit->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(objectBytes, "sattn-kernel")))
+    return err;
+  auto symbol = jit->lookup(("_mlir_ciface_" + function).str());
+  if (!symbol)
+    return symbol.takeError();
+  entry = symbol->toPtr<void *>();
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp module, StringRef function) {
   auto start = std::chrono::steady_clock::now();
   std::unique_ptr<CpuKernel> kernel(new CpuKernel());
-  MLIRContext *ctx = module.getContext();
-
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-    diagStream << diag.getLocation() << ": " << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      diagStream << note.getLocation() << ": note: " << note << "\n";
-    return success();
-  });
-
-  kernel->spec = module.clone();
-  auto fn = kernel->spec->lookupSymbol<func::FuncOp>(function);
-  if (!fn)
-    return makeError("no function '" + function + "' in the spec");
-  if (llvm::Error err = analyzeSpec(fn, kernel->inputSigs, kernel->outputSigs,
-                                    kernel->resultSources))
+  if (llvm::Error err = kernel->prepare(module, function))
     return std::move(err);
+  auto object = emitHostCode(module, function, HostCodeKind::Object);
+  if (!object)
+    return object.takeError();
+  kernel->objectBytes = std::move(*object);
+  if (const char *dumpPath = std::getenv("SATTN_DUMP_OBJECT")) {
+    std::error_code ec;
+    llvm::raw_fd_ostream(dumpPath, ec) << kernel->objectBytes;
+  }
+  if (llvm::Error err = kernel->loadObject(function))
+    return std::move(err);
+  kernel->seconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+  return kernel;
+}
 
-  OwningOpRef<ModuleOp> lowered = module.clone();
-  lowered->lookupSymbol<func::FuncOp>(function)->setAttr(
-      "llvm.emit_c_interface", UnitAttr::get(ctx));
-  PassManager pm(ctx);
-  if (failed(buildLowerToLLVMPipeline(pm)) || failed(pm.run(*lowered)))
-    return makeError("compilation failed:\n" + diagnostics);
-
-  ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(/*optLevel=*/3,
-                                                  /*sizeLevel=*/0,
-                                                  /*targetMachine=*/nullptr);
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  StringRef libs[] = {SATTN_LIBOMP_PATH};
-  options.sharedLibPaths = libs;
-  // SATTN_DUMP_OBJECT=file.o writes the JIT-compiled object, for inspection.
-  const char *dumpPath = std::getenv("SATTN_DUMP_OBJECT");
-  options.enableObjectDump = dumpPath != nullptr;
-  auto engine = ExecutionEngine::create(*lowered, options);
-  if (!engine)
-    return makeError("JIT compilation failed: " +
-                     llvm::toString(engine.takeError()) + "\n" + diagnostics);
-  kernel->engine = std::move(*engine);
-  if (dumpPath)
-    kernel->engine->dumpToObjectFile(dumpPath);
-  auto entry = kernel->engine->lookup(("_mlir_ciface_" + function).str());
-  if (!entry)
-    return makeError("JIT lookup failed: " + llvm::toString(entry.takeError()));
-  kernel->entry = *entry;
+llvm::Expected<std::unique_ptr<CpuKernel>>
+CpuKernel::load(ModuleOp module, StringRef function, StringRef object) {
+  auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<CpuKernel> kernel(new CpuKernel());
+  if (llvm::Error err = kernel->prepare(module, function))
+    return std::move(err);
+  kernel->objectBytes = object.str();
+  if (llvm::Error err = kernel->loadObject(function))
+    return std::move(err);
   kernel->seconds = std::chrono::duration<double>(
                         std::chrono::steady_clock::now() - start)
                         .count();
@@ -167,30 +276,31 @@ CpuKernel::compile(ModuleOp module, StringRef function) {
 }
 
 llvm::Expected<std::vector<std::vector<int64_t>>>
-CpuKernel::outputShapes(llvm::ArrayRef<const HostTensor *> inputs) const {
+CpuKernel::outputShapes(llvm::ArrayRef<TensorView> inputs) const {
   if (inputs.size() != inputSigs.size())
     return makeError("the function takes " + llvm::Twine(inputSigs.size()) +
                      " inputs, got " + llvm::Twine(inputs.size()));
-  for (auto [i, t] : llvm::enumerate(inputs)) {
+  for (auto [i, view] : llvm::enumerate(inputs)) {
+    const TensorView *t = &view;
     const TensorSig &sig = inputSigs[i];
     std::string where = ("input #" + llvm::Twine(i) + ": ").str();
-    if (t->kind() != sig.kind)
-      return makeError(where + "element type " + elemKindName(t->kind()) +
+    if (t->kind != sig.kind)
+      return makeError(where + "element type " + elemKindName(t->kind) +
                        ", the function wants " + elemKindName(sig.kind));
-    if (t->shape().size() != sig.shape.size())
-      return makeError(where + "shape " + shapeString(t->shape()) + " has rank " +
-                       llvm::Twine(t->shape().size()) + ", the function wants " +
+    if (t->shape.size() != sig.shape.size())
+      return makeError(where + "shape " + shapeString(t->shape) + " has rank " +
+                       llvm::Twine(t->shape.size()) + ", the function wants " +
                        llvm::Twine(sig.shape.size()));
     for (auto [d, want] : llvm::enumerate(sig.shape))
-      if (!ShapedType::isDynamic(want) && t->shape()[d] != want)
-        return makeError(where + "shape " + shapeString(t->shape()) +
+      if (!ShapedType::isDynamic(want) && t->shape[d] != want)
+        return makeError(where + "shape " + shapeString(t->shape) +
                          " does not match the function's dim " +
                          llvm::Twine(d) + " = " + llvm::Twine(want));
   }
   std::vector<std::vector<int64_t>> shapes;
   for (const ResultSource &src : resultSources) {
-    ArrayRef<int64_t> q = inputs[src.q]->shape(), k = inputs[src.k]->shape(),
-                      v = inputs[src.v]->shape();
+    ArrayRef<int64_t> q = inputs[src.q].shape, k = inputs[src.k].shape,
+                      v = inputs[src.v].shape;
     // SPEC.md's shape rules on the concrete shapes.
     if (q[0] != k[0] || q[0] != v[0])
       return makeError("batch sizes differ: Q " + shapeString(q) + ", K " +
@@ -229,8 +339,8 @@ static std::vector<int64_t> descriptor(void *data, ArrayRef<int64_t> shape) {
   return desc;
 }
 
-llvm::Error CpuKernel::run(llvm::ArrayRef<const HostTensor *> inputs,
-                           llvm::ArrayRef<HostTensor *> outputs) const {
+llvm::Error CpuKernel::run(llvm::ArrayRef<TensorView> inputs,
+                           llvm::ArrayRef<TensorView> outputs) const {
   auto shapes = outputShapes(inputs);
   if (!shapes)
     return shapes.takeError();
@@ -239,15 +349,15 @@ llvm::Error CpuKernel::run(llvm::ArrayRef<const HostTensor *> inputs,
                      " results, got " + llvm::Twine(outputs.size()) +
                      " output buffers");
   std::vector<std::vector<int64_t>> descs;
-  for (const HostTensor *t : inputs)
-    descs.push_back(descriptor(const_cast<void *>(t->data()), t->shape()));
+  for (const TensorView &t : inputs)
+    descs.push_back(descriptor(t.data, t.shape));
   for (auto [i, t] : llvm::enumerate(outputs)) {
-    if (t->shape() != ArrayRef<int64_t>((*shapes)[i]) ||
-        t->kind() != outputSigs[i].kind)
+    if (t.shape != ArrayRef<int64_t>((*shapes)[i]) ||
+        t.kind != outputSigs[i].kind)
       return makeError("output #" + llvm::Twine(i) + " must be " +
                        elemKindName(outputSigs[i].kind) + " " +
                        shapeString((*shapes)[i]));
-    descs.push_back(descriptor(t->data(), t->shape()));
+    descs.push_back(descriptor(t.data, t.shape));
   }
   std::vector<void *> args;
   for (auto &d : descs)

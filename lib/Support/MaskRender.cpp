@@ -32,13 +32,7 @@ static int64_t countRect(MaskAttrInterface mask, int64_t offset, int64_t r0,
 
 int64_t mlir::sattn::countKeptPairs(MaskAttrInterface mask, int64_t lq,
                                     int64_t lk) {
-  constexpr int64_t kTile = 64;
-  int64_t kept = 0, offset = lk - lq;
-  for (int64_t r = 0; r < lq; r += kTile)
-    for (int64_t k = 0; k < lk; k += kTile)
-      kept += countRect(mask, offset, r, std::min(r + kTile, lq), k,
-                        std::min(k + kTile, lk), lk);
-  return kept;
+  return computeTilePlanStats(mask, lq, lk, 64, 64).keptPairs;
 }
 
 void mlir::sattn::renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,

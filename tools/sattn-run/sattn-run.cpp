@@ -163,24 +163,27 @@ int main(int argc, char **argv) {
     }
   }
   std::vector<const HostTensor *> inputPtrs;
-  for (HostTensor &t : inputs)
+  std::vector<TensorView> inputViews;
+  for (HostTensor &t : inputs) {
     inputPtrs.push_back(&t);
+    inputViews.push_back(t.view());
+  }
 
   if (!outputFiles.empty() && outputFiles.size() != k.outputs().size())
     return fail("'" + name + "' returns " + llvm::Twine(k.outputs().size()) +
                 " results, got " + llvm::Twine(outputFiles.size()) +
                 " --output");
-  auto shapes = k.outputShapes(inputPtrs);
+  auto shapes = k.outputShapes(inputViews);
   if (!shapes)
     return fail(llvm::toString(shapes.takeError()));
   std::vector<HostTensor> outputs;
   for (auto [i, shape] : llvm::enumerate(*shapes))
     outputs.emplace_back(k.outputs()[i].kind, shape);
-  std::vector<HostTensor *> outputPtrs;
+  std::vector<TensorView> outputViews;
   for (HostTensor &t : outputs)
-    outputPtrs.push_back(&t);
+    outputViews.push_back(t.view());
 
-  if (llvm::Error err = k.run(inputPtrs, outputPtrs))
+  if (llvm::Error err = k.run(inputViews, outputViews))
     return fail(llvm::toString(std::move(err)));
 
   int status = 0;
@@ -225,7 +228,7 @@ int main(int argc, char **argv) {
     std::vector<double> times;
     for (int i = 0; i < benchmark; ++i) {
       auto t0 = std::chrono::steady_clock::now();
-      if (llvm::Error err = k.run(inputPtrs, outputPtrs))
+      if (llvm::Error err = k.run(inputViews, outputViews))
         return fail(llvm::toString(std::move(err)));
       times.push_back(std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - t0)

@@ -11,8 +11,11 @@
 #include "llvm/Support/Error.h"
 #include <memory>
 
+namespace llvm::orc {
+class LLJIT;
+} // namespace llvm::orc
+
 namespace mlir {
-class ExecutionEngine;
 namespace sattn {
 
 /// The declared type of one argument or result of a spec function.
@@ -36,15 +39,37 @@ llvm::Error analyzeSpec(func::FuncOp function, std::vector<TensorSig> &inputs,
                         std::vector<TensorSig> &outputs,
                         std::vector<ResultSource> &sources);
 
-/// A spec function compiled by -sattn-lower-to-llvm and the LLVM JIT.
+/// What emitHostCode() produces.
+enum class HostCodeKind { Object, Assembly, LLVMIR, LoweredMLIR };
+
+/// Lowers `function` of (a clone of) `module` with -sattn-lower-to-llvm for
+/// the host CPU and returns it as an object file, assembly, LLVM IR or the
+/// lowered MLIR. The function gets a C interface `_mlir_ciface_<function>`
+/// taking pointers to memref descriptors (inputs, then outputs). Diagnostics
+/// go into the returned error.
+llvm::Expected<std::string> emitHostCode(ModuleOp module,
+                                         llvm::StringRef function,
+                                         HostCodeKind kind);
+
+/// A host CPU name and feature string identifying the code emitHostCode()
+/// produces here (part of cache keys).
+std::string hostTargetId();
+
+/// A spec function compiled for the host and loaded into this process.
 class CpuKernel {
 public:
   ~CpuKernel();
 
-  /// Compiles `function` of (a clone of) `module`. Diagnostics go into the
-  /// returned error.
+  /// Compiles `function` of `module` (emitHostCode) and loads it.
   static llvm::Expected<std::unique_ptr<CpuKernel>>
   compile(ModuleOp module, llvm::StringRef function);
+
+  /// Loads an object emitted earlier by emitHostCode() for the same spec.
+  static llvm::Expected<std::unique_ptr<CpuKernel>>
+  load(ModuleOp module, llvm::StringRef function, llvm::StringRef object);
+
+  /// The object file this kernel runs (for caches and AOT).
+  llvm::StringRef object() const { return objectBytes; }
 
   llvm::ArrayRef<TensorSig> inputs() const { return inputSigs; }
   llvm::ArrayRef<TensorSig> outputs() const { return outputSigs; }
@@ -54,15 +79,18 @@ public:
   /// The output shapes for the given input shapes, after checking the inputs
   /// against the signature and SPEC.md's shape rules.
   llvm::Expected<std::vector<std::vector<int64_t>>>
-  outputShapes(llvm::ArrayRef<const HostTensor *> inputs) const;
+  outputShapes(llvm::ArrayRef<TensorView> inputs) const;
 
   /// Runs the kernel; `outputs` must have the shapes of outputShapes().
-  llvm::Error run(llvm::ArrayRef<const HostTensor *> inputs,
-                  llvm::ArrayRef<HostTensor *> outputs) const;
+  llvm::Error run(llvm::ArrayRef<TensorView> inputs,
+                  llvm::ArrayRef<TensorView> outputs) const;
 
 private:
   CpuKernel() = default;
-  std::unique_ptr<ExecutionEngine> engine;
+  llvm::Error prepare(ModuleOp module, llvm::StringRef function);
+  llvm::Error loadObject(llvm::StringRef function);
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::string objectBytes;
   void *entry = nullptr;
   std::vector<TensorSig> inputSigs, outputSigs;
   std::vector<ResultSource> resultSources;

@@ -18,6 +18,13 @@ enum class ElemKind { F32, F16, BF16, F64 };
 llvm::StringRef elemKindName(ElemKind kind);
 size_t elemKindSize(ElemKind kind);
 
+/// A non-owning view of a dense, row-major host tensor.
+struct TensorView {
+  void *data;
+  llvm::ArrayRef<int64_t> shape;
+  ElemKind kind;
+};
+
 /// A dense, row-major host tensor, 64-byte aligned.
 class HostTensor {
 public:
@@ -30,6 +37,10 @@ public:
   size_t numBytes() const { return numElements() * elemKindSize(elemKind); }
   void *data() { return storage.data() + offset; }
   const void *data() const { return storage.data() + offset; }
+
+  TensorView view() const {
+    return {const_cast<void *>(data()), dims, elemKind};
+  }
 
   /// Element i converted to/from double.
   double get(int64_t i) const;

@@ -596,6 +596,38 @@ TileClass StreamingAttr::classify(int64_t p0, int64_t p1, int64_t k0,
 }
 
 //===----------------------------------------------------------------------===//
+// Tile statistics
+//===----------------------------------------------------------------------===//
+
+TilePlanStats mlir::sattn::computeTilePlanStats(MaskAttrInterface mask,
+                                                int64_t lq, int64_t lk,
+                                                int64_t rows, int64_t keys) {
+  TilePlanStats stats;
+  for (int64_t r0 = 0; r0 < lq; r0 += rows) {
+    int64_t r1 = std::min(r0 + rows, lq), p0 = r0 + lk - lq, p1 = r1 + lk - lq;
+    for (int64_t k0 = 0; k0 < lk; k0 += keys) {
+      int64_t k1 = std::min(k0 + keys, lk);
+      switch (mask.classify(p0, p1, k0, k1, lk)) {
+      case TileClass::Empty:
+        ++stats.emptyTiles;
+        break;
+      case TileClass::Full:
+        ++stats.fullTiles;
+        stats.keptPairs += (p1 - p0) * (k1 - k0);
+        break;
+      case TileClass::Partial:
+        ++stats.partialTiles;
+        for (int64_t p = p0; p < p1; ++p)
+          for (int64_t k = k0; k < k1; ++k)
+            stats.keptPairs += mask.evaluate(p, k, lk);
+        break;
+      }
+    }
+  }
+  return stats;
+}
+
+//===----------------------------------------------------------------------===//
 // Registration
 //===----------------------------------------------------------------------===//
 

@@ -2,6 +2,7 @@
 
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 #include "sattn/Dialect/SAttn/Transforms/Passes.h"
+#include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
 #include "llvm/Support/Format.h"
 #include <numeric>
 
@@ -45,15 +46,20 @@ static int64_t fitTile(int64_t block, ArrayRef<int64_t> candidates) {
   return candidates.front();
 }
 
+std::pair<int64_t, int64_t> mlir::sattn::chooseTileSizes(MaskAttrInterface mask) {
+  auto [gridQ, gridK] = blockGrid(mask);
+  return {fitTile(gridQ, {32, 16}), fitTile(gridK, {64, 32, 16, 8})};
+}
+
 namespace {
 struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
   using Base::Base;
 
   void runOnOperation() override {
     getOperation()->walk([&](AttentionOp op) {
-      auto [gridQ, gridK] = blockGrid(op.getMask());
-      int64_t br = queryTile > 0 ? queryTile : fitTile(gridQ, {32, 16});
-      int64_t bc = keyTile > 0 ? keyTile : fitTile(gridK, {64, 32, 16, 8});
+      auto [defaultRows, defaultKeys] = chooseTileSizes(op.getMask());
+      int64_t br = queryTile > 0 ? queryTile : defaultRows;
+      int64_t bc = keyTile > 0 ? keyTile : defaultKeys;
       // A plan written in the spec wins over the pass's defaults.
       if (auto given = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile");
           given && given.size() == 2 && queryTile == 0 && keyTile == 0) {
@@ -75,22 +81,8 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
       return;
     }
     int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
-    MaskAttrInterface mask = op.getMask();
-    int64_t counts[3] = {0, 0, 0}, kept = 0;
-    for (int64_t r0 = 0; r0 < lq; r0 += br) {
-      int64_t r1 = std::min(r0 + br, lq), p0 = r0 + lk - lq, p1 = r1 + lk - lq;
-      for (int64_t k0 = 0; k0 < lk; k0 += bc) {
-        int64_t k1 = std::min(k0 + bc, lk);
-        TileClass c = mask.classify(p0, p1, k0, k1, lk);
-        ++counts[static_cast<int>(c)];
-        if (c == TileClass::Full)
-          kept += (p1 - p0) * (k1 - k0);
-        else if (c == TileClass::Partial)
-          for (int64_t p = p0; p < p1; ++p)
-            for (int64_t k = k0; k < k1; ++k)
-              kept += mask.evaluate(p, k, lk);
-      }
-    }
+    TilePlanStats stats = computeTilePlanStats(op.getMask(), lq, lk, br, bc);
+    int64_t kept = stats.keptPairs;
     int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
     int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
     double density = lq * lk > 0 ? double(kept) / (double(lq) * lk) : 0.0;
@@ -99,8 +91,9 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
     llvm::raw_string_ostream(numbers)
         << llvm::format("density %.6f; useful GFLOP %.6f", density, gflop);
     op.emitRemark("tile plan ")
-        << br << "x" << bc << ": " << counts[0] << " empty, " << counts[1]
-        << " full, " << counts[2] << " partial tiles; " << numbers;
+        << br << "x" << bc << ": " << stats.emptyTiles << " empty, "
+        << stats.fullTiles << " full, " << stats.partialTiles
+        << " partial tiles; " << numbers;
   }
 };
 

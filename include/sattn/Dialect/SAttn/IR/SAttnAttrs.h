@@ -26,6 +26,15 @@ namespace sattn {
 /// any other attribute.
 MaskAttrInterface getPrimitiveForm(Attribute preset);
 
+/// Tile classes and kept pairs of one (batch, head) for lengths lq x lk and
+/// tiles of rows x keys: classify() on every tile, evaluate() inside PARTIAL
+/// ones.
+struct TilePlanStats {
+  int64_t emptyTiles = 0, fullTiles = 0, partialTiles = 0, keptPairs = 0;
+};
+TilePlanStats computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
+                                   int64_t lk, int64_t rows, int64_t keys);
+
 /// Declares in `module` the constant tables that buildPredicate() of `mask`
 /// reads (block layouts); call it before building predicates.
 void declareMaskTables(ModuleOp module, Attribute mask);

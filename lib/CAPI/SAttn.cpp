@@ -1,0 +1,478 @@
+//===- SAttn.cpp - C API of the sattn compiler ----------------------------===//
+
+#include "sattn-c/SAttn.h"
+
+#include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
+#include "sattn/Runtime/CpuKernel.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/SourceMgr.h"
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+/// Bump when the generated code or the cache format changes.
+static const char *const kCompilerVersion = "sattn-cpu-1";
+
+namespace {
+/// A compiled kernel and the MLIR context its spec lives in.
+struct Compiled {
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<CpuKernel> kernel;
+  bool fromCache = false;
+};
+} // namespace
+
+struct sattn_context_s {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<Compiled>> cache;
+  DialectRegistry registry;
+};
+
+struct sattn_kernel_s {
+  std::shared_ptr<Compiled> compiled;
+};
+
+static thread_local std::string lastError;
+static std::mutex liveMutex;
+static std::set<const void *> liveHandles;
+
+static sattn_status fail(sattn_status status, const llvm::Twine &msg) {
+  lastError = msg.str();
+  return status;
+}
+
+static bool isLive(const void *handle) {
+  std::lock_guard<std::mutex> lock(liveMutex);
+  return handle && liveHandles.count(handle);
+}
+
+extern "C" const char *sattn_last_error(void) { return lastError.c_str(); }
+
+extern "C" sattn_status sattn_context_create(sattn_context *out) {
+  if (!out)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "sattn_context_create: out is NULL");
+  auto *ctx = new sattn_context_s();
+  registerCpuKernelDependencies(ctx->registry);
+  std::lock_guard<std::mutex> lock(liveMutex);
+  liveHandles.insert(ctx);
+  *out = ctx;
+  return SATTN_OK;
+}
+
+extern "C" void sattn_context_destroy(sattn_context ctx) {
+  {
+    std::lock_guard<std::mutex> lock(liveMutex);
+    if (!ctx || !liveHandles.erase(ctx))
+      return;
+  }
+  delete ctx;
+}
+
+//===----------------------------------------------------------------------===//
+// Disk cache: one file per kernel, "<key>.sattn":
+//   SATTN-CACHE 1\n<key>\n<sha256 of the object>\n<object size>\n<object>
+// An entry whose header, key, size or checksum does not match is rebuilt.
+//===----------------------------------------------------------------------===//
+
+static std::string cacheDirectory() {
+  if (const char *dir = std::getenv("SATTN_CACHE_DIR"))
+    return dir;
+  llvm::SmallString<256> home;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"))
+    home = xdg;
+  else if (const char *h = std::getenv("HOME"))
+    (home = h) += "/.cache";
+  else
+    return "";
+  llvm::sys::path::append(home, "sattn");
+  return std::string(home);
+}
+
+static std::string sha256Hex(llvm::StringRef data) {
+  auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(data));
+  return llvm::toHex(digest, /*LowerCase=*/true);
+}
+
+static std::optional<std::string> readCacheEntry(const std::string &path,
+                                                 const std::string &key) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return std::nullopt;
+  llvm::StringRef rest = (*buffer)->getBuffer();
+  llvm::StringRef magic, entryKey, checksum, size;
+  std::tie(magic, rest) = rest.split('\n');
+  std::tie(entryKey, rest) = rest.split('\n');
+  std::tie(checksum, rest) = rest.split('\n');
+  std::tie(size, rest) = rest.split('\n');
+  size_t bytes;
+  if (magic != "SATTN-CACHE 1" || entryKey != key ||
+      size.getAsInteger(10, bytes) || bytes != rest.size() ||
+      sha256Hex(rest) != checksum)
+    return std::nullopt; // stale or corrupt: rebuild
+  return rest.str();
+}
+
+static void writeCacheEntry(const std::string &dir, const std::string &path,
+                            const std::string &key, llvm::StringRef object) {
+  if (llvm::sys::fs::create_directories(dir))
+    return; // no cache, no error: the kernel works all the same
+  // Write to a unique temporary file, then rename: readers never see a
+  // partial entry.
+  llvm::SmallString<256> tmp;
+  int fd;
+  if (llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, tmp))
+    return;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << "SATTN-CACHE 1\n"
+       << key << "\n"
+       << sha256Hex(object) << "\n"
+       << object.size() << "\n"
+       << object;
+  }
+  if (llvm::sys::fs::rename(tmp, path))
+    llvm::sys::fs::remove(tmp);
+}
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+static sattn_status compileSpec(sattn_context ctx, const char *spec,
+                                const char *function, sattn_kernel *out) {
+  if (!isLive(ctx))
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "invalid or destroyed context");
+  if (!spec || !out)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
+  *out = nullptr;
+  std::string fnName = function ? function : "";
+  std::string key = sha256Hex((llvm::Twine(kCompilerVersion) + "\n" +
+                               hostTargetId() + "\n" + fnName + "\n" + spec)
+                                  .str());
+
+  std::shared_ptr<Compiled> compiled;
+  {
+    std::lock_guard<std::mutex> lock(ctx->mutex);
+    auto it = ctx->cache.find(key);
+    if (it != ctx->cache.end())
+      compiled = it->second;
+  }
+  if (!compiled) {
+    compiled = std::make_shared<Compiled>();
+    compiled->context = std::make_unique<MLIRContext>(
+        ctx->registry, MLIRContext::Threading::DISABLED);
+    MLIRContext *mlirCtx = compiled->context.get();
+    std::string diagnostics;
+    llvm::raw_string_ostream diagStream(diagnostics);
+    llvm::SourceMgr sourceMgr;
+    SourceMgrDiagnosticHandler handler(sourceMgr, mlirCtx, diagStream);
+    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+        spec, ParserConfig(mlirCtx), "spec");
+    if (!module)
+      return fail(SATTN_ERROR_COMPILE, "the spec does not parse:\n" + diagnostics);
+    if (fnName.empty()) {
+      SmallVector<func::FuncOp> publics;
+      module->walk([&](func::FuncOp f) {
+        if (f.isPublic() && !f.isExternal())
+          publics.push_back(f);
+      });
+      if (publics.size() != 1)
+        return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                    "the spec has " + llvm::Twine(publics.size()) +
+                        " public functions: name one");
+      fnName = publics.front().getSymName().str();
+    }
+
+    std::string dir = cacheDirectory();
+    std::string path = dir.empty() ? "" : dir + "/" + key + ".sattn";
+    if (!path.empty())
+      if (std::optional<std::string> object = readCacheEntry(path, key)) {
+        auto kernel = CpuKernel::load(*module, fnName, *object);
+        if (kernel) {
+          compiled->kernel = std::move(*kernel);
+          compiled->fromCache = true;
+        } else {
+          llvm::consumeError(kernel.takeError()); // rebuild below
+        }
+      }
+    if (!compiled->kernel) {
+      auto kernel = CpuKernel::compile(*module, fnName);
+      if (!kernel)
+        return fail(SATTN_ERROR_COMPILE, llvm::toString(kernel.takeError()) +
+                                             diagnostics);
+      compiled->kernel = std::move(*kernel);
+      if (!path.empty())
+        writeCacheEntry(dir, path, key, compiled->kernel->object());
+    }
+    std::lock_guard<std::mutex> lock(ctx->mutex);
+    ctx->cache.emplace(key, compiled);
+  }
+  auto *handle = new sattn_kernel_s{compiled};
+  std::lock_guard<std::mutex> lock(liveMutex);
+  liveHandles.insert(handle);
+  *out = handle;
+  return SATTN_OK;
+}
+
+extern "C" sattn_status sattn_compile_module(sattn_context ctx,
+                                             const char *spec,
+                                             const char *function,
+                                             sattn_kernel *out) {
+  return compileSpec(ctx, spec, function, out);
+}
+
+extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
+                                           const sattn_attention_desc *desc,
+                                           sattn_kernel *out) {
+  if (!mask || !desc)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "mask and desc must not be NULL");
+  llvm::StringRef dtype = desc->dtype ? desc->dtype : "";
+  if (dtype != "f32" && dtype != "f16" && dtype != "bf16")
+    return fail(SATTN_ERROR_DTYPE,
+                "dtype must be \"f32\", \"f16\" or \"bf16\", got \"" + dtype + "\"");
+  if (desc->head_dim <= 0 || desc->value_dim <= 0)
+    return fail(SATTN_ERROR_SHAPE, "head_dim and value_dim must be static and > 0");
+  auto dim = [](int64_t d) { return d < 0 ? std::string("?") : std::to_string(d); };
+  auto tensor = [&](int64_t h, int64_t l, int64_t last, llvm::StringRef type) {
+    return "tensor<" + dim(desc->batch) + "x" + dim(h) + "x" + dim(l) + "x" +
+           (last < 0 ? std::string("") : std::to_string(last) + "x") +
+           type.str() + ">";
+  };
+  std::string q = tensor(desc->query_heads, desc->query_len, desc->head_dim, dtype);
+  std::string k = tensor(desc->kv_heads, desc->key_len, desc->head_dim, dtype);
+  std::string v = tensor(desc->kv_heads, desc->key_len, desc->value_dim, dtype);
+  std::string o = tensor(desc->query_heads, desc->query_len, desc->value_dim, dtype);
+  std::string lse = tensor(desc->query_heads, desc->query_len, -1, "f32");
+  std::string results = desc->with_lse ? "(" + o + ", " + lse + ")" : o;
+  std::string names = desc->with_lse ? "%o, %l" : "%o";
+  std::string scale;
+  if (!std::isnan(desc->scale)) {
+    if (!std::isfinite(desc->scale))
+      return fail(SATTN_ERROR_INVALID_ARGUMENT, "scale must be finite");
+    scale = " scale(" + llvm::formatv("{0:e9}", desc->scale).str() + ")";
+  }
+  std::string spec = "func.func @attention(%q: " + q + ", %k: " + k + ", %v: " +
+                     v + ") -> " + results + " {\n  " + names +
+                     " = sattn.attention %q, %k, %v mask(" + mask + ")" + scale +
+                     " : (" + q + ", " + k + ", " + v + ") -> " + results +
+                     "\n  return " + names + " : " +
+                     (desc->with_lse ? o + ", " + lse : o) + "\n}\n";
+  return compileSpec(ctx, spec.c_str(), "attention", out);
+}
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+static sattn_status checkKernel(sattn_kernel kernel) {
+  if (!isLive(kernel))
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "invalid or released kernel handle");
+  return SATTN_OK;
+}
+
+/// Checks one DLTensor against a signature and makes a view of it.
+static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
+                           const std::string &what, TensorView &view) {
+  if (!t)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, what + " is NULL");
+  if (t->device.device_type != kDLCPU)
+    return fail(SATTN_ERROR_DEVICE,
+                what + " is not host memory (DLPack device type " +
+                    llvm::Twine(int(t->device.device_type)) +
+                    "); the cpu target needs kDLCPU tensors");
+  std::optional<ElemKind> kind;
+  if (t->dtype.lanes == 1) {
+    if (t->dtype.code == kDLFloat && t->dtype.bits == 32)
+      kind = ElemKind::F32;
+    else if (t->dtype.code == kDLFloat && t->dtype.bits == 16)
+      kind = ElemKind::F16;
+    else if (t->dtype.code == kDLBfloat && t->dtype.bits == 16)
+      kind = ElemKind::BF16;
+  }
+  if (!kind || *kind != sig.kind)
+    return fail(SATTN_ERROR_DTYPE,
+                what + " has DLPack dtype (code " + llvm::Twine(int(t->dtype.code)) +
+                    ", bits " + llvm::Twine(int(t->dtype.bits)) + ", lanes " +
+                    llvm::Twine(int(t->dtype.lanes)) + "), the kernel wants " +
+                    elemKindName(sig.kind));
+  if (t->ndim != int32_t(sig.shape.size()) || !t->shape)
+    return fail(SATTN_ERROR_SHAPE, what + " has rank " + llvm::Twine(t->ndim) +
+                                       ", the kernel wants " +
+                                       llvm::Twine(sig.shape.size()));
+  int64_t numElements = 1;
+  for (int32_t i = 0; i < t->ndim; ++i) {
+    if (t->shape[i] < 0)
+      return fail(SATTN_ERROR_SHAPE, what + " has a negative size");
+    numElements *= t->shape[i];
+  }
+  if (t->strides) {
+    int64_t expected = 1;
+    for (int32_t i = t->ndim - 1; i >= 0; --i) {
+      if (t->shape[i] != 1 && t->strides[i] != expected)
+        return fail(SATTN_ERROR_LAYOUT,
+                    what + " is not contiguous row-major (dim " +
+                        llvm::Twine(i) + " has stride " +
+                        llvm::Twine(t->strides[i]) + ", want " +
+                        llvm::Twine(expected) + "); pass a contiguous copy");
+      expected *= t->shape[i];
+    }
+  }
+  auto *base = static_cast<char *>(t->data);
+  if (!base && numElements > 0)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, what + " has a NULL data pointer");
+  char *data = base ? base + t->byte_offset : nullptr;
+  if (reinterpret_cast<uintptr_t>(data) % elemKindSize(*kind) != 0)
+    return fail(SATTN_ERROR_LAYOUT, what + " is not aligned to its element size");
+  view = TensorView{data, llvm::ArrayRef<int64_t>(t->shape, t->ndim), *kind};
+  return SATTN_OK;
+}
+
+extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
+                                         const DLTensor *const *inputs,
+                                         size_t numInputs,
+                                         DLTensor *const *outputs,
+                                         size_t numOutputs) {
+  if (sattn_status s = checkKernel(kernel))
+    return s;
+  const CpuKernel &k = *kernel->compiled->kernel;
+  if (numInputs != k.inputs().size() || numOutputs != k.outputs().size())
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "the kernel takes " + llvm::Twine(k.inputs().size()) +
+                    " inputs and " + llvm::Twine(k.outputs().size()) +
+                    " outputs, got " + llvm::Twine(numInputs) + " and " +
+                    llvm::Twine(numOutputs));
+  if ((numInputs && !inputs) || (numOutputs && !outputs))
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "tensor arrays must not be NULL");
+  std::vector<TensorView> in(numInputs), out(numOutputs);
+  for (size_t i = 0; i < numInputs; ++i)
+    if (sattn_status s = viewOf(inputs[i], k.inputs()[i],
+                                "input #" + std::to_string(i), in[i]))
+      return s;
+  for (size_t i = 0; i < numOutputs; ++i)
+    if (sattn_status s = viewOf(outputs[i], k.outputs()[i],
+                                "output #" + std::to_string(i), out[i]))
+      return s;
+  auto shapes = k.outputShapes(in);
+  if (!shapes)
+    return fail(SATTN_ERROR_SHAPE, llvm::toString(shapes.takeError()));
+  for (size_t i = 0; i < numOutputs; ++i)
+    if (out[i].shape != llvm::ArrayRef<int64_t>((*shapes)[i]))
+      return fail(SATTN_ERROR_SHAPE, "output #" + llvm::Twine(i) + " has shape " +
+                                         shapeString(out[i].shape) + ", want " +
+                                         shapeString((*shapes)[i]));
+  if (llvm::Error err = k.run(in, out))
+    return fail(SATTN_ERROR_SHAPE, llvm::toString(std::move(err)));
+  return SATTN_OK;
+}
+
+extern "C" size_t sattn_kernel_num_inputs(sattn_kernel kernel) {
+  return checkKernel(kernel) ? 0 : kernel->compiled->kernel->inputs().size();
+}
+
+extern "C" size_t sattn_kernel_num_outputs(sattn_kernel kernel) {
+  return checkKernel(kernel) ? 0 : kernel->compiled->kernel->outputs().size();
+}
+
+extern "C" sattn_status
+sattn_kernel_output_shape(sattn_kernel kernel, size_t output,
+                          const int64_t *const *inputShapes, size_t numInputs,
+                          int64_t *shape, int32_t *ndim, DLDataType *dtype) {
+  if (sattn_status s = checkKernel(kernel))
+    return s;
+  const CpuKernel &k = *kernel->compiled->kernel;
+  if (output >= k.outputs().size() || numInputs != k.inputs().size() ||
+      !inputShapes || !shape || !ndim || !dtype)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "sattn_kernel_output_shape: bad output index, input count or "
+                "NULL argument");
+  std::vector<TensorView> in;
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (!inputShapes[i])
+      return fail(SATTN_ERROR_INVALID_ARGUMENT, "NULL input shape");
+    in.push_back({nullptr,
+                  llvm::ArrayRef<int64_t>(inputShapes[i], k.inputs()[i].shape.size()),
+                  k.inputs()[i].kind});
+  }
+  auto shapes = k.outputShapes(in);
+  if (!shapes)
+    return fail(SATTN_ERROR_SHAPE, llvm::toString(shapes.takeError()));
+  const std::vector<int64_t> &s = (*shapes)[output];
+  std::copy(s.begin(), s.end(), shape);
+  *ndim = s.size();
+  switch (k.outputs()[output].kind) {
+  case ElemKind::F32:
+    *dtype = {kDLFloat, 32, 1};
+    break;
+  case ElemKind::F16:
+    *dtype = {kDLFloat, 16, 1};
+    break;
+  case ElemKind::BF16:
+    *dtype = {kDLBfloat, 16, 1};
+    break;
+  case ElemKind::F64:
+    *dtype = {kDLFloat, 64, 1};
+    break;
+  }
+  return SATTN_OK;
+}
+
+extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
+                                                int64_t queryLen,
+                                                int64_t keyLen,
+                                                sattn_plan_stats *out) {
+  if (sattn_status s = checkKernel(kernel))
+    return s;
+  if (!out || queryLen < 0 || keyLen < 0)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "sattn_kernel_plan_stats: NULL out or negative length");
+  AttentionOp op = kernel->compiled->kernel->sources().front().op;
+  MaskAttrInterface mask = op.getMask();
+  if (failed(mask.verifyShape([&] { return op.emitError(); }, keyLen)))
+    return fail(SATTN_ERROR_SHAPE, "the mask does not fit Lk = " +
+                                       llvm::Twine(keyLen));
+  auto [rows, keys] = chooseTileSizes(mask);
+  if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
+    if (tile.size() == 2) {
+      rows = tile[0];
+      keys = tile[1];
+    }
+  TilePlanStats stats = computeTilePlanStats(mask, queryLen, keyLen, rows, keys);
+  *out = {rows,
+          keys,
+          stats.emptyTiles,
+          stats.fullTiles,
+          stats.partialTiles,
+          stats.keptPairs,
+          queryLen && keyLen ? double(stats.keptPairs) / (double(queryLen) * keyLen)
+                             : 0.0};
+  return SATTN_OK;
+}
+
+extern "C" int sattn_kernel_from_cache(sattn_kernel kernel) {
+  return checkKernel(kernel) ? 0 : kernel->compiled->fromCache;
+}
+
+extern "C" void sattn_kernel_release(sattn_kernel kernel) {
+  {
+    std::lock_guard<std::mutex> lock(liveMutex);
+    if (!kernel || !liveHandles.erase(kernel))
+      return;
+  }
+  delete kernel;
+}
