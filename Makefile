@@ -49,7 +49,7 @@ demo: build
 # `N passed, N failed`.
 test: build
 	cmake --build $(BUILD) -j $(JOBS) --target sattn-test-depends
-	@scripts/run-tests.sh $(BUILD) $(LIT)
+	@PYTHON=$(PYTHON) scripts/run-tests.sh $(BUILD) $(LIT)
 
 docs: configure
 	cmake --build $(BUILD) --target sattn-docs

@@ -1,0 +1,22 @@
+"""sattn: sparse attention compiled from declarative mask patterns.
+
+    import numpy as np, sattn
+    mask = sattn.window(128, 0) | sattn.global_tokens([0])
+    o = sattn.attention(q, k, v, mask=mask)                    # numpy or torch tensors
+    o, lse = sattn.attention(q, k, v, mask=mask, return_lse=True)
+    kernel = sattn.compile(mask, q.shape, k.shape, v.shape, dtype="f32")
+    o = kernel(q, k, v)
+
+Masks print as their `#sattn.*` attribute text and compose with | & ~.
+Compiler errors raise sattn.SAttnError carrying the diagnostic text.
+"""
+
+from .mask import (Mask, bigbird, block_sparse, causal, complement, dense, dilated,
+                   global_tokens, intersect, longformer, random_blocks, sink,
+                   sparse_transformer, streaming, strided, union, window)
+from .runtime import Kernel, SAttnError, attention, compile, compile_spec
+
+__all__ = ["Mask", "Kernel", "SAttnError", "attention", "compile", "compile_spec",
+           "bigbird", "block_sparse", "causal", "complement", "dense", "dilated",
+           "global_tokens", "intersect", "longformer", "random_blocks", "sink",
+           "sparse_transformer", "streaming", "strided", "union", "window"]

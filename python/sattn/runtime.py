@@ -1,0 +1,182 @@
+"""Compiling and running sattn kernels from Python, over the C API."""
+
+import ctypes
+import math
+import threading
+
+from . import _capi
+from ._capi import DLDataType, DLTensor, lib
+from .mask import Mask
+
+
+class SAttnError(RuntimeError):
+    """A failure reported by the sattn C API; `status` is its sattn_status."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def _check(status):
+    if status != 0:
+        msg = lib.sattn_last_error().decode(errors="replace")
+        raise SAttnError(status, f"{_capi.STATUS_NAMES.get(status, 'error')}: {msg}")
+
+
+_context = None
+_context_lock = threading.Lock()
+
+
+def _ctx():
+    global _context
+    with _context_lock:
+        if _context is None:
+            handle = ctypes.c_void_p()
+            _check(lib.sattn_context_create(ctypes.byref(handle)))
+            _context = handle
+        return _context
+
+
+# --- tensors -----------------------------------------------------------------
+
+def _dtype_name(x):
+    """'f32', 'f16' or 'bf16' of a numpy array or a torch tensor."""
+    name = str(getattr(x, "dtype", ""))
+    for key, value in (("bfloat16", "bf16"), ("float32", "f32"), ("float16", "f16")):
+        if key in name:
+            return value
+    raise SAttnError(4, f"dtype error: unsupported element type {name!r} "
+                        "(want float32, float16 or bfloat16)")
+
+
+def _is_numpy(x):
+    return type(x).__module__ == "numpy" and hasattr(x, "ctypes")
+
+
+class _Arg:
+    """A DLTensor for one array, kept alive with what it points into."""
+
+    def __init__(self, x):
+        self.keep = x
+        if _is_numpy(x):
+            self.shape = (ctypes.c_int64 * x.ndim)(*x.shape)
+            itemsize = x.itemsize
+            self.strides = (ctypes.c_int64 * x.ndim)(*[s // itemsize for s in x.strides])
+            code, bits = {"f32": (_capi.KDLFLOAT, 32), "f16": (_capi.KDLFLOAT, 16),
+                          "bf16": (_capi.KDLBFLOAT, 16)}.get(_dtype_name(x))
+            self.tensor = DLTensor(x.ctypes.data, _capi.DLDevice(_capi.KDLCPU, 0), x.ndim,
+                                   DLDataType(code, bits, 1), self.shape, self.strides, 0)
+            if any(s % itemsize for s in x.strides):
+                raise SAttnError(5, "layout error: strides are not multiples of the "
+                                    "element size")
+        elif hasattr(x, "__dlpack__"):
+            self.capsule = x.__dlpack__()
+            self.tensor = _capi.capsule_tensor(self.capsule)
+        else:
+            raise TypeError(f"expected a numpy array or a DLPack tensor, got {type(x).__name__}")
+
+
+def _empty_like(x, shape, dtype_name):
+    if _is_numpy(x):
+        import numpy as np
+        if dtype_name == "bf16":
+            import ml_dtypes
+            return np.empty(shape, dtype=ml_dtypes.bfloat16)
+        return np.empty(shape, dtype={"f32": np.float32, "f16": np.float16}[dtype_name])
+    import torch
+    dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[dtype_name]
+    return torch.empty(shape, dtype=dtype, device=getattr(x, "device", "cpu"))
+
+
+# --- kernels -------------------------------------------------------------------
+
+class Kernel:
+    """A compiled kernel; call it with (q, k, v) to get O (and LSE)."""
+
+    def __init__(self, handle):
+        self._handle = handle
+        self.num_inputs = lib.sattn_kernel_num_inputs(handle)
+        self.num_outputs = lib.sattn_kernel_num_outputs(handle)
+        self.from_cache = bool(lib.sattn_kernel_from_cache(handle))
+
+    def __del__(self):
+        if getattr(self, "_handle", None) is not None and lib is not None:
+            lib.sattn_kernel_release(self._handle)
+            self._handle = None
+
+    def release(self):
+        """Frees the kernel now; later calls raise SAttnError."""
+        lib.sattn_kernel_release(self._handle)
+
+    def plan_stats(self, query_len, key_len):
+        """The tile plan for given lengths: tiles per class, kept pairs, density."""
+        stats = _capi.PlanStats()
+        _check(lib.sattn_kernel_plan_stats(self._handle, query_len, key_len, ctypes.byref(stats)))
+        return {name: getattr(stats, name) for name, _ in stats._fields_}
+
+    def __call__(self, *inputs):
+        args = [_Arg(x) for x in inputs]
+        if len(args) != self.num_inputs:
+            raise SAttnError(1, f"invalid argument: the kernel takes {self.num_inputs} "
+                                f"inputs, got {len(args)}")
+        shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * len(args))(
+            *[a.tensor.shape for a in args])
+        outputs = []
+        for i in range(self.num_outputs):
+            shape = (ctypes.c_int64 * 4)()
+            ndim = ctypes.c_int32()
+            dtype = DLDataType()
+            _check(lib.sattn_kernel_output_shape(self._handle, i, shape_ptrs, len(args),
+                                                 shape, ctypes.byref(ndim), ctypes.byref(dtype)))
+            name = "bf16" if dtype.code == _capi.KDLBFLOAT else {32: "f32", 16: "f16"}[dtype.bits]
+            outputs.append(_empty_like(inputs[0], tuple(shape[:ndim.value]), name))
+        out_args = [_Arg(o) for o in outputs]
+        in_ptrs = (ctypes.POINTER(DLTensor) * len(args))(
+            *[ctypes.pointer(a.tensor) for a in args])
+        out_ptrs = (ctypes.POINTER(DLTensor) * len(out_args))(
+            *[ctypes.pointer(a.tensor) for a in out_args])
+        _check(lib.sattn_kernel_run(self._handle, in_ptrs, len(args), out_ptrs, len(out_args)))
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def compile_spec(spec, function=None):
+    """Compiles a function of an MLIR spec module (text)."""
+    handle = ctypes.c_void_p()
+    _check(lib.sattn_compile_module(_ctx(), spec.encode(),
+                                    function.encode() if function else None,
+                                    ctypes.byref(handle)))
+    return Kernel(handle)
+
+
+def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False):
+    """Compiles attention for these shapes (None in a shape: dynamic)."""
+    if not isinstance(mask, (Mask, str)):
+        raise TypeError("mask must be a sattn mask or its attribute text")
+    dim = lambda d: -1 if d is None else int(d)
+    q_shape, k_shape, v_shape = (tuple(map(dim, s)) for s in (q_shape, k_shape, v_shape))
+    if len(q_shape) != 4 or len(k_shape) != 4 or len(v_shape) != 4:
+        raise SAttnError(3, "shape error: Q, K and V must have rank 4 ([B, H, L, D])")
+    desc = _capi.AttentionDesc(q_shape[0], q_shape[1], k_shape[1], q_shape[2], k_shape[2],
+                               q_shape[3], v_shape[3], dtype.encode(),
+                               math.nan if scale is None else float(scale), int(return_lse))
+    handle = ctypes.c_void_p()
+    _check(lib.sattn_compile_mask(_ctx(), str(mask).encode(), ctypes.byref(desc),
+                                  ctypes.byref(handle)))
+    return Kernel(handle)
+
+
+_kernels = {}
+_kernels_lock = threading.Lock()
+
+
+def attention(q, k, v, mask, scale=None, return_lse=False):
+    """Masked attention of SPEC.md on numpy arrays or DLPack tensors (torch):
+    O, or (O, LSE) with return_lse. Compiled once per (mask, shapes, dtype)."""
+    key = (str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),
+           scale, return_lse)
+    kernel = _kernels.get(key)
+    if kernel is None:
+        kernel = compile(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse)
+        with _kernels_lock:
+            _kernels[key] = kernel
+    return kernel(q, k, v)

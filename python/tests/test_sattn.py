@@ -1,0 +1,238 @@
+"""Tests of the sattn Python package (and through it, of the C API)."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import sattn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def reference(q, k, v, keep, scale, return_lse=False):
+    """SPEC.md in float64."""
+    q, k, v = (x.astype(np.float64) for x in (q, k, v))
+    g = q.shape[1] // k.shape[1]
+    k, v = np.repeat(k, g, axis=1), np.repeat(v, g, axis=1)
+    s = np.where(keep, scale * q @ np.swapaxes(k, -1, -2), -np.inf)
+    m = s.max(-1, keepdims=True) if s.shape[-1] else np.full(s.shape[:-1] + (1,), -np.inf)
+    empty = ~np.isfinite(m)
+    p = np.exp(s - np.where(empty, 0, m))
+    l = p.sum(-1, keepdims=True)
+    o = np.where(empty, 0, (p @ v) / np.where(empty, 1, l))
+    lse = np.where(empty, -np.inf, m + np.log(np.where(empty, 1, l)))[..., 0]
+    return (o, lse) if return_lse else o
+
+
+def rel_err(got, want):
+    got = np.asarray(got, dtype=np.float64)
+    return np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30)
+
+
+def inputs(shape_q, shape_k, shape_v, dtype=np.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1, 1, s).astype(dtype) for s in (shape_q, shape_k, shape_v)]
+
+
+# --- masks ---------------------------------------------------------------------
+
+def test_masks_print_as_attribute_text():
+    m = sattn.window(128, 0) | sattn.global_tokens([3, 0])
+    assert str(m) == ("#sattn.union<[#sattn.window<left = 128, right = 0>, "
+                      "#sattn.global<tokens = [0, 3]>]>")
+    assert str(~sattn.causal()) == "#sattn.complement<#sattn.causal>"
+    assert str(sattn.causal() & sattn.sink(4)) == \
+        "#sattn.intersect<[#sattn.causal, #sattn.sink<tokens = 4>]>"
+    assert str(sattn.longformer(512, [0])) == "#sattn.longformer<window = 512, global = [0]>"
+    assert str(sattn.bigbird(64, 3, 2, 3, -1)).endswith("seed = 18446744073709551615>")
+
+
+def test_mask_parameters_are_checked():
+    with pytest.raises(ValueError, match="left and right must be >= 0"):
+        sattn.window(-1, 0)
+    with pytest.raises(ValueError, match="distinct"):
+        sattn.global_tokens([1, 1])
+    with pytest.raises(ValueError, match="even"):
+        sattn.longformer(3, [0])
+
+
+def test_show_draws_text_and_png(tmp_path):
+    text = sattn.causal().show(4, 4)
+    assert "    3 -> x x x x" in text and "density 0.625000" in text
+    path = sattn.strided(3).show(600, 600, str(tmp_path / "m.png"))
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- attention -----------------------------------------------------------------
+
+MASKS = [sattn.dense(), sattn.causal(), sattn.window(5, 2), sattn.dilated(3, 1, 2),
+         sattn.strided(4), sattn.global_tokens([0, 9]), sattn.sink(3),
+         sattn.block_sparse([16, 16], [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]),
+         sattn.random_blocks(8, 2, 11), sattn.longformer(6, [1]), sattn.bigbird(8, 3, 1, 1, 3),
+         sattn.sparse_transformer(5), sattn.streaming(2, 7),
+         (sattn.window(4, 0) | sattn.sink(2)) & ~sattn.strided(3)]
+
+
+@pytest.mark.parametrize("mask", MASKS, ids=lambda m: str(m)[:40])
+def test_attention_matches_reference(mask):
+    q, k, v = inputs((2, 4, 45, 32), (2, 2, 61, 32), (2, 2, 61, 24))
+    o, lse = sattn.attention(q, k, v, mask=mask, return_lse=True)
+    want_o, want_lse = reference(q, k, v, mask.evaluate(45, 61), 1 / np.sqrt(32), True)
+    assert o.shape == (2, 4, 45, 24) and lse.shape == (2, 4, 45)
+    assert not np.isnan(o).any()
+    assert rel_err(o, want_o) <= 1e-5
+    assert np.array_equal(np.isinf(lse), np.isinf(want_lse))
+    fin = np.isfinite(want_lse)
+    assert rel_err(lse[fin], want_lse[fin]) <= 1e-5
+
+
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_half_precision(dtype):
+    import ml_dtypes
+    np_dtype = np.float16 if dtype == "f16" else ml_dtypes.bfloat16
+    q, k, v = inputs((1, 2, 50, 64), (1, 2, 50, 64), (1, 2, 50, 64), np_dtype)
+    o = sattn.attention(q, k, v, mask=sattn.causal(), scale=0.2)
+    assert o.dtype == np_dtype
+    want = reference(q, k, v, sattn.causal().evaluate(50, 50), 0.2)
+    assert rel_err(o.astype(np.float64), want) <= 1e-2
+
+
+def test_compile_returns_a_callable_with_dynamic_shapes():
+    kernel = sattn.compile(sattn.window(3, 0), (1, 2, None, 16), (1, 2, None, 16),
+                           (1, 2, None, 16))
+    for lq, lk in [(10, 10), (7, 33), (1, 5)]:
+        q, k, v = inputs((1, 2, lq, 16), (1, 2, lk, 16), (1, 2, lk, 16), seed=lq)
+        o = kernel(q, k, v)
+        assert rel_err(o, reference(q, k, v, sattn.window(3, 0).evaluate(lq, lk), 0.25)) <= 1e-5
+    stats = kernel.plan_stats(128, 128)
+    assert stats["tile_rows"] == 32 and stats["kept_pairs"] == 128 * 4 - 6
+
+
+def test_compile_spec():
+    spec = open(os.path.join(HERE, "..", "..", "examples", "longformer.mlir")).read()
+    kernel = sattn.compile_spec(spec.replace("4096", "300"))
+    q, k, v = inputs((1, 8, 300, 64), (1, 8, 300, 64), (1, 8, 300, 64))
+    want = reference(q, k, v, sattn.longformer(512, [0]).evaluate(300, 300), 1 / 8)
+    assert rel_err(kernel(q, k, v), want) <= 1e-5
+
+
+# --- errors --------------------------------------------------------------------
+
+def test_compile_errors_carry_the_diagnostic():
+    q = np.zeros((1, 1, 8, 16), np.float32)
+    with pytest.raises(sattn.SAttnError, match="'#sattn.window' parameter 'left' must be >= 0"):
+        sattn.attention(q, q, q, mask="#sattn.window<left = -1, right = 0>")
+    with pytest.raises(sattn.SAttnError, match="does not parse"):
+        sattn.compile_spec("func.func @f(")
+    with pytest.raises(sattn.SAttnError, match="multiple of key/value heads"):
+        sattn.compile(sattn.causal(), (1, 3, 8, 16), (1, 2, 8, 16), (1, 2, 8, 16))
+
+
+def test_bad_tensors_are_rejected():
+    kernel = sattn.compile(sattn.causal(), (1, 1, 8, 16), (1, 1, 8, 16), (1, 1, 8, 16))
+    q = np.zeros((1, 1, 8, 16), np.float32)
+    with pytest.raises(sattn.SAttnError, match="does not match the function's dim 2 = 8"):
+        kernel(np.zeros((1, 1, 9, 16), np.float32), q, q)
+    with pytest.raises(sattn.SAttnError, match="kernel wants f32"):
+        kernel(q.astype(np.float16), q, q)
+    with pytest.raises(sattn.SAttnError, match="not contiguous row-major"):
+        kernel(np.zeros((1, 1, 16, 8), np.float32).swapaxes(2, 3), q, q)
+    with pytest.raises(sattn.SAttnError, match="unsupported element type"):
+        kernel(q.astype(np.int32), q, q)
+    with pytest.raises(sattn.SAttnError, match="takes 3 inputs"):
+        kernel(q, q)
+    kernel.release()
+    with pytest.raises(sattn.SAttnError, match="invalid or released kernel handle"):
+        kernel(q, q, q)
+
+
+def test_misaligned_buffer_is_rejected():
+    kernel = sattn.compile(sattn.causal(), (1, 1, 8, 16), (1, 1, 8, 16), (1, 1, 8, 16))
+    raw = np.zeros(8 * 16 * 4 + 2, np.uint8)
+    bad = raw[2:].view(np.float32).reshape(1, 1, 8, 16)  # 2-byte aligned f32
+    q = np.zeros((1, 1, 8, 16), np.float32)
+    with pytest.raises(sattn.SAttnError, match="not aligned"):
+        kernel(bad, q, q)
+
+
+# --- cache and threads ---------------------------------------------------------
+
+CACHE_SCRIPT = """
+import sys, time, numpy as np
+sys.path.insert(0, {pkg!r})
+import sattn
+t0 = time.perf_counter()
+k = sattn.compile(sattn.window(7, 0), (1, 2, 40, 16), (1, 2, 40, 16), (1, 2, 40, 16))
+dt = time.perf_counter() - t0
+q = np.ones((1, 2, 40, 16), np.float32)
+print(int(k.from_cache), float(k(q, q, q).sum()), dt)
+"""
+
+
+def run_cached(cache_dir):
+    env = dict(os.environ, SATTN_CACHE_DIR=str(cache_dir))
+    out = subprocess.run([sys.executable, "-c",
+                          CACHE_SCRIPT.format(pkg=os.path.join(HERE, ".."))],
+                         capture_output=True, text=True, env=env, check=True)
+    from_cache, total, seconds = out.stdout.split()
+    return int(from_cache), float(total), float(seconds)
+
+
+def test_disk_cache_hits_and_rebuilds_corrupt_entries(tmp_path):
+    first = run_cached(tmp_path)
+    assert first[0] == 0
+    second = run_cached(tmp_path)
+    assert second[0] == 1 and second[1] == first[1]
+    (entry,) = list(tmp_path.glob("*.sattn"))
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2])  # truncated
+    third = run_cached(tmp_path)
+    assert third[0] == 0 and third[1] == first[1]
+    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # flipped bit
+    fourth = run_cached(tmp_path)
+    assert fourth[0] == 0 and fourth[1] == first[1]
+    assert run_cached(tmp_path)[0] == 1
+
+
+def test_many_threads_compile_and_run():
+    errors = []
+    masks = [sattn.causal(), sattn.window(3, 1), sattn.sink(2), sattn.strided(2)]
+
+    def work(i):
+        try:
+            for j in range(6):
+                mask = masks[(i + j) % len(masks)]
+                lq = 8 + (i * 7 + j) % 20
+                q, k, v = inputs((1, 2, lq, 16), (1, 2, lq, 16), (1, 2, lq, 16), seed=i * 10 + j)
+                o = sattn.attention(q, k, v, mask=mask)
+                if rel_err(o, reference(q, k, v, mask.evaluate(lq, lq), 0.25)) > 1e-5:
+                    errors.append((i, j, str(mask)))
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# --- torch ---------------------------------------------------------------------
+
+def test_torch_tensors_through_dlpack():
+    torch = pytest.importorskip("torch")
+    q, k, v = (torch.from_numpy(a) for a in inputs((1, 2, 33, 16), (1, 2, 33, 16), (1, 2, 33, 16)))
+    o = sattn.attention(q, k, v, mask=sattn.causal())
+    assert isinstance(o, torch.Tensor) and o.shape == (1, 2, 33, 16)
+    want = torch.nn.functional.scaled_dot_product_attention(
+        q.double(), k.double(), v.double(), is_causal=True)
+    assert float((o.double() - want).norm() / want.norm()) <= 1e-5
+    qb = q.to(torch.bfloat16)
+    ob = sattn.attention(qb, k.to(torch.bfloat16), v.to(torch.bfloat16), mask=sattn.causal())
+    assert ob.dtype == torch.bfloat16
+    assert float((ob.double() - want).norm() / want.norm()) <= 1e-2
