@@ -12,7 +12,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "SATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "sattn-capi-test.c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.sattn_obj_root, "test")
 
@@ -25,7 +25,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.sattn_tools_dir, config.llvm_tools_dir]
-tools = ["sattn-opt", "sattn-mask", "sattn-run"]
+tools = ["sattn-opt", "sattn-mask", "sattn-run", "sattn-compile", "sattn-capi-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.sattn_tools_dir, append_path=True)
@@ -39,3 +39,4 @@ for module in ["numpy"]:
     if subprocess.run([config.python_executable, "-c", "import " + module],
                       capture_output=True).returncode == 0:
         config.available_features.add(module)
+config.substitutions.append(("%llvm_lib", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))

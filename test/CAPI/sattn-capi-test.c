@@ -1,0 +1,210 @@
+/* Tests of the C API: bad input of every kind gives a status and a message
+ * (never a crash), kernels run from many threads, and the disk cache detects
+ * corrupt entries. Prints one line per check; test/CAPI/capi.test checks
+ * them. */
+#define _GNU_SOURCE
+#include "sattn-c/SAttn.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures = 0;
+
+#define EXPECT(name, cond)                                                     \
+  do {                                                                         \
+    if (cond) {                                                                \
+      printf("PASS: %s\n", name);                                              \
+    } else {                                                                   \
+      printf("FAIL: %s (%s)\n", name, sattn_last_error());                     \
+      ++failures;                                                              \
+    }                                                                          \
+  } while (0)
+
+enum { L = 40, D = 16 };
+
+static DLTensor tensor(void *data, int64_t *shape, int ndim, uint8_t code,
+                       uint8_t bits) {
+  DLTensor t;
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.device.device_type = kDLCPU;
+  t.ndim = ndim;
+  t.dtype.code = code;
+  t.dtype.bits = bits;
+  t.dtype.lanes = 1;
+  t.shape = shape;
+  return t;
+}
+
+static sattn_attention_desc causalDesc(void) {
+  sattn_attention_desc d = {1, 2, 2, L, L, D, D, "f32", NAN, 0};
+  return d;
+}
+
+/* Runs `kernel` on random inputs and checks row 0 (it only sees key 0: its
+ * output is V[.., 0, :]). */
+static int runOnce(sattn_kernel kernel, unsigned seed) {
+  static __thread float q[2 * L * D], k[2 * L * D], v[2 * L * D], o[2 * L * D];
+  for (int i = 0; i < 2 * L * D; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    q[i] = (seed >> 8) / 16777216.0f - 0.5f;
+    k[i] = q[i] * 0.5f;
+    v[i] = (float)(i % 7);
+  }
+  int64_t shape[4] = {1, 2, L, D};
+  DLTensor tq = tensor(q, shape, 4, kDLFloat, 32), tk = tensor(k, shape, 4, kDLFloat, 32),
+           tv = tensor(v, shape, 4, kDLFloat, 32), to = tensor(o, shape, 4, kDLFloat, 32);
+  const DLTensor *in[3] = {&tq, &tk, &tv};
+  DLTensor *out[1] = {&to};
+  if (sattn_kernel_run(kernel, in, 3, out, 1) != SATTN_OK)
+    return 0;
+  for (int x = 0; x < D; ++x)
+    if (fabsf(o[x] - v[x]) > 1e-6f)
+      return 0;
+  return 1;
+}
+
+static sattn_context sharedCtx;
+
+static void *worker(void *arg) {
+  long id = (long)arg;
+  const char *masks[] = {"#sattn.causal", "#sattn.window<left = 3, right = 0>",
+                         "#sattn.streaming<sink = 1, window = 5>"};
+  for (int i = 0; i < 10; ++i) {
+    sattn_kernel kernel;
+    sattn_attention_desc d = causalDesc();
+    if (sattn_compile_mask(sharedCtx, masks[(id + i) % 3], &d, &kernel) != SATTN_OK ||
+        !runOnce(kernel, (unsigned)(id * 100 + i)))
+      return (void *)1;
+    sattn_kernel_release(kernel);
+  }
+  return NULL;
+}
+
+int main(void) {
+  char cacheDir[] = "/tmp/sattn-capi-test-XXXXXX";
+  if (!mkdtemp(cacheDir))
+    return 2;
+  setenv("SATTN_CACHE_DIR", cacheDir, 1);
+
+  sattn_context ctx;
+  EXPECT("null out pointer", sattn_context_create(NULL) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("context", sattn_context_create(&ctx) == SATTN_OK);
+
+  sattn_kernel kernel = NULL;
+  EXPECT("spec that does not parse",
+         sattn_compile_module(ctx, "func.func @f(", NULL, &kernel) == SATTN_ERROR_COMPILE &&
+             strstr(sattn_last_error(), "does not parse"));
+  sattn_attention_desc d = causalDesc();
+  EXPECT("bad mask gives the diagnostic",
+         sattn_compile_mask(ctx, "#sattn.dilated<left = 1, right = 1, dilation = 0>", &d,
+                            &kernel) == SATTN_ERROR_COMPILE &&
+             strstr(sattn_last_error(), "'dilation' must be >= 1"));
+  d.dtype = "f64";
+  EXPECT("bad dtype", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_ERROR_DTYPE);
+  d = causalDesc();
+  EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) == SATTN_ERROR_INVALID_ARGUMENT);
+
+  EXPECT("compile", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_OK);
+  EXPECT("fresh kernel is not from the cache", sattn_kernel_from_cache(kernel) == 0);
+  EXPECT("run", runOnce(kernel, 1));
+  sattn_plan_stats stats;
+  EXPECT("plan stats", sattn_kernel_plan_stats(kernel, 256, 256, &stats) == SATTN_OK &&
+                           stats.tile_rows == 32 && stats.tile_keys == 64 &&
+                           stats.empty_tiles == 12 && stats.full_tiles == 12 &&
+                           stats.partial_tiles == 8 && stats.kept_pairs == 256 * 257 / 2);
+
+  float buf[2 * L * D + 1];
+  int64_t shape[4] = {1, 2, L, D}, badShape[4] = {1, 2, L + 1, D};
+  int64_t strides[4] = {2 * L * D, L * D, 1, L};
+  DLTensor good = tensor(buf, shape, 4, kDLFloat, 32), out = good;
+  const DLTensor *in[3] = {&good, &good, &good};
+  DLTensor *outs[1] = {&out};
+  DLTensor bad = good;
+  const DLTensor *badIn[3] = {&bad, &good, &good};
+
+  bad.shape = badShape;
+  EXPECT("wrong shape", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_SHAPE &&
+                            strstr(sattn_last_error(), "does not match the function's dim 2 = 40"));
+  bad = good;
+  bad.dtype.bits = 16;
+  EXPECT("wrong dtype", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_DTYPE);
+  bad = good;
+  bad.strides = strides;
+  EXPECT("non-contiguous strides",
+         sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_LAYOUT &&
+             strstr(sattn_last_error(), "not contiguous row-major"));
+  bad = good;
+  bad.device.device_type = kDLCUDA;
+  EXPECT("device memory", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_DEVICE &&
+                              strstr(sattn_last_error(), "not host memory"));
+  bad = good;
+  bad.data = (char *)buf + 2;
+  EXPECT("misaligned data", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_LAYOUT);
+  bad = good;
+  bad.data = NULL;
+  EXPECT("null data", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT);
+  badIn[0] = NULL;
+  EXPECT("null tensor", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("wrong count", sattn_kernel_run(kernel, in, 2, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT);
+  out.shape = badShape;
+  EXPECT("wrong output shape", sattn_kernel_run(kernel, in, 3, outs, 1) == SATTN_ERROR_SHAPE);
+
+  sattn_kernel_release(kernel);
+  EXPECT("kernel used after release",
+         sattn_kernel_run(kernel, in, 3, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT &&
+             strstr(sattn_last_error(), "released kernel handle"));
+  sattn_kernel_release(kernel); /* twice: ignored */
+  EXPECT("stats after release",
+         sattn_kernel_plan_stats(kernel, 8, 8, &stats) == SATTN_ERROR_INVALID_ARGUMENT);
+  sattn_context_destroy(ctx);
+  EXPECT("context used after destroy",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_ERROR_INVALID_ARGUMENT);
+
+  /* The disk cache: a second context finds the kernel; a truncated entry is
+   * detected and rebuilt. */
+  sattn_context a, b, c;
+  sattn_context_create(&a);
+  sattn_context_create(&b);
+  sattn_context_create(&c);
+  sattn_kernel ka, kb, kc;
+  sattn_compile_mask(a, "#sattn.causal", &d, &ka);
+  EXPECT("disk cache hit", sattn_compile_mask(b, "#sattn.causal", &d, &kb) == SATTN_OK &&
+                               sattn_kernel_from_cache(kb) == 1 && runOnce(kb, 3));
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "for f in %s/*.sattn; do truncate -s 100 \"$f\"; done", cacheDir);
+  EXPECT("truncate the entry", system(cmd) == 0);
+  EXPECT("truncated entry is rebuilt",
+         sattn_compile_mask(c, "#sattn.causal", &d, &kc) == SATTN_OK &&
+             sattn_kernel_from_cache(kc) == 0 && runOnce(kc, 4));
+  sattn_kernel_release(ka);
+  sattn_kernel_release(kb);
+  sattn_kernel_release(kc);
+  sattn_context_destroy(a);
+  sattn_context_destroy(b);
+  sattn_context_destroy(c);
+
+  /* Many threads compiling and running at once. */
+  sattn_context_create(&sharedCtx);
+  pthread_t threads[8];
+  for (long i = 0; i < 8; ++i)
+    pthread_create(&threads[i], NULL, worker, (void *)i);
+  int threadFailures = 0;
+  for (int i = 0; i < 8; ++i) {
+    void *result;
+    pthread_join(threads[i], &result);
+    threadFailures += result != NULL;
+  }
+  EXPECT("8 threads compile and run", threadFailures == 0);
+  sattn_context_destroy(sharedCtx);
+
+  snprintf(cmd, sizeof cmd, "rm -rf %s", cacheDir);
+  if (system(cmd) != 0)
+    return 2;
+  printf("%d failures\n", failures);
+  return failures != 0;
+}
