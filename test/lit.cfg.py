@@ -12,7 +12,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "SATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "sattn-capi-test.c"]
+config.excludes = ["CMakeLists.txt", "downstream", "README.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "sattn-capi-test.c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.sattn_obj_root, "test")
 
