@@ -12,7 +12,7 @@ APT_PKGS   := llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools \
 PIP_PKGS   := numpy ml_dtypes pytest
 STAMP      := $(BUILD)/.deps-installed
 
-.PHONY: all deps configure build demo test check docs format clean
+.PHONY: all deps configure build demo test bench bench-quick example docs format clean
 
 all: build
 
@@ -50,6 +50,20 @@ demo: build
 test: build
 	cmake --build $(BUILD) -j $(JOBS) --target sattn-test-depends
 	@PYTHON=$(PYTHON) scripts/run-tests.sh $(BUILD) $(LIT)
+
+# The CPU benchmark against its peers (installs PyTorch from PyPI; long).
+bench: build
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q torch
+	$(PYTHON) benchmarks/bench.py --build $(BUILD)
+
+bench-quick: build
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q torch
+	$(PYTHON) benchmarks/bench.py --build $(BUILD) --quick
+
+# sattn as a PyTorch operator in a small Longformer model.
+example: build
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q torch
+	$(PYTHON) examples/pytorch/longformer_model.py
 
 docs: configure
 	cmake --build $(BUILD) --target sattn-docs

@@ -204,6 +204,50 @@ def peak_rss_mb(build, n):
     return int(out.stderr.strip().splitlines()[-1]) / 1024
 
 
+EMBED_SCRIPT = """
+import sys, time, ctypes, numpy as np
+sys.path.insert(0, {pkg!r})
+import sattn
+from sattn import _capi
+t0 = time.perf_counter()
+kernel = sattn.compile(sattn.longformer(64, [0]), (1, 8, 1024, 64), (1, 8, 1024, 64), (1, 8, 1024, 64))
+compile_ms = (time.perf_counter() - t0) * 1e3
+q = np.ones((1, 1, 16, 16), np.float32)
+tiny = sattn.compile(sattn.causal(), q.shape, q.shape, q.shape)
+tiny(q, q, q)
+n = 5000
+t0 = time.perf_counter()
+for _ in range(n):
+    tiny(q, q, q)
+py_us = (time.perf_counter() - t0) / n * 1e6
+# The same kernel through one prebuilt ctypes call: the kernel's own time.
+o = np.empty_like(q)
+args = [sattn.runtime._Arg(x) for x in (q, q, q, o)]
+ins = (ctypes.POINTER(_capi.DLTensor) * 3)(*[ctypes.pointer(a.tensor) for a in args[:3]])
+outs = (ctypes.POINTER(_capi.DLTensor) * 1)(ctypes.pointer(args[3].tensor))
+run = _capi.lib.sattn_kernel_run
+t0 = time.perf_counter()
+for _ in range(n):
+    run(tiny._handle, ins, 3, outs, 1)
+raw_us = (time.perf_counter() - t0) / n * 1e6
+print(int(kernel.from_cache), compile_ms, py_us, raw_us)
+"""
+
+
+def embedding(cache_dir):
+    """Cache hit time in a new process and Python call overhead."""
+    env = dict(os.environ, SATTN_CACHE_DIR=cache_dir, SATTN_LIBRARY=os.environ.get(
+        "SATTN_LIBRARY", os.path.join(HERE, "..", "build", "lib", "libsattn-capi.so")))
+    script = EMBED_SCRIPT.format(pkg=os.path.join(HERE, "..", "python"))
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=env, check=True).stdout.split() for _ in range(2)]
+    cold, warm = runs
+    print(f"C API compile, new process: {float(cold[1]):.1f} ms cold (from cache: {cold[0]}), "
+          f"{float(warm[1]):.1f} ms from the disk cache (from cache: {warm[0]})")
+    print(f"Python call, B=1 H=1 L=16 D=16: {float(warm[2]):.1f} us per call, kernel alone "
+          f"{float(warm[3]):.1f} us: overhead {float(warm[2]) - float(warm[3]):.1f} us")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -213,6 +257,8 @@ def main():
     ap.add_argument("--patterns", default=",".join(PATTERNS))
     ap.add_argument("--peers", default="openblas,sdpa,flex")
     ap.add_argument("--peer-timeout", type=int, default=900)
+    ap.add_argument("--embedding-only", action="store_true",
+                    help="only the C API cache and Python overhead measurements")
     # internal: run one peer case
     ap.add_argument("--peer")
     ap.add_argument("--pattern")
@@ -223,6 +269,10 @@ def main():
 
     if args.peer:
         print(json.dumps(PEERS[args.peer](args.pattern, args.n, args.d, args.runs)))
+        return 0
+    if args.embedding_only:
+        with tempfile.TemporaryDirectory() as cache:
+            embedding(cache)
         return 0
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
@@ -277,6 +327,8 @@ def main():
     print(f"memory (causal window 256, D=64): peak RSS {rss[1024]:.0f} MiB at N=1024, "
           f"{rss[32768]:.0f} MiB at N=32768; growth {rss[32768] - rss[1024]:.0f} MiB "
           f"vs inputs+outputs growth {io_growth:.0f} MiB (+64 MiB allowed)")
+    with tempfile.TemporaryDirectory() as cache:
+        embedding(cache)
     for ex in ("longformer", "bigbird"):
         out = subprocess.run([os.path.join(args.build, "bin", "sattn-run"),
                               os.path.join(HERE, "..", "examples", f"{ex}.mlir"),

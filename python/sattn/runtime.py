@@ -39,14 +39,25 @@ def _ctx():
 
 # --- tensors -----------------------------------------------------------------
 
+_DTYPES = {}  # dtype object -> "f32" | "f16" | "bf16"
+_DL_TYPES = {"f32": (_capi.KDLFLOAT, 32), "f16": (_capi.KDLFLOAT, 16),
+             "bf16": (_capi.KDLBFLOAT, 16)}
+
+
 def _dtype_name(x):
     """'f32', 'f16' or 'bf16' of a numpy array or a torch tensor."""
-    name = str(getattr(x, "dtype", ""))
-    for key, value in (("bfloat16", "bf16"), ("float32", "f32"), ("float16", "f16")):
-        if key in name:
-            return value
-    raise SAttnError(4, f"dtype error: unsupported element type {name!r} "
-                        "(want float32, float16 or bfloat16)")
+    dtype = getattr(x, "dtype", None)
+    name = _DTYPES.get(dtype)
+    if name is None:
+        text = str(dtype)
+        for key, value in (("bfloat16", "bf16"), ("float32", "f32"), ("float16", "f16")):
+            if key in text:
+                name = _DTYPES[dtype] = value
+                break
+        else:
+            raise SAttnError(4, f"dtype error: unsupported element type {text!r} "
+                                "(want float32, float16 or bfloat16)")
+    return name
 
 
 def _is_numpy(x):
@@ -56,19 +67,23 @@ def _is_numpy(x):
 class _Arg:
     """A DLTensor for one array, kept alive with what it points into."""
 
-    def __init__(self, x):
+    __slots__ = ("keep", "shape", "strides", "capsule", "tensor")
+
+    def __init__(self, x, shape=None):
         self.keep = x
         if _is_numpy(x):
-            self.shape = (ctypes.c_int64 * x.ndim)(*x.shape)
-            itemsize = x.itemsize
-            self.strides = (ctypes.c_int64 * x.ndim)(*[s // itemsize for s in x.strides])
-            code, bits = {"f32": (_capi.KDLFLOAT, 32), "f16": (_capi.KDLFLOAT, 16),
-                          "bf16": (_capi.KDLBFLOAT, 16)}.get(_dtype_name(x))
-            self.tensor = DLTensor(x.ctypes.data, _capi.DLDevice(_capi.KDLCPU, 0), x.ndim,
+            self.shape = shape if shape is not None else (ctypes.c_int64 * x.ndim)(*x.shape)
+            self.strides = None
+            if not x.flags.c_contiguous:
+                itemsize = x.itemsize
+                if any(s % itemsize for s in x.strides):
+                    raise SAttnError(5, "layout error: strides are not multiples of the "
+                                        "element size")
+                self.strides = (ctypes.c_int64 * x.ndim)(*[s // itemsize for s in x.strides])
+            code, bits = _DL_TYPES[_dtype_name(x)]
+            self.tensor = DLTensor(x.__array_interface__["data"][0],
+                                   _capi.DLDevice(_capi.KDLCPU, 0), x.ndim,
                                    DLDataType(code, bits, 1), self.shape, self.strides, 0)
-            if any(s % itemsize for s in x.strides):
-                raise SAttnError(5, "layout error: strides are not multiples of the "
-                                    "element size")
         elif hasattr(x, "__dlpack__"):
             self.capsule = x.__dlpack__()
             self.tensor = _capi.capsule_tensor(self.capsule)
@@ -98,6 +113,8 @@ class Kernel:
         self.num_inputs = lib.sattn_kernel_num_inputs(handle)
         self.num_outputs = lib.sattn_kernel_num_outputs(handle)
         self.from_cache = bool(lib.sattn_kernel_from_cache(handle))
+        self._plans = {}
+        self._local = threading.local()
 
     def __del__(self):
         if getattr(self, "_handle", None) is not None and lib is not None:
@@ -114,23 +131,63 @@ class Kernel:
         _check(lib.sattn_kernel_plan_stats(self._handle, query_len, key_len, ctypes.byref(stats)))
         return {name: getattr(stats, name) for name, _ in stats._fields_}
 
-    def __call__(self, *inputs):
-        args = [_Arg(x) for x in inputs]
-        if len(args) != self.num_inputs:
+    def _plan(self, inputs):
+        """Output shapes and types for these input shapes (cached)."""
+        key = tuple((tuple(x.shape), getattr(x, "dtype", None)) for x in inputs)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        if len(inputs) != self.num_inputs:
             raise SAttnError(1, f"invalid argument: the kernel takes {self.num_inputs} "
-                                f"inputs, got {len(args)}")
-        shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * len(args))(
-            *[a.tensor.shape for a in args])
+                                f"inputs, got {len(inputs)}")
+        shapes = [(ctypes.c_int64 * len(x.shape))(*x.shape) for x in inputs]
+        shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * len(inputs))(*shapes)
         outputs = []
         for i in range(self.num_outputs):
             shape = (ctypes.c_int64 * 4)()
             ndim = ctypes.c_int32()
             dtype = DLDataType()
-            _check(lib.sattn_kernel_output_shape(self._handle, i, shape_ptrs, len(args),
+            _check(lib.sattn_kernel_output_shape(self._handle, i, shape_ptrs, len(inputs),
                                                  shape, ctypes.byref(ndim), ctypes.byref(dtype)))
             name = "bf16" if dtype.code == _capi.KDLBFLOAT else {32: "f32", 16: "f16"}[dtype.bits]
-            outputs.append(_empty_like(inputs[0], tuple(shape[:ndim.value]), name))
-        out_args = [_Arg(o) for o in outputs]
+            out_shape = tuple(shape[:ndim.value])
+            outputs.append((out_shape, name, (ctypes.c_int64 * len(out_shape))(*out_shape)))
+        plan = self._plans[key] = (shapes, outputs)
+        return plan
+
+    def _call_numpy(self, inputs, shapes, out_plan):
+        """Contiguous numpy arrays: DLTensors prepared once per thread and input
+        shapes, only the data pointers change from call to call."""
+        key = tuple((x.shape, x.dtype) for x in inputs)
+        prepared = getattr(self._local, "prepared", None)
+        if prepared is None:
+            prepared = self._local.prepared = {}
+        entry = prepared.get(key)
+        outputs = [_empty_like(inputs[0], shape, name) for shape, name, _ in out_plan]
+        if entry is None:
+            args = [_Arg(x, s) for x, s in zip(inputs, shapes)]
+            args += [_Arg(o, p[2]) for o, p in zip(outputs, out_plan)]
+            tensors = [a.tensor for a in args]
+            in_ptrs = (ctypes.POINTER(DLTensor) * len(inputs))(
+                *[ctypes.pointer(t) for t in tensors[:len(inputs)]])
+            out_ptrs = (ctypes.POINTER(DLTensor) * len(outputs))(
+                *[ctypes.pointer(t) for t in tensors[len(inputs):]])
+            entry = prepared[key] = (args, tensors, in_ptrs, out_ptrs)
+        args, tensors, in_ptrs, out_ptrs = entry
+        for t, x in zip(tensors, inputs + tuple(outputs)):
+            t.data = x.__array_interface__["data"][0]
+        _check(lib.sattn_kernel_run(self._handle, in_ptrs, len(inputs), out_ptrs, len(outputs)))
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def __call__(self, *inputs):
+        shapes, out_plan = self._plan(inputs)
+        if all(_is_numpy(x) and x.flags.c_contiguous for x in inputs):
+            for x in inputs:
+                _dtype_name(x)  # rejects unsupported types with a clear error
+            return self._call_numpy(inputs, shapes, out_plan)
+        args = [_Arg(x, s) for x, s in zip(inputs, shapes)]
+        outputs = [_empty_like(inputs[0], shape, name) for shape, name, _ in out_plan]
+        out_args = [_Arg(o, p[2]) for o, p in zip(outputs, out_plan)]
         in_ptrs = (ctypes.POINTER(DLTensor) * len(args))(
             *[ctypes.pointer(a.tensor) for a in args])
         out_ptrs = (ctypes.POINTER(DLTensor) * len(out_args))(

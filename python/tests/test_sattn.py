@@ -236,3 +236,12 @@ def test_torch_tensors_through_dlpack():
     ob = sattn.attention(qb, k.to(torch.bfloat16), v.to(torch.bfloat16), mask=sattn.causal())
     assert ob.dtype == torch.bfloat16
     assert float((ob.double() - want).norm() / want.norm()) <= 1e-2
+
+
+def test_pytorch_operator_example():
+    pytest.importorskip("torch")
+    example = os.path.join(HERE, "..", "..", "examples", "pytorch", "longformer_model.py")
+    out = subprocess.run([sys.executable, example, "--seq", "160", "--check-only"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip().endswith("ok")
