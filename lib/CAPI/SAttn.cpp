@@ -186,18 +186,10 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
         spec, ParserConfig(mlirCtx), "spec");
     if (!module)
       return fail(SATTN_ERROR_COMPILE, "the spec does not parse:\n" + diagnostics);
-    if (fnName.empty()) {
-      SmallVector<func::FuncOp> publics;
-      module->walk([&](func::FuncOp f) {
-        if (f.isPublic() && !f.isExternal())
-          publics.push_back(f);
-      });
-      if (publics.size() != 1)
-        return fail(SATTN_ERROR_INVALID_ARGUMENT,
-                    "the spec has " + llvm::Twine(publics.size()) +
-                        " public functions: name one");
-      fnName = publics.front().getSymName().str();
-    }
+    auto resolved = resolveSpecFunction(*module, fnName);
+    if (!resolved)
+      return fail(SATTN_ERROR_INVALID_ARGUMENT, llvm::toString(resolved.takeError()));
+    fnName = *resolved;
 
     std::string dir = cacheDirectory();
     std::string path = dir.empty() ? "" : dir + "/" + key + ".sattn";

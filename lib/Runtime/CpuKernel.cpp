@@ -110,6 +110,24 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
   return llvm::Error::success();
 }
 
+llvm::Expected<std::string>
+mlir::sattn::resolveSpecFunction(ModuleOp module, StringRef requested) {
+  if (!requested.empty()) {
+    if (!module.lookupSymbol<func::FuncOp>(requested))
+      return makeError("no function '" + requested + "' in the spec");
+    return requested.str();
+  }
+  SmallVector<func::FuncOp> publics;
+  module.walk([&](func::FuncOp f) {
+    if (f.isPublic() && !f.isExternal())
+      publics.push_back(f);
+  });
+  if (publics.size() != 1)
+    return makeError("the spec has " + llvm::Twine(publics.size()) +
+                     " public functions: choose one");
+  return publics.front().getSymName().str();
+}
+
 CpuKernel::~CpuKernel() = default;
 
 /// Collects the diagnostics of `ctx` into a string while alive.

@@ -117,21 +117,12 @@ int main(int argc, char **argv) {
       parseSourceFile<ModuleOp>(specFile, sourceMgr, ParserConfig(&context));
   if (!module)
     return 1;
-  std::string name = functionName;
-  if (name.empty()) {
-    SmallVector<func::FuncOp> publics;
-    module->walk([&](func::FuncOp f) {
-      if (f.isPublic() && !f.isExternal())
-        publics.push_back(f);
-    });
-    if (publics.size() != 1)
-      return fail("the spec has " + llvm::Twine(publics.size()) +
-                  " public functions: choose one with --function");
-    name = publics.front().getSymName().str();
-  }
+  auto resolved = resolveSpecFunction(*module, functionName);
+  if (!resolved)
+    return fail(llvm::toString(resolved.takeError()) +
+                (functionName.empty() ? " with --function" : ""));
+  std::string name = *resolved;
   auto fn = module->lookupSymbol<func::FuncOp>(name);
-  if (!fn)
-    return fail("no function '" + name + "' in " + specFile);
   std::vector<TensorSig> inputs, outputs;
   std::vector<ResultSource> sources;
   if (llvm::Error err = analyzeSpec(fn, inputs, outputs, sources))

@@ -114,20 +114,11 @@ int main(int argc, char **argv) {
     return 1;
 
   // The function: --function, else the only public one.
-  std::string name = functionName;
-  if (name.empty()) {
-    SmallVector<func::FuncOp> publics;
-    module->walk([&](func::FuncOp f) {
-      if (f.isPublic() && !f.isExternal())
-        publics.push_back(f);
-    });
-    if (publics.size() != 1)
-      return fail("the spec has " + llvm::Twine(publics.size()) +
-                  " public functions: choose one with --function");
-    name = publics.front().getSymName().str();
-  } else if (!module->lookupSymbol<func::FuncOp>(name)) {
-    return fail("no function '" + name + "' in " + specFile);
-  }
+  auto resolved = resolveSpecFunction(*module, functionName);
+  if (!resolved)
+    return fail(llvm::toString(resolved.takeError()) +
+                (functionName.empty() ? " with --function" : ""));
+  std::string name = *resolved;
 
   auto kernel = CpuKernel::compile(*module, name);
   if (!kernel)

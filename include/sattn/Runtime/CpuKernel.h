@@ -39,6 +39,11 @@ llvm::Error analyzeSpec(func::FuncOp function, std::vector<TensorSig> &inputs,
                         std::vector<TensorSig> &outputs,
                         std::vector<ResultSource> &sources);
 
+/// The function of `module` to compile: `requested` if given (it must
+/// exist), else the module's only public function with a body.
+llvm::Expected<std::string> resolveSpecFunction(ModuleOp module,
+                                                llvm::StringRef requested);
+
 /// What emitHostCode() produces.
 enum class HostCodeKind { Object, Assembly, LLVMIR, LoweredMLIR };
 

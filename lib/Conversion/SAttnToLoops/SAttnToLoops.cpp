@@ -94,6 +94,14 @@ public:
 
   func::FuncOp build(ModuleOp module, StringRef name);
 
+  /// For static shapes: the tile plan as constant CSR tables (offsets per
+  /// query tile; entries kt * 2 + isFull), named after the tile function.
+  struct PlanTables {
+    std::string offsets, entries;
+    int64_t numOffsets, numEntries;
+  };
+  std::optional<PlanTables> plan;
+
 private:
   // Constants and small helpers.
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -300,18 +308,6 @@ void TileFunctionBuilder::buildBody(Block *entry) {
                        scf::YieldOp::create(b, loc);
                      });
 
-  // Key tiles inside the mask's key range for the tile's query positions.
-  auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
-  Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
-  Value bc64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(tiles.keys));
-  kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
-  kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
-  Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
-  Value ktHi64 = arith::MaxSIOp::create(
-      b, loc, arith::CeilDivSIOp::create(b, loc, kHi, bc64), ktLo64);
-  Value ktLo = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktLo64);
-  Value ktHi = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktHi64);
-
   // Running row max m (-inf) and row sum l (0), nv vectors each.
   SmallVector<Value> init;
   for (int64_t n = 0; n < nv; ++n)
@@ -319,24 +315,67 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   for (int64_t n = 0; n < nv; ++n)
     init.push_back(zeroVec);
 
-  auto loop = scf::ForOp::create(
-      b, loc, ktLo, ktHi, one, init,
-      [&](OpBuilder &, Location, Value kt, ValueRange state) {
-        Value k0 = mulIdx(kt, idx(tiles.keys));
-        Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
-        Value k0i = toI64(k0), k1i = toI64(addIdx(k0, nc));
-        auto [empty, full] =
-            mask.buildClassify(b, loc, p0, p1, k0i, k1i, lk64);
-        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
-                                      /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
-        b.setInsertionPointAfter(ifOp);
-        scf::YieldOp::create(b, loc, ifOp.getResults());
-      });
+  scf::ForOp loop;
+  if (plan) {
+    // Static shapes: the non-EMPTY key tiles of this query tile, listed at
+    // compile time (CSR), each with its FULL/PARTIAL flag.
+    auto table = [&](StringRef name, int64_t size) -> Value {
+      return memref::GetGlobalOp::create(
+          b, loc, MemRefType::get({size}, b.getI32Type()), name);
+    };
+    Value offsets = table(plan->offsets, plan->numOffsets);
+    Value entries = table(plan->entries, plan->numEntries);
+    auto offsetAt = [&](Value i) -> Value {
+      return arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          memref::LoadOp::create(b, loc, offsets, ValueRange{i}));
+    };
+    Value begin = offsetAt(queryTile), end = offsetAt(addIdx(queryTile, one));
+    loop = scf::ForOp::create(
+        b, loc, begin, end, one, init,
+        [&](OpBuilder &, Location, Value i, ValueRange state) {
+          Value entry = memref::LoadOp::create(b, loc, entries, ValueRange{i});
+          Value one32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
+          Value kt = arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              arith::ShRUIOp::create(b, loc, entry, one32));
+          Value full = arith::TruncIOp::create(
+              b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, one32));
+          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
+        });
+  } else {
+    // Key tiles inside the mask's key range for the tile's query positions,
+    // classified at run time.
+    auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
+    Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+    Value bc64 =
+        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(tiles.keys));
+    kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
+    kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
+    Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
+    Value ktHi64 = arith::MaxSIOp::create(
+        b, loc, arith::CeilDivSIOp::create(b, loc, kHi, bc64), ktLo64);
+    Value ktLo = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktLo64);
+    Value ktHi = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktHi64);
+    loop = scf::ForOp::create(
+        b, loc, ktLo, ktHi, one, init,
+        [&](OpBuilder &, Location, Value kt, ValueRange state) {
+          Value k0 = mulIdx(kt, idx(tiles.keys));
+          Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
+          Value k0i = toI64(k0), k1i = toI64(addIdx(k0, nc));
+          auto [empty, full] =
+              mask.buildClassify(b, loc, p0, p1, k0i, k1i, lk64);
+          auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
+                                        /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
+          b.setInsertionPointAfter(ifOp);
+          scf::YieldOp::create(b, loc, ifOp.getResults());
+        });
+  }
 
   // O = Oacc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
   // empty), m being in base 2.
@@ -574,6 +613,66 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
   return result;
 }
 
+/// True for masks whose kept keys lie in a closed-form range around each
+/// query (bands, sinks and their unions and intersections): their tiles are
+/// classified at run time, for any length.
+bool isBanded(Attribute mask) {
+  if (isa<CausalAttr, WindowAttr, DilatedAttr, SinkAttr>(mask))
+    return true;
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    return llvm::all_of(u.getMembers(), isBanded);
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    return llvm::all_of(i.getMembers(), isBanded);
+  if (MaskAttrInterface primitive = getPrimitiveForm(mask))
+    return isBanded(primitive);
+  return false;
+}
+
+/// For static shapes and irregular masks, the CSR tile plan as constant
+/// tables in `module`.
+std::optional<TileFunctionBuilder::PlanTables>
+buildPlanTables(ModuleOp module, AttentionOp op, TileSizes tiles,
+                StringRef name) {
+  auto qType = op.getQuery().getType(), kType = op.getKey().getType();
+  if (ShapedType::isDynamic(qType.getDimSize(2)) ||
+      ShapedType::isDynamic(kType.getDimSize(2)) || isBanded(op.getMask()))
+    return std::nullopt;
+  int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
+  int64_t numRows = (lq + tiles.rows - 1) / tiles.rows;
+  int64_t numKeys = (lk + tiles.keys - 1) / tiles.keys;
+  if (numRows * numKeys > (int64_t(1) << 24))
+    return std::nullopt; // too large a table: classify at run time
+  MaskAttrInterface mask = op.getMask();
+  SmallVector<int32_t> offsets = {0}, entries;
+  for (int64_t qt = 0; qt < numRows; ++qt) {
+    int64_t p0 = qt * tiles.rows + lk - lq;
+    int64_t p1 = std::min((qt + 1) * tiles.rows, lq) + lk - lq;
+    for (int64_t kt = 0; kt < numKeys; ++kt) {
+      TileClass c = mask.classify(p0, p1, kt * tiles.keys,
+                                  std::min((kt + 1) * tiles.keys, lk), lk);
+      if (c != TileClass::Empty)
+        entries.push_back(int32_t(kt * 2 + (c == TileClass::Full)));
+    }
+    offsets.push_back(entries.size());
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto declare = [&](const std::string &symbol, ArrayRef<int32_t> values) {
+    auto type = MemRefType::get({int64_t(values.size())}, b.getI32Type());
+    memref::GlobalOp::create(
+        b, op.getLoc(), symbol, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(
+            RankedTensorType::get(type.getShape(), b.getI32Type()), values),
+        /*constant=*/true, /*alignment=*/IntegerAttr());
+  };
+  TileFunctionBuilder::PlanTables tables{(name + "_plan_offsets").str(),
+                                         (name + "_plan_tiles").str(),
+                                         int64_t(offsets.size()),
+                                         int64_t(entries.size())};
+  declare(tables.offsets, offsets);
+  declare(tables.entries, entries);
+  return tables;
+}
+
 /// Rewrites one sattn.attention into buffers, an scf.parallel over (batch,
 /// head, query tile) and calls of its tile function.
 struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
@@ -603,6 +702,7 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     }
     declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
+    builder.plan = buildPlanTables(module, op, tiles, name);
     func::FuncOp tileFn = builder.build(module, name);
     symbols.insert(tileFn);
 
