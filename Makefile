@@ -8,7 +8,7 @@ LIT        ?= $(LLVM_DIR)/bin/lit
 JOBS       ?= $(shell nproc)
 APT_PKGS   := llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools \
               libomp-22-dev libdlpack-dev libopenblas-dev libgtest-dev \
-              cmake ninja-build g++ python3
+              cmake ninja-build g++ python3 time
 PIP_PKGS   := numpy ml_dtypes pytest
 STAMP      := $(BUILD)/.deps-installed
 

@@ -99,6 +99,7 @@ public:
   struct PlanTables {
     std::string offsets, entries;
     int64_t numOffsets, numEntries;
+    bool anyPartial; // false: no predicate code at all
   };
   std::optional<PlanTables> plan;
 
@@ -468,7 +469,10 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
         scf::YieldOp::create(b, loc);
       });
 
-  // PARTIAL tiles only: S = select(mask(p, k), S, -inf).
+  // PARTIAL tiles only: S = select(mask(p, k), S, -inf). (Not even built
+  // when the static plan has no PARTIAL tile.)
+  if (plan && !plan->anyPartial)
+    full = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
   auto maskIf = scf::IfOp::create(
       b, loc, arith::XOrIOp::create(
                   b, loc, full,
@@ -644,6 +648,7 @@ buildPlanTables(ModuleOp module, AttentionOp op, TileSizes tiles,
     return std::nullopt; // too large a table: classify at run time
   MaskAttrInterface mask = op.getMask();
   SmallVector<int32_t> offsets = {0}, entries;
+  bool anyPartial = false;
   for (int64_t qt = 0; qt < numRows; ++qt) {
     int64_t p0 = qt * tiles.rows + lk - lq;
     int64_t p1 = std::min((qt + 1) * tiles.rows, lq) + lk - lq;
@@ -652,6 +657,7 @@ buildPlanTables(ModuleOp module, AttentionOp op, TileSizes tiles,
                                   std::min((kt + 1) * tiles.keys, lk), lk);
       if (c != TileClass::Empty)
         entries.push_back(int32_t(kt * 2 + (c == TileClass::Full)));
+      anyPartial |= c == TileClass::Partial;
     }
     offsets.push_back(entries.size());
   }
@@ -667,7 +673,7 @@ buildPlanTables(ModuleOp module, AttentionOp op, TileSizes tiles,
   TileFunctionBuilder::PlanTables tables{(name + "_plan_offsets").str(),
                                          (name + "_plan_tiles").str(),
                                          int64_t(offsets.size()),
-                                         int64_t(entries.size())};
+                                         int64_t(entries.size()), anyPartial};
   declare(tables.offsets, offsets);
   declare(tables.entries, entries);
   return tables;
