@@ -259,22 +259,18 @@ llvm::Error CpuKernel::loadObject(StringRef function) {
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp module, StringRef function) {
   auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<CpuKernel> kernel(new CpuKernel());
-  if (llvm::Error err = kernel->prepare(module, function))
-    return std::move(err);
   auto object = emitHostCode(module, function, HostCodeKind::Object);
   if (!object)
     return object.takeError();
-  kernel->objectBytes = std::move(*object);
   if (const char *dumpPath = std::getenv("SATTN_DUMP_OBJECT")) {
     std::error_code ec;
-    llvm::raw_fd_ostream(dumpPath, ec) << kernel->objectBytes;
+    llvm::raw_fd_ostream(dumpPath, ec) << *object;
   }
-  if (llvm::Error err = kernel->loadObject(function))
-    return std::move(err);
-  kernel->seconds = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
+  auto kernel = load(module, function, *object);
+  if (kernel)
+    (*kernel)->seconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
   return kernel;
 }
 
