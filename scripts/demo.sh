@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job of `make demo`: parse the example specs, expand and simplify
-# their masks, and draw them (text for small sizes, PNG for the real ones).
+# their masks, draw them (text for small sizes, PNG for the real ones), then
+# compile them for this CPU and run them.
 #   scripts/demo.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
@@ -22,3 +23,13 @@ echo "=== the same patterns, scaled down so they fit on a terminal"
 "$bin/sattn-mask" --mask='#sattn.longformer<window = 6, global = [0, 17]>' --lq=24 --lk=24
 echo
 "$bin/sattn-mask" --mask='#sattn.bigbird<block = 4, window = 3, global = 1, random = 1, seed = 0>' --lq=32 --lk=32
+
+echo
+echo "=== compiled for this CPU and run (random inputs, all cores)"
+for name in longformer bigbird; do
+  printf '%-12s ' "$name:"
+  "$bin/sattn-run" "examples/$name.mlir" --random-inputs --benchmark=3
+done
+echo
+echo "=== checked against the float64 reference"
+"$bin/sattn-run" examples/aot/causal.mlir --check
