@@ -52,18 +52,22 @@ SATTN_C_EXPORT sattn_status sattn_context_create(sattn_context *out);
 SATTN_C_EXPORT void sattn_context_destroy(sattn_context ctx);
 
 /* Compiles `function` (NULL: the only public function) of the MLIR module
- * text `spec`, a function whose results come from sattn.attention. */
+ * text `spec`, a function whose results come from sattn.attention, for
+ * `target` (NULL or "cpu": the host CPU; this build has no other target). */
 SATTN_C_EXPORT sattn_status sattn_compile_module(sattn_context ctx, const char *spec,
-                                  const char *function, sattn_kernel *out);
+                                  const char *function, const char *target,
+                                  sattn_kernel *out);
 
 /* One attention with a mask attribute, e.g. "#sattn.causal". A negative size
  * is dynamic (`?`); `dtype` is "f32", "f16" or "bf16"; a NaN scale means
- * 1/sqrt(D). The kernel takes (Q, K, V) and returns O, then LSE if with_lse. */
+ * 1/sqrt(D); `target` as for sattn_compile_module. The kernel takes (Q, K, V)
+ * and returns O, then LSE if with_lse. */
 typedef struct sattn_attention_desc {
   int64_t batch, query_heads, kv_heads, query_len, key_len, head_dim, value_dim;
   const char *dtype;
   float scale;
   int with_lse;
+  const char *target;
 } sattn_attention_desc;
 SATTN_C_EXPORT sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
                                 const sattn_attention_desc *desc,

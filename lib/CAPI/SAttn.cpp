@@ -155,12 +155,17 @@ static void writeCacheEntry(const std::string &dir, const std::string &path,
 //===----------------------------------------------------------------------===//
 
 static sattn_status compileSpec(sattn_context ctx, const char *spec,
-                                const char *function, sattn_kernel *out) {
+                                const char *function, const char *target,
+                                sattn_kernel *out) {
   if (!isLive(ctx))
     return fail(SATTN_ERROR_INVALID_ARGUMENT, "invalid or destroyed context");
   if (!spec || !out)
     return fail(SATTN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
   *out = nullptr;
+  if (target && llvm::StringRef(target) != "cpu")
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "unknown target '" + llvm::Twine(target) +
+                    "' (this build has: cpu)");
   std::string fnName = function ? function : "";
   std::string key = sha256Hex((llvm::Twine(kCompilerVersion) + "\n" +
                                hostTargetId() + "\n" + fnName + "\n" + spec)
@@ -225,8 +230,9 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
 extern "C" sattn_status sattn_compile_module(sattn_context ctx,
                                              const char *spec,
                                              const char *function,
+                                             const char *target,
                                              sattn_kernel *out) {
-  return compileSpec(ctx, spec, function, out);
+  return compileSpec(ctx, spec, function, target, out);
 }
 
 extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
@@ -265,7 +271,7 @@ extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
                      " : (" + q + ", " + k + ", " + v + ") -> " + results +
                      "\n  return " + names + " : " +
                      (desc->with_lse ? o + ", " + lse : o) + "\n}\n";
-  return compileSpec(ctx, spec.c_str(), "attention", out);
+  return compileSpec(ctx, spec.c_str(), "attention", desc->target, out);
 }
 
 //===----------------------------------------------------------------------===//

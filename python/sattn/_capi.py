@@ -30,7 +30,8 @@ class AttentionDesc(ctypes.Structure):
                 ("kv_heads", ctypes.c_int64), ("query_len", ctypes.c_int64),
                 ("key_len", ctypes.c_int64), ("head_dim", ctypes.c_int64),
                 ("value_dim", ctypes.c_int64), ("dtype", ctypes.c_char_p),
-                ("scale", ctypes.c_float), ("with_lse", ctypes.c_int)]
+                ("scale", ctypes.c_float), ("with_lse", ctypes.c_int),
+                ("target", ctypes.c_char_p)]
 
 
 class PlanStats(ctypes.Structure):
@@ -62,7 +63,8 @@ lib.sattn_last_error.restype = ctypes.c_char_p
 lib.sattn_context_create.argtypes = [ctypes.POINTER(_P)]
 lib.sattn_context_destroy.argtypes = [_P]
 lib.sattn_context_destroy.restype = None
-lib.sattn_compile_module.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_P)]
+lib.sattn_compile_module.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                     ctypes.POINTER(_P)]
 lib.sattn_compile_mask.argtypes = [_P, ctypes.c_char_p, ctypes.POINTER(AttentionDesc),
                                    ctypes.POINTER(_P)]
 lib.sattn_kernel_run.argtypes = [_P, ctypes.POINTER(ctypes.POINTER(DLTensor)), ctypes.c_size_t,

@@ -196,16 +196,17 @@ class Kernel:
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
-def compile_spec(spec, function=None):
+def compile_spec(spec, function=None, target="cpu"):
     """Compiles a function of an MLIR spec module (text)."""
     handle = ctypes.c_void_p()
     _check(lib.sattn_compile_module(_ctx(), spec.encode(),
                                     function.encode() if function else None,
-                                    ctypes.byref(handle)))
+                                    target.encode(), ctypes.byref(handle)))
     return Kernel(handle)
 
 
-def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False):
+def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False,
+            target="cpu"):
     """Compiles attention for these shapes (None in a shape: dynamic)."""
     if not isinstance(mask, (Mask, str)):
         raise TypeError("mask must be a sattn mask or its attribute text")
@@ -215,7 +216,8 @@ def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse
         raise SAttnError(3, "shape error: Q, K and V must have rank 4 ([B, H, L, D])")
     desc = _capi.AttentionDesc(q_shape[0], q_shape[1], k_shape[1], q_shape[2], k_shape[2],
                                q_shape[3], v_shape[3], dtype.encode(),
-                               math.nan if scale is None else float(scale), int(return_lse))
+                               math.nan if scale is None else float(scale), int(return_lse),
+                               target.encode())
     handle = ctypes.c_void_p()
     _check(lib.sattn_compile_mask(_ctx(), str(mask).encode(), ctypes.byref(desc),
                                   ctypes.byref(handle)))

@@ -41,7 +41,7 @@ static DLTensor tensor(void *data, int64_t *shape, int ndim, uint8_t code,
 }
 
 static sattn_attention_desc causalDesc(void) {
-  sattn_attention_desc d = {1, 2, 2, L, L, D, D, "f32", NAN, 0};
+  sattn_attention_desc d = {1, 2, 2, L, L, D, D, "f32", NAN, 0, "cpu"};
   return d;
 }
 
@@ -97,7 +97,7 @@ int main(void) {
 
   sattn_kernel kernel = NULL;
   EXPECT("spec that does not parse",
-         sattn_compile_module(ctx, "func.func @f(", NULL, &kernel) == SATTN_ERROR_COMPILE &&
+         sattn_compile_module(ctx, "func.func @f(", NULL, NULL, &kernel) == SATTN_ERROR_COMPILE &&
              strstr(sattn_last_error(), "does not parse"));
   sattn_attention_desc d = causalDesc();
   EXPECT("bad mask gives the diagnostic",
@@ -106,6 +106,11 @@ int main(void) {
              strstr(sattn_last_error(), "'dilation' must be >= 1"));
   d.dtype = "f64";
   EXPECT("bad dtype", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_ERROR_DTYPE);
+  d = causalDesc();
+  d.target = "nvvm";
+  EXPECT("unknown target", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                               SATTN_ERROR_INVALID_ARGUMENT &&
+                           strstr(sattn_last_error(), "unknown target 'nvvm'"));
   d = causalDesc();
   EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) == SATTN_ERROR_INVALID_ARGUMENT);
 

@@ -173,8 +173,8 @@ def make_case(rng, index):
     hq = hkv * rng.choice([1, 1, 2, 3])
     lk = rng.choice([rng.randint(0, 8), rng.randint(1, 150), rng.randint(60, 300)])
     lq = rng.choice([lk, lk, rng.randint(1, 150), 1])
-    d = rng.choice([16, 24, 32, 64, 80, 128])
-    dv = rng.choice([d, d, 16, 40, 64, 96])
+    d = rng.choice([16, 24, 32, 64, 80, 128, 256])
+    dv = rng.choice([d, d, 16, 40, 64, 96, 256])
     mask = random_mask(rng, rng.randint(0, 3), max(lk, lq, 1))
     scale = rng.choice([None, None, 0.5, 0.05])
     lse = rng.random() < 0.4
