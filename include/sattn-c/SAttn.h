@@ -54,9 +54,11 @@ SATTN_C_EXPORT void sattn_context_destroy(sattn_context ctx);
 /* Compiles `function` (NULL: the only public function) of the MLIR module
  * text `spec`, a function whose results come from sattn.attention, for
  * `target` (NULL or "cpu": the host CPU; this build has no other target). */
-SATTN_C_EXPORT sattn_status sattn_compile_module(sattn_context ctx, const char *spec,
-                                  const char *function, const char *target,
-                                  sattn_kernel *out);
+SATTN_C_EXPORT sattn_status sattn_compile_module(sattn_context ctx,
+                                                 const char *spec,
+                                                 const char *function,
+                                                 const char *target,
+                                                 sattn_kernel *out);
 
 /* One attention with a mask attribute, e.g. "#sattn.causal". A negative size
  * is dynamic (`?`); `dtype` is "f32", "f16" or "bf16"; a NaN scale means
@@ -69,25 +71,27 @@ typedef struct sattn_attention_desc {
   int with_lse;
   const char *target;
 } sattn_attention_desc;
-SATTN_C_EXPORT sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
-                                const sattn_attention_desc *desc,
-                                sattn_kernel *out);
+SATTN_C_EXPORT sattn_status sattn_compile_mask(sattn_context ctx,
+                                               const char *mask,
+                                               const sattn_attention_desc *desc,
+                                               sattn_kernel *out);
 
 /* Runs a kernel: inputs in argument order, outputs in result order, all
  * row-major (strides NULL or compact), kDLCPU, element-aligned. Shapes, types,
  * strides and device are checked before any memory is touched. */
-SATTN_C_EXPORT sattn_status sattn_kernel_run(sattn_kernel kernel, const DLTensor *const *inputs,
-                              size_t num_inputs, DLTensor *const *outputs,
-                              size_t num_outputs);
+SATTN_C_EXPORT sattn_status sattn_kernel_run(sattn_kernel kernel,
+                                             const DLTensor *const *inputs,
+                                             size_t num_inputs,
+                                             DLTensor *const *outputs,
+                                             size_t num_outputs);
 
 /* Counts and shapes of the kernel's arguments and results. */
 SATTN_C_EXPORT size_t sattn_kernel_num_inputs(sattn_kernel kernel);
 SATTN_C_EXPORT size_t sattn_kernel_num_outputs(sattn_kernel kernel);
 /* The output shape for given input shapes (rank 4 for O, 3 for LSE). */
-SATTN_C_EXPORT sattn_status sattn_kernel_output_shape(sattn_kernel kernel, size_t output,
-                                       const int64_t *const *input_shapes,
-                                       size_t num_inputs, int64_t *shape,
-                                       int32_t *ndim, DLDataType *dtype);
+SATTN_C_EXPORT sattn_status sattn_kernel_output_shape(
+    sattn_kernel kernel, size_t output, const int64_t *const *input_shapes,
+    size_t num_inputs, int64_t *shape, int32_t *ndim, DLDataType *dtype);
 
 /* The tile plan of the kernel's first attention for concrete lengths. */
 typedef struct sattn_plan_stats {
@@ -96,8 +100,10 @@ typedef struct sattn_plan_stats {
   int64_t kept_pairs; /* per (batch, head) */
   double density;     /* kept_pairs / (Lq * Lk) */
 } sattn_plan_stats;
-SATTN_C_EXPORT sattn_status sattn_kernel_plan_stats(sattn_kernel kernel, int64_t query_len,
-                                     int64_t key_len, sattn_plan_stats *out);
+SATTN_C_EXPORT sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
+                                                    int64_t query_len,
+                                                    int64_t key_len,
+                                                    sattn_plan_stats *out);
 
 /* 1 if the kernel came from the disk cache, 0 if it was compiled. */
 SATTN_C_EXPORT int sattn_kernel_from_cache(sattn_kernel kernel);

@@ -65,7 +65,8 @@ extern "C" const char *sattn_last_error(void) { return lastError.c_str(); }
 
 extern "C" sattn_status sattn_context_create(sattn_context *out) {
   if (!out)
-    return fail(SATTN_ERROR_INVALID_ARGUMENT, "sattn_context_create: out is NULL");
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "sattn_context_create: out is NULL");
   auto *ctx = new sattn_context_s();
   registerCpuKernelDependencies(ctx->registry);
   std::lock_guard<std::mutex> lock(liveMutex);
@@ -163,9 +164,9 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
     return fail(SATTN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
   *out = nullptr;
   if (target && llvm::StringRef(target) != "cpu")
-    return fail(SATTN_ERROR_INVALID_ARGUMENT,
-                "unknown target '" + llvm::Twine(target) +
-                    "' (this build has: cpu)");
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "unknown target '" +
+                                                  llvm::Twine(target) +
+                                                  "' (this build has: cpu)");
   std::string fnName = function ? function : "";
   std::string key = sha256Hex((llvm::Twine(kCompilerVersion) + "\n" +
                                hostTargetId() + "\n" + fnName + "\n" + spec)
@@ -187,13 +188,15 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
     llvm::raw_string_ostream diagStream(diagnostics);
     llvm::SourceMgr sourceMgr;
     SourceMgrDiagnosticHandler handler(sourceMgr, mlirCtx, diagStream);
-    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-        spec, ParserConfig(mlirCtx), "spec");
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(spec, ParserConfig(mlirCtx), "spec");
     if (!module)
-      return fail(SATTN_ERROR_COMPILE, "the spec does not parse:\n" + diagnostics);
+      return fail(SATTN_ERROR_COMPILE,
+                  "the spec does not parse:\n" + diagnostics);
     auto resolved = resolveSpecFunction(*module, fnName);
     if (!resolved)
-      return fail(SATTN_ERROR_INVALID_ARGUMENT, llvm::toString(resolved.takeError()));
+      return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                  llvm::toString(resolved.takeError()));
     fnName = *resolved;
 
     std::string dir = cacheDirectory();
@@ -211,8 +214,8 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
     if (!compiled->kernel) {
       auto kernel = CpuKernel::compile(*module, fnName);
       if (!kernel)
-        return fail(SATTN_ERROR_COMPILE, llvm::toString(kernel.takeError()) +
-                                             diagnostics);
+        return fail(SATTN_ERROR_COMPILE,
+                    llvm::toString(kernel.takeError()) + diagnostics);
       compiled->kernel = std::move(*kernel);
       if (!path.empty())
         writeCacheEntry(dir, path, key, compiled->kernel->object());
@@ -227,11 +230,9 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
   return SATTN_OK;
 }
 
-extern "C" sattn_status sattn_compile_module(sattn_context ctx,
-                                             const char *spec,
-                                             const char *function,
-                                             const char *target,
-                                             sattn_kernel *out) {
+extern "C" sattn_status
+sattn_compile_module(sattn_context ctx, const char *spec, const char *function,
+                     const char *target, sattn_kernel *out) {
   return compileSpec(ctx, spec, function, target, out);
 }
 
@@ -243,19 +244,25 @@ extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
   llvm::StringRef dtype = desc->dtype ? desc->dtype : "";
   if (dtype != "f32" && dtype != "f16" && dtype != "bf16")
     return fail(SATTN_ERROR_DTYPE,
-                "dtype must be \"f32\", \"f16\" or \"bf16\", got \"" + dtype + "\"");
+                "dtype must be \"f32\", \"f16\" or \"bf16\", got \"" + dtype +
+                    "\"");
   if (desc->head_dim <= 0 || desc->value_dim <= 0)
-    return fail(SATTN_ERROR_SHAPE, "head_dim and value_dim must be static and > 0");
-  auto dim = [](int64_t d) { return d < 0 ? std::string("?") : std::to_string(d); };
+    return fail(SATTN_ERROR_SHAPE,
+                "head_dim and value_dim must be static and > 0");
+  auto dim = [](int64_t d) {
+    return d < 0 ? std::string("?") : std::to_string(d);
+  };
   auto tensor = [&](int64_t h, int64_t l, int64_t last, llvm::StringRef type) {
     return "tensor<" + dim(desc->batch) + "x" + dim(h) + "x" + dim(l) + "x" +
            (last < 0 ? std::string("") : std::to_string(last) + "x") +
            type.str() + ">";
   };
-  std::string q = tensor(desc->query_heads, desc->query_len, desc->head_dim, dtype);
+  std::string q =
+      tensor(desc->query_heads, desc->query_len, desc->head_dim, dtype);
   std::string k = tensor(desc->kv_heads, desc->key_len, desc->head_dim, dtype);
   std::string v = tensor(desc->kv_heads, desc->key_len, desc->value_dim, dtype);
-  std::string o = tensor(desc->query_heads, desc->query_len, desc->value_dim, dtype);
+  std::string o =
+      tensor(desc->query_heads, desc->query_len, desc->value_dim, dtype);
   std::string lse = tensor(desc->query_heads, desc->query_len, -1, "f32");
   std::string results = desc->with_lse ? "(" + o + ", " + lse + ")" : o;
   std::string names = desc->with_lse ? "%o, %l" : "%o";
@@ -265,11 +272,11 @@ extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
       return fail(SATTN_ERROR_INVALID_ARGUMENT, "scale must be finite");
     scale = " scale(" + llvm::formatv("{0:e9}", desc->scale).str() + ")";
   }
-  std::string spec = "func.func @attention(%q: " + q + ", %k: " + k + ", %v: " +
-                     v + ") -> " + results + " {\n  " + names +
-                     " = sattn.attention %q, %k, %v mask(" + mask + ")" + scale +
-                     " : (" + q + ", " + k + ", " + v + ") -> " + results +
-                     "\n  return " + names + " : " +
+  std::string spec = "func.func @attention(%q: " + q + ", %k: " + k +
+                     ", %v: " + v + ") -> " + results + " {\n  " + names +
+                     " = sattn.attention %q, %k, %v mask(" + mask + ")" +
+                     scale + " : (" + q + ", " + k + ", " + v + ") -> " +
+                     results + "\n  return " + names + " : " +
                      (desc->with_lse ? o + ", " + lse : o) + "\n}\n";
   return compileSpec(ctx, spec.c_str(), "attention", desc->target, out);
 }
@@ -280,7 +287,8 @@ extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
 
 static sattn_status checkKernel(sattn_kernel kernel) {
   if (!isLive(kernel))
-    return fail(SATTN_ERROR_INVALID_ARGUMENT, "invalid or released kernel handle");
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "invalid or released kernel handle");
   return SATTN_OK;
 }
 
@@ -305,8 +313,9 @@ static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
   }
   if (!kind || *kind != sig.kind)
     return fail(SATTN_ERROR_DTYPE,
-                what + " has DLPack dtype (code " + llvm::Twine(int(t->dtype.code)) +
-                    ", bits " + llvm::Twine(int(t->dtype.bits)) + ", lanes " +
+                what + " has DLPack dtype (code " +
+                    llvm::Twine(int(t->dtype.code)) + ", bits " +
+                    llvm::Twine(int(t->dtype.bits)) + ", lanes " +
                     llvm::Twine(int(t->dtype.lanes)) + "), the kernel wants " +
                     elemKindName(sig.kind));
   if (t->ndim != int32_t(sig.shape.size()) || !t->shape)
@@ -333,10 +342,12 @@ static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
   }
   auto *base = static_cast<char *>(t->data);
   if (!base && numElements > 0)
-    return fail(SATTN_ERROR_INVALID_ARGUMENT, what + " has a NULL data pointer");
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                what + " has a NULL data pointer");
   char *data = base ? base + t->byte_offset : nullptr;
   if (reinterpret_cast<uintptr_t>(data) % elemKindSize(*kind) != 0)
-    return fail(SATTN_ERROR_LAYOUT, what + " is not aligned to its element size");
+    return fail(SATTN_ERROR_LAYOUT,
+                what + " is not aligned to its element size");
   view = TensorView{data, llvm::ArrayRef<int64_t>(t->shape, t->ndim), *kind};
   return SATTN_OK;
 }
@@ -371,7 +382,8 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
     return fail(SATTN_ERROR_SHAPE, llvm::toString(shapes.takeError()));
   for (size_t i = 0; i < numOutputs; ++i)
     if (out[i].shape != llvm::ArrayRef<int64_t>((*shapes)[i]))
-      return fail(SATTN_ERROR_SHAPE, "output #" + llvm::Twine(i) + " has shape " +
+      return fail(SATTN_ERROR_SHAPE, "output #" + llvm::Twine(i) +
+                                         " has shape " +
                                          shapeString(out[i].shape) + ", want " +
                                          shapeString((*shapes)[i]));
   if (llvm::Error err = k.run(in, out))
@@ -403,9 +415,10 @@ sattn_kernel_output_shape(sattn_kernel kernel, size_t output,
   for (size_t i = 0; i < numInputs; ++i) {
     if (!inputShapes[i])
       return fail(SATTN_ERROR_INVALID_ARGUMENT, "NULL input shape");
-    in.push_back({nullptr,
-                  llvm::ArrayRef<int64_t>(inputShapes[i], k.inputs()[i].shape.size()),
-                  k.inputs()[i].kind});
+    in.push_back(
+        {nullptr,
+         llvm::ArrayRef<int64_t>(inputShapes[i], k.inputs()[i].shape.size()),
+         k.inputs()[i].kind});
   }
   auto shapes = k.outputShapes(in);
   if (!shapes)
@@ -442,23 +455,25 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
   AttentionOp op = kernel->compiled->kernel->sources().front().op;
   MaskAttrInterface mask = op.getMask();
   if (failed(mask.verifyShape([&] { return op.emitError(); }, keyLen)))
-    return fail(SATTN_ERROR_SHAPE, "the mask does not fit Lk = " +
-                                       llvm::Twine(keyLen));
+    return fail(SATTN_ERROR_SHAPE,
+                "the mask does not fit Lk = " + llvm::Twine(keyLen));
   auto [rows, keys] = chooseTileSizes(mask);
   if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
     if (tile.size() == 2) {
       rows = tile[0];
       keys = tile[1];
     }
-  TilePlanStats stats = computeTilePlanStats(mask, queryLen, keyLen, rows, keys);
+  TilePlanStats stats =
+      computeTilePlanStats(mask, queryLen, keyLen, rows, keys);
   *out = {rows,
           keys,
           stats.emptyTiles,
           stats.fullTiles,
           stats.partialTiles,
           stats.keptPairs,
-          queryLen && keyLen ? double(stats.keptPairs) / (double(queryLen) * keyLen)
-                             : 0.0};
+          queryLen && keyLen
+              ? double(stats.keptPairs) / (double(queryLen) * keyLen)
+              : 0.0};
   return SATTN_OK;
 }
 

@@ -72,7 +72,8 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
   if (function.isExternal())
     return makeError("function '" + name + "' has no body");
   for (auto [i, type] : llvm::enumerate(function.getArgumentTypes())) {
-    auto sig = sigOf(type, "argument #" + llvm::Twine(i) + " of '" + name + "'");
+    auto sig =
+        sigOf(type, "argument #" + llvm::Twine(i) + " of '" + name + "'");
     if (!sig)
       return sig.takeError();
     inputs.push_back(*sig);
@@ -268,9 +269,9 @@ CpuKernel::compile(ModuleOp module, StringRef function) {
   }
   auto kernel = load(module, function, *object);
   if (kernel)
-    (*kernel)->seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+    (*kernel)->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
   return kernel;
 }
 
@@ -283,9 +284,9 @@ CpuKernel::load(ModuleOp module, StringRef function, StringRef object) {
   kernel->objectBytes = object.str();
   if (llvm::Error err = kernel->loadObject(function))
     return std::move(err);
-  kernel->seconds = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
+  kernel->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return kernel;
 }
 
@@ -328,8 +329,7 @@ CpuKernel::outputShapes(llvm::ArrayRef<TensorView> inputs) const {
                        llvm::Twine(k[1]) + ")");
     if (q[3] != k[3])
       return makeError("head dims of Q and K differ");
-    if (std::optional<int64_t> lk = k[2];
-        failed(src.op.getMask().verifyShape(
+    if (std::optional<int64_t> lk = k[2]; failed(src.op.getMask().verifyShape(
             [&] { return src.op.emitError(); }, lk)))
       return makeError("the mask does not fit Lk = " + llvm::Twine(k[2]));
     if (src.resultNumber == 0)
@@ -402,12 +402,12 @@ llvm::Error CpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     break;
   case 8:
     reinterpret_cast<void (*)(P, P, P, P, P, P, P, P)>(entry)(
-        args[0], args[1], args[2], args[3], args[4], args[5], args[6],
-        args[7]);
+        args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]);
     break;
   default:
-    return makeError("functions with " + llvm::Twine(args.size()) +
-                     " tensor arguments and results are not supported (2 to 8)");
+    return makeError(
+        "functions with " + llvm::Twine(args.size()) +
+        " tensor arguments and results are not supported (2 to 8)");
   }
   return llvm::Error::success();
 }

@@ -127,7 +127,8 @@ static uint16_t floatToBf16(float f) {
 }
 
 double HostTensor::get(int64_t i) const {
-  const uint8_t *p = static_cast<const uint8_t *>(data()) + i * elemKindSize(elemKind);
+  const uint8_t *p =
+      static_cast<const uint8_t *>(data()) + i * elemKindSize(elemKind);
   switch (elemKind) {
   case ElemKind::F32: {
     float f;

@@ -56,8 +56,10 @@ static int runOnce(sattn_kernel kernel, unsigned seed) {
     v[i] = (float)(i % 7);
   }
   int64_t shape[4] = {1, 2, L, D};
-  DLTensor tq = tensor(q, shape, 4, kDLFloat, 32), tk = tensor(k, shape, 4, kDLFloat, 32),
-           tv = tensor(v, shape, 4, kDLFloat, 32), to = tensor(o, shape, 4, kDLFloat, 32);
+  DLTensor tq = tensor(q, shape, 4, kDLFloat, 32),
+           tk = tensor(k, shape, 4, kDLFloat, 32),
+           tv = tensor(v, shape, 4, kDLFloat, 32),
+           to = tensor(o, shape, 4, kDLFloat, 32);
   const DLTensor *in[3] = {&tq, &tk, &tv};
   DLTensor *out[1] = {&to};
   if (sattn_kernel_run(kernel, in, 3, out, 1) != SATTN_OK)
@@ -77,7 +79,8 @@ static void *worker(void *arg) {
   for (int i = 0; i < 10; ++i) {
     sattn_kernel kernel;
     sattn_attention_desc d = causalDesc();
-    if (sattn_compile_mask(sharedCtx, masks[(id + i) % 3], &d, &kernel) != SATTN_OK ||
+    if (sattn_compile_mask(sharedCtx, masks[(id + i) % 3], &d, &kernel) !=
+            SATTN_OK ||
         !runOnce(kernel, (unsigned)(id * 100 + i)))
       return (void *)1;
     sattn_kernel_release(kernel);
@@ -92,36 +95,45 @@ int main(void) {
   setenv("SATTN_CACHE_DIR", cacheDir, 1);
 
   sattn_context ctx;
-  EXPECT("null out pointer", sattn_context_create(NULL) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("null out pointer",
+         sattn_context_create(NULL) == SATTN_ERROR_INVALID_ARGUMENT);
   EXPECT("context", sattn_context_create(&ctx) == SATTN_OK);
 
   sattn_kernel kernel = NULL;
   EXPECT("spec that does not parse",
-         sattn_compile_module(ctx, "func.func @f(", NULL, NULL, &kernel) == SATTN_ERROR_COMPILE &&
+         sattn_compile_module(ctx, "func.func @f(", NULL, NULL, &kernel) ==
+                 SATTN_ERROR_COMPILE &&
              strstr(sattn_last_error(), "does not parse"));
   sattn_attention_desc d = causalDesc();
   EXPECT("bad mask gives the diagnostic",
-         sattn_compile_mask(ctx, "#sattn.dilated<left = 1, right = 1, dilation = 0>", &d,
-                            &kernel) == SATTN_ERROR_COMPILE &&
+         sattn_compile_mask(ctx,
+                            "#sattn.dilated<left = 1, right = 1, dilation = 0>",
+                            &d, &kernel) == SATTN_ERROR_COMPILE &&
              strstr(sattn_last_error(), "'dilation' must be >= 1"));
   d.dtype = "f64";
-  EXPECT("bad dtype", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_ERROR_DTYPE);
+  EXPECT("bad dtype", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                          SATTN_ERROR_DTYPE);
   d = causalDesc();
   d.target = "nvvm";
-  EXPECT("unknown target", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
-                               SATTN_ERROR_INVALID_ARGUMENT &&
-                           strstr(sattn_last_error(), "unknown target 'nvvm'"));
+  EXPECT("unknown target",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                 SATTN_ERROR_INVALID_ARGUMENT &&
+             strstr(sattn_last_error(), "unknown target 'nvvm'"));
   d = causalDesc();
-  EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) ==
+                          SATTN_ERROR_INVALID_ARGUMENT);
 
-  EXPECT("compile", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_OK);
-  EXPECT("fresh kernel is not from the cache", sattn_kernel_from_cache(kernel) == 0);
+  EXPECT("compile",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_OK);
+  EXPECT("fresh kernel is not from the cache",
+         sattn_kernel_from_cache(kernel) == 0);
   EXPECT("run", runOnce(kernel, 1));
   sattn_plan_stats stats;
-  EXPECT("plan stats", sattn_kernel_plan_stats(kernel, 256, 256, &stats) == SATTN_OK &&
-                           stats.tile_rows == 32 && stats.tile_keys == 64 &&
-                           stats.empty_tiles == 12 && stats.full_tiles == 12 &&
-                           stats.partial_tiles == 8 && stats.kept_pairs == 256 * 257 / 2);
+  EXPECT("plan stats",
+         sattn_kernel_plan_stats(kernel, 256, 256, &stats) == SATTN_OK &&
+             stats.tile_rows == 32 && stats.tile_keys == 64 &&
+             stats.empty_tiles == 12 && stats.full_tiles == 12 &&
+             stats.partial_tiles == 8 && stats.kept_pairs == 256 * 257 / 2);
 
   float buf[2 * L * D + 1];
   int64_t shape[4] = {1, 2, L, D}, badShape[4] = {1, 2, L + 1, D};
@@ -133,11 +145,14 @@ int main(void) {
   const DLTensor *badIn[3] = {&bad, &good, &good};
 
   bad.shape = badShape;
-  EXPECT("wrong shape", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_SHAPE &&
-                            strstr(sattn_last_error(), "does not match the function's dim 2 = 40"));
+  EXPECT("wrong shape",
+         sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_SHAPE &&
+             strstr(sattn_last_error(),
+                    "does not match the function's dim 2 = 40"));
   bad = good;
   bad.dtype.bits = 16;
-  EXPECT("wrong dtype", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_DTYPE);
+  EXPECT("wrong dtype",
+         sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_DTYPE);
   bad = good;
   bad.strides = strides;
   EXPECT("non-contiguous strides",
@@ -145,30 +160,38 @@ int main(void) {
              strstr(sattn_last_error(), "not contiguous row-major"));
   bad = good;
   bad.device.device_type = kDLCUDA;
-  EXPECT("device memory", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_DEVICE &&
-                              strstr(sattn_last_error(), "not host memory"));
+  EXPECT("device memory",
+         sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_DEVICE &&
+             strstr(sattn_last_error(), "not host memory"));
   bad = good;
   bad.data = (char *)buf + 2;
-  EXPECT("misaligned data", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_LAYOUT);
+  EXPECT("misaligned data",
+         sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_LAYOUT);
   bad = good;
   bad.data = NULL;
-  EXPECT("null data", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("null data", sattn_kernel_run(kernel, badIn, 3, outs, 1) ==
+                          SATTN_ERROR_INVALID_ARGUMENT);
   badIn[0] = NULL;
-  EXPECT("null tensor", sattn_kernel_run(kernel, badIn, 3, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT);
-  EXPECT("wrong count", sattn_kernel_run(kernel, in, 2, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("null tensor", sattn_kernel_run(kernel, badIn, 3, outs, 1) ==
+                            SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("wrong count", sattn_kernel_run(kernel, in, 2, outs, 1) ==
+                            SATTN_ERROR_INVALID_ARGUMENT);
   out.shape = badShape;
-  EXPECT("wrong output shape", sattn_kernel_run(kernel, in, 3, outs, 1) == SATTN_ERROR_SHAPE);
+  EXPECT("wrong output shape",
+         sattn_kernel_run(kernel, in, 3, outs, 1) == SATTN_ERROR_SHAPE);
 
   sattn_kernel_release(kernel);
   EXPECT("kernel used after release",
-         sattn_kernel_run(kernel, in, 3, outs, 1) == SATTN_ERROR_INVALID_ARGUMENT &&
+         sattn_kernel_run(kernel, in, 3, outs, 1) ==
+                 SATTN_ERROR_INVALID_ARGUMENT &&
              strstr(sattn_last_error(), "released kernel handle"));
   sattn_kernel_release(kernel); /* twice: ignored */
-  EXPECT("stats after release",
-         sattn_kernel_plan_stats(kernel, 8, 8, &stats) == SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT("stats after release", sattn_kernel_plan_stats(kernel, 8, 8, &stats) ==
+                                    SATTN_ERROR_INVALID_ARGUMENT);
   sattn_context_destroy(ctx);
   EXPECT("context used after destroy",
-         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_ERROR_INVALID_ARGUMENT);
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+             SATTN_ERROR_INVALID_ARGUMENT);
 
   /* The disk cache: a second context finds the kernel; a truncated entry is
    * detected and rebuilt. */
@@ -178,10 +201,12 @@ int main(void) {
   sattn_context_create(&c);
   sattn_kernel ka, kb, kc;
   sattn_compile_mask(a, "#sattn.causal", &d, &ka);
-  EXPECT("disk cache hit", sattn_compile_mask(b, "#sattn.causal", &d, &kb) == SATTN_OK &&
-                               sattn_kernel_from_cache(kb) == 1 && runOnce(kb, 3));
+  EXPECT("disk cache hit",
+         sattn_compile_mask(b, "#sattn.causal", &d, &kb) == SATTN_OK &&
+             sattn_kernel_from_cache(kb) == 1 && runOnce(kb, 3));
   char cmd[512];
-  snprintf(cmd, sizeof cmd, "for f in %s/*.sattn; do truncate -s 100 \"$f\"; done", cacheDir);
+  snprintf(cmd, sizeof cmd,
+           "for f in %s/*.sattn; do truncate -s 100 \"$f\"; done", cacheDir);
   EXPECT("truncate the entry", system(cmd) == 0);
   EXPECT("truncated entry is rebuilt",
          sattn_compile_mask(c, "#sattn.causal", &d, &kc) == SATTN_OK &&

@@ -1,6 +1,7 @@
 //===- sattn-compile.cpp - ahead-of-time compilation of sattn specs -------===//
 //
-//   sattn-compile spec.mlir --emit=obj|asm|llvm|mlir|header [--function=F] -o out
+//   sattn-compile spec.mlir --emit=obj|asm|llvm|mlir|header [--function=F] -o
+//   out
 //
 // The object holds `_mlir_ciface_<F>` (pointers to memref descriptors: the
 // inputs, then the outputs) and needs only libc and the OpenMP runtime
@@ -74,10 +75,13 @@ static std::string header(StringRef fn, ArrayRef<TensorSig> inputs,
        << cType(sig.kind) << " *allocated, *aligned;\n  int64_t offset, sizes["
        << r << "], strides[" << r << "];\n} " << name << ";\n\n"
        << "/* The descriptor of a row-major buffer. */\nstatic inline " << name
-       << " " << name << "_make(" << cType(sig.kind) << " *data, const int64_t sizes["
-       << r << "]) {\n  " << name << " m;\n  int64_t stride = 1;\n  m.allocated = "
-          "m.aligned = data;\n  m.offset = 0;\n  for (int i = " << r
-       << " - 1; i >= 0; --i) {\n    m.sizes[i] = sizes[i];\n    m.strides[i] = "
+       << " " << name << "_make(" << cType(sig.kind)
+       << " *data, const int64_t sizes[" << r << "]) {\n  " << name
+       << " m;\n  int64_t stride = 1;\n  m.allocated = "
+          "m.aligned = data;\n  m.offset = 0;\n  for (int i = "
+       << r
+       << " - 1; i >= 0; --i) {\n    m.sizes[i] = sizes[i];\n    m.strides[i] "
+          "= "
           "stride;\n    stride *= sizes[i];\n  }\n  return m;\n}\n\n";
   }
   os << "/* Inputs in argument order, then outputs in result order (O, then "

@@ -13,9 +13,9 @@
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 #include "sattn/Support/MaskRender.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -38,7 +38,8 @@ static cl::opt<std::string> inputFile(cl::Positional,
 static cl::opt<std::string>
     maskText("mask", cl::desc("A mask attribute, e.g. '#sattn.causal'"),
              cl::cat(category), cl::init(""));
-static cl::opt<int64_t> lqOpt("lq", cl::desc("Query length (overrides the spec)"),
+static cl::opt<int64_t> lqOpt("lq",
+                              cl::desc("Query length (overrides the spec)"),
                               cl::cat(category), cl::init(-1));
 static cl::opt<int64_t> lkOpt("lk", cl::desc("Key length (overrides the spec)"),
                               cl::cat(category), cl::init(-1));
@@ -47,8 +48,9 @@ static cl::opt<int64_t>
               cl::desc("Draw as text when Lq and Lk are at most this"),
               cl::cat(category), cl::init(64));
 static cl::opt<std::string>
-    pngFile("png", cl::desc("Write a PNG image (one per op: NAME.png, "
-                            "NAME-1.png, ...)"),
+    pngFile("png",
+            cl::desc("Write a PNG image (one per op: NAME.png, "
+                     "NAME-1.png, ...)"),
             cl::cat(category), cl::init(""));
 static cl::opt<int64_t> pngSize("png-size",
                                 cl::desc("Largest side of the PNG in pixels"),
@@ -62,8 +64,7 @@ static std::string pngPath(size_t index) {
   return (stem + "-" + llvm::Twine(index) + "." + ext).str();
 }
 
-static bool draw(MaskAttrInterface mask, int64_t lq, int64_t lk,
-                 size_t index) {
+static bool draw(MaskAttrInterface mask, int64_t lq, int64_t lk, size_t index) {
   llvm::outs() << "mask " << mask << "\n";
   llvm::outs() << "Lq = " << lq << ", Lk = " << lk
                << " (row i is query position p = i + " << (lk - lq) << ")\n";

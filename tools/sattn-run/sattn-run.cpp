@@ -37,12 +37,12 @@ static cl::opt<std::string> specFile(cl::Positional, cl::desc("<spec.mlir>"),
 static cl::opt<std::string> functionName("function",
                                          cl::desc("Function to run"),
                                          cl::cat(category), cl::init(""));
-static cl::list<std::string> inputFiles("input",
-                                        cl::desc("@file.npy, in argument order"),
-                                        cl::cat(category));
 static cl::list<std::string>
-    outputFiles("output", cl::desc("@file.npy, in result order"),
-                cl::cat(category));
+    inputFiles("input", cl::desc("@file.npy, in argument order"),
+               cl::cat(category));
+static cl::list<std::string> outputFiles("output",
+                                         cl::desc("@file.npy, in result order"),
+                                         cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("cpu (default)"),
                                    cl::cat(category), cl::init("cpu"));
 static cl::opt<int> benchmark("benchmark",
@@ -52,10 +52,11 @@ static cl::opt<bool> check("check",
                            cl::desc("Compare against the float64 reference "
                                     "(random inputs unless --input is given)"),
                            cl::cat(category), cl::init(false));
-static cl::opt<bool> randomInputs("random-inputs",
-                                  cl::desc("Run on random inputs in [-1, 1] "
-                                           "(static shapes) instead of --input"),
-                                  cl::cat(category), cl::init(false));
+static cl::opt<bool>
+    randomInputs("random-inputs",
+                 cl::desc("Run on random inputs in [-1, 1] "
+                          "(static shapes) instead of --input"),
+                 cl::cat(category), cl::init(false));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs"),
                               cl::cat(category), cl::init(0));
 
@@ -207,10 +208,11 @@ int main(int argc, char **argv) {
       bool ok = nan == 0 && infMismatch == 0 && rel <= tol;
       llvm::outs() << "check result #" << i << " ("
                    << (src.resultNumber == 0 ? "O" : "LSE") << "): "
-                   << llvm::format("max abs err %.3e, rel err %.3e", maxAbs, rel)
+                   << llvm::format("max abs err %.3e, rel err %.3e", maxAbs,
+                                   rel)
                    << " (tolerance " << tol << "), " << nan << " NaN, "
-                   << infMismatch << " -inf mismatches: "
-                   << (ok ? "ok" : "FAILED") << "\n";
+                   << infMismatch
+                   << " -inf mismatches: " << (ok ? "ok" : "FAILED") << "\n";
       status |= !ok;
     }
   }
@@ -221,9 +223,9 @@ int main(int argc, char **argv) {
       auto t0 = std::chrono::steady_clock::now();
       if (llvm::Error err = k.run(inputViews, outputViews))
         return fail(llvm::toString(std::move(err)));
-      times.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count());
+      times.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count());
     }
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];

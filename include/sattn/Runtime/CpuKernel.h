@@ -52,9 +52,8 @@ enum class HostCodeKind { Object, Assembly, LLVMIR, LoweredMLIR };
 /// lowered MLIR. The function gets a C interface `_mlir_ciface_<function>`
 /// taking pointers to memref descriptors (inputs, then outputs). Diagnostics
 /// go into the returned error.
-llvm::Expected<std::string> emitHostCode(ModuleOp module,
-                                         llvm::StringRef function,
-                                         HostCodeKind kind);
+llvm::Expected<std::string>
+emitHostCode(ModuleOp module, llvm::StringRef function, HostCodeKind kind);
 
 /// A host CPU name and feature string identifying the code emitHostCode()
 /// produces here (part of cache keys).

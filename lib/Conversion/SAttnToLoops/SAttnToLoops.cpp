@@ -6,8 +6,8 @@
 // keep, skips EMPTY tiles, masks PARTIAL ones, and keeps the online softmax
 // in registers (m, l) and a small accumulator (Oacc).
 //
-// Layouts inside a tile (Br query rows, Bc keys, 16-lane f32 vectors):
-//   Qt   [D][Br]   scale * Q^T, packed once per query tile
+// Layouts inside a tile (Br query rows, Bc keys, 8- or 16-lane f32 vectors):
+//   Qt   [D][Br]   scale * log2(e) * Q^T, packed once per query tile
 //   St   [Bc][Br]  scores, then probabilities, of one key tile (rows in lanes)
 //   Oacc [Br][Dv]  the unnormalized output
 // so that row max / row sum of S are lane-wise vector ops and both products
@@ -41,8 +41,8 @@ constexpr int64_t kRowChunk = 4; // rows per register block of O += P V
 /// Register blocking for the host's vector registers: 256-bit (AVX2, 16
 /// registers) or 512-bit (AVX-512, 32 registers).
 struct VectorShape {
-  int64_t lanes;      // f32 per vector
-  int64_t accBudget;  // accumulator registers per block
+  int64_t lanes;     // f32 per vector
+  int64_t accBudget; // accumulator registers per block
   static VectorShape forBits(int64_t bits) {
     return bits >= 512 ? VectorShape{16, 16} : VectorShape{8, 12};
   }
@@ -175,8 +175,8 @@ Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
       ArrayRef<int64_t>{dim - col});
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
-  return widen(
-      vector::MaskedLoadOp::create(b, loc, vecType, memref, ix, maskBits, zero));
+  return widen(vector::MaskedLoadOp::create(b, loc, vecType, memref, ix,
+                                            maskBits, zero));
 }
 
 void TileFunctionBuilder::storeRowVector(Value value, Value memref,
@@ -202,7 +202,7 @@ Value TileFunctionBuilder::exp2(Value x) {
   Value n = math::RoundEvenOp::create(b, loc, clamped);
   Value f = arith::SubFOp::create(b, loc, clamped, n);
   // 2^f = exp(f ln2) = sum_k (ln2)^k / k! f^k, k <= 6 (relative error 1.2e-7).
-  const float coeffs[] = {1.0f,         0.6931471806f, 0.2402265070f,
+  const float coeffs[] = {1.0f,          0.6931471806f, 0.2402265070f,
                           0.0555041087f, 0.0096181291f, 0.0013333558f,
                           0.0001540353f};
   Value poly = splat(coeffs[6]);
@@ -224,11 +224,11 @@ Value TileFunctionBuilder::exp2(Value x) {
 func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
   b.setInsertionPointToEnd(module.getBody());
   Type index = b.getIndexType();
-  auto fnType = FunctionType::get(
-      ctx,
-      {inputType(headDim), inputType(headDim), inputType(valueDim),
-       inputType(valueDim), lseType(), index, index, index},
-      {});
+  auto fnType = FunctionType::get(ctx,
+                                  {inputType(headDim), inputType(headDim),
+                                   inputType(valueDim), inputType(valueDim),
+                                   lseType(), index, index, index},
+                                  {});
   auto fn = func::FuncOp::create(b, loc, name, fnType);
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
@@ -282,22 +282,22 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // are kept in base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last
   // row and are never written back.
   Value scaleVal = f32Const(static_cast<float>(scale * M_LOG2E));
-  scf::ForOp::create(
-      b, loc, idx(0), idx(br), one, ValueRange{},
-      [&](OpBuilder &, Location, Value r, ValueRange) {
-        Value row = minIdx(addIdx(q0, r), lastRow);
-        scf::ForOp::create(
-            b, loc, idx(0), idx(headDim), one, ValueRange{},
-            [&](OpBuilder &, Location, Value d, ValueRange) {
-              Value x = widen(memref::LoadOp::create(
-                  b, loc, q, ValueRange{batch, head, row, d}));
-              memref::StoreOp::create(b, loc,
-                                      arith::MulFOp::create(b, loc, x, scaleVal),
-                                      qt, ValueRange{d, r});
-              scf::YieldOp::create(b, loc);
-            });
-        scf::YieldOp::create(b, loc);
-      });
+  scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
+                     [&](OpBuilder &, Location, Value r, ValueRange) {
+                       Value row = minIdx(addIdx(q0, r), lastRow);
+                       scf::ForOp::create(
+                           b, loc, idx(0), idx(headDim), one, ValueRange{},
+                           [&](OpBuilder &, Location, Value d, ValueRange) {
+                             Value x = widen(memref::LoadOp::create(
+                                 b, loc, q, ValueRange{batch, head, row, d}));
+                             memref::StoreOp::create(
+                                 b, loc,
+                                 arith::MulFOp::create(b, loc, x, scaleVal), qt,
+                                 ValueRange{d, r});
+                             scf::YieldOp::create(b, loc);
+                           });
+                       scf::YieldOp::create(b, loc);
+                     });
 
   // Oacc = 0
   Value zeroVec = splat(0.0f);
@@ -336,12 +336,14 @@ void TileFunctionBuilder::buildBody(Block *entry) {
         b, loc, begin, end, one, init,
         [&](OpBuilder &, Location, Value i, ValueRange state) {
           Value entry = memref::LoadOp::create(b, loc, entries, ValueRange{i});
-          Value one32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
+          Value one32 =
+              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
           Value kt = arith::IndexCastOp::create(
               b, loc, b.getIndexType(),
               arith::ShRUIOp::create(b, loc, entry, one32));
           Value full = arith::TruncIOp::create(
-              b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, one32));
+              b, loc, b.getI1Type(),
+              arith::AndIOp::create(b, loc, entry, one32));
           scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
         });
   } else {
@@ -391,8 +393,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
       [&](OpBuilder &, Location, Value r, ValueRange) {
         Value m = memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(1), r});
         Value l = memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(2), r});
-        Value nonEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                               l, f32Const(0.0f));
+        Value nonEmpty = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::OGT, l, f32Const(0.0f));
         Value inv = arith::SelectOp::create(
             b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
             f32Const(0.0f));
@@ -418,9 +420,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
       });
 }
 
-SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
-                                                     ValueRange state,
-                                                     Value full) {
+SmallVector<Value>
+TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   const int64_t br = tiles.rows, nv = br / lanes;
   Value one = idx(1);
   Value k0 = mulIdx(keyTile, idx(tiles.keys));
@@ -474,9 +475,10 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
   if (plan && !plan->anyPartial)
     full = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
   auto maskIf = scf::IfOp::create(
-      b, loc, arith::XOrIOp::create(
-                  b, loc, full,
-                  arith::ConstantOp::create(b, loc, b.getBoolAttr(true))));
+      b, loc,
+      arith::XOrIOp::create(
+          b, loc, full,
+          arith::ConstantOp::create(b, loc, b.getBoolAttr(true))));
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(maskIf.thenBlock());
@@ -490,8 +492,8 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
     scf::ForOp::create(
         b, loc, idx(0), nc, one, ValueRange{},
         [&](OpBuilder &, Location, Value c, ValueRange) {
-          Value kVec = vector::BroadcastOp::create(b, loc, vecI64,
-                                                   toI64(addIdx(k0, c)));
+          Value kVec =
+              vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, c)));
           for (int64_t n = 0; n < nv; ++n) {
             Value base = arith::AddIOp::create(
                 b, loc, p0,
@@ -601,8 +603,8 @@ SmallVector<Value> TileFunctionBuilder::buildKeyTile(Value keyTile,
                       memref::LoadOp::create(b, loc, st,
                                              ValueRange{c, rowIdx[i]}));
                   for (int64_t j = 0; j < nj; ++j)
-                    next.push_back(
-                        vector::FMAOp::create(b, loc, pb, vv[j], cur[i * nj + j]));
+                    next.push_back(vector::FMAOp::create(b, loc, pb, vv[j],
+                                                         cur[i * nj + j]));
                 }
                 scf::YieldOp::create(b, loc, next);
               });
@@ -634,9 +636,10 @@ bool isBanded(Attribute mask) {
 
 /// For static shapes and irregular masks, the CSR tile plan as constant
 /// tables in `module`.
-std::optional<TileFunctionBuilder::PlanTables>
-buildPlanTables(ModuleOp module, AttentionOp op, TileSizes tiles,
-                StringRef name) {
+std::optional<TileFunctionBuilder::PlanTables> buildPlanTables(ModuleOp module,
+                                                               AttentionOp op,
+                                                               TileSizes tiles,
+                                                               StringRef name) {
   auto qType = op.getQuery().getType(), kType = op.getKey().getType();
   if (ShapedType::isDynamic(qType.getDimSize(2)) ||
       ShapedType::isDynamic(kType.getDimSize(2)) || isBanded(op.getMask()))
@@ -670,10 +673,9 @@ buildPlanTables(ModuleOp module, AttentionOp op, TileSizes tiles,
             RankedTensorType::get(type.getShape(), b.getI32Type()), values),
         /*constant=*/true, /*alignment=*/IntegerAttr());
   };
-  TileFunctionBuilder::PlanTables tables{(name + "_plan_offsets").str(),
-                                         (name + "_plan_tiles").str(),
-                                         int64_t(offsets.size()),
-                                         int64_t(entries.size()), anyPartial};
+  TileFunctionBuilder::PlanTables tables{
+      (name + "_plan_offsets").str(), (name + "_plan_tiles").str(),
+      int64_t(offsets.size()), int64_t(entries.size()), anyPartial};
   declare(tables.offsets, offsets);
   declare(tables.entries, entries);
   return tables;
@@ -716,8 +718,9 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     auto toBuffer = [&](Value tensor, MemRefType kernelType) -> Value {
       auto type = cast<RankedTensorType>(tensor.getType());
       Value buffer = bufferization::ToBufferOp::create(
-          rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()),
-          tensor, /*read_only=*/true);
+          rewriter, loc,
+          MemRefType::get(type.getShape(), type.getElementType()), tensor,
+          /*read_only=*/true);
       return memref::CastOp::create(rewriter, loc, kernelType, buffer);
     };
     int64_t d = op.getQuery().getType().getDimSize(3);
@@ -747,8 +750,10 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     else
       lseBuf = memref::AllocaOp::create(
           rewriter, loc, MemRefType::get({1, 1, 1}, rewriter.getF32Type()));
-    Value oArg = memref::CastOp::create(rewriter, loc, builder.inputType(dv), oBuf);
-    Value lseArg = memref::CastOp::create(rewriter, loc, builder.lseType(), lseBuf);
+    Value oArg =
+        memref::CastOp::create(rewriter, loc, builder.inputType(dv), oBuf);
+    Value lseArg =
+        memref::CastOp::create(rewriter, loc, builder.lseType(), lseBuf);
 
     // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br))
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -760,9 +765,9 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
         rewriter, loc, ValueRange{zero, zero, zero},
         ValueRange{qDim(0), qDim(1), numQueryTiles}, ValueRange{one, one, one},
         [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
-          func::CallOp::create(nb, nloc, tileFn,
-                               ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1],
-                                          ivs[2]});
+          func::CallOp::create(
+              nb, nloc, tileFn,
+              ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1], ivs[2]});
         });
 
     SmallVector<Value> results = {bufferization::ToTensorOp::create(

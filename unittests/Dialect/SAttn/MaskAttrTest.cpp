@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "MaskTestUtils.h"
-#include "sattn/Dialect/SAttn/IR/RandomBlocks.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "sattn/Dialect/SAttn/IR/RandomBlocks.h"
 #include "gtest/gtest.h"
 
 using namespace sattn_test;
@@ -97,8 +97,8 @@ bool refMask(Attribute a, int64_t p, int64_t k, int64_t lk) {
     return k <= p && ((p - (s - 1) <= k && k <= p) || fmod(p - k, s) == 0);
   }
   if (auto sm = dyn_cast<StreamingAttr>(a))
-    return k <= p && (k < sm.getSink() || (p - (sm.getWindow() - 1) <= k &&
-                                           k <= p));
+    return k <= p &&
+           (k < sm.getSink() || (p - (sm.getWindow() - 1) <= k && k <= p));
   ADD_FAILURE() << "no reference for " << a;
   return false;
 }
@@ -151,8 +151,8 @@ TEST_F(MaskAttrTest, ClassifyAgreesWithBruteForce) {
       TileClass c = mask.classify(p0, p1, k0, k1, lk);
       std::string where;
       llvm::raw_string_ostream(where)
-          << mask << " on [" << p0 << ", " << p1 << ") x [" << k0 << ", "
-          << k1 << "), Lk = " << lk << ": " << stringifyTileClass(c);
+          << mask << " on [" << p0 << ", " << p1 << ") x [" << k0 << ", " << k1
+          << "), Lk = " << lk << ": " << stringifyTileClass(c);
       if (c == TileClass::Full)
         ASSERT_FALSE(anyDropped) << where;
       if (c == TileClass::Empty)
@@ -186,8 +186,8 @@ TEST_F(MaskAttrTest, GlobalTokensAreASet) {
 }
 
 TEST_F(MaskAttrTest, SeedAcceptsSignedAndUnsigned64Bit) {
-  auto neg = parseAttribute("#sattn.random<block = 4, per_row = 2, seed = -1>",
-                            &ctx);
+  auto neg =
+      parseAttribute("#sattn.random<block = 4, per_row = 2, seed = -1>", &ctx);
   auto big = parseAttribute(
       "#sattn.random<block = 4, per_row = 2, seed = 18446744073709551615>",
       &ctx);

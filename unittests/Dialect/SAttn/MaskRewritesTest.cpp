@@ -1,7 +1,7 @@
 //===- MaskRewritesTest.cpp - expansion and simplification are exact ------===//
 
-#include "MaskTestUtils.h"
 #include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
+#include "MaskTestUtils.h"
 #include "gtest/gtest.h"
 
 using namespace sattn_test;
@@ -57,8 +57,8 @@ TEST_F(MaskRewritesTest, ExpandPresetsPreservesEvaluate) {
       // Static Lk: no preset is left.
       std::string text;
       llvm::raw_string_ostream(text) << expanded;
-      for (StringRef preset : {"longformer", "bigbird", "sparse_transformer",
-                               "streaming"})
+      for (StringRef preset :
+           {"longformer", "bigbird", "sparse_transformer", "streaming"})
         ASSERT_EQ(text.find(("#sattn." + preset).str()), std::string::npos)
             << text;
       expectSameMask(mask, expanded, {s});
@@ -89,7 +89,8 @@ TEST_F(MaskRewritesTest, KnownSimplifications) {
        "#sattn.window<left = 2, right = 3>"},
       {"#sattn.union<[#sattn.causal, #sattn.window<left = 4, right = 0>]>",
        "#sattn.causal"},
-      {"#sattn.union<[#sattn.sink<tokens = 2>, #sattn.union<[#sattn.sink<tokens "
+      {"#sattn.union<[#sattn.sink<tokens = 2>, "
+       "#sattn.union<[#sattn.sink<tokens "
        "= 5>, #sattn.dense]>]>",
        "#sattn.dense"},
       {"#sattn.complement<#sattn.complement<#sattn.causal>>", "#sattn.causal"},

@@ -3,11 +3,11 @@
 #ifndef SATTN_UNITTESTS_MASKTESTUTILS_H
 #define SATTN_UNITTESTS_MASKTESTUTILS_H
 
-#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
-#include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/AsmParser/AsmParser.h"
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+#include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
 #include <ostream>
 #include <random>
 
@@ -43,8 +43,7 @@ inline SmallVector<int64_t> randomTokens(std::mt19937_64 &rng) {
 /// A random primitive or preset (kinds 0..12), or with depth > 0 a random
 /// combinator of such masks. Band patterns are drawn more often so that the
 /// band algebra of the simplifier gets exercised.
-inline Attribute randomMask(MLIRContext *ctx, std::mt19937_64 &rng,
-                            int depth) {
+inline Attribute randomMask(MLIRContext *ctx, std::mt19937_64 &rng, int depth) {
   int64_t kind = uniform(rng, 0, depth > 0 ? 18 : 12);
   switch (kind) {
   case 0:
@@ -119,8 +118,8 @@ struct Shape {
   int64_t lq, lk;
 };
 inline SmallVector<Shape> testShapes() {
-  return {{0, 0}, {1, 1}, {7, 7}, {16, 16}, {23, 23}, {30, 17},
-          {5, 19}, {1, 13}, {12, 0}, {40, 9}};
+  return {{0, 0},   {1, 1},  {7, 7},  {16, 16}, {23, 23},
+          {30, 17}, {5, 19}, {1, 13}, {12, 0},  {40, 9}};
 }
 
 } // namespace sattn_test

@@ -68,9 +68,13 @@ struct Emit {
   Value eq(Value x, Value y) { return cmp(CmpIPredicate::eq, x, y); }
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value notI(Value x) { return arith::XOrIOp::create(b, loc, x, boolConst(true)); }
+  Value notI(Value x) {
+    return arith::XOrIOp::create(b, loc, x, boolConst(true));
+  }
   Value xorI(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
-  Value shr(Value x, int64_t s) { return arith::ShRUIOp::create(b, loc, x, c(s)); }
+  Value shr(Value x, int64_t s) {
+    return arith::ShRUIOp::create(b, loc, x, c(s));
+  }
   Value select(Value cond, Value x, Value y) {
     return arith::SelectOp::create(b, loc, cond, x, y);
   }
@@ -119,9 +123,9 @@ std::pair<Value, Value> bandClassify(Emit &e, BandSpec band, Value p0, Value p1,
   Value empty = e.lt(bnd, a);
   if (band.step > 1) {
     // The first multiple of step at or above a lies past the range.
-    Value first = e.mul(
-        arith::CeilDivSIOp::create(e.b, e.loc, a, e.c(band.step)),
-        e.c(band.step));
+    Value first =
+        e.mul(arith::CeilDivSIOp::create(e.b, e.loc, a, e.c(band.step)),
+              e.c(band.step));
     empty = e.orI(empty, e.lt(bnd, first));
   }
   Value full = e.boolConst(true);
@@ -167,8 +171,8 @@ Value buildMix(Emit &e, Value z) {
 /// kb in R(qb) for qb >= 0, with nkb = ceil(lk / block) key blocks.
 Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
                           Value qb, Value kb, Value lk) {
-  Value nkb = e.max(arith::CeilDivSIOp::create(e.b, e.loc, lk, e.c(block)),
-                    e.c(1));
+  Value nkb =
+      e.max(arith::CeilDivSIOp::create(e.b, e.loc, lk, e.c(block)), e.c(1));
   Value mixedSeed = e.c(static_cast<int64_t>(randomMix(seed)));
   // Loop over the draws t = 0 .. perRow - 1.
   Value lb = arith::ConstantIndexOp::create(e.b, e.loc, 0);
@@ -296,7 +300,8 @@ std::pair<Value, Value> SinkAttr::buildClassify(OpBuilder &b, Location loc,
   return {e.le(n, k0), e.le(k1, n)};
 }
 std::pair<Value, Value> SinkAttr::buildKeyRange(OpBuilder &b, Location loc,
-                                                Value p0, Value, Value lk) const {
+                                                Value p0, Value,
+                                                Value lk) const {
   Emit e{b, loc, p0.getType()};
   return {e.c(0), e.min(e.c(getTokens()), lk)};
 }
@@ -323,9 +328,8 @@ Value BlockSparseAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
     Value idx32 = arith::TruncIOp::create(b, loc, i32Vec, index);
     Value passThru = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(i32Vec, b.getI32IntegerAttr(0)));
-    Value gathered = vector::GatherOp::create(b, loc, i32Vec, table,
-                                              ValueRange{zeroIdx}, idx32,
-                                              inside, passThru);
+    Value gathered = vector::GatherOp::create(
+        b, loc, i32Vec, table, ValueRange{zeroIdx}, idx32, inside, passThru);
     cell = arith::CmpIOp::create(
         b, loc, CmpIPredicate::ne, gathered,
         arith::ConstantOp::create(
@@ -339,11 +343,9 @@ Value BlockSparseAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
   }
   return e.andI(inside, cell);
 }
-std::pair<Value, Value> BlockSparseAttr::buildClassify(OpBuilder &b,
-                                                       Location loc, Value p0,
-                                                       Value p1, Value k0,
-                                                       Value k1,
-                                                       Value lk) const {
+std::pair<Value, Value>
+BlockSparseAttr::buildClassify(OpBuilder &b, Location loc, Value p0, Value p1,
+                               Value k0, Value k1, Value lk) const {
   Emit e{b, loc, p0.getType()};
   return cellClassify(e, *this, getBlockQ(), getBlockK(), p0, p1, k0, k1, lk);
 }
@@ -402,7 +404,8 @@ static std::pair<Value, Value> combineKeyRanges(AttrT attr, OpBuilder &b,
   Emit e{b, loc, p0.getType()};
   Value lo, hi;
   for (Attribute m : attr.getMembers()) {
-    auto [mlo, mhi] = cast<MaskAttrInterface>(m).buildKeyRange(b, loc, p0, p1, lk);
+    auto [mlo, mhi] =
+        cast<MaskAttrInterface>(m).buildKeyRange(b, loc, p0, p1, lk);
     if (!lo) {
       lo = mlo;
       hi = mhi;
@@ -451,11 +454,9 @@ Value ComplementAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
   return e.notI(
       cast<MaskAttrInterface>(getOperand()).buildPredicate(b, loc, p, k, lk));
 }
-std::pair<Value, Value> ComplementAttr::buildClassify(OpBuilder &b,
-                                                      Location loc, Value p0,
-                                                      Value p1, Value k0,
-                                                      Value k1,
-                                                      Value lk) const {
+std::pair<Value, Value>
+ComplementAttr::buildClassify(OpBuilder &b, Location loc, Value p0, Value p1,
+                              Value k0, Value k1, Value lk) const {
   auto [empty, full] = cast<MaskAttrInterface>(getOperand())
                            .buildClassify(b, loc, p0, p1, k0, k1, lk);
   return {full, empty};
@@ -472,7 +473,8 @@ MaskAttrInterface mlir::sattn::getPrimitiveForm(Attribute preset) {
     return UnionAttr::get(
         ctx, {WindowAttr::get(ctx, lf.getWindow() / 2, lf.getWindow() / 2),
               GlobalAttr::get(ctx, lf.getTokens())});
-  // sparse_transformer<s> = intersect<[causal, union<[window<s-1, 0>, strided<s>]>]>
+  // sparse_transformer<s> = intersect<[causal, union<[window<s-1, 0>,
+  // strided<s>]>]>
   if (auto st = dyn_cast<SparseTransformerAttr>(preset)) {
     int64_t s = st.getStride();
     return IntersectAttr::get(
@@ -483,10 +485,10 @@ MaskAttrInterface mlir::sattn::getPrimitiveForm(Attribute preset) {
   // streaming<n, w> = intersect<[causal, union<[sink<n>, window<w-1, 0>]>]>
   if (auto sm = dyn_cast<StreamingAttr>(preset))
     return IntersectAttr::get(
-        ctx, {CausalAttr::get(ctx),
-              UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
-                                   WindowAttr::get(ctx, sm.getWindow() - 1,
-                                                   0)})});
+        ctx,
+        {CausalAttr::get(ctx),
+         UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
+                              WindowAttr::get(ctx, sm.getWindow() - 1, 0)})});
   return {};
 }
 
@@ -500,9 +502,8 @@ MaskAttrInterface mlir::sattn::getPrimitiveForm(Attribute preset) {
                                               Value k1, Value lk) const {      \
     return getPrimitiveForm(*this).buildClassify(b, loc, p0, p1, k0, k1, lk);  \
   }                                                                            \
-  std::pair<Value, Value> ATTR::buildKeyRange(OpBuilder &b, Location loc,      \
-                                              Value p0, Value p1, Value lk)    \
-      const {                                                                  \
+  std::pair<Value, Value> ATTR::buildKeyRange(                                 \
+      OpBuilder &b, Location loc, Value p0, Value p1, Value lk) const {        \
     return getPrimitiveForm(*this).buildKeyRange(b, loc, p0, p1, lk);          \
   }
 SATTN_PRESET_CODEGEN(LongformerAttr)
@@ -524,8 +525,8 @@ Value BigBirdAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
                        e.lt(kb, e.c(getGlobal())));
   Value keep = e.orI(band, global);
   if (getRandom() >= 1)
-    keep = e.orI(keep, buildInRandomBlocks(e, getSeed(), blk, getRandom(), qb,
-                                           kb, lk));
+    keep = e.orI(
+        keep, buildInRandomBlocks(e, getSeed(), blk, getRandom(), qb, kb, lk));
   return keep;
 }
 std::pair<Value, Value> BigBirdAttr::buildClassify(OpBuilder &b, Location loc,

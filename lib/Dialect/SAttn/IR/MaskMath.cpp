@@ -76,7 +76,8 @@ bool mask_math::evaluateGlobal(int64_t p, int64_t k,
 }
 
 TileClass mask_math::classifyGlobal(int64_t p0, int64_t p1, int64_t k0,
-                                    int64_t k1, llvm::ArrayRef<int64_t> tokens) {
+                                    int64_t k1,
+                                    llvm::ArrayRef<int64_t> tokens) {
   int64_t inP = countTokens(tokens, p0, p1), inK = countTokens(tokens, k0, k1);
   // A pair (p, k) is dropped iff p and k are both outside T: the rectangle is
   // full iff every row or every column is a token.
@@ -95,9 +96,10 @@ TileClass mask_math::classifySink(int64_t k0, int64_t k1, int64_t n) {
   return TileClass::Partial;
 }
 
-TileClass mask_math::classifyBlockGrid(
-    int64_t p0, int64_t p1, int64_t k0, int64_t k1, int64_t bq, int64_t bk,
-    llvm::function_ref<bool(int64_t, int64_t)> cell) {
+TileClass
+mask_math::classifyBlockGrid(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
+                             int64_t bq, int64_t bk,
+                             llvm::function_ref<bool(int64_t, int64_t)> cell) {
   bool anyTrue = false, anyFalse = false;
   int64_t qbEnd = floorDiv(p1 - 1, bq), kbEnd = floorDiv(k1 - 1, bk);
   for (int64_t qb = floorDiv(p0, bq); qb <= qbEnd; ++qb) {

@@ -153,8 +153,9 @@ TileClass CausalAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
 
 LogicalResult WindowAttr::verify(EmitErrorFn emitError, int64_t left,
                                  int64_t right) {
-  return success(succeeded(checkAtLeast(emitError, "window", "left", left, 0)) &&
-                 succeeded(checkAtLeast(emitError, "window", "right", right, 0)));
+  return success(
+      succeeded(checkAtLeast(emitError, "window", "left", left, 0)) &&
+      succeeded(checkAtLeast(emitError, "window", "right", right, 0)));
 }
 bool WindowAttr::evaluate(int64_t p, int64_t k, int64_t) const {
   return evaluateDiagonalBand(p, k, -std::min(getLeft(), kInf),
@@ -208,8 +209,8 @@ Attribute GlobalAttr::parse(AsmParser &parser, Type) {
       parser.parseEqual() || parseTokenList(parser, tokens) ||
       parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), tokens);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    tokens);
 }
 void GlobalAttr::print(AsmPrinter &printer) const {
   printer << "<tokens = ";
@@ -249,9 +250,8 @@ Attribute BlockSparseAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();
   int64_t bq, bk;
   if (parser.parseLess() || parser.parseKeyword("block") ||
-      parser.parseEqual() || parser.parseLSquare() ||
-      parser.parseInteger(bq) || parser.parseComma() ||
-      parser.parseInteger(bk) || parser.parseRSquare() ||
+      parser.parseEqual() || parser.parseLSquare() || parser.parseInteger(bq) ||
+      parser.parseComma() || parser.parseInteger(bk) || parser.parseRSquare() ||
       parser.parseComma() || parser.parseKeyword("layout") ||
       parser.parseEqual())
     return {};
@@ -268,8 +268,8 @@ Attribute BlockSparseAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), bq, bk, dense);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    bq, bk, dense);
 }
 void BlockSparseAttr::print(AsmPrinter &printer) const {
   printer << "<block = [" << getBlockQ() << ", " << getBlockK()
@@ -314,9 +314,9 @@ LogicalResult BlockSparseAttr::verifyShape(EmitErrorFn emitError,
           needCols = ceilDiv(*lk, getBlockK());
   if (getNumRows() < needRows || getNumCols() < needCols)
     return emitError() << "'#sattn.block_sparse' layout of " << getNumRows()
-                       << "x" << getNumCols() << " blocks does not cover Lk = "
-                       << *lk << ": needs at least " << needRows << "x"
-                       << needCols;
+                       << "x" << getNumCols()
+                       << " blocks does not cover Lk = " << *lk
+                       << ": needs at least " << needRows << "x" << needCols;
   return success();
 }
 bool BlockSparseAttr::evaluate(int64_t p, int64_t k, int64_t) const {
@@ -324,8 +324,9 @@ bool BlockSparseAttr::evaluate(int64_t p, int64_t k, int64_t) const {
 }
 TileClass BlockSparseAttr::classify(int64_t p0, int64_t p1, int64_t k0,
                                     int64_t k1, int64_t) const {
-  return classifyBlockGrid(p0, p1, k0, k1, getBlockQ(), getBlockK(),
-                           [&](int64_t qb, int64_t kb) { return cell(qb, kb); });
+  return classifyBlockGrid(
+      p0, p1, k0, k1, getBlockQ(), getBlockK(),
+      [&](int64_t qb, int64_t kb) { return cell(qb, kb); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -360,13 +361,15 @@ Attribute UnionAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();
   SmallVector<Attribute> members;
   if (parser.parseLess() ||
-      parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
-        return parseMaskMember(parser, "union", members.emplace_back());
-      }) ||
+      parser.parseCommaSeparatedList(
+          AsmParser::Delimiter::Square,
+          [&] {
+            return parseMaskMember(parser, "union", members.emplace_back());
+          }) ||
       parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), members);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    members);
 }
 void UnionAttr::print(AsmPrinter &printer) const {
   printMemberList(printer, getMembers());
@@ -383,9 +386,8 @@ LogicalResult UnionAttr::verifyShape(EmitErrorFn emitError,
   return success();
 }
 bool UnionAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
-  return llvm::any_of(getMembers(), [&](Attribute m) {
-    return asMask(m).evaluate(p, k, lk);
-  });
+  return llvm::any_of(
+      getMembers(), [&](Attribute m) { return asMask(m).evaluate(p, k, lk); });
 }
 TileClass UnionAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
                               int64_t lk) const {
@@ -402,13 +404,15 @@ Attribute IntersectAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();
   SmallVector<Attribute> members;
   if (parser.parseLess() ||
-      parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
-        return parseMaskMember(parser, "intersect", members.emplace_back());
-      }) ||
+      parser.parseCommaSeparatedList(
+          AsmParser::Delimiter::Square,
+          [&] {
+            return parseMaskMember(parser, "intersect", members.emplace_back());
+          }) ||
       parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), members);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    members);
 }
 void IntersectAttr::print(AsmPrinter &printer) const {
   printMemberList(printer, getMembers());
@@ -425,9 +429,8 @@ LogicalResult IntersectAttr::verifyShape(EmitErrorFn emitError,
   return success();
 }
 bool IntersectAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
-  return llvm::all_of(getMembers(), [&](Attribute m) {
-    return asMask(m).evaluate(p, k, lk);
-  });
+  return llvm::all_of(
+      getMembers(), [&](Attribute m) { return asMask(m).evaluate(p, k, lk); });
 }
 TileClass IntersectAttr::classify(int64_t p0, int64_t p1, int64_t k0,
                                   int64_t k1, int64_t lk) const {
@@ -446,8 +449,8 @@ Attribute ComplementAttr::parse(AsmParser &parser, Type) {
   if (parser.parseLess() || parseMaskMember(parser, "complement", operand) ||
       parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), operand);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    operand);
 }
 void ComplementAttr::print(AsmPrinter &printer) const {
   printer << '<';
@@ -483,8 +486,8 @@ Attribute LongformerAttr::parse(AsmParser &parser, Type) {
       parser.parseEqual() || parseTokenList(parser, tokens) ||
       parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), window, tokens);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    window, tokens);
 }
 void LongformerAttr::print(AsmPrinter &printer) const {
   printer << "<window = " << getWindow() << ", global = ";
@@ -529,8 +532,7 @@ LogicalResult BigBirdAttr::verify(EmitErrorFn emitError, int64_t block,
   return success();
 }
 /// The value of bigbird on block cell (qb, kb) for nkb key blocks.
-static bool bigBirdCell(BigBirdAttr attr, int64_t qb, int64_t kb,
-                        int64_t nkb) {
+static bool bigBirdCell(BigBirdAttr attr, int64_t qb, int64_t kb, int64_t nkb) {
   int64_t halfBand = (attr.getWindow() - 1) / 2;
   if (kb < attr.getGlobal())
     return true;

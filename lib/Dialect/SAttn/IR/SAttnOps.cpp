@@ -56,9 +56,10 @@ LogicalResult AttentionOp::verify() {
 
   // One element type for Q, K, V and O.
   Type elemType = qType.getElementType();
-  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"key", kType},
-                            {"value", vType},
-                            {"result 'output'", oType}})
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"key", kType},
+        {"value", vType},
+        {"result 'output'", oType}})
     if (type.getElementType() != elemType)
       return emitOpError() << name << " element type " << type.getElementType()
                            << " differs from the query element type "
@@ -106,7 +107,8 @@ LogicalResult AttentionOp::verify() {
     auto lseType = cast<RankedTensorType>(lse.getType());
     SmallVector<int64_t> expected = {q[0], q[1], q[2]};
     if (lseType.getShape() != ArrayRef<int64_t>(expected)) {
-      auto diag = emitOpError() << "result 'lse' must have shape [B, Hq, Lq] = [";
+      auto diag = emitOpError()
+                  << "result 'lse' must have shape [B, Hq, Lq] = [";
       llvm::interleaveComma(expected, diag,
                             [&](int64_t d) { diag << dimStr(d); });
       return diag << "], got " << lseType;

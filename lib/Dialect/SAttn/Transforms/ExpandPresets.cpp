@@ -18,9 +18,10 @@ struct ExpandPresetsPass
   void runOnOperation() override {
     getOperation()->walk([](AttentionOp op) {
       int64_t lk = op.getKey().getType().getDimSize(2);
-      op.setMaskAttr(expandPresets(
-          op.getMask(), ShapedType::isDynamic(lk) ? std::nullopt
-                                                  : std::optional<int64_t>(lk)));
+      op.setMaskAttr(
+          expandPresets(op.getMask(), ShapedType::isDynamic(lk)
+                                          ? std::nullopt
+                                          : std::optional<int64_t>(lk)));
     });
   }
 };

@@ -65,8 +65,7 @@ static std::optional<Band> asBand(Attribute a) {
                       std::min(w.getRight(), kUnbounded), 1);
   if (auto d = dyn_cast<DilatedAttr>(a))
     return Band::make(-clampMul(d.getLeft(), d.getDilation()),
-                      clampMul(d.getRight(), d.getDilation()),
-                      d.getDilation());
+                      clampMul(d.getRight(), d.getDilation()), d.getDilation());
   if (auto s = dyn_cast<StridedAttr>(a))
     return Band{-kUnbounded, kUnbounded, s.getStride()};
   // intersect<[causal, strided<s>]>, the one band with no single attribute.
@@ -150,10 +149,10 @@ static void absorb(SmallVectorImpl<Attribute> &members) {
   SmallVector<Attribute> kept;
   for (Attribute m : members) {
     auto comb = dyn_cast<CombT>(m);
-    bool absorbed = comb && llvm::any_of(members, [&](Attribute other) {
-                      return other != m &&
-                             llvm::is_contained(comb.getMembers(), other);
-                    });
+    bool absorbed =
+        comb && llvm::any_of(members, [&](Attribute other) {
+          return other != m && llvm::is_contained(comb.getMembers(), other);
+        });
     if (!absorbed)
       kept.push_back(m);
   }
@@ -210,8 +209,8 @@ static Attribute simplifyUnion(MLIRContext *ctx, ArrayRef<Attribute> in) {
           members.erase(members.begin() + j);
           changed = true;
         } else if (a->step == b->step && j > i) {
-          Band hull = Band::make(std::min(a->lo, b->lo),
-                                 std::max(a->hi, b->hi), a->step);
+          Band hull = Band::make(std::min(a->lo, b->lo), std::max(a->hi, b->hi),
+                                 a->step);
           if (Attribute merged = bandAttr(ctx, hull)) {
             members[i] = merged;
             members.erase(members.begin() + j);

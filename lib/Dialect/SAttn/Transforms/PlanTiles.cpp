@@ -46,7 +46,8 @@ static int64_t fitTile(int64_t block, ArrayRef<int64_t> candidates) {
   return candidates.front();
 }
 
-std::pair<int64_t, int64_t> mlir::sattn::chooseTileSizes(MaskAttrInterface mask) {
+std::pair<int64_t, int64_t>
+mlir::sattn::chooseTileSizes(MaskAttrInterface mask) {
   auto [gridQ, gridK] = blockGrid(mask);
   return {fitTile(gridQ, {32, 16}), fitTile(gridK, {64, 32, 16, 8})};
 }
@@ -66,7 +67,8 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
         br = given[0];
         bc = given[1];
       }
-      op->setAttr("sattn.tile", DenseI64ArrayAttr::get(&getContext(), {br, bc}));
+      op->setAttr("sattn.tile",
+                  DenseI64ArrayAttr::get(&getContext(), {br, bc}));
       if (printStats)
         reportStats(op, br, bc);
     });
@@ -76,8 +78,8 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
     auto qType = op.getQuery().getType();
     auto kType = op.getKey().getType();
     if (!qType.hasStaticShape() || !kType.hasStaticShape()) {
-      op.emitRemark("tile plan ") << br << "x" << bc
-                                  << ": dynamic shape, classes chosen at run time";
+      op.emitRemark("tile plan ")
+          << br << "x" << bc << ": dynamic shape, classes chosen at run time";
       return;
     }
     int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);

@@ -16,9 +16,8 @@ namespace {
 struct SimplifyMasksPass
     : public sattn::impl::SAttnSimplifyMasksBase<SimplifyMasksPass> {
   void runOnOperation() override {
-    getOperation()->walk([](AttentionOp op) {
-      op.setMaskAttr(simplifyMask(op.getMask()));
-    });
+    getOperation()->walk(
+        [](AttentionOp op) { op.setMaskAttr(simplifyMask(op.getMask())); });
   }
 };
 } // namespace

@@ -25,9 +25,9 @@ inline uint64_t randomMix(uint64_t z) {
 /// 0 <= t < r and nkb = ceil(Lk / b) >= 1.
 inline int64_t randomBlock(uint64_t seed, int64_t qb, int64_t perRow, int64_t t,
                            int64_t numKeyBlocks) {
-  uint64_t x = randomMix(seed) ^ (static_cast<uint64_t>(qb) *
-                                      static_cast<uint64_t>(perRow) +
-                                  static_cast<uint64_t>(t));
+  uint64_t x = randomMix(seed) ^
+               (static_cast<uint64_t>(qb) * static_cast<uint64_t>(perRow) +
+                static_cast<uint64_t>(t));
   return static_cast<int64_t>(randomMix(x) %
                               static_cast<uint64_t>(numKeyBlocks));
 }

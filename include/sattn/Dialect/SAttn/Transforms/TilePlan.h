@@ -12,7 +12,6 @@ namespace sattn {
 /// blocks of block patterns so that no tile is PARTIAL.
 std::pair<int64_t, int64_t> chooseTileSizes(MaskAttrInterface mask);
 
-
 } // namespace sattn
 } // namespace mlir
 
