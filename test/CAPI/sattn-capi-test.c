@@ -131,8 +131,8 @@ int main(void) {
   sattn_plan_stats stats;
   EXPECT("plan stats",
          sattn_kernel_plan_stats(kernel, 256, 256, &stats) == SATTN_OK &&
-             stats.tile_rows == 32 && stats.tile_keys == 64 &&
-             stats.empty_tiles == 12 && stats.full_tiles == 12 &&
+             stats.tile_rows == 32 && stats.tile_keys == 32 &&
+             stats.empty_tiles == 28 && stats.full_tiles == 28 &&
              stats.partial_tiles == 8 && stats.kept_pairs == 256 * 257 / 2);
 
   float buf[2 * L * D + 1];

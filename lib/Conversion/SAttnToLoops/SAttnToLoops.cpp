@@ -619,21 +619,6 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   return result;
 }
 
-/// True for masks whose kept keys lie in a closed-form range around each
-/// query (bands, sinks and their unions and intersections): their tiles are
-/// classified at run time, for any length.
-bool isBanded(Attribute mask) {
-  if (isa<CausalAttr, WindowAttr, DilatedAttr, SinkAttr>(mask))
-    return true;
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    return llvm::all_of(u.getMembers(), isBanded);
-  if (auto i = dyn_cast<IntersectAttr>(mask))
-    return llvm::all_of(i.getMembers(), isBanded);
-  if (MaskAttrInterface primitive = getPrimitiveForm(mask))
-    return isBanded(primitive);
-  return false;
-}
-
 /// For static shapes and irregular masks, the CSR tile plan as constant
 /// tables in `module`.
 std::optional<TileFunctionBuilder::PlanTables> buildPlanTables(ModuleOp module,
@@ -642,7 +627,7 @@ std::optional<TileFunctionBuilder::PlanTables> buildPlanTables(ModuleOp module,
                                                                StringRef name) {
   auto qType = op.getQuery().getType(), kType = op.getKey().getType();
   if (ShapedType::isDynamic(qType.getDimSize(2)) ||
-      ShapedType::isDynamic(kType.getDimSize(2)) || isBanded(op.getMask()))
+      ShapedType::isDynamic(kType.getDimSize(2)) || isBandMask(op.getMask()))
     return std::nullopt;
   int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
   int64_t numRows = (lq + tiles.rows - 1) / tiles.rows;

@@ -601,6 +601,18 @@ TileClass StreamingAttr::classify(int64_t p0, int64_t p1, int64_t k0,
 // Tile statistics
 //===----------------------------------------------------------------------===//
 
+bool mlir::sattn::isBandMask(Attribute mask) {
+  if (isa<CausalAttr, WindowAttr, DilatedAttr, SinkAttr>(mask))
+    return true;
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    return llvm::all_of(u.getMembers(), isBandMask);
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    return llvm::all_of(i.getMembers(), isBandMask);
+  if (MaskAttrInterface primitive = getPrimitiveForm(mask))
+    return isBandMask(primitive);
+  return false;
+}
+
 TilePlanStats mlir::sattn::computeTilePlanStats(MaskAttrInterface mask,
                                                 int64_t lq, int64_t lk,
                                                 int64_t rows, int64_t keys) {

@@ -1,13 +1,13 @@
 // RUN: sattn-opt %s -split-input-file -sattn-plan-tiles=print-stats -verify-diagnostics | FileCheck %s
 // RUN: sattn-opt %s -split-input-file -sattn-plan-tiles="q-tile=16 k-tile=32" | FileCheck %s --check-prefix=GIVEN
 
-// Causal, 256 x 256, tiles 32 x 64: 8 x 4 tiles, of which 12 lie above the
-// diagonal (EMPTY), 12 below (FULL) and 8 on it (PARTIAL).
+// Causal (a band: Bc = 32), 256 x 256, tiles 32 x 32: 8 x 8 tiles, of which
+// 28 lie above the diagonal (EMPTY), 28 below (FULL) and 8 on it (PARTIAL).
 // CHECK-LABEL: func.func @causal
-// CHECK: sattn.attention {{.*}} {sattn.tile = array<i64: 32, 64>}
+// CHECK: sattn.attention {{.*}} {sattn.tile = array<i64: 32, 32>}
 // GIVEN: {sattn.tile = array<i64: 16, 32>}
 func.func @causal(%q: tensor<2x4x256x64xf32>, %k: tensor<2x4x256x64xf32>, %v: tensor<2x4x256x64xf32>) -> tensor<2x4x256x64xf32> {
-  // expected-remark @+1 {{tile plan 32x64: 12 empty, 12 full, 8 partial tiles; density 0.501953; useful GFLOP 0.067371}}
+  // expected-remark @+1 {{tile plan 32x32: 28 empty, 28 full, 8 partial tiles; density 0.501953; useful GFLOP 0.067371}}
   %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<2x4x256x64xf32>, tensor<2x4x256x64xf32>, tensor<2x4x256x64xf32>) -> tensor<2x4x256x64xf32>
   return %o : tensor<2x4x256x64xf32>
 }

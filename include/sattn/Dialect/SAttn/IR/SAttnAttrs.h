@@ -26,6 +26,11 @@ namespace sattn {
 /// any other attribute.
 MaskAttrInterface getPrimitiveForm(Attribute preset);
 
+/// True for masks whose kept keys lie in a closed-form range around each
+/// query (causal, window, dilated, sink, their unions and intersections, and
+/// presets made of them): buildKeyRange() bounds them tightly.
+bool isBandMask(Attribute mask);
+
 /// Tile classes and kept pairs of one (batch, head) for lengths lq x lk and
 /// tiles of rows x keys: classify() on every tile, evaluate() inside PARTIAL
 /// ones.

@@ -65,8 +65,10 @@ def SAttnPlanTiles : Pass<"sattn-plan-tiles"> {
   let summary = "Choose the tile sizes of each sattn.attention and report the plan";
   let description = [{
     Sets `sattn.tile = array<i64: Br, Bc>` on each `sattn.attention`: Br query
-    rows (a multiple of 16) by Bc keys (a multiple of 8). By default Br = 32
-    and Bc = 64; when the mask is made of blocks (block_sparse, random,
+    rows (a multiple of the vector lanes) by Bc keys. By default Br = 32 and
+    Bc = 64, Bc = 32 for band masks (causal, window, dilated, sink and their
+    combinations: less waste on the edges of the band); when the mask is made
+    of blocks (block_sparse, random,
     bigbird), the tiles are shrunk to divide the blocks, so that every tile
     lies inside one block and is EMPTY or FULL, never PARTIAL. A
     `sattn.tile` already on the op (written in the spec) is kept unless the
