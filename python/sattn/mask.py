@@ -76,10 +76,13 @@ class Mask:
         return float(self.evaluate(lq, lk).mean()) if lq and lk else 0.0
 
     def show(self, lq: int, lk: int, path: str | None = None) -> str:
-        """Text drawing (x = kept) for small sizes; with `path`, a PNG image
-        (grayscale, darker = more kept pairs per pixel, at most 512 pixels a
-        side) is written instead. Returns the text or the path."""
+        """Draws the mask: as text (x = kept) when both lengths are at most 64,
+        else (or when `path` is given) as a PNG image, grayscale, darker = more
+        kept pairs per pixel, at most 512 pixels a side, written to `path`
+        (default: sattn-mask-LQxLK.png). Returns the text or the path."""
         m = self.evaluate(lq, lk)
+        if path is None and max(lq, lk) > 64:
+            path = f"sattn-mask-{lq}x{lk}.png"
         if path is None:
             lines = [f"{self.text}", f"Lq = {lq}, Lk = {lk}"]
             lines += [f"{i:5d} ->" + "".join(" x" if v else " ." for v in row)
@@ -89,6 +92,8 @@ class Mask:
             print(text)
             return text
         _write_png(path, m)
+        print(f"{self.text}: Lq = {lq}, Lk = {lk}, density {self.density(lq, lk):.6f}; "
+              f"wrote {path}")
         return path
 
 

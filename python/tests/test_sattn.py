@@ -60,12 +60,15 @@ def test_mask_parameters_are_checked():
         sattn.longformer(3, [0])
 
 
-def test_show_draws_text_and_png(tmp_path):
+def test_show_draws_text_and_png(tmp_path, monkeypatch):
     text = sattn.causal().show(4, 4)
     assert "    3 -> x x x x" in text and "density 0.625000" in text
     path = sattn.strided(3).show(600, 600, str(tmp_path / "m.png"))
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.chdir(tmp_path)  # large sizes default to an image file
+    assert sattn.causal().show(100, 100) == "sattn-mask-100x100.png"
+    assert (tmp_path / "sattn-mask-100x100.png").exists()
 
 
 # --- attention -----------------------------------------------------------------
