@@ -17,6 +17,9 @@
 // RUN: not sattn-run %s --function=ok --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 // RUN: not sattn-run %s --function=ok --random-inputs --threads=0 2>&1 | FileCheck %s --check-prefix=THREADS
 // RUN: not sattn-run %s --function=ok --input=@%t/q.npy --input=@%t/q.npy --input=@%t/v.npy --output=@%t/a.npy --output=@%t/b.npy 2>&1 | FileCheck %s --check-prefix=OUTPUTS
+// RUN: echo 'func.func @f(' > %t/broken.mlir
+// RUN: not sattn-run %t/broken.mlir --random-inputs 2>&1 | FileCheck %s --check-prefix=PARSE
+// RUN: not sattn-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOSPEC
 // RUN: not ls %t/bad.npy
 // RUN: %python -c "import numpy as np; o = np.load('%t/o.npy'); assert o.shape == (1, 2, 8, 16) and o.dtype == np.float32"
 
@@ -35,6 +38,8 @@
 // TARGET: sattn-run: unknown target 'tpu' (this build has: cpu)
 // THREADS: sattn-run: --threads must be an integer >= 1
 // OUTPUTS: sattn-run: 'ok' returns 1 results, got 2 --output
+// PARSE: broken.mlir:1:14: error: expected non-function type
+// NOSPEC: error: could not open input file
 
 !t = tensor<1x2x8x16xf32>
 func.func @ok(%q: !t, %k: !t, %v: !t) -> !t {
