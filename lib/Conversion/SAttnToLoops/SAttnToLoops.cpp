@@ -750,9 +750,21 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
         rewriter, loc, ValueRange{zero, zero, zero},
         ValueRange{qDim(0), qDim(1), numQueryTiles}, ValueRange{one, one, one},
         [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+          // Query tiles in zigzag order (0, n-1, 1, n-2, ...): with causal
+          // masks the work per tile grows with qt, and each thread's
+          // contiguous share of the iterations then gets as much as another's.
+          Value two = arith::ConstantIndexOp::create(nb, nloc, 2);
+          Value half = arith::DivUIOp::create(nb, nloc, ivs[2], two);
+          Value odd = arith::CmpIOp::create(
+              nb, nloc, arith::CmpIPredicate::ne,
+              arith::RemUIOp::create(nb, nloc, ivs[2], two), zero);
+          Value fromEnd = arith::SubIOp::create(
+              nb, nloc, arith::SubIOp::create(nb, nloc, numQueryTiles, one),
+              half);
+          Value qt = arith::SelectOp::create(nb, nloc, odd, fromEnd, half);
           func::CallOp::create(
               nb, nloc, tileFn,
-              ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1], ivs[2]});
+              ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1], qt});
         });
 
     SmallVector<Value> results = {bufferization::ToTensorOp::create(
