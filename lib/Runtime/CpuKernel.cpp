@@ -8,6 +8,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -127,6 +128,21 @@ mlir::sattn::resolveSpecFunction(ModuleOp module, StringRef requested) {
     return makeError("the spec has " + llvm::Twine(publics.size()) +
                      " public functions: choose one");
   return publics.front().getSymName().str();
+}
+
+llvm::Expected<LoadedSpec>
+mlir::sattn::loadSpecFile(StringRef path, StringRef function,
+                          MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+  LoadedSpec spec;
+  spec.module =
+      parseSourceFile<ModuleOp>(path, sourceMgr, ParserConfig(&context));
+  if (!spec.module)
+    return makeError("cannot read the spec '" + path + "'");
+  auto resolved = resolveSpecFunction(*spec.module, function);
+  if (!resolved)
+    return resolved.takeError();
+  spec.function = std::move(*resolved);
+  return spec;
 }
 
 CpuKernel::~CpuKernel() = default;

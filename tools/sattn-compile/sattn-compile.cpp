@@ -117,15 +117,15 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(specFile, sourceMgr, ParserConfig(&context));
-  if (!module)
-    return 1;
-  auto resolved = resolveSpecFunction(*module, functionName);
-  if (!resolved)
-    return fail(llvm::toString(resolved.takeError()) +
-                (functionName.empty() ? " with --function" : ""));
-  std::string name = *resolved;
+  auto spec = loadSpecFile(specFile, functionName, context, sourceMgr);
+  if (!spec) {
+    std::string msg = llvm::toString(spec.takeError());
+    return fail(StringRef(msg).ends_with("choose one")
+                    ? msg + " with --function"
+                    : msg);
+  }
+  OwningOpRef<ModuleOp> module = std::move(spec->module);
+  std::string name = spec->function;
   auto fn = module->lookupSymbol<func::FuncOp>(name);
   std::vector<TensorSig> inputs, outputs;
   std::vector<ResultSource> sources;

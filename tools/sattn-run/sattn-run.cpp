@@ -109,17 +109,16 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(specFile, sourceMgr, ParserConfig(&context));
-  if (!module)
-    return 1;
-
   // The function: --function, else the only public one.
-  auto resolved = resolveSpecFunction(*module, functionName);
-  if (!resolved)
-    return fail(llvm::toString(resolved.takeError()) +
-                (functionName.empty() ? " with --function" : ""));
-  std::string name = *resolved;
+  auto spec = loadSpecFile(specFile, functionName, context, sourceMgr);
+  if (!spec) {
+    std::string msg = llvm::toString(spec.takeError());
+    return fail(StringRef(msg).ends_with("choose one")
+                    ? msg + " with --function"
+                    : msg);
+  }
+  OwningOpRef<ModuleOp> module = std::move(spec->module);
+  std::string name = spec->function;
 
   auto kernel = CpuKernel::compile(*module, name);
   if (!kernel)

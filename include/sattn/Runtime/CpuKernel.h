@@ -11,6 +11,10 @@
 #include "llvm/Support/Error.h"
 #include <memory>
 
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+
 namespace llvm::orc {
 class LLJIT;
 } // namespace llvm::orc
@@ -43,6 +47,20 @@ llvm::Error analyzeSpec(func::FuncOp function, std::vector<TensorSig> &inputs,
 /// exist), else the module's only public function with a body.
 llvm::Expected<std::string> resolveSpecFunction(ModuleOp module,
                                                 llvm::StringRef requested);
+
+/// A spec file parsed into a module, and the function to compile.
+struct LoadedSpec {
+  OwningOpRef<ModuleOp> module;
+  std::string function;
+};
+
+/// Parses the spec file `path` (diagnostics go through `sourceMgr`'s
+/// handler, if one is installed) and resolves `function` with
+/// resolveSpecFunction().
+llvm::Expected<LoadedSpec> loadSpecFile(llvm::StringRef path,
+                                        llvm::StringRef function,
+                                        MLIRContext &context,
+                                        llvm::SourceMgr &sourceMgr);
 
 /// What emitHostCode() produces.
 enum class HostCodeKind { Object, Assembly, LLVMIR, LoweredMLIR };
