@@ -68,7 +68,7 @@ extern "C" sattn_status sattn_context_create(sattn_context *out) {
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 "sattn_context_create: out is NULL");
   auto *ctx = new sattn_context_s();
-  registerCpuKernelDependencies(ctx->registry);
+  registerKernelDependencies(ctx->registry);
   std::lock_guard<std::mutex> lock(liveMutex);
   liveHandles.insert(ctx);
   *out = ctx;

@@ -32,15 +32,50 @@ static const char *const kLowerToLLVM =
     "convert-math-to-llvm,convert-arith-to-llvm,convert-func-to-llvm,"
     "convert-cf-to-llvm,convert-openmp-to-llvm,reconcile-unrealized-casts";
 
-LogicalResult sattn::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  // The textual pipeline names registered passes.
+/// The textual pipelines name registered passes.
+static void registerPassesOnce() {
   static std::once_flag registered;
   std::call_once(registered, [] {
     registerAllPasses();
-    registerSAttnPasses();
-    registerSAttnConversionPasses();
+    sattn::registerSAttnPasses();
+    sattn::registerSAttnConversionPasses();
   });
+}
+
+LogicalResult sattn::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  registerPassesOnce();
   return parsePassPipeline(kLowerToLLVM, pm);
+}
+
+std::string sattn::getCudaToolkitPath(StringRef requested) {
+  if (!requested.empty())
+    return requested.str();
+  if (const char *home = std::getenv("CUDA_HOME"); home && *home)
+    return home;
+  return "/usr/local/cuda";
+}
+
+void sattn::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                     const LowerToNVVMOptions &options) {
+  registerPassesOnce();
+  StringRef chip = options.chip == GpuChip::SM80 ? "sm_80" : "sm_90";
+  StringRef format = options.format == GpuBinaryFormat::PTX     ? "isa"
+                     : options.format == GpuBinaryFormat::Cubin ? "bin"
+                                                                : "fatbin";
+  std::string pipeline =
+      // The mask algebra, then the kernel and its launch.
+      ("sattn-expand-presets,sattn-simplify-masks,convert-sattn-to-gpu,"
+       "canonicalize,cse,"
+       // PTX 8.0 (CUDA 12+ ptxas rejects the default PTX 6.0).
+       "nvvm-attach-target{module=sattn_kernels O=3 features=+ptx80 chip=" +
+       chip + "}," +
+       "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),"
+       "reconcile-unrealized-casts,gpu-module-to-binary{format=" +
+       format + " toolkit=" + getCudaToolkitPath(options.toolkit) + "}")
+          .str();
+  // Only registered passes with valid options: cannot fail.
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("invalid sattn-lower-to-nvvm pipeline");
 }
 
 void sattn::registerSAttnPipelines() {
@@ -51,4 +86,8 @@ void sattn::registerSAttnPipelines() {
         if (failed(buildLowerToLLVMPipeline(pm)))
           llvm::report_fatal_error("invalid sattn-lower-to-llvm pipeline");
       });
+  PassPipelineRegistration<LowerToNVVMOptions>(
+      "sattn-lower-to-nvvm",
+      "Lower sattn.attention to GPU kernels serialized for NVIDIA GPUs",
+      buildLowerToNVVMPipeline);
 }

@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     return fail("unknown --emit=" + emit + " (obj, asm, llvm, mlir, header)");
 
   DialectRegistry registry;
-  registerCpuKernelDependencies(registry);
+  registerKernelDependencies(registry);
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);

@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
     setenv("OMP_NUM_THREADS", std::to_string(*threads).c_str(), 1);
 
   DialectRegistry registry;
-  registerCpuKernelDependencies(registry);
+  registerKernelDependencies(registry);
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);

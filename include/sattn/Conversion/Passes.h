@@ -3,6 +3,7 @@
 #ifndef SATTN_CONVERSION_PASSES_H
 #define SATTN_CONVERSION_PASSES_H
 
+#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
 #include "sattn/Conversion/SAttnToLoops/SAttnToLoops.h"
 
 namespace mlir {

@@ -52,4 +52,41 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower sattn.attention to a tile-skipping GPU kernel";
+  let description = [{
+    Outlines each `sattn.attention` into a kernel `@attention_N` of
+    `gpu.module @sattn_kernels` and replaces the op by a `gpu.launch_func`
+    on flattened buffers (the host function expects device-accessible
+    memory; sattn's runtime launches the kernel itself through the CUDA
+    driver). One thread block of 4 warps per (query tile, head, batch):
+
+    ```
+    grid (ceil(Lq / Br), Hq, B), block (128): warp w owns rows w*Br/4 ...
+    Qs = scale * log2(e) * Q[b, h, q0 : q0+Br, :]        (shared, f32)
+    for kt in keyRange(mask, tile) / plan (EMPTY tiles never visited):
+      Ks, Vs = K, V[b, g(h), kt*32 : +32, :]             (shared, zero tail)
+      lane j: s_i = Qs[i] . Ks[j]                        (one key per lane)
+      PARTIAL tiles only: s_i = mask(p_i, k0 + j) ? s_i : -inf
+      m' = max(m, warpmax(s)); p = 2^(s - m'); alpha = 2^(m - m')
+      l = l * alpha + warpsum(p); O[:, lane + 32t] = O * alpha + sum_j p_j Vs[j]
+    O = O / l (0 where l == 0); LSE = m ln2 + log(l)
+    ```
+
+    Bc is 32 (one key per lane); Br is the largest of 32, 16, 8, 4 whose
+    shared tiles fit 48 KiB of static shared memory. f16/bf16 inputs are
+    staged in their own type and accumulated in f32. Masks with static
+    lengths that are not bands get the same compile-time CSR tile plan as on
+    CPU. Lower the result with `-sattn-lower-to-nvvm`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // SATTN_CONVERSION_PASSES_TD

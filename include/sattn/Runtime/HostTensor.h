@@ -18,11 +18,18 @@ enum class ElemKind { F32, F16, BF16, F64 };
 llvm::StringRef elemKindName(ElemKind kind);
 size_t elemKindSize(ElemKind kind);
 
-/// A non-owning view of a dense, row-major host tensor.
+/// A non-owning view of a dense, row-major tensor (host memory, or device
+/// memory for GPU kernels).
 struct TensorView {
   void *data;
   llvm::ArrayRef<int64_t> shape;
   ElemKind kind;
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
 };
 
 /// A dense, row-major host tensor, 64-byte aligned.

@@ -94,14 +94,9 @@ public:
 
   func::FuncOp build(ModuleOp module, StringRef name);
 
-  /// For static shapes: the tile plan as constant CSR tables (offsets per
-  /// query tile; entries kt * 2 + isFull), named after the tile function.
-  struct PlanTables {
-    std::string offsets, entries;
-    int64_t numOffsets, numEntries;
-    bool anyPartial; // false: no predicate code at all
-  };
-  std::optional<PlanTables> plan;
+  /// For static shapes: the tile plan as constant CSR tables, named after
+  /// the tile function.
+  std::optional<TilePlanTables> plan;
 
 private:
   // Constants and small helpers.
@@ -619,53 +614,6 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   return result;
 }
 
-/// For static shapes and irregular masks, the CSR tile plan as constant
-/// tables in `module`.
-std::optional<TileFunctionBuilder::PlanTables> buildPlanTables(ModuleOp module,
-                                                               AttentionOp op,
-                                                               TileSizes tiles,
-                                                               StringRef name) {
-  auto qType = op.getQuery().getType(), kType = op.getKey().getType();
-  if (ShapedType::isDynamic(qType.getDimSize(2)) ||
-      ShapedType::isDynamic(kType.getDimSize(2)) || isBandMask(op.getMask()))
-    return std::nullopt;
-  int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
-  int64_t numRows = (lq + tiles.rows - 1) / tiles.rows;
-  int64_t numKeys = (lk + tiles.keys - 1) / tiles.keys;
-  if (numRows * numKeys > (int64_t(1) << 24))
-    return std::nullopt; // too large a table: classify at run time
-  MaskAttrInterface mask = op.getMask();
-  SmallVector<int32_t> offsets = {0}, entries;
-  bool anyPartial = false;
-  for (int64_t qt = 0; qt < numRows; ++qt) {
-    int64_t p0 = qt * tiles.rows + lk - lq;
-    int64_t p1 = std::min((qt + 1) * tiles.rows, lq) + lk - lq;
-    for (int64_t kt = 0; kt < numKeys; ++kt) {
-      TileClass c = mask.classify(p0, p1, kt * tiles.keys,
-                                  std::min((kt + 1) * tiles.keys, lk), lk);
-      if (c != TileClass::Empty)
-        entries.push_back(int32_t(kt * 2 + (c == TileClass::Full)));
-      anyPartial |= c == TileClass::Partial;
-    }
-    offsets.push_back(entries.size());
-  }
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto declare = [&](const std::string &symbol, ArrayRef<int32_t> values) {
-    auto type = MemRefType::get({int64_t(values.size())}, b.getI32Type());
-    memref::GlobalOp::create(
-        b, op.getLoc(), symbol, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(
-            RankedTensorType::get(type.getShape(), b.getI32Type()), values),
-        /*constant=*/true, /*alignment=*/IntegerAttr());
-  };
-  TileFunctionBuilder::PlanTables tables{
-      (name + "_plan_offsets").str(), (name + "_plan_tiles").str(),
-      int64_t(offsets.size()), int64_t(entries.size()), anyPartial};
-  declare(tables.offsets, offsets);
-  declare(tables.entries, entries);
-  return tables;
-}
-
 /// Rewrites one sattn.attention into buffers, an scf.parallel over (batch,
 /// head, query tile) and calls of its tile function.
 struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
@@ -695,7 +643,11 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     }
     declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
-    builder.plan = buildPlanTables(module, op, tiles, name);
+    auto qType = op.getQuery().getType(), kType = op.getKey().getType();
+    if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))
+      builder.plan = declareTilePlanTables(
+          module, op.getLoc(), op.getMask(), qType.getDimSize(2),
+          kType.getDimSize(2), tiles.rows, tiles.keys, name);
     func::FuncOp tileFn = builder.build(module, name);
     symbols.insert(tileFn);
 

@@ -540,7 +540,7 @@ std::pair<Value, Value> BigBirdAttr::buildClassify(OpBuilder &b, Location loc,
 // Constant tables
 //===----------------------------------------------------------------------===//
 
-void mlir::sattn::declareMaskTables(ModuleOp module, Attribute mask) {
+void mlir::sattn::declareMaskTables(Operation *module, Attribute mask) {
   if (auto bs = dyn_cast<BlockSparseAttr>(mask)) {
     std::string name = layoutTableName(bs);
     if (SymbolTable::lookupSymbolIn(module, name) || bs.getLayout().isSplat())
@@ -549,10 +549,10 @@ void mlir::sattn::declareMaskTables(ModuleOp module, Attribute mask) {
     for (int64_t r = 0; r < bs.getNumRows(); ++r)
       for (int64_t c = 0; c < bs.getNumCols(); ++c)
         values.push_back(bs.cell(r, c));
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    OpBuilder b = OpBuilder::atBlockBegin(&module->getRegion(0).front());
     MemRefType type = layoutTableType(bs);
     memref::GlobalOp::create(
-        b, module.getLoc(), name, b.getStringAttr("private"), type,
+        b, module->getLoc(), name, b.getStringAttr("private"), type,
         DenseElementsAttr::get(
             RankedTensorType::get(type.getShape(), b.getI32Type()),
             ArrayRef<int32_t>(values)),
@@ -567,4 +567,44 @@ void mlir::sattn::declareMaskTables(ModuleOp module, Attribute mask) {
       declareMaskTables(module, m);
   if (auto c = dyn_cast<ComplementAttr>(mask))
     declareMaskTables(module, c.getOperand());
+}
+
+std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
+    Operation *symbolTable, Location loc, MaskAttrInterface mask, int64_t lq,
+    int64_t lk, int64_t rows, int64_t keys, StringRef prefix) {
+  if (isBandMask(mask))
+    return std::nullopt;
+  int64_t numRows = (lq + rows - 1) / rows;
+  int64_t numKeys = (lk + keys - 1) / keys;
+  if (numRows * numKeys > (int64_t(1) << 24))
+    return std::nullopt; // too large a table: classify at run time
+  SmallVector<int32_t> offsets = {0}, entries;
+  bool anyPartial = false;
+  for (int64_t qt = 0; qt < numRows; ++qt) {
+    int64_t p0 = qt * rows + lk - lq;
+    int64_t p1 = std::min((qt + 1) * rows, lq) + lk - lq;
+    for (int64_t kt = 0; kt < numKeys; ++kt) {
+      TileClass c =
+          mask.classify(p0, p1, kt * keys, std::min((kt + 1) * keys, lk), lk);
+      if (c != TileClass::Empty)
+        entries.push_back(int32_t(kt * 2 + (c == TileClass::Full)));
+      anyPartial |= c == TileClass::Partial;
+    }
+    offsets.push_back(entries.size());
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
+  auto declare = [&](const std::string &symbol, ArrayRef<int32_t> values) {
+    auto type = MemRefType::get({int64_t(values.size())}, b.getI32Type());
+    memref::GlobalOp::create(
+        b, loc, symbol, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(
+            RankedTensorType::get(type.getShape(), b.getI32Type()), values),
+        /*constant=*/true, /*alignment=*/IntegerAttr());
+  };
+  TilePlanTables tables{(prefix + "_plan_offsets").str(),
+                        (prefix + "_plan_tiles").str(), int64_t(offsets.size()),
+                        int64_t(entries.size()), anyPartial};
+  declare(tables.offsets, offsets);
+  declare(tables.entries, entries);
+  return tables;
 }

@@ -40,9 +40,26 @@ struct TilePlanStats {
 TilePlanStats computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
                                    int64_t lk, int64_t rows, int64_t keys);
 
-/// Declares in `module` the constant tables that buildPredicate() of `mask`
-/// reads (block layouts); call it before building predicates.
-void declareMaskTables(ModuleOp module, Attribute mask);
+/// Declares in `symbolTable` (a builtin.module or gpu.module) the constant
+/// tables that buildPredicate() of `mask` reads (block layouts); call it
+/// before building predicates.
+void declareMaskTables(Operation *symbolTable, Attribute mask);
+
+/// The tile plan of static shapes as two constant i32 tables in `symbolTable`
+/// (CSR): `offsets` has one entry per query tile plus one, `entries` lists the
+/// non-EMPTY key tiles of each query tile as kt * 2 + isFull.
+struct TilePlanTables {
+  std::string offsets, entries;
+  int64_t numOffsets, numEntries;
+  bool anyPartial; // false: no predicate code is needed at all
+};
+/// Declares the tables named `prefix`_plan_offsets / _plan_tiles for lengths
+/// lq x lk and tiles of rows x keys; nullopt (classify at run time instead)
+/// for band masks, whose key range is closed-form, and for huge plans.
+std::optional<TilePlanTables>
+declareTilePlanTables(Operation *symbolTable, Location loc,
+                      MaskAttrInterface mask, int64_t lq, int64_t lk,
+                      int64_t rows, int64_t keys, StringRef prefix);
 } // namespace sattn
 } // namespace mlir
 

@@ -1,0 +1,43 @@
+//===- SAttnToGPU.h - sattn.attention to a GPU kernel -----------*- C++ -*-===//
+
+#ifndef SATTN_CONVERSION_SATTNTOGPU_SATTNTOGPU_H
+#define SATTN_CONVERSION_SATTNTOGPU_SATTNTOGPU_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace sattn {
+
+#define GEN_PASS_DECL_CONVERTSATTNTOGPU
+#include "sattn/Conversion/Passes.h.inc"
+
+/// Name of the gpu.module that holds the kernels.
+constexpr StringLiteral kGpuKernelModuleName = "sattn_kernels";
+/// Threads per block of every kernel (4 warps).
+constexpr int64_t kGpuBlockThreads = 128;
+/// Static shared memory a kernel may use (the CUDA limit without opt-in).
+constexpr int64_t kGpuSharedMemoryBytes = 48 * 1024;
+
+/// Patterns rewriting sattn.attention (on tensors) into a kernel in
+/// `gpu.module @sattn_kernels` and a gpu.launch_func on flat buffers. The
+/// kernel's parameters are q, k, v, o (memref<?xT>), lse (memref<?xf32>),
+/// then Hq, Hkv, Lq, Lk (index); its `sattn.tile` attribute holds [Br, Bc]
+/// and the grid is (ceil(Lq / Br), Hq, B) x (128).
+void populateSAttnToGPUPatterns(RewritePatternSet &patterns);
+
+/// Br of the kernel for element type `elem` and head dims d, dv: the largest
+/// of 32, 16, 8, 4 whose shared tiles fit kGpuSharedMemoryBytes; nullopt if
+/// none does (the conversion then reports the op).
+std::optional<int64_t> getGpuTileRows(Type elem, int64_t d, int64_t dv);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_CONVERSION_SATTNTOGPU_SATTNTOGPU_H

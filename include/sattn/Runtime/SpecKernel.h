@@ -1,0 +1,105 @@
+//===- SpecKernel.h - a spec function and its signature ---------*- C++ -*-===//
+//
+// What every compiled spec function has, whatever runs it: the signature of
+// the function (tensor arguments, results of sattn.attention ops) and the
+// output shapes for given input shapes (SPEC.md's shape rules).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_RUNTIME_SPECKERNEL_H
+#define SATTN_RUNTIME_SPECKERNEL_H
+
+#include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+#include "sattn/Runtime/HostTensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+
+namespace mlir {
+namespace sattn {
+
+/// The declared type of one argument or result of a spec function.
+struct TensorSig {
+  std::vector<int64_t> shape; // ShapedType::kDynamic for `?`
+  ElemKind kind;
+};
+
+/// One result of a spec function: result `resultNumber` of the
+/// sattn.attention whose Q, K, V are the function arguments `q`, `k`, `v`.
+struct ResultSource {
+  unsigned q, k, v;
+  unsigned resultNumber; // 0: O, 1: LSE
+  mutable AttentionOp op;
+};
+
+/// Reads the signature of `function` in `module` and checks that it is a spec
+/// the runtime can call: tensor arguments, results returned straight from
+/// sattn.attention ops on those arguments.
+llvm::Error analyzeSpec(func::FuncOp function, std::vector<TensorSig> &inputs,
+                        std::vector<TensorSig> &outputs,
+                        std::vector<ResultSource> &sources);
+
+/// The function of `module` to compile: `requested` if given (it must
+/// exist), else the module's only public function with a body.
+llvm::Expected<std::string> resolveSpecFunction(ModuleOp module,
+                                                llvm::StringRef requested);
+
+/// A spec file parsed into a module, and the function to compile.
+struct LoadedSpec {
+  OwningOpRef<ModuleOp> module;
+  std::string function;
+};
+
+/// Parses the spec file `path` (diagnostics go through `sourceMgr`'s
+/// handler, if one is installed) and resolves `function` with
+/// resolveSpecFunction().
+llvm::Expected<LoadedSpec> loadSpecFile(llvm::StringRef path,
+                                        llvm::StringRef function,
+                                        MLIRContext &context,
+                                        llvm::SourceMgr &sourceMgr);
+
+/// Where a kernel's tensors live.
+enum class KernelDevice { Host, Cuda };
+
+/// A compiled spec function: its signature and a way to run it.
+class SpecKernel {
+public:
+  virtual ~SpecKernel();
+
+  llvm::ArrayRef<TensorSig> inputs() const { return inputSigs; }
+  llvm::ArrayRef<TensorSig> outputs() const { return outputSigs; }
+  llvm::ArrayRef<ResultSource> sources() const { return resultSources; }
+  /// Where run() expects the data of its tensors.
+  virtual KernelDevice device() const { return KernelDevice::Host; }
+
+  /// The output shapes for the given input shapes, after checking the inputs
+  /// against the signature and SPEC.md's shape rules.
+  llvm::Expected<std::vector<std::vector<int64_t>>>
+  outputShapes(llvm::ArrayRef<TensorView> inputs) const;
+
+  /// Runs the kernel on tensors in device() memory; `outputs` must have the
+  /// shapes of outputShapes().
+  virtual llvm::Error run(llvm::ArrayRef<TensorView> inputs,
+                          llvm::ArrayRef<TensorView> outputs) const = 0;
+
+protected:
+  /// Clones the spec and reads the signature of `function`.
+  llvm::Error prepare(ModuleOp module, llvm::StringRef function);
+  /// Checks `outputs` against outputShapes(inputs).
+  llvm::Error checkOutputs(llvm::ArrayRef<TensorView> inputs,
+                           llvm::ArrayRef<TensorView> outputs) const;
+
+  std::vector<TensorSig> inputSigs, outputSigs;
+  std::vector<ResultSource> resultSources;
+  OwningOpRef<ModuleOp> spec; // the spec as written, for shapes and masks
+};
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_RUNTIME_SPECKERNEL_H

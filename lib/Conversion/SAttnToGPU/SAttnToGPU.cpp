@@ -1,0 +1,611 @@
+//===- SAttnToGPU.cpp - sattn.attention to a tile-skipping GPU kernel -----===//
+//
+// One kernel per sattn.attention, FlashAttention-2 style, SIMT: a thread
+// block of 4 warps per (query tile, head, batch). The query tile is staged
+// once in shared memory (scaled into base 2); each non-EMPTY key tile of 32
+// keys is staged in shared memory and processed with one key per lane:
+//
+//   Qs [Br][D]        f32  scale * log2(e) * Q of the tile (broadcast reads)
+//   Ks [32][D + 1]    T    keys of the tile (padded: lanes read rows
+//                          without bank conflicts)
+//   Vs [32][Dv up 32] T    values of the tile (lane t owns columns t + 32 j)
+//
+// Warp w owns rows w * Br/4 ... of the tile; per row it keeps the running max
+// m, sum l and Dv/32 output accumulators per lane, in registers. Row max and
+// row sum are warp shuffles; P reaches every lane through shuffles too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include <cmath>
+#include <limits>
+
+namespace mlir::sattn {
+#define GEN_PASS_DEF_CONVERTSATTNTOGPU
+#include "sattn/Conversion/Passes.h.inc"
+} // namespace mlir::sattn
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kNumWarps = kGpuBlockThreads / kWarpSize;
+constexpr int64_t kKeyTile = 32; // Bc: one key per lane
+
+int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/// Shared memory of the tiles for Br query rows.
+int64_t sharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
+  int64_t es = elem.getIntOrFloatBitWidth() / 8;
+  return rows * d * 4 + kKeyTile * (d + 1) * es +
+         kKeyTile * roundUp(dv, kWarpSize) * es;
+}
+
+/// Builds the kernel of one sattn.attention.
+class KernelBuilder {
+public:
+  KernelBuilder(AttentionOp op, int64_t rows)
+      : op(op), rows(rows), rowsPerWarp(rows / kNumWarps),
+        ctx(op.getContext()), b(ctx), loc(op.getLoc()) {
+    auto qType = op.getQuery().getType();
+    elemType = qType.getElementType();
+    headDim = qType.getDimSize(3);
+    valueDim = op.getValue().getType().getDimSize(3);
+    valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
+    mask = op.getMask();
+    f32 = b.getF32Type();
+  }
+
+  MemRefType flatType(Type elem) {
+    return MemRefType::get({ShapedType::kDynamic}, elem);
+  }
+  gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
+
+  std::optional<TilePlanTables> plan;
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  }
+  Value f32Const(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  }
+  Value widen(Value x) {
+    return x.getType() == f32 ? x : arith::ExtFOp::create(b, loc, f32, x);
+  }
+  Value load(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    memref::StoreOp::create(b, loc, value, memref, indices);
+  }
+  /// for (i = first; i < end; i += step) body(i)
+  void forLoop(Value first, Value end, int64_t step,
+               function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, first, end, idx(step), ValueRange{},
+                       [&](OpBuilder &, Location, Value i, ValueRange) {
+                         body(i);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+  /// The max or the sum of `x` over the 32 lanes of the warp, in every lane.
+  Value warpReduce(Value x, bool isMax);
+
+  void buildBody(gpu::GPUFuncOp fn);
+  /// One non-EMPTY key tile; returns the new (m, l, acc) of the lane.
+  SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
+
+  AttentionOp op;
+  int64_t rows, rowsPerWarp;
+  MLIRContext *ctx;
+  OpBuilder b;
+  Location loc;
+  Type elemType, f32;
+  int64_t headDim, valueDim, valueCols;
+  MaskAttrInterface mask;
+
+  // Values of the kernel being built.
+  Value q, k, v, o, lse, lq, lk, lk64, q0, p0, lane, warp, warpRow0;
+  Value qBase, kBase, vBase, oBase, lseBase;
+  Value qs, ks, vs;
+};
+
+Value KernelBuilder::warpReduce(Value x, bool isMax) {
+  for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    x = isMax ? Value(arith::MaxNumFOp::create(b, loc, x, other))
+              : Value(arith::AddFOp::create(b, loc, x, other));
+  }
+  return x;
+}
+
+gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
+  b.setInsertionPointToEnd(module.getBody());
+  Type index = b.getIndexType();
+  auto fnType = FunctionType::get(
+      ctx,
+      {flatType(elemType), flatType(elemType), flatType(elemType),
+       flatType(elemType), flatType(f32), index, index, index, index},
+      {});
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
+    return MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), workgroup);
+  };
+  SmallVector<Type> tiles = {
+      shared({rows, headDim}, f32), shared({kKeyTile, headDim + 1}, elemType),
+      shared({kKeyTile, valueCols * kWarpSize}, elemType)};
+  auto fn = gpu::GPUFuncOp::create(b, loc, name, fnType, tiles);
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  fn.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({int32_t(kGpuBlockThreads), 1, 1}));
+  fn->setAttr("sattn.tile", b.getDenseI64ArrayAttr({rows, kKeyTile}));
+  b.setInsertionPointToStart(&fn.getBody().front());
+  buildBody(fn);
+  gpu::ReturnOp::create(b, loc);
+  return fn;
+}
+
+void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
+  q = fn.getArgument(0);
+  k = fn.getArgument(1);
+  v = fn.getArgument(2);
+  o = fn.getArgument(3);
+  lse = fn.getArgument(4);
+  Value hq = fn.getArgument(5), hkv = fn.getArgument(6);
+  lq = fn.getArgument(7);
+  lk = fn.getArgument(8);
+  qs = fn.getWorkgroupAttributions()[0];
+  ks = fn.getWorkgroupAttributions()[1];
+  vs = fn.getWorkgroupAttributions()[2];
+
+  Value one = idx(1);
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  lane = arith::RemUIOp::create(b, loc, tid, idx(kWarpSize));
+  warp = arith::DivUIOp::create(b, loc, tid, idx(kWarpSize));
+  warpRow0 = mul(warp, idx(rowsPerWarp));
+  Value queryTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  // g(h) = h / (Hq / Hkv)
+  Value group = arith::DivUIOp::create(
+      b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
+  Value kvHead = arith::DivUIOp::create(
+      b, loc, head, arith::MaxUIOp::create(b, loc, group, one));
+  // Flat offsets of the (batch, head) slices.
+  Value qSlice = mul(add(mul(batch, hq), head), lq);
+  Value kSlice = mul(add(mul(batch, hkv), kvHead), lk);
+  qBase = mul(qSlice, idx(headDim));
+  oBase = mul(qSlice, idx(valueDim));
+  lseBase = qSlice;
+  kBase = mul(kSlice, idx(headDim));
+  vBase = mul(kSlice, idx(valueDim));
+
+  q0 = mul(queryTile, idx(rows));
+  Value numRows = minIdx(idx(rows), sub(lq, q0));
+  // Query positions of the tile: p = i + (Lk - Lq), bottom-right aligned.
+  lk64 = toI64(lk);
+  p0 = arith::AddIOp::create(b, loc, toI64(q0),
+                             arith::SubIOp::create(b, loc, lk64, toI64(lq)));
+  Value p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+
+  // Qs[r][d] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores are
+  // kept in base 2. Rows past Lq repeat the last row and are never written.
+  Value scaleLog2e =
+      f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
+  Value lastRow = sub(lq, one);
+  forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
+    Value rowOffset = add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+    forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
+      Value x = widen(load(q, add(rowOffset, d)));
+      store(arith::MulFOp::create(b, loc, x, scaleLog2e), qs, {r, d});
+    });
+  });
+
+  // Per lane: m (-inf) and l (0) of each of its warp's rows, then the
+  // output accumulators acc[i][j] of columns lane + 32 j.
+  SmallVector<Value> init(rowsPerWarp,
+                          f32Const(-std::numeric_limits<float>::infinity()));
+  init.append(rowsPerWarp * (1 + valueCols), f32Const(0.0f));
+
+  scf::ForOp loop;
+  if (plan) {
+    // Static lengths: the non-EMPTY key tiles of this query tile, listed at
+    // compile time (CSR), each with its FULL/PARTIAL flag.
+    auto table = [&](StringRef name, int64_t size) -> Value {
+      return memref::GetGlobalOp::create(
+          b, loc, MemRefType::get({size}, b.getI32Type()), name);
+    };
+    Value offsets = table(plan->offsets, plan->numOffsets);
+    Value entries = table(plan->entries, plan->numEntries);
+    auto offsetAt = [&](Value i) -> Value {
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                        load(offsets, i));
+    };
+    Value begin = offsetAt(queryTile), end = offsetAt(add(queryTile, one));
+    loop = scf::ForOp::create(
+        b, loc, begin, end, one, init,
+        [&](OpBuilder &, Location, Value i, ValueRange state) {
+          Value entry = load(entries, i);
+          Value kt = arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              arith::ShRUIOp::create(b, loc, entry, i32(1)));
+          Value full = arith::TruncIOp::create(
+              b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, i32(1)));
+          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
+        });
+  } else {
+    // Key tiles inside the mask's key range for the tile's query positions,
+    // classified at run time (the same for the whole block).
+    auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
+    Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+    Value bc64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(kKeyTile));
+    kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
+    kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
+    Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
+    Value ktHi64 = arith::MaxSIOp::create(
+        b, loc, arith::CeilDivSIOp::create(b, loc, kHi, bc64), ktLo64);
+    Value ktLo = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktLo64);
+    Value ktHi = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktHi64);
+    loop = scf::ForOp::create(
+        b, loc, ktLo, ktHi, one, init,
+        [&](OpBuilder &, Location, Value kt, ValueRange state) {
+          Value k0 = mul(kt, idx(kKeyTile));
+          Value k1 = minIdx(add(k0, idx(kKeyTile)), lk);
+          auto [empty, full] =
+              mask.buildClassify(b, loc, p0, p1, toI64(k0), toI64(k1), lk64);
+          auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
+                                        /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
+          b.setInsertionPointAfter(ifOp);
+          scf::YieldOp::create(b, loc, ifOp.getResults());
+        });
+  }
+
+  // O = acc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
+  // empty), m being in base 2.
+  ValueRange state = loop.getResults();
+  for (int64_t i = 0; i < rowsPerWarp; ++i) {
+    Value r = add(warpRow0, idx(i));
+    auto inTile = scf::IfOp::create(b, loc, lt(r, numRows));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(inTile.thenBlock());
+    Value m = state[i], l = state[rowsPerWarp + i];
+    Value nonEmpty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, f32Const(0));
+    Value inv = arith::SelectOp::create(
+        b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
+        f32Const(0.0f));
+    Value row = add(q0, r);
+    Value rowOffset = add(oBase, mul(row, idx(valueDim)));
+    for (int64_t j = 0; j < valueCols; ++j) {
+      Value col = add(lane, idx(j * kWarpSize));
+      Value out = arith::MulFOp::create(
+          b, loc, state[2 * rowsPerWarp + i * valueCols + j], inv);
+      if (elemType != f32)
+        out = arith::TruncFOp::create(b, loc, elemType, out);
+      if ((j + 1) * kWarpSize <= valueDim) {
+        store(out, o, add(rowOffset, col));
+        continue;
+      }
+      auto inRow = scf::IfOp::create(b, loc, lt(col, idx(valueDim)));
+      OpBuilder::InsertionGuard colGuard(b);
+      b.setInsertionPointToStart(inRow.thenBlock());
+      store(out, o, add(rowOffset, col));
+    }
+    if (op.getLse()) {
+      auto firstLane = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0)));
+      b.setInsertionPointToStart(firstLane.thenBlock());
+      Value logSum =
+          math::FmaOp::create(b, loc, m, f32Const(static_cast<float>(M_LN2)),
+                              math::LogOp::create(b, loc, l));
+      Value value = arith::SelectOp::create(
+          b, loc, nonEmpty, logSum,
+          f32Const(-std::numeric_limits<float>::infinity()));
+      store(value, lse, add(lseBase, row));
+    }
+  }
+}
+
+SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
+                                               Value full) {
+  const int64_t rw = rowsPerWarp;
+  Value one = idx(1);
+  Value k0 = mul(keyTile, idx(kKeyTile));
+  Value lastKey = sub(lk, one);
+  Value zeroElem =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
+
+  // Ks, Vs = K, V[b, g, k0 : k0 + 32, :], zero past Lk and past Dv; after
+  // every warp is done with the previous tile.
+  gpu::BarrierOp::create(b, loc);
+  forLoop(warp, idx(kKeyTile), kNumWarps, [&](Value c) {
+    Value key = add(k0, c);
+    Value inKeys = lt(key, lk);
+    Value keyRow = minIdx(key, lastKey);
+    Value kRow = add(kBase, mul(keyRow, idx(headDim)));
+    forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
+      Value x = load(k, add(kRow, d));
+      store(arith::SelectOp::create(b, loc, inKeys, x, zeroElem), ks, {c, d});
+    });
+    Value vRow = add(vBase, mul(keyRow, idx(valueDim)));
+    forLoop(lane, idx(valueCols * kWarpSize), kWarpSize, [&](Value d) {
+      Value x = load(v, add(vRow, minIdx(d, idx(valueDim - 1))));
+      Value keep = arith::AndIOp::create(b, loc, inKeys, lt(d, idx(valueDim)));
+      store(arith::SelectOp::create(b, loc, keep, x, zeroElem), vs, {c, d});
+    });
+  });
+  gpu::BarrierOp::create(b, loc);
+
+  // s_i = Qs[row_i] . Ks[lane]: lane j holds the score of key k0 + j.
+  SmallVector<Value> zeros(rw, f32Const(0.0f));
+  auto dotLoop = scf::ForOp::create(
+      b, loc, idx(0), idx(headDim), one, zeros,
+      [&](OpBuilder &, Location, Value d, ValueRange acc) {
+        Value kv = widen(load(ks, {lane, d}));
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < rw; ++i) {
+          Value qv = load(qs, {add(warpRow0, idx(i)), d});
+          next.push_back(math::FmaOp::create(b, loc, qv, kv, acc[i]));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  SmallVector<Value> s(dotLoop.getResults());
+
+  // s = -inf for keys past Lk; PARTIAL tiles only (not even built when the
+  // static plan has none): s = mask(p, k) ? s : -inf.
+  Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  Value key = add(k0, lane);
+  Value key64 = toI64(key);
+  Value inKeys = lt(key, lk);
+  for (Value &si : s)
+    si = arith::SelectOp::create(b, loc, inKeys, si, negInf);
+  if (!plan || plan->anyPartial) {
+    auto partial = scf::IfOp::create(
+        b, loc, TypeRange(ValueRange(s)),
+        arith::XOrIOp::create(
+            b, loc, full,
+            arith::ConstantOp::create(b, loc, b.getBoolAttr(true))),
+        /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(partial.thenBlock());
+    SmallVector<Value> masked;
+    for (int64_t i = 0; i < rw; ++i) {
+      Value p = arith::AddIOp::create(b, loc, p0,
+                                      toI64(add(warpRow0, idx(i))));
+      Value keep = mask.buildPredicate(b, loc, p, key64, lk64);
+      masked.push_back(arith::SelectOp::create(b, loc, keep, s[i], negInf));
+    }
+    scf::YieldOp::create(b, loc, masked);
+    b.setInsertionPointToStart(partial.elseBlock());
+    scf::YieldOp::create(b, loc, s);
+    s.assign(partial.getResults().begin(), partial.getResults().end());
+  }
+
+  SmallVector<Value> mNew(rw), lNew(rw), p(rw), alpha(rw);
+  for (int64_t i = 0; i < rw; ++i) {
+    // m' = max(m, rowmax(s))
+    mNew[i] = arith::MaxNumFOp::create(b, loc, state[i],
+                                       warpReduce(s[i], /*isMax=*/true));
+    // A row with no kept key so far keeps m' = -inf; subtract 0 instead so
+    // that 2^(-inf - m') is 0, not NaN.
+    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mNew[i], negInf);
+    Value mUse = arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f),
+                                         mNew[i]);
+    // p = 2^(s - m')
+    p[i] = math::Exp2Op::create(b, loc,
+                                arith::SubFOp::create(b, loc, s[i], mUse));
+    // alpha = 2^(m - m')
+    alpha[i] = math::Exp2Op::create(
+        b, loc, arith::SubFOp::create(b, loc, state[i], mUse));
+    // l' = l * alpha + rowsum(p)
+    lNew[i] = math::FmaOp::create(b, loc, state[rw + i], alpha[i],
+                                  warpReduce(p[i], /*isMax=*/false));
+  }
+
+  // acc = acc * alpha + sum_c p_c Vs[c][lane + 32 j], p_c from lane c.
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < rw; ++i)
+    for (int64_t j = 0; j < valueCols; ++j)
+      acc.push_back(arith::MulFOp::create(
+          b, loc, state[rw * 2 + i * valueCols + j], alpha[i]));
+  auto pvLoop = scf::ForOp::create(
+      b, loc, idx(0), idx(kKeyTile), one, acc,
+      [&](OpBuilder &, Location, Value c, ValueRange cur) {
+        Value srcLane = arith::IndexCastOp::create(b, loc, b.getI32Type(), c);
+        SmallVector<Value> vv, next;
+        for (int64_t j = 0; j < valueCols; ++j)
+          vv.push_back(
+              widen(load(vs, {c, add(lane, idx(j * kWarpSize))})));
+        for (int64_t i = 0; i < rw; ++i) {
+          Value pc = gpu::ShuffleOp::create(b, loc, p[i], srcLane,
+                                            i32(kWarpSize),
+                                            gpu::ShuffleMode::IDX)
+                         .getShuffleResult();
+          for (int64_t j = 0; j < valueCols; ++j)
+            next.push_back(math::FmaOp::create(b, loc, pc, vv[j],
+                                               cur[i * valueCols + j]));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+
+  SmallVector<Value> result(mNew);
+  result.append(lNew);
+  result.append(pvLoop.getResults().begin(), pvLoop.getResults().end());
+  return result;
+}
+
+/// The kernel module of `module`, created (and the module marked as a GPU
+/// container) on first use.
+gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module) {
+  if (auto existing =
+          module.lookupSymbol<gpu::GPUModuleOp>(kGpuKernelModuleName))
+    return existing;
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(module.getContext()));
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuKernelModuleName);
+}
+
+/// Rewrites one sattn.attention into a kernel and its launch.
+struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
+    auto qType = op.getQuery().getType(), kType = op.getKey().getType();
+    Type elem = qType.getElementType();
+    int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
+    std::optional<int64_t> rows = getGpuTileRows(elem, d, dv);
+    if (!rows)
+      return op.emitOpError("head dims D = ")
+             << d << ", Dv = " << dv << " with " << elem << " need "
+             << sharedBytes(4, elem, d, dv)
+             << " bytes of shared memory for the smallest GPU tile; the "
+                "limit is "
+             << kGpuSharedMemoryBytes;
+
+    gpu::GPUModuleOp kernels = getOrCreateKernelModule(module);
+    std::string name;
+    for (unsigned i = 0;; ++i) {
+      name = "attention_" + std::to_string(i);
+      if (!SymbolTable::lookupSymbolIn(kernels, name))
+        break;
+    }
+    declareMaskTables(kernels, op.getMask());
+    KernelBuilder builder(op, *rows);
+    if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))
+      builder.plan = declareTilePlanTables(
+          kernels, op.getLoc(), op.getMask(), qType.getDimSize(2),
+          kType.getDimSize(2), *rows, kKeyTile, name);
+    gpu::GPUFuncOp kernel = builder.build(kernels, name);
+
+    // Flat buffers of the operands and results.
+    Location loc = op.getLoc();
+    auto flatten = [&](Value buffer) -> Value {
+      auto type = cast<MemRefType>(buffer.getType());
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        all[0].push_back(i);
+      Value flat = memref::CollapseShapeOp::create(rewriter, loc, buffer, all);
+      return memref::CastOp::create(rewriter, loc,
+                                    builder.flatType(type.getElementType()),
+                                    flat);
+    };
+    auto toBuffer = [&](Value tensor) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          rewriter, loc,
+          MemRefType::get(type.getShape(), type.getElementType()), tensor,
+          /*read_only=*/true);
+    };
+    Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
+          v = toBuffer(op.getValue());
+    auto dim = [&](Value buffer, int64_t i) -> Value {
+      return memref::DimOp::create(rewriter, loc, buffer, i);
+    };
+    auto allocFor = [&](RankedTensorType type) -> Value {
+      SmallVector<Value> dynSizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          dynSizes.push_back(dim(q, i));
+      return memref::AllocOp::create(
+          rewriter, loc,
+          MemRefType::get(type.getShape(), type.getElementType()), dynSizes);
+    };
+    Value oBuf = allocFor(op.getOutput().getType());
+    Value lseBuf =
+        op.getLse()
+            ? allocFor(cast<RankedTensorType>(op.getLse().getType()))
+            : memref::AllocOp::create(
+                  rewriter, loc, MemRefType::get({1}, rewriter.getF32Type()));
+
+    // grid (ceil(Lq / Br), Hq, B), block (128, 1, 1)
+    auto c = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, value);
+    };
+    Value lq = dim(q, 2);
+    Value numQueryTiles = arith::CeilDivUIOp::create(rewriter, loc, lq, c(*rows));
+    gpu::LaunchFuncOp::create(
+        rewriter, loc, kernel,
+        gpu::KernelDim3{numQueryTiles, dim(q, 1), dim(q, 0)},
+        gpu::KernelDim3{c(kGpuBlockThreads), c(1), c(1)},
+        /*dynamicSharedMemorySize=*/Value(),
+        ValueRange{flatten(q), flatten(k), flatten(v), flatten(oBuf),
+                   flatten(lseBuf), dim(q, 1), dim(k, 1), lq, dim(k, 2)});
+
+    SmallVector<Value> results = {bufferization::ToTensorOp::create(
+        rewriter, loc, op.getOutput().getType(), oBuf, /*restrict=*/true,
+        /*writable=*/true)};
+    if (Value lseResult = op.getLse())
+      results.push_back(bufferization::ToTensorOp::create(
+          rewriter, loc, lseResult.getType(), lseBuf, /*restrict=*/true,
+          /*writable=*/true));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct ConvertSAttnToGPUPass
+    : public sattn::impl::ConvertSAttnToGPUBase<ConvertSAttnToGPUPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateSAttnToGPUPatterns(patterns);
+    SmallVector<AttentionOp> ops;
+    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    for (AttentionOp op : ops)
+      if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op}, frozen)))
+        return signalPassFailure();
+    bool left = false;
+    getOperation()->walk([&](AttentionOp) { left = true; });
+    if (left)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns) {
+  patterns.add<AttentionToGPU>(patterns.getContext());
+}
+
+std::optional<int64_t> mlir::sattn::getGpuTileRows(Type elem, int64_t d,
+                                                   int64_t dv) {
+  for (int64_t rows : {32, 16, 8, 4})
+    if (sharedBytes(rows, elem, d, dv) <= kGpuSharedMemoryBytes)
+      return rows;
+  return std::nullopt;
+}

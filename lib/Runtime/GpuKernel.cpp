@@ -1,0 +1,259 @@
+//===- GpuKernel.cpp - a spec function compiled for an NVIDIA GPU ---------===//
+
+#include "sattn/Runtime/GpuKernel.h"
+#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+static llvm::Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+llvm::Expected<GpuCode> mlir::sattn::emitGpuCode(ModuleOp module,
+                                                 StringRef function,
+                                                 GpuChip chip,
+                                                 GpuBinaryFormat format,
+                                                 StringRef toolkit) {
+  MLIRContext *ctx = module.getContext();
+  OwningOpRef<ModuleOp> lowered = module.clone();
+  auto fn = lowered->lookupSymbol<func::FuncOp>(function);
+  if (!fn)
+    return makeError("no function '" + function + "' in the spec");
+  // The other functions would only add kernels.
+  for (auto other :
+       llvm::make_early_inc_range(lowered->getOps<func::FuncOp>()))
+    if (other != fn)
+      other.erase();
+  SmallVector<AttentionOp> ops;
+  fn.walk([&](AttentionOp op) { ops.push_back(op); });
+  if (ops.size() != 1)
+    return makeError("the nvvm target compiles functions with exactly one "
+                     "sattn.attention; '" +
+                     function + "' has " + llvm::Twine(ops.size()));
+  std::string cuda = getCudaToolkitPath(toolkit);
+  if (format != GpuBinaryFormat::PTX) {
+    llvm::SmallString<256> ptxas(cuda);
+    llvm::sys::path::append(ptxas, "bin", "ptxas");
+    if (!llvm::sys::fs::can_execute(ptxas))
+      return makeError("no CUDA toolkit: a cubin needs ptxas, not found at " +
+                       ptxas + " (set CUDA_HOME, or emit PTX)");
+  }
+  GpuCode code;
+  AttentionOp op = ops.front();
+  auto qType = op.getQuery().getType();
+  std::optional<int64_t> rows =
+      getGpuTileRows(qType.getElementType(), qType.getDimSize(3),
+                     op.getValue().getType().getDimSize(3));
+  code.rows = rows.value_or(0); // no rows: the conversion reports the op
+  code.hasLse = bool(op.getLse());
+  code.kernel = "attention_0";
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    diagStream << diag.getLocation() << ": " << diag << "\n";
+    return success();
+  });
+  PassManager pm(ctx);
+  LowerToNVVMOptions options;
+  options.chip = chip;
+  options.format = format;
+  options.toolkit = cuda;
+  buildLowerToNVVMPipeline(pm, options);
+  if (failed(pm.run(*lowered)))
+    return makeError("GPU compilation failed:\n" + diagnostics);
+  lowered->walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      code.binary = cast<gpu::ObjectAttr>(object).getObject().str();
+  });
+  if (code.binary.empty())
+    return makeError("GPU compilation produced no binary");
+  return code;
+}
+
+GpuKernel::~GpuKernel() {
+  if (CudaDriver *driver = CudaDriver::getIfLoaded())
+    driver->unloadModule(module);
+}
+
+llvm::Expected<std::unique_ptr<GpuKernel>>
+GpuKernel::compile(ModuleOp module, StringRef function) {
+  auto code =
+      emitGpuCode(module, function, GpuChip::SM80, GpuBinaryFormat::PTX);
+  if (!code)
+    return code.takeError();
+  return load(module, function, std::move(*code));
+}
+
+llvm::Expected<std::unique_ptr<GpuKernel>>
+GpuKernel::load(ModuleOp module, StringRef function, GpuCode code) {
+  std::unique_ptr<GpuKernel> kernel(new GpuKernel());
+  if (llvm::Error err = kernel->prepare(module, function))
+    return std::move(err);
+  kernel->gpuCode = std::move(code);
+  return kernel;
+}
+
+llvm::Expected<CudaFunction> GpuKernel::getFunction() const {
+  auto driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  std::lock_guard<std::mutex> lock(loadMutex);
+  if (function)
+    return function;
+  if (driver->computeCapability() < 80)
+    return makeError("the GPU (" + driver->deviceName() +
+                     ", compute capability " +
+                     llvm::Twine(driver->computeCapability()) +
+                     ") is older than sm_80, which sattn's kernels need");
+  auto loaded = driver->loadModule(gpuCode.binary);
+  if (!loaded)
+    return loaded.takeError();
+  module = *loaded;
+  auto fn = driver->getFunction(module, gpuCode.kernel);
+  if (!fn)
+    return fn.takeError();
+  function = *fn;
+  return function;
+}
+
+llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
+                           llvm::ArrayRef<TensorView> outputs) const {
+  if (llvm::Error err = checkOutputs(inputs, outputs))
+    return err;
+  auto fn = getFunction();
+  if (!fn)
+    return fn.takeError();
+  CudaDriver &driver = *CudaDriver::getIfLoaded();
+  auto checkDevice = [&](const TensorView &t,
+                         const llvm::Twine &what) -> llvm::Error {
+    if (t.numElements() == 0 || driver.isDevicePointer(t.data))
+      return llvm::Error::success();
+    return makeError(what + " is not CUDA device memory (a host pointer was "
+                            "given to a GPU kernel)");
+  };
+  for (auto [i, t] : llvm::enumerate(inputs))
+    if (llvm::Error err = checkDevice(t, "input #" + llvm::Twine(i)))
+      return err;
+  for (auto [i, t] : llvm::enumerate(outputs))
+    if (llvm::Error err = checkDevice(t, "output #" + llvm::Twine(i)))
+      return err;
+
+  // Buffers of the op: Q, K, V from the inputs, O and LSE from the outputs
+  // (LSE in scratch memory when the kernel writes it but the function does
+  // not return it).
+  const ResultSource &src = resultSources.front();
+  const TensorView &q = inputs[src.q], &k = inputs[src.k], &v = inputs[src.v];
+  void *o = nullptr, *lse = nullptr;
+  for (auto [i, s] : llvm::enumerate(resultSources))
+    (s.resultNumber == 0 ? o : lse) = outputs[i].data;
+  int64_t batch = q.shape[0], hq = q.shape[1], lq = q.shape[2];
+  int64_t hkv = k.shape[1], lk = k.shape[2];
+  int64_t rowsTotal = batch * hq * lq;
+  CudaDevicePtr scratch = 0, dummy = 0;
+  auto release = llvm::make_scope_exit([&] {
+    driver.free(scratch);
+    driver.free(dummy);
+  });
+  if (gpuCode.hasLse && !lse) {
+    auto buffer = driver.allocate(rowsTotal * sizeof(float));
+    if (!buffer)
+      return buffer.takeError();
+    scratch = *buffer;
+    lse = reinterpret_cast<void *>(scratch);
+  }
+  if (!o) {
+    auto buffer = driver.allocate(
+        rowsTotal * v.shape[3] * elemKindSize(q.kind));
+    if (!buffer)
+      return buffer.takeError();
+    dummy = *buffer;
+    o = reinterpret_cast<void *>(dummy);
+  }
+  int64_t numQueryTiles = (lq + gpuCode.rows - 1) / gpuCode.rows;
+  if (rowsTotal == 0)
+    return llvm::Error::success(); // nothing to compute
+  if (numQueryTiles > 0x7fffffff || hq > 65535 || batch > 65535)
+    return makeError("the launch grid (" + llvm::Twine(numQueryTiles) + ", " +
+                     llvm::Twine(hq) + ", " + llvm::Twine(batch) +
+                     ") exceeds CUDA's limits (2^31 - 1, 65535, 65535)");
+
+  // Each memref<?xT> parameter is (allocated, aligned, offset, size, stride).
+  struct FlatMemRef {
+    void *allocated, *aligned;
+    int64_t offset, size, stride;
+  };
+  auto flat = [](void *data, int64_t size) {
+    return FlatMemRef{data, data, 0, size, 1};
+  };
+  FlatMemRef memrefs[5] = {
+      flat(q.data, q.numElements()), flat(k.data, k.numElements()),
+      flat(v.data, v.numElements()), flat(o, rowsTotal * v.shape[3]),
+      flat(lse, lse ? rowsTotal : 0)};
+  int64_t sizes[4] = {hq, hkv, lq, lk};
+  std::vector<void *> params;
+  for (FlatMemRef &m : memrefs) {
+    params.push_back(&m.allocated);
+    params.push_back(&m.aligned);
+    params.push_back(&m.offset);
+    params.push_back(&m.size);
+    params.push_back(&m.stride);
+  }
+  for (int64_t &s : sizes)
+    params.push_back(&s);
+  unsigned grid[3] = {unsigned(numQueryTiles), unsigned(hq), unsigned(batch)};
+  unsigned block[3] = {unsigned(kGpuBlockThreads), 1, 1};
+  if (llvm::Error err = driver.launch(*fn, grid, block, params))
+    return err;
+  return driver.synchronize();
+}
+
+llvm::Error GpuKernel::runFromHost(llvm::ArrayRef<TensorView> inputs,
+                                   llvm::ArrayRef<TensorView> outputs) const {
+  if (llvm::Error err = checkOutputs(inputs, outputs))
+    return err;
+  auto driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  std::vector<CudaDevicePtr> buffers;
+  auto release = llvm::make_scope_exit([&] {
+    for (CudaDevicePtr p : buffers)
+      driver->free(p);
+  });
+  auto toDevice = [&](ArrayRef<TensorView> host, bool copy,
+                      std::vector<TensorView> &device) -> llvm::Error {
+    for (const TensorView &t : host) {
+      size_t bytes = t.numElements() * elemKindSize(t.kind);
+      auto buffer = driver->allocate(bytes);
+      if (!buffer)
+        return buffer.takeError();
+      buffers.push_back(*buffer);
+      if (copy)
+        if (llvm::Error err = driver->copyToDevice(*buffer, t.data, bytes))
+          return err;
+      device.push_back({reinterpret_cast<void *>(*buffer), t.shape, t.kind});
+    }
+    return llvm::Error::success();
+  };
+  std::vector<TensorView> in, out;
+  if (llvm::Error err = toDevice(inputs, /*copy=*/true, in))
+    return err;
+  if (llvm::Error err = toDevice(outputs, /*copy=*/false, out))
+    return err;
+  if (llvm::Error err = run(in, out))
+    return err;
+  for (auto [host, device] : llvm::zip(outputs, out))
+    if (llvm::Error err = driver->copyToHost(
+            host.data, reinterpret_cast<CudaDevicePtr>(device.data),
+            host.numElements() * elemKindSize(host.kind)))
+      return err;
+  return llvm::Error::success();
+}
