@@ -40,3 +40,21 @@ for module in ["numpy"]:
                       capture_output=True).returncode == 0:
         config.available_features.add(module)
 config.substitutions.append(("%llvm_lib", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
+
+# GPU: `ptxas` when the CUDA toolkit is there (PTX is assembled in CI), and
+# `cuda-device` only when the CUDA driver sees a GPU (execution tests).
+cuda_home = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+if os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
+config.substitutions.append(("%cuda_home", cuda_home))
+probe = ("import ctypes\n"
+         "try:\n"
+         "    cu = ctypes.CDLL('libcuda.so.1')\n"
+         "    n = ctypes.c_int(0)\n"
+         "    ok = cu.cuInit(0) == 0 and cu.cuDeviceGetCount(ctypes.byref(n)) == 0 and n.value > 0\n"
+         "except OSError:\n"
+         "    ok = False\n"
+         "raise SystemExit(0 if ok else 1)\n")
+if subprocess.run([config.python_executable, "-c", probe], capture_output=True).returncode == 0:
+    config.available_features.add("cuda-device")

@@ -35,7 +35,7 @@ typedef enum sattn_status {
   SATTN_ERROR_SHAPE = 3,            /* a tensor's shape does not fit */
   SATTN_ERROR_DTYPE = 4,            /* a tensor's element type does not fit */
   SATTN_ERROR_LAYOUT = 5,           /* strides, alignment or offset */
-  SATTN_ERROR_DEVICE = 6,           /* not host (kDLCPU) memory */
+  SATTN_ERROR_DEVICE = 6,           /* wrong memory, or no CUDA device */
   SATTN_ERROR_IO = 7,               /* cache directory problems (reported, */
                                     /* never fatal: the kernel is rebuilt)  */
 } sattn_status;
@@ -53,7 +53,11 @@ SATTN_C_EXPORT void sattn_context_destroy(sattn_context ctx);
 
 /* Compiles `function` (NULL: the only public function) of the MLIR module
  * text `spec`, a function whose results come from sattn.attention, for
- * `target` (NULL or "cpu": the host CPU; this build has no other target). */
+ * `target`: NULL or "cpu" (the host CPU), or "nvvm" (an NVIDIA GPU of sm_80
+ * or newer, through the CUDA driver). Compiling for "nvvm" needs no GPU: the
+ * kernel is PTX, loaded into device 0 on its first run, which fails with
+ * SATTN_ERROR_DEVICE ("no CUDA device ...") on a machine without one. An
+ * "nvvm" function has exactly one sattn.attention. */
 SATTN_C_EXPORT sattn_status sattn_compile_module(sattn_context ctx,
                                                  const char *spec,
                                                  const char *function,
@@ -77,8 +81,11 @@ SATTN_C_EXPORT sattn_status sattn_compile_mask(sattn_context ctx,
                                                sattn_kernel *out);
 
 /* Runs a kernel: inputs in argument order, outputs in result order, all
- * row-major (strides NULL or compact), kDLCPU, element-aligned. Shapes, types,
- * strides and device are checked before any memory is touched. */
+ * row-major (strides NULL or compact), element-aligned, in host memory
+ * (kDLCPU) for "cpu" kernels or in device 0's memory (kDLCUDA, checked with
+ * the driver) for "nvvm" kernels. Shapes, types, strides and device are
+ * checked before any memory is touched. "nvvm" kernels run on the default
+ * stream and return when done. */
 SATTN_C_EXPORT sattn_status sattn_kernel_run(sattn_kernel kernel,
                                              const DLTensor *const *inputs,
                                              size_t num_inputs,

@@ -4,6 +4,8 @@
 
 #include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
 #include "sattn/Runtime/CpuKernel.h"
+#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "sattn/Runtime/GpuKernel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -26,13 +28,15 @@ using namespace mlir;
 using namespace mlir::sattn;
 
 /// Bump when the generated code or the cache format changes.
-static const char *const kCompilerVersion = "sattn-cpu-1";
+static const char *const kCompilerVersion = "sattn-2";
 
 namespace {
 /// A compiled kernel and the MLIR context its spec lives in.
 struct Compiled {
   std::unique_ptr<MLIRContext> context;
-  std::unique_ptr<CpuKernel> kernel;
+  std::unique_ptr<SpecKernel> kernel;
+  /// What the disk cache keeps: the object (cpu) or the PTX (nvvm).
+  std::string binary;
   bool fromCache = false;
 };
 } // namespace
@@ -155,6 +159,19 @@ static void writeCacheEntry(const std::string &dir, const std::string &path,
 // Compilation
 //===----------------------------------------------------------------------===//
 
+/// The object (cpu) or the PTX (nvvm, sm_80 and newer) of a spec function.
+static llvm::Expected<std::string> emitBinary(ModuleOp module,
+                                              llvm::StringRef function,
+                                              bool gpu) {
+  if (!gpu)
+    return emitHostCode(module, function, HostCodeKind::Object);
+  auto code =
+      emitGpuCode(module, function, GpuChip::SM80, GpuBinaryFormat::PTX);
+  if (!code)
+    return code.takeError();
+  return std::move(code->binary);
+}
+
 static sattn_status compileSpec(sattn_context ctx, const char *spec,
                                 const char *function, const char *target,
                                 sattn_kernel *out) {
@@ -163,13 +180,15 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
   if (!spec || !out)
     return fail(SATTN_ERROR_INVALID_ARGUMENT, "spec and out must not be NULL");
   *out = nullptr;
-  if (target && llvm::StringRef(target) != "cpu")
-    return fail(SATTN_ERROR_INVALID_ARGUMENT, "unknown target '" +
-                                                  llvm::Twine(target) +
-                                                  "' (this build has: cpu)");
+  llvm::StringRef targetName = target ? target : "cpu";
+  if (targetName != "cpu" && targetName != "nvvm")
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "unknown target '" + targetName + "' (cpu or nvvm)");
+  bool gpu = targetName == "nvvm";
   std::string fnName = function ? function : "";
   std::string key = sha256Hex((llvm::Twine(kCompilerVersion) + "\n" +
-                               hostTargetId() + "\n" + fnName + "\n" + spec)
+                               (gpu ? "nvvm/sm_80" : hostTargetId()) + "\n" +
+                               fnName + "\n" + spec)
                                   .str());
 
   std::shared_ptr<Compiled> compiled;
@@ -201,24 +220,37 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
 
     std::string dir = cacheDirectory();
     std::string path = dir.empty() ? "" : dir + "/" + key + ".sattn";
+    // A kernel from its object (cpu) or PTX (nvvm).
+    auto loadBinary =
+        [&](llvm::StringRef binary) -> llvm::Expected<std::unique_ptr<SpecKernel>> {
+      if (gpu)
+        return GpuKernel::load(*module, fnName, binary);
+      return CpuKernel::load(*module, fnName, binary);
+    };
     if (!path.empty())
-      if (std::optional<std::string> object = readCacheEntry(path, key)) {
-        auto kernel = CpuKernel::load(*module, fnName, *object);
+      if (std::optional<std::string> binary = readCacheEntry(path, key)) {
+        auto kernel = loadBinary(*binary);
         if (kernel) {
           compiled->kernel = std::move(*kernel);
+          compiled->binary = std::move(*binary);
           compiled->fromCache = true;
         } else {
           llvm::consumeError(kernel.takeError()); // rebuild below
         }
       }
     if (!compiled->kernel) {
-      auto kernel = CpuKernel::compile(*module, fnName);
+      llvm::Expected<std::string> binary = emitBinary(*module, fnName, gpu);
+      if (!binary)
+        return fail(SATTN_ERROR_COMPILE,
+                    llvm::toString(binary.takeError()) + diagnostics);
+      auto kernel = loadBinary(*binary);
       if (!kernel)
         return fail(SATTN_ERROR_COMPILE,
                     llvm::toString(kernel.takeError()) + diagnostics);
       compiled->kernel = std::move(*kernel);
+      compiled->binary = std::move(*binary);
       if (!path.empty())
-        writeCacheEntry(dir, path, key, compiled->kernel->object());
+        writeCacheEntry(dir, path, key, compiled->binary);
     }
     std::lock_guard<std::mutex> lock(ctx->mutex);
     ctx->cache.emplace(key, compiled);
@@ -294,14 +326,25 @@ static sattn_status checkKernel(sattn_kernel kernel) {
 
 /// Checks one DLTensor against a signature and makes a view of it.
 static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
-                           const std::string &what, TensorView &view) {
+                           KernelDevice device, const std::string &what,
+                           TensorView &view) {
   if (!t)
     return fail(SATTN_ERROR_INVALID_ARGUMENT, what + " is NULL");
-  if (t->device.device_type != kDLCPU)
+  bool gpu = device == KernelDevice::Cuda;
+  if (t->device.device_type != (gpu ? kDLCUDA : kDLCPU))
     return fail(SATTN_ERROR_DEVICE,
-                what + " is not host memory (DLPack device type " +
-                    llvm::Twine(int(t->device.device_type)) +
-                    "); the cpu target needs kDLCPU tensors");
+                what + " is " +
+                    (gpu ? "not CUDA device memory" : "not host memory") +
+                    " (DLPack device type " +
+                    llvm::Twine(int(t->device.device_type)) + "); the " +
+                    (gpu ? "nvvm target needs kDLCUDA" : "cpu target needs "
+                                                         "kDLCPU") +
+                    " tensors");
+  if (gpu && t->device.device_id != 0)
+    return fail(SATTN_ERROR_DEVICE,
+                what + " is on CUDA device " +
+                    llvm::Twine(t->device.device_id) +
+                    "; sattn runs on device 0");
   std::optional<ElemKind> kind;
   if (t->dtype.lanes == 1) {
     if (t->dtype.code == kDLFloat && t->dtype.bits == 32)
@@ -345,6 +388,14 @@ static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 what + " has a NULL data pointer");
   char *data = base ? base + t->byte_offset : nullptr;
+  // A device pointer labelled as host memory would crash the CPU kernel:
+  // ask the driver, if this process uses one (GPU kernels check theirs).
+  if (!gpu && data && numElements > 0)
+    if (CudaDriver *driver = CudaDriver::getIfLoaded();
+        driver && driver->isDevicePointer(data))
+      return fail(SATTN_ERROR_DEVICE,
+                  what + " points to CUDA device memory but is labelled "
+                         "kDLCPU; the cpu target needs host memory");
   if (reinterpret_cast<uintptr_t>(data) % elemKindSize(*kind) != 0)
     return fail(SATTN_ERROR_LAYOUT,
                 what + " is not aligned to its element size");
@@ -359,7 +410,7 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
                                          size_t numOutputs) {
   if (sattn_status s = checkKernel(kernel))
     return s;
-  const CpuKernel &k = *kernel->compiled->kernel;
+  const SpecKernel &k = *kernel->compiled->kernel;
   if (numInputs != k.inputs().size() || numOutputs != k.outputs().size())
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 "the kernel takes " + llvm::Twine(k.inputs().size()) +
@@ -370,11 +421,11 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
     return fail(SATTN_ERROR_INVALID_ARGUMENT, "tensor arrays must not be NULL");
   std::vector<TensorView> in(numInputs), out(numOutputs);
   for (size_t i = 0; i < numInputs; ++i)
-    if (sattn_status s = viewOf(inputs[i], k.inputs()[i],
+    if (sattn_status s = viewOf(inputs[i], k.inputs()[i], k.device(),
                                 "input #" + std::to_string(i), in[i]))
       return s;
   for (size_t i = 0; i < numOutputs; ++i)
-    if (sattn_status s = viewOf(outputs[i], k.outputs()[i],
+    if (sattn_status s = viewOf(outputs[i], k.outputs()[i], k.device(),
                                 "output #" + std::to_string(i), out[i]))
       return s;
   auto shapes = k.outputShapes(in);
@@ -386,8 +437,11 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
                                          " has shape " +
                                          shapeString(out[i].shape) + ", want " +
                                          shapeString((*shapes)[i]));
-  if (llvm::Error err = k.run(in, out))
-    return fail(SATTN_ERROR_SHAPE, llvm::toString(std::move(err)));
+  if (llvm::Error err = k.run(in, out)) {
+    std::string msg = llvm::toString(std::move(err));
+    bool deviceError = k.device() == KernelDevice::Cuda;
+    return fail(deviceError ? SATTN_ERROR_DEVICE : SATTN_ERROR_SHAPE, msg);
+  }
   return SATTN_OK;
 }
 
@@ -405,7 +459,7 @@ sattn_kernel_output_shape(sattn_kernel kernel, size_t output,
                           int64_t *shape, int32_t *ndim, DLDataType *dtype) {
   if (sattn_status s = checkKernel(kernel))
     return s;
-  const CpuKernel &k = *kernel->compiled->kernel;
+  const SpecKernel &k = *kernel->compiled->kernel;
   if (output >= k.outputs().size() || numInputs != k.inputs().size() ||
       !inputShapes || !shape || !ndim || !dtype)
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
@@ -457,12 +511,17 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
   if (failed(mask.verifyShape([&] { return op.emitError(); }, keyLen)))
     return fail(SATTN_ERROR_SHAPE,
                 "the mask does not fit Lk = " + llvm::Twine(keyLen));
+  const SpecKernel &k = *kernel->compiled->kernel;
   auto [rows, keys] = chooseTileSizes(mask);
   if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
     if (tile.size() == 2) {
       rows = tile[0];
       keys = tile[1];
     }
+  if (k.device() == KernelDevice::Cuda) {
+    rows = static_cast<const GpuKernel &>(k).code().rows;
+    keys = kGpuKeyTile;
+  }
   TilePlanStats stats =
       computeTilePlanStats(mask, queryLen, keyLen, rows, keys);
   *out = {rows,

@@ -53,21 +53,6 @@ void mlir::sattn::registerKernelDependencies(DialectRegistry &registry) {
 
 CpuKernel::~CpuKernel() = default;
 
-/// Collects the diagnostics of `ctx` into a string while alive.
-namespace {
-struct DiagnosticCollector {
-  DiagnosticCollector(MLIRContext *ctx)
-      : stream(text), handler(ctx, [this](Diagnostic &diag) {
-          stream << diag.getLocation() << ": " << diag << "\n";
-          for (Diagnostic &note : diag.getNotes())
-            stream << note.getLocation() << ": note: " << note << "\n";
-          return success();
-        }) {}
-  std::string text;
-  llvm::raw_string_ostream stream;
-  ScopedDiagnosticHandler handler;
-};
-} // namespace
 
 static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();

@@ -17,6 +17,16 @@ static llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
+/// The launch facts of the kernel of `op` (all but the binary).
+static GpuCode describeKernel(AttentionOp op) {
+  auto qType = op.getQuery().getType();
+  std::optional<int64_t> rows =
+      getGpuTileRows(qType.getElementType(), qType.getDimSize(3),
+                     op.getValue().getType().getDimSize(3));
+  // No rows: the conversion reports the op.
+  return GpuCode{"", "attention_0", rows.value_or(0), bool(op.getLse())};
+}
+
 llvm::Expected<GpuCode> mlir::sattn::emitGpuCode(ModuleOp module,
                                                  StringRef function,
                                                  GpuChip chip,
@@ -46,22 +56,9 @@ llvm::Expected<GpuCode> mlir::sattn::emitGpuCode(ModuleOp module,
       return makeError("no CUDA toolkit: a cubin needs ptxas, not found at " +
                        ptxas + " (set CUDA_HOME, or emit PTX)");
   }
-  GpuCode code;
-  AttentionOp op = ops.front();
-  auto qType = op.getQuery().getType();
-  std::optional<int64_t> rows =
-      getGpuTileRows(qType.getElementType(), qType.getDimSize(3),
-                     op.getValue().getType().getDimSize(3));
-  code.rows = rows.value_or(0); // no rows: the conversion reports the op
-  code.hasLse = bool(op.getLse());
-  code.kernel = "attention_0";
+  GpuCode code = describeKernel(ops.front());
 
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-    diagStream << diag.getLocation() << ": " << diag << "\n";
-    return success();
-  });
+  DiagnosticCollector diags(ctx);
   PassManager pm(ctx);
   LowerToNVVMOptions options;
   options.chip = chip;
@@ -69,7 +66,7 @@ llvm::Expected<GpuCode> mlir::sattn::emitGpuCode(ModuleOp module,
   options.toolkit = cuda;
   buildLowerToNVVMPipeline(pm, options);
   if (failed(pm.run(*lowered)))
-    return makeError("GPU compilation failed:\n" + diagnostics);
+    return makeError("GPU compilation failed:\n" + diags.text);
   lowered->walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects())
       code.binary = cast<gpu::ObjectAttr>(object).getObject().str();
@@ -90,15 +87,22 @@ GpuKernel::compile(ModuleOp module, StringRef function) {
       emitGpuCode(module, function, GpuChip::SM80, GpuBinaryFormat::PTX);
   if (!code)
     return code.takeError();
-  return load(module, function, std::move(*code));
+  return load(module, function, code->binary);
 }
 
 llvm::Expected<std::unique_ptr<GpuKernel>>
-GpuKernel::load(ModuleOp module, StringRef function, GpuCode code) {
+GpuKernel::load(ModuleOp module, StringRef function, StringRef ptx) {
   std::unique_ptr<GpuKernel> kernel(new GpuKernel());
   if (llvm::Error err = kernel->prepare(module, function))
     return std::move(err);
-  kernel->gpuCode = std::move(code);
+  if (kernel->resultSources.size() > 2 ||
+      llvm::any_of(kernel->resultSources, [&](const ResultSource &s) {
+        return s.op != kernel->resultSources.front().op;
+      }))
+    return makeError("the nvvm target compiles functions with exactly one "
+                     "sattn.attention");
+  kernel->gpuCode = describeKernel(kernel->resultSources.front().op);
+  kernel->gpuCode.binary = ptx.str();
   return kernel;
 }
 

@@ -111,6 +111,23 @@ mlir::sattn::loadSpecFile(StringRef path, StringRef function,
   return spec;
 }
 
+DiagnosticCollector::DiagnosticCollector(MLIRContext *ctx)
+    : stream(text), handler(ctx, [this](Diagnostic &diag) {
+        auto print = [&](Diagnostic &d, StringRef kind) {
+          if (auto file = d.getLocation()->findInstanceOf<FileLineColLoc>())
+            stream << file.getFilename().getValue() << ":" << file.getLine()
+                   << ":" << file.getColumn() << ": ";
+          stream << kind << ": " << d << "\n";
+        };
+        print(diag, diag.getSeverity() == DiagnosticSeverity::Error
+                        ? "error"
+                        : "warning");
+        for (Diagnostic &note : diag.getNotes())
+          if (!StringRef(note.str()).starts_with("see current operation"))
+            print(note, "note");
+        return success();
+      }) {}
+
 SpecKernel::~SpecKernel() = default;
 
 llvm::Error SpecKernel::prepare(ModuleOp module, StringRef function) {

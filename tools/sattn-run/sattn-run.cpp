@@ -11,6 +11,7 @@
 
 #include "sattn/Reference/Reference.h"
 #include "sattn/Runtime/CpuKernel.h"
+#include "sattn/Runtime/GpuKernel.h"
 #include "sattn/Support/MaskRender.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -43,7 +44,9 @@ static cl::list<std::string>
 static cl::list<std::string> outputFiles("output",
                                          cl::desc("@file.npy, in result order"),
                                          cl::cat(category));
-static cl::opt<std::string> target("target", cl::desc("cpu (default)"),
+static cl::opt<std::string> target("target",
+                                   cl::desc("cpu (default) or nvvm (the "
+                                            "CUDA GPU, through the driver)"),
                                    cl::cat(category), cl::init("cpu"));
 static cl::opt<int> benchmark("benchmark",
                               cl::desc("Timed runs after one warm-up"),
@@ -97,8 +100,8 @@ int main(int argc, char **argv) {
       "sattn JIT runner\n\n  --threads=N  threads to run on (default: all "
       "cores)\n");
 
-  if (target != "cpu")
-    return fail("unknown target '" + target + "' (this build has: cpu)");
+  if (target != "cpu" && target != "nvvm")
+    return fail("unknown target '" + target + "' (cpu or nvvm)");
   if (threads && *threads < 1)
     return fail("--threads must be an integer >= 1");
   if (threads)
@@ -120,10 +123,29 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = std::move(spec->module);
   std::string name = spec->function;
 
-  auto kernel = CpuKernel::compile(*module, name);
-  if (!kernel)
-    return fail(llvm::toString(kernel.takeError()));
-  auto &k = **kernel;
+  auto compileStart = std::chrono::steady_clock::now();
+  std::unique_ptr<SpecKernel> kernel;
+  if (target == "cpu") {
+    auto cpu = CpuKernel::compile(*module, name);
+    if (!cpu)
+      return fail(llvm::toString(cpu.takeError()));
+    kernel = std::move(*cpu);
+  } else {
+    auto gpu = GpuKernel::compile(*module, name);
+    if (!gpu)
+      return fail(llvm::toString(gpu.takeError()));
+    kernel = std::move(*gpu);
+  }
+  double compileSeconds = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - compileStart)
+                              .count();
+  const SpecKernel &k = *kernel;
+  // The GPU kernel runs on copies of the host tensors in device memory.
+  auto runKernel = [&](ArrayRef<TensorView> in, ArrayRef<TensorView> out) {
+    if (k.device() == KernelDevice::Cuda)
+      return static_cast<const GpuKernel &>(k).runFromHost(in, out);
+    return k.run(in, out);
+  };
 
   // Inputs: files, or random for --check.
   std::vector<HostTensor> inputs;
@@ -174,7 +196,7 @@ int main(int argc, char **argv) {
   for (HostTensor &t : outputs)
     outputViews.push_back(t.view());
 
-  if (llvm::Error err = k.run(inputViews, outputViews))
+  if (llvm::Error err = runKernel(inputViews, outputViews))
     return fail(llvm::toString(std::move(err)));
 
   int status = 0;
@@ -220,7 +242,7 @@ int main(int argc, char **argv) {
     std::vector<double> times;
     for (int i = 0; i < benchmark; ++i) {
       auto t0 = std::chrono::steady_clock::now();
-      if (llvm::Error err = k.run(inputViews, outputViews))
+      if (llvm::Error err = runKernel(inputViews, outputViews))
         return fail(llvm::toString(std::move(err)));
       times.push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
@@ -241,9 +263,12 @@ int main(int argc, char **argv) {
     }
     llvm::outs() << llvm::format(
         "benchmark: %d runs, median %.3f ms, %.1f useful GFLOP/s, JIT compile "
-        "%.3f s\n",
+        "%.3f s%s\n",
         benchmark.getValue(), median * 1e3, flops / median * 1e-9,
-        k.compileSeconds());
+        compileSeconds,
+        k.device() == KernelDevice::Cuda
+            ? " (GPU times include the host <-> device copies)"
+            : "");
   }
 
   for (auto [i, file] : llvm::enumerate(outputFiles))

@@ -43,7 +43,7 @@ public:
   compile(ModuleOp module, llvm::StringRef function);
   /// Uses PTX emitted earlier by emitGpuCode() for the same spec.
   static llvm::Expected<std::unique_ptr<GpuKernel>>
-  load(ModuleOp module, llvm::StringRef function, GpuCode code);
+  load(ModuleOp module, llvm::StringRef function, llvm::StringRef ptx);
 
   const GpuCode &code() const { return gpuCode; }
   KernelDevice device() const override { return KernelDevice::Cuda; }

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Error.h"
 
 namespace llvm {
@@ -62,6 +63,18 @@ llvm::Expected<LoadedSpec> loadSpecFile(llvm::StringRef path,
                                         llvm::StringRef function,
                                         MLIRContext &context,
                                         llvm::SourceMgr &sourceMgr);
+
+/// Collects the diagnostics of a context into `text` while alive, as
+/// "file:line:col: error: message" lines.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(MLIRContext *ctx);
+  std::string text;
+
+private:
+  llvm::raw_string_ostream stream;
+  ScopedDiagnosticHandler handler;
+};
 
 /// Where a kernel's tensors live.
 enum class KernelDevice { Host, Cuda };

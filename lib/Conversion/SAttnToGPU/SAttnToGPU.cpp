@@ -38,7 +38,7 @@ namespace {
 
 constexpr int64_t kWarpSize = 32;
 constexpr int64_t kNumWarps = kGpuBlockThreads / kWarpSize;
-constexpr int64_t kKeyTile = 32; // Bc: one key per lane
+constexpr int64_t kKeyTile = kGpuKeyTile;
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 

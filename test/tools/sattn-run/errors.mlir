@@ -35,7 +35,7 @@
 // NOFUNC: sattn-run: no function 'nosuch' in
 // AMBIGUOUS: sattn-run: the spec has 3 public functions: choose one with --function
 // NOTSPEC: sattn-run: result #0 of 'not_a_spec' must be a result of a sattn.attention whose Q, K and V are arguments of the function
-// TARGET: sattn-run: unknown target 'tpu' (this build has: cpu)
+// TARGET: sattn-run: unknown target 'tpu' (cpu or nvvm)
 // THREADS: sattn-run: --threads must be an integer >= 1
 // OUTPUTS: sattn-run: 'ok' returns 1 results, got 2 --output
 // PARSE: broken.mlir:1:14: error: expected non-function type

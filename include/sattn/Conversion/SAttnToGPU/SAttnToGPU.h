@@ -20,6 +20,8 @@ namespace sattn {
 
 /// Name of the gpu.module that holds the kernels.
 constexpr StringLiteral kGpuKernelModuleName = "sattn_kernels";
+/// Keys per key tile (Bc): one per lane of a warp.
+constexpr int64_t kGpuKeyTile = 32;
 /// Threads per block of every kernel (4 warps).
 constexpr int64_t kGpuBlockThreads = 128;
 /// Static shared memory a kernel may use (the CUDA limit without opt-in).

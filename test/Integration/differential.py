@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential test of the CPU kernels against a float64 reference.
+"""Differential test of the CPU or GPU kernels against a float64 reference.
 
 Draws random (pattern, shape, dtype) cases -- primitives, compositions,
 presets, tails, GQA, Lq != Lk, empty rows, dynamic shapes, LSE -- writes each
@@ -8,6 +8,10 @@ SPEC.md's formulas evaluated here in float64 with numpy (this file shares no
 code with the compiler: the masks are re-implemented below).
 
     differential.py --sattn-run build/bin/sattn-run [--cases N] [--seed S]
+                    [--target cpu|nvvm]
+
+With --target nvvm, the cases whose head dims do not fit the GPU kernel's
+48 KiB of shared memory (f32 with D or Dv above about 128) are left out.
 """
 import argparse
 import concurrent.futures
@@ -201,7 +205,13 @@ def spec_text(c):
             f"  return {names} : {results.strip('()')}\n}}\n")
 
 
-def run_case(sattn_run, c, workdir):
+def fits_gpu(c):
+    """The GPU kernel's smallest tiles (Br = 4, Bc = 32) fit 48 KiB."""
+    es = 4 if c["dtype"] == "f32" else 2
+    return 4 * c["d"] * 4 + 32 * (c["d"] + 1) * es + 32 * (-(-c["dv"] // 32) * 32) * es <= 48 * 1024
+
+
+def run_case(sattn_run, target, c, workdir):
     rng = np.random.default_rng(c["seed"])
     np_dtype = DTYPES[c["dtype"]]
     shapes = {"q": (c["batch"], c["hq"], c["lq"], c["d"]), "k": (c["batch"], c["hkv"], c["lk"], c["d"]),
@@ -210,7 +220,7 @@ def run_case(sattn_run, c, workdir):
     base = os.path.join(workdir, f"case{c['index']}")
     with open(base + ".mlir", "w") as f:
         f.write(spec_text(c))
-    args = [sattn_run, base + ".mlir"]
+    args = [sattn_run, base + ".mlir", f"--target={target}"]
     for n in "qkv":
         np.save(f"{base}.{n}.npy", arrays[n])
         args.append(f"--input=@{base}.{n}.npy")
@@ -265,14 +275,17 @@ def main():
     ap.add_argument("--cases", type=int, default=int(os.environ.get("SATTN_DIFF_CASES", 200)))
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--target", choices=["cpu", "nvvm"], default="cpu")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
     cases = [make_case(rng, i) for i in range(args.cases)]
+    if args.target == "nvvm":
+        cases = [c for c in cases if fits_gpu(c)]
     failures = []
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        results = pool.map(lambda c: (c, run_case(args.sattn_run, c, workdir)), cases)
+        results = pool.map(lambda c: (c, run_case(args.sattn_run, args.target, c, workdir)), cases)
         for c, error in results:
             if error:
                 failures.append((c, error))

@@ -1,0 +1,87 @@
+// RUN: sattn-opt %s -convert-sattn-to-gpu -canonicalize -cse -split-input-file | FileCheck %s
+
+// Launch mapping: one block of 128 threads per (query tile, head, batch), on
+// flattened buffers; the kernel stages Q, K, V tiles in workgroup memory.
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK-DAG:     %[[C128:.*]] = arith.constant 128 : index
+// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// CHECK:         memref.collapse_shape {{.*}} {{\[\[}}0, 1, 2, 3]] : memref<2x8x70x64xf16> into memref<71680xf16>
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C3]], %[[C8]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]])
+// CHECK-SAME:      args({{.*}} : memref<?xf16>, {{.*}} : memref<?xf16>, {{.*}} : memref<?xf16>, {{.*}} : memref<?xf16>, {{.*}} : memref<?xf32>, {{.*}} : index, {{.*}} : index, {{.*}} : index, {{.*}} : index)
+// CHECK:       gpu.module @sattn_kernels
+// CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf16, #gpu.address_space<workgroup>>) kernel
+// CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME:      sattn.tile = array<i64: 32, 32>
+// CHECK:           gpu.thread_id x
+// CHECK:           gpu.block_id x
+// Q is scaled into base 2 once: scale * log2(e) = 0.125 * 1.4427.
+// CHECK:           arith.mulf {{.*}} : f32
+// CHECK:           memref.store {{.*}}, %[[QS]]
+// Band mask: the key tiles of the closed-form key range, no table.
+// CHECK-NOT:       memref.get_global
+// CHECK:           scf.for
+// CHECK:             gpu.barrier
+// CHECK:             memref.store {{.*}}, %[[KS]]
+// CHECK:             memref.store {{.*}}, %[[VS]]
+// CHECK:             gpu.barrier
+// One key per lane: s = Qs[row] . Ks[lane], 8 rows per warp.
+// CHECK-COUNT-8:     math.fma {{.*}} : f32
+// The predicate runs on PARTIAL tiles only.
+// CHECK:             scf.if
+// CHECK:               arith.cmpi sle
+// Row max and row sum: butterfly shuffles over the warp.
+// CHECK:             gpu.shuffle  xor {{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK:             arith.maxnumf
+// CHECK:             math.exp2
+// CHECK:             gpu.shuffle  xor
+// CHECK:             arith.addf
+// O += P V: P of key c from lane c.
+// CHECK:             gpu.shuffle  idx
+// CHECK:           gpu.return
+func.func @causal_gqa(%q: tensor<2x8x70x64xf16>, %k: tensor<2x2x70x64xf16>, %v: tensor<2x2x70x64xf16>) -> tensor<2x8x70x64xf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) scale(0.125)
+      : (tensor<2x8x70x64xf16>, tensor<2x2x70x64xf16>, tensor<2x2x70x64xf16>) -> tensor<2x8x70x64xf16>
+  return %o : tensor<2x8x70x64xf16>
+}
+
+// -----
+
+// A static irregular mask: the CSR tile plan is a table in the kernel module;
+// every non-EMPTY tile is FULL here, so no predicate code exists at all.
+// f32 with D = 128: Br = 16 fits the 48 KiB of shared memory.
+// CHECK-LABEL: func.func @block_sparse
+// CHECK:       gpu.module @sattn_kernels
+// CHECK:         memref.global "private" constant @attention_0_plan_offsets : memref<5xi32> = dense<[0, 1, 2, 3, 4]>
+// CHECK:         memref.global "private" constant @attention_0_plan_tiles : memref<4xi32> = dense<[1, 1, 3, 3]>
+// CHECK:         gpu.func @attention_0
+// CHECK-SAME:      workgroup({{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x128xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      sattn.tile = array<i64: 16, 32>
+// CHECK:           memref.get_global @attention_0_plan_offsets
+// CHECK-NOT:       memref.get_global @__sattn_layout
+// CHECK:           gpu.return
+func.func @block_sparse(%q: tensor<1x1x64x128xf32>, %k: tensor<1x1x64x128xf32>, %v: tensor<1x1x64x128xf32>) -> tensor<1x1x64x128xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [32, 32], layout = dense<[[1, 0], [0, 1]]> : tensor<2x2xi1>>)
+      : (tensor<1x1x64x128xf32>, tensor<1x1x64x128xf32>, tensor<1x1x64x128xf32>) -> tensor<1x1x64x128xf32>
+  return %o : tensor<1x1x64x128xf32>
+}
+
+// -----
+
+// Dynamic shapes and an irregular mask: tiles are classified at run time;
+// LSE is written by lane 0 of each row's warp.
+// CHECK-LABEL: func.func @dynamic_lse
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0
+// CHECK:       gpu.func @attention_0
+// CHECK-NOT:     memref.get_global @attention_0_plan
+// CHECK:         scf.for
+// CHECK:           scf.if
+// CHECK:         math.log
+// CHECK:         memref.store {{.*}} : memref<?xf32>
+func.func @dynamic_lse(%q: tensor<?x?x?x32xbf16>, %k: tensor<?x?x?x32xbf16>, %v: tensor<?x?x?x32xbf16>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 4>)
+      : (tensor<?x?x?x32xbf16>, tensor<?x?x?x32xbf16>, tensor<?x?x?x32xbf16>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>)
+  return %o, %l : tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>
+}

@@ -1,0 +1,24 @@
+// sattn-run --target=nvvm on a machine without a CUDA device (forced here
+// with SATTN_LIBCUDA) and with a spec the GPU kernel cannot take: clear
+// messages, exit code != 0, no crash.
+// RUN: env SATTN_LIBCUDA=%t.missing-libcuda.so not sattn-run %s --function=ok --target=nvvm --random-inputs 2>&1 | FileCheck %s --check-prefix=NODEV
+// RUN: not sattn-run %s --function=too_wide --target=nvvm --random-inputs 2>&1 | FileCheck %s --check-prefix=WIDE
+// The CPU target takes the same wide spec.
+// RUN: sattn-run %s --function=too_wide --check | FileCheck %s --check-prefix=CPU
+
+// NODEV: sattn-run: no CUDA device: cannot load the CUDA driver ({{.*}}missing-libcuda.so
+// WIDE: error: 'sattn.attention' op head dims D = 512, Dv = 64 with 'f32' need {{[0-9]+}} bytes of shared memory for the smallest GPU tile; the limit is 49152
+// CPU: check result #0 (O): {{.*}}: ok
+
+!t = tensor<1x2x40x16xf32>
+func.func @ok(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (!t, !t, !t) -> !t
+  return %o : !t
+}
+
+!w = tensor<1x1x8x512xf32>
+!wv = tensor<1x1x8x64xf32>
+func.func @too_wide(%q: !w, %k: !w, %v: !wv) -> !wv {
+  %o = sattn.attention %q, %k, %v mask(#sattn.dense) : (!w, !w, !wv) -> !wv
+  return %o : !wv
+}
