@@ -2,9 +2,9 @@
 
 #include "sattn-c/SAttn.h"
 
+#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
 #include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
 #include "sattn/Runtime/CpuKernel.h"
-#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
 #include "sattn/Runtime/GpuKernel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -160,9 +160,8 @@ static void writeCacheEntry(const std::string &dir, const std::string &path,
 //===----------------------------------------------------------------------===//
 
 /// The object (cpu) or the PTX (nvvm, sm_80 and newer) of a spec function.
-static llvm::Expected<std::string> emitBinary(ModuleOp module,
-                                              llvm::StringRef function,
-                                              bool gpu) {
+static llvm::Expected<std::string>
+emitBinary(ModuleOp module, llvm::StringRef function, bool gpu) {
   if (!gpu)
     return emitHostCode(module, function, HostCodeKind::Object);
   auto code =
@@ -221,8 +220,8 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
     std::string dir = cacheDirectory();
     std::string path = dir.empty() ? "" : dir + "/" + key + ".sattn";
     // A kernel from its object (cpu) or PTX (nvvm).
-    auto loadBinary =
-        [&](llvm::StringRef binary) -> llvm::Expected<std::unique_ptr<SpecKernel>> {
+    auto loadBinary = [&](llvm::StringRef binary)
+        -> llvm::Expected<std::unique_ptr<SpecKernel>> {
       if (gpu)
         return GpuKernel::load(*module, fnName, binary);
       return CpuKernel::load(*module, fnName, binary);
@@ -337,14 +336,14 @@ static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
                     (gpu ? "not CUDA device memory" : "not host memory") +
                     " (DLPack device type " +
                     llvm::Twine(int(t->device.device_type)) + "); the " +
-                    (gpu ? "nvvm target needs kDLCUDA" : "cpu target needs "
-                                                         "kDLCPU") +
+                    (gpu ? "nvvm target needs kDLCUDA"
+                         : "cpu target needs "
+                           "kDLCPU") +
                     " tensors");
   if (gpu && t->device.device_id != 0)
-    return fail(SATTN_ERROR_DEVICE,
-                what + " is on CUDA device " +
-                    llvm::Twine(t->device.device_id) +
-                    "; sattn runs on device 0");
+    return fail(SATTN_ERROR_DEVICE, what + " is on CUDA device " +
+                                        llvm::Twine(t->device.device_id) +
+                                        "; sattn runs on device 0");
   std::optional<ElemKind> kind;
   if (t->dtype.lanes == 1) {
     if (t->dtype.code == kDLFloat && t->dtype.bits == 32)

@@ -71,7 +71,12 @@ void sattn::buildLowerToNVVMPipeline(OpPassManager &pm,
        chip + "}," +
        "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),"
        "reconcile-unrealized-casts,gpu-module-to-binary{format=" +
-       format + " toolkit=" + getCudaToolkitPath(options.toolkit) + "}")
+       format +
+       // PTX needs no toolkit (the kernels call no libdevice function).
+       (options.format == GpuBinaryFormat::PTX
+            ? ""
+            : " toolkit=" + getCudaToolkitPath(options.toolkit)) +
+       "}")
           .str();
   // Only registered passes with valid options: cannot fail.
   if (failed(parsePassPipeline(pipeline, pm)))

@@ -12,8 +12,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -52,7 +52,6 @@ void mlir::sattn::registerKernelDependencies(DialectRegistry &registry) {
 }
 
 CpuKernel::~CpuKernel() = default;
-
 
 static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();

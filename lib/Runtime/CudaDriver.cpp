@@ -45,8 +45,8 @@ struct CudaDriver::Api {
   CUresult (*cuMemcpyHtoD)(CudaDevicePtr, const void *, size_t);
   CUresult (*cuMemcpyDtoH)(void *, CudaDevicePtr, size_t);
   CUresult (*cuLaunchKernel)(CudaFunction, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, unsigned,
-                             CudaStream, void **, void **);
+                             unsigned, unsigned, unsigned, unsigned, CudaStream,
+                             void **, void **);
   CUresult (*cuPointerGetAttribute)(void *, int, CudaDevicePtr);
   CUresult (*cuGetErrorString)(CUresult, const char **);
   CUcontext context = nullptr;
@@ -58,9 +58,8 @@ llvm::Error CudaDriver::check(CUresult result, llvm::StringRef what) {
   const char *text = nullptr;
   if (api->cuGetErrorString)
     api->cuGetErrorString(result, &text);
-  return makeError("CUDA error in " + what + ": " +
-                   (text ? text : "unknown") + " (" + llvm::Twine(result) +
-                   ")");
+  return makeError("CUDA error in " + what + ": " + (text ? text : "unknown") +
+                   " (" + llvm::Twine(result) + ")");
 }
 
 llvm::Error CudaDriver::init() {
@@ -111,15 +110,16 @@ llvm::Error CudaDriver::init() {
   char deviceName[256] = {0};
   if (llvm::Error err = check(api->cuDeviceGet(&device, 0), "cuDeviceGet"))
     return err;
-  api->cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-                            device);
-  api->cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-                            device);
+  api->cuDeviceGetAttribute(
+      &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+  api->cuDeviceGetAttribute(
+      &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
   api->cuDeviceGetName(deviceName, sizeof(deviceName) - 1, device);
   capability = major * 10 + minor;
   name = deviceName;
-  if (llvm::Error err = check(api->cuDevicePrimaryCtxRetain(&api->context, device),
-                              "cuDevicePrimaryCtxRetain"))
+  if (llvm::Error err =
+          check(api->cuDevicePrimaryCtxRetain(&api->context, device),
+                "cuDevicePrimaryCtxRetain"))
     return err;
   return check(api->cuCtxSetCurrent(api->context), "cuCtxSetCurrent");
 }
@@ -152,8 +152,8 @@ llvm::Expected<CudaModule> CudaDriver::loadModule(llvm::StringRef image) {
   // PTX must be NUL-terminated; a cubin is an ELF image.
   std::string copy = image.str();
   CudaModule module = nullptr;
-  if (llvm::Error err =
-          check(api->cuModuleLoadData(&module, copy.c_str()), "cuModuleLoadData"))
+  if (llvm::Error err = check(api->cuModuleLoadData(&module, copy.c_str()),
+                              "cuModuleLoadData"))
     return std::move(err);
   return module;
 }
@@ -161,9 +161,9 @@ llvm::Expected<CudaModule> CudaDriver::loadModule(llvm::StringRef image) {
 llvm::Expected<CudaFunction> CudaDriver::getFunction(CudaModule module,
                                                      llvm::StringRef kernel) {
   CudaFunction function = nullptr;
-  if (llvm::Error err =
-          check(api->cuModuleGetFunction(&function, module, kernel.str().c_str()),
-                "cuModuleGetFunction(" + kernel.str() + ")"))
+  if (llvm::Error err = check(
+          api->cuModuleGetFunction(&function, module, kernel.str().c_str()),
+          "cuModuleGetFunction(" + kernel.str() + ")"))
     return std::move(err);
   return function;
 }

@@ -27,19 +27,16 @@ static GpuCode describeKernel(AttentionOp op) {
   return GpuCode{"", "attention_0", rows.value_or(0), bool(op.getLse())};
 }
 
-llvm::Expected<GpuCode> mlir::sattn::emitGpuCode(ModuleOp module,
-                                                 StringRef function,
-                                                 GpuChip chip,
-                                                 GpuBinaryFormat format,
-                                                 StringRef toolkit) {
+llvm::Expected<GpuCode>
+mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
+                         GpuBinaryFormat format, StringRef toolkit) {
   MLIRContext *ctx = module.getContext();
   OwningOpRef<ModuleOp> lowered = module.clone();
   auto fn = lowered->lookupSymbol<func::FuncOp>(function);
   if (!fn)
     return makeError("no function '" + function + "' in the spec");
   // The other functions would only add kernels.
-  for (auto other :
-       llvm::make_early_inc_range(lowered->getOps<func::FuncOp>()))
+  for (auto other : llvm::make_early_inc_range(lowered->getOps<func::FuncOp>()))
     if (other != fn)
       other.erase();
   SmallVector<AttentionOp> ops;
@@ -175,8 +172,8 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     lse = reinterpret_cast<void *>(scratch);
   }
   if (!o) {
-    auto buffer = driver.allocate(
-        rowsTotal * v.shape[3] * elemKindSize(q.kind));
+    auto buffer =
+        driver.allocate(rowsTotal * v.shape[3] * elemKindSize(q.kind));
     if (!buffer)
       return buffer.takeError();
     dummy = *buffer;

@@ -228,14 +228,22 @@ _kernels = {}
 _kernels_lock = threading.Lock()
 
 
+def _target_of(x):
+    """nvvm for tensors on a CUDA device (torch), else cpu."""
+    return "nvvm" if getattr(getattr(x, "device", None), "type", "cpu") == "cuda" else "cpu"
+
+
 def attention(q, k, v, mask, scale=None, return_lse=False):
-    """Masked attention of SPEC.md on numpy arrays or DLPack tensors (torch):
-    O, or (O, LSE) with return_lse. Compiled once per (mask, shapes, dtype)."""
+    """Masked attention of SPEC.md on numpy arrays or DLPack tensors (torch;
+    CUDA tensors run on the GPU): O, or (O, LSE) with return_lse. Compiled
+    once per (mask, shapes, dtype, device)."""
+    target = _target_of(q)
     key = (str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),
-           scale, return_lse)
+           scale, return_lse, target)
     kernel = _kernels.get(key)
     if kernel is None:
-        kernel = compile(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse)
+        kernel = compile(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse,
+                         target)
         with _kernels_lock:
             _kernels[key] = kernel
     return kernel(q, k, v)

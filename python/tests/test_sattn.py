@@ -227,6 +227,23 @@ def test_many_threads_compile_and_run():
     assert errors == []
 
 
+# --- GPU -----------------------------------------------------------------------
+
+def test_gpu_kernel_compiles_without_a_gpu_and_rejects_host_memory():
+    kernel = sattn.compile(sattn.causal(), (1, 2, 40, 16), (1, 2, 40, 16), (1, 2, 40, 16),
+                           target="nvvm")
+    assert kernel.plan_stats(64, 64)["tile_keys"] == 32
+    q, k, v = inputs((1, 2, 40, 16), (1, 2, 40, 16), (1, 2, 40, 16))
+    with pytest.raises(sattn.SAttnError, match="not CUDA device memory"):
+        kernel(q, k, v)
+
+
+def test_gpu_head_dim_too_large_is_a_compile_error():
+    with pytest.raises(sattn.SAttnError, match="bytes of shared memory"):
+        sattn.compile(sattn.causal(), (1, 1, 8, 512), (1, 1, 8, 512), (1, 1, 8, 512),
+                      target="nvvm")
+
+
 # --- torch ---------------------------------------------------------------------
 
 def test_torch_tensors_through_dlpack():
@@ -241,6 +258,20 @@ def test_torch_tensors_through_dlpack():
     ob = sattn.attention(qb, k.to(torch.bfloat16), v.to(torch.bfloat16), mask=sattn.causal())
     assert ob.dtype == torch.bfloat16
     assert float((ob.double() - want).norm() / want.norm()) <= 1e-2
+
+
+def test_torch_cuda_tensors_run_on_the_gpu():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    q, k, v = (torch.from_numpy(a).cuda().to(torch.bfloat16)
+               for a in inputs((2, 4, 300, 64), (2, 2, 300, 64), (2, 2, 300, 64)))
+    o = sattn.attention(q, k, v, mask=sattn.window(128, 0))
+    assert o.device.type == "cuda" and o.dtype == torch.bfloat16
+    keep = np.arange(300)[None, :] <= np.arange(300)[:, None]
+    keep &= np.arange(300)[None, :] >= np.arange(300)[:, None] - 128
+    want = reference(*(x.float().cpu().numpy() for x in (q, k, v)), keep, 1 / 8)
+    assert rel_err(o.float().cpu().numpy(), want) <= 1e-2
 
 
 def test_pytorch_operator_example():

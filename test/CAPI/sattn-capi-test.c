@@ -114,11 +114,11 @@ int main(void) {
   EXPECT("bad dtype", sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
                           SATTN_ERROR_DTYPE);
   d = causalDesc();
-  d.target = "nvvm";
+  d.target = "tpu";
   EXPECT("unknown target",
          sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
                  SATTN_ERROR_INVALID_ARGUMENT &&
-             strstr(sattn_last_error(), "unknown target 'nvvm'"));
+             strstr(sattn_last_error(), "unknown target 'tpu'"));
   d = causalDesc();
   EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) ==
                           SATTN_ERROR_INVALID_ARGUMENT);
@@ -179,6 +179,37 @@ int main(void) {
   out.shape = badShape;
   EXPECT("wrong output shape",
          sattn_kernel_run(kernel, in, 3, outs, 1) == SATTN_ERROR_SHAPE);
+
+  /* The nvvm target compiles without a GPU; its runs take CUDA device
+   * memory only, and say so when there is no device. */
+  d = causalDesc();
+  d.target = "nvvm";
+  sattn_kernel gpu;
+  EXPECT("nvvm compiles without a GPU",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &gpu) == SATTN_OK);
+  EXPECT("nvvm plan stats",
+         sattn_kernel_plan_stats(gpu, 256, 256, &stats) == SATTN_OK &&
+             stats.tile_rows == 32 && stats.tile_keys == 32);
+  EXPECT("host memory to a GPU kernel",
+         sattn_kernel_run(gpu, in, 3, outs, 1) == SATTN_ERROR_DEVICE &&
+             strstr(sattn_last_error(), "not CUDA device memory"));
+  out.shape = shape;
+  DLTensor devQ = good, devO = good;
+  devQ.device.device_type = devO.device.device_type = kDLCUDA;
+  const DLTensor *devIn[3] = {&devQ, &devQ, &devQ};
+  DLTensor *devOut[1] = {&devO};
+  /* A host buffer labelled kDLCUDA: without a device, "no CUDA device"; with
+   * one, the driver does not know the pointer. */
+  EXPECT("GPU run without device memory",
+         sattn_kernel_run(gpu, devIn, 3, devOut, 1) == SATTN_ERROR_DEVICE);
+  printf("gpu run: %s\n", sattn_last_error());
+  d.head_dim = d.value_dim = 512;
+  EXPECT("head dim too large for the GPU",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                 SATTN_ERROR_COMPILE &&
+             strstr(sattn_last_error(), "bytes of shared memory"));
+  sattn_kernel_release(gpu);
+  d = causalDesc();
 
   sattn_kernel_release(kernel);
   EXPECT("kernel used after release",

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -130,12 +131,14 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
      << (code.hasLse ? " (required)" : " (not written: pass 0)") << ". */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <cuda.h>\n#include <stdint.h>\n\n";
-  os << "static const unsigned char " << prefix << "_ptx[] = {";
-  for (size_t i = 0; i <= code.binary.size(); ++i) // with the final NUL
-    os << (i % 16 ? " " : "\n  ")
-       << unsigned((unsigned char)(i < code.binary.size() ? code.binary[i] : 0))
-       << ",";
-  os << "\n};\n\n";
+  // The PTX as a string literal, one line per PTX line.
+  os << "static const char " << prefix << "_ptx[] =";
+  for (StringRef line : llvm::split(StringRef(code.binary).rtrim('\n'), '\n')) {
+    os << "\n    \"";
+    os.write_escaped(line);
+    os << "\\n\"";
+  }
+  os << ";\n\n";
   os << "/* Loads the kernel into the current context. */\n"
      << "static inline CUresult " << prefix
      << "_load(CUmodule *module, CUfunction *kernel) {\n"

@@ -53,8 +53,8 @@ int64_t sharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
 class KernelBuilder {
 public:
   KernelBuilder(AttentionOp op, int64_t rows)
-      : op(op), rows(rows), rowsPerWarp(rows / kNumWarps),
-        ctx(op.getContext()), b(ctx), loc(op.getLoc()) {
+      : op(op), rows(rows), rowsPerWarp(rows / kNumWarps), ctx(op.getContext()),
+        b(ctx), loc(op.getLoc()) {
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
@@ -109,6 +109,24 @@ private:
                          scf::YieldOp::create(b, loc);
                        });
   }
+  // Math as single NVVM instructions rather than math ops, which
+  // convert-gpu-to-nvvm maps to libdevice calls: the PTX then needs no CUDA
+  // toolkit to be complete.
+  Value intrinsic(StringRef name, Value x) {
+    return LLVM::CallIntrinsicOp::create(b, loc, f32, b.getStringAttr(name),
+                                         ValueRange{x})
+        .getResult(0);
+  }
+  /// 2^x: ex2.approx.f32 (2^-inf = 0).
+  Value exp2(Value x) { return intrinsic("llvm.nvvm.ex2.approx.f32", x); }
+  /// log2(x): lg2.approx.f32.
+  Value log2(Value x) { return intrinsic("llvm.nvvm.lg2.approx.f", x); }
+  Value fma(Value x, Value y, Value z) {
+    return LLVM::FMAOp::create(b, loc, x, y, z, LLVM::FastmathFlagsAttr());
+  }
+  Value maxf(Value x, Value y) {
+    return LLVM::MaxNumOp::create(b, loc, x, y, LLVM::FastmathFlagsAttr());
+  }
   /// The max or the sum of `x` over the 32 lanes of the warp, in every lane.
   Value warpReduce(Value x, bool isMax);
 
@@ -136,8 +154,7 @@ Value KernelBuilder::warpReduce(Value x, bool isMax) {
     Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
                                          gpu::ShuffleMode::XOR)
                       .getShuffleResult();
-    x = isMax ? Value(arith::MaxNumFOp::create(b, loc, x, other))
-              : Value(arith::AddFOp::create(b, loc, x, other));
+    x = isMax ? maxf(x, other) : Value(arith::AddFOp::create(b, loc, x, other));
   }
   return x;
 }
@@ -145,12 +162,13 @@ Value KernelBuilder::warpReduce(Value x, bool isMax) {
 gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   b.setInsertionPointToEnd(module.getBody());
   Type index = b.getIndexType();
-  auto fnType = FunctionType::get(
-      ctx,
-      {flatType(elemType), flatType(elemType), flatType(elemType),
-       flatType(elemType), flatType(f32), index, index, index, index},
-      {});
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto fnType = FunctionType::get(ctx,
+                                  {flatType(elemType), flatType(elemType),
+                                   flatType(elemType), flatType(elemType),
+                                   flatType(f32), index, index, index, index},
+                                  {});
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
     return MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), workgroup);
   };
@@ -213,11 +231,11 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
 
   // Qs[r][d] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores are
   // kept in base 2. Rows past Lq repeat the last row and are never written.
-  Value scaleLog2e =
-      f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
+  Value scaleLog2e = f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
   Value lastRow = sub(lq, one);
   forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
-    Value rowOffset = add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+    Value rowOffset =
+        add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
     forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
       Value x = widen(load(q, add(rowOffset, d)));
       store(arith::MulFOp::create(b, loc, x, scaleLog2e), qs, {r, d});
@@ -253,7 +271,8 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
               b, loc, b.getIndexType(),
               arith::ShRUIOp::create(b, loc, entry, i32(1)));
           Value full = arith::TruncIOp::create(
-              b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, i32(1)));
+              b, loc, b.getI1Type(),
+              arith::AndIOp::create(b, loc, entry, i32(1)));
           scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
         });
   } else {
@@ -261,7 +280,8 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     // classified at run time (the same for the whole block).
     auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
     Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
-    Value bc64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(kKeyTile));
+    Value bc64 =
+        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(kKeyTile));
     kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
     kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
     Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
@@ -288,7 +308,7 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
         });
   }
 
-  // O = acc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
+  // O = acc / l (0 for an empty row); LSE = (m + log2(l)) ln2 (-inf when
   // empty), m being in base 2.
   ValueRange state = loop.getResults();
   for (int64_t i = 0; i < rowsPerWarp; ++i) {
@@ -297,8 +317,8 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(inTile.thenBlock());
     Value m = state[i], l = state[rowsPerWarp + i];
-    Value nonEmpty =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, f32Const(0));
+    Value nonEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l,
+                                           f32Const(0));
     Value inv = arith::SelectOp::create(
         b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
         f32Const(0.0f));
@@ -322,11 +342,12 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     if (op.getLse()) {
       auto firstLane = scf::IfOp::create(
           b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0)));
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                                idx(0)));
       b.setInsertionPointToStart(firstLane.thenBlock());
-      Value logSum =
-          math::FmaOp::create(b, loc, m, f32Const(static_cast<float>(M_LN2)),
-                              math::LogOp::create(b, loc, l));
+      Value logSum = arith::MulFOp::create(
+          b, loc, arith::AddFOp::create(b, loc, m, log2(l)),
+          f32Const(static_cast<float>(M_LN2)));
       Value value = arith::SelectOp::create(
           b, loc, nonEmpty, logSum,
           f32Const(-std::numeric_limits<float>::infinity()));
@@ -341,8 +362,7 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
   Value one = idx(1);
   Value k0 = mul(keyTile, idx(kKeyTile));
   Value lastKey = sub(lk, one);
-  Value zeroElem =
-      arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
+  Value zeroElem = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
 
   // Ks, Vs = K, V[b, g, k0 : k0 + 32, :], zero past Lk and past Dv; after
   // every warp is done with the previous tile.
@@ -367,17 +387,17 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
 
   // s_i = Qs[row_i] . Ks[lane]: lane j holds the score of key k0 + j.
   SmallVector<Value> zeros(rw, f32Const(0.0f));
-  auto dotLoop = scf::ForOp::create(
-      b, loc, idx(0), idx(headDim), one, zeros,
-      [&](OpBuilder &, Location, Value d, ValueRange acc) {
-        Value kv = widen(load(ks, {lane, d}));
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < rw; ++i) {
-          Value qv = load(qs, {add(warpRow0, idx(i)), d});
-          next.push_back(math::FmaOp::create(b, loc, qv, kv, acc[i]));
-        }
-        scf::YieldOp::create(b, loc, next);
-      });
+  auto dotLoop =
+      scf::ForOp::create(b, loc, idx(0), idx(headDim), one, zeros,
+                         [&](OpBuilder &, Location, Value d, ValueRange acc) {
+                           Value kv = widen(load(ks, {lane, d}));
+                           SmallVector<Value> next;
+                           for (int64_t i = 0; i < rw; ++i) {
+                             Value qv = load(qs, {add(warpRow0, idx(i)), d});
+                             next.push_back(fma(qv, kv, acc[i]));
+                           }
+                           scf::YieldOp::create(b, loc, next);
+                         });
   SmallVector<Value> s(dotLoop.getResults());
 
   // s = -inf for keys past Lk; PARTIAL tiles only (not even built when the
@@ -399,8 +419,7 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     b.setInsertionPointToStart(partial.thenBlock());
     SmallVector<Value> masked;
     for (int64_t i = 0; i < rw; ++i) {
-      Value p = arith::AddIOp::create(b, loc, p0,
-                                      toI64(add(warpRow0, idx(i))));
+      Value p = arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, idx(i))));
       Value keep = mask.buildPredicate(b, loc, p, key64, lk64);
       masked.push_back(arith::SelectOp::create(b, loc, keep, s[i], negInf));
     }
@@ -413,23 +432,19 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
   SmallVector<Value> mNew(rw), lNew(rw), p(rw), alpha(rw);
   for (int64_t i = 0; i < rw; ++i) {
     // m' = max(m, rowmax(s))
-    mNew[i] = arith::MaxNumFOp::create(b, loc, state[i],
-                                       warpReduce(s[i], /*isMax=*/true));
+    mNew[i] = maxf(state[i], warpReduce(s[i], /*isMax=*/true));
     // A row with no kept key so far keeps m' = -inf; subtract 0 instead so
     // that 2^(-inf - m') is 0, not NaN.
     Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           mNew[i], negInf);
-    Value mUse = arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f),
-                                         mNew[i]);
+    Value mUse =
+        arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f), mNew[i]);
     // p = 2^(s - m')
-    p[i] = math::Exp2Op::create(b, loc,
-                                arith::SubFOp::create(b, loc, s[i], mUse));
+    p[i] = exp2(arith::SubFOp::create(b, loc, s[i], mUse));
     // alpha = 2^(m - m')
-    alpha[i] = math::Exp2Op::create(
-        b, loc, arith::SubFOp::create(b, loc, state[i], mUse));
+    alpha[i] = exp2(arith::SubFOp::create(b, loc, state[i], mUse));
     // l' = l * alpha + rowsum(p)
-    lNew[i] = math::FmaOp::create(b, loc, state[rw + i], alpha[i],
-                                  warpReduce(p[i], /*isMax=*/false));
+    lNew[i] = fma(state[rw + i], alpha[i], warpReduce(p[i], /*isMax=*/false));
   }
 
   // acc = acc * alpha + sum_c p_c Vs[c][lane + 32 j], p_c from lane c.
@@ -444,16 +459,14 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
         Value srcLane = arith::IndexCastOp::create(b, loc, b.getI32Type(), c);
         SmallVector<Value> vv, next;
         for (int64_t j = 0; j < valueCols; ++j)
-          vv.push_back(
-              widen(load(vs, {c, add(lane, idx(j * kWarpSize))})));
+          vv.push_back(widen(load(vs, {c, add(lane, idx(j * kWarpSize))})));
         for (int64_t i = 0; i < rw; ++i) {
-          Value pc = gpu::ShuffleOp::create(b, loc, p[i], srcLane,
-                                            i32(kWarpSize),
-                                            gpu::ShuffleMode::IDX)
-                         .getShuffleResult();
+          Value pc =
+              gpu::ShuffleOp::create(b, loc, p[i], srcLane, i32(kWarpSize),
+                                     gpu::ShuffleMode::IDX)
+                  .getShuffleResult();
           for (int64_t j = 0; j < valueCols; ++j)
-            next.push_back(math::FmaOp::create(b, loc, pc, vv[j],
-                                               cur[i * valueCols + j]));
+            next.push_back(fma(pc, vv[j], cur[i * valueCols + j]));
         }
         scf::YieldOp::create(b, loc, next);
       });
@@ -520,9 +533,8 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
       for (int64_t i = 0; i < type.getRank(); ++i)
         all[0].push_back(i);
       Value flat = memref::CollapseShapeOp::create(rewriter, loc, buffer, all);
-      return memref::CastOp::create(rewriter, loc,
-                                    builder.flatType(type.getElementType()),
-                                    flat);
+      return memref::CastOp::create(
+          rewriter, loc, builder.flatType(type.getElementType()), flat);
     };
     auto toBuffer = [&](Value tensor) -> Value {
       auto type = cast<RankedTensorType>(tensor.getType());
@@ -557,7 +569,8 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
       return arith::ConstantIndexOp::create(rewriter, loc, value);
     };
     Value lq = dim(q, 2);
-    Value numQueryTiles = arith::CeilDivUIOp::create(rewriter, loc, lq, c(*rows));
+    Value numQueryTiles =
+        arith::CeilDivUIOp::create(rewriter, loc, lq, c(*rows));
     gpu::LaunchFuncOp::create(
         rewriter, loc, kernel,
         gpu::KernelDim3{numQueryTiles, dim(q, 1), dim(q, 0)},

@@ -28,14 +28,14 @@
 // CHECK:             memref.store {{.*}}, %[[VS]]
 // CHECK:             gpu.barrier
 // One key per lane: s = Qs[row] . Ks[lane], 8 rows per warp.
-// CHECK-COUNT-8:     math.fma {{.*}} : f32
+// CHECK-COUNT-8:     llvm.intr.fma
 // The predicate runs on PARTIAL tiles only.
 // CHECK:             scf.if
 // CHECK:               arith.cmpi sle
 // Row max and row sum: butterfly shuffles over the warp.
 // CHECK:             gpu.shuffle  xor {{.*}}, %c16_i32, %c32_i32 : f32
-// CHECK:             arith.maxnumf
-// CHECK:             math.exp2
+// CHECK:             llvm.intr.maxnum
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
 // CHECK:             gpu.shuffle  xor
 // CHECK:             arith.addf
 // O += P V: P of key c from lane c.
@@ -78,7 +78,7 @@ func.func @block_sparse(%q: tensor<1x1x64x128xf32>, %k: tensor<1x1x64x128xf32>, 
 // CHECK-NOT:     memref.get_global @attention_0_plan
 // CHECK:         scf.for
 // CHECK:           scf.if
-// CHECK:         math.log
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
 // CHECK:         memref.store {{.*}} : memref<?xf32>
 func.func @dynamic_lse(%q: tensor<?x?x?x32xbf16>, %k: tensor<?x?x?x32xbf16>, %v: tensor<?x?x?x32xbf16>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>) {
   %o, %l = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 4>)

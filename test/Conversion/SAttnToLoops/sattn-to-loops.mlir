@@ -55,23 +55,40 @@ func.func @window(%q: !t, %k: !t, %v: !t) -> !t {
 
 // -----
 
-!t = tensor<1x1x64x16xf32>
+!t = tensor<1x1x128x16xf32>
 
 // Static shapes and an irregular mask: the tile plan is a compile-time CSR
-// list (2 query tiles, one PARTIAL key tile each: entries kt * 2 + isFull);
-// the block layout is a constant table read only by the predicate.
-// CHECK-DAG: memref.global "private" constant @__sattn_tile_0_plan_offsets : memref<3xi32> = dense<[0, 1, 2]>
-// CHECK-DAG: memref.global "private" constant @__sattn_tile_0_plan_tiles : memref<2xi32> = dense<0>
-// CHECK-DAG: memref.global "private" constant @__sattn_layout_{{[0-9A-F]+}} : memref<4xi32> = dense<[1, 0, 0, 1]> {alignment = 64 : i64}
+// list (4 query tiles, one PARTIAL key tile each, the other EMPTY one left
+// out: entries kt * 2 + isFull); the block layout is a constant table read
+// only by the predicate.
+// CHECK-DAG: memref.global "private" constant @__sattn_tile_0_plan_offsets : memref<5xi32> = dense<[0, 1, 2, 3, 4]>
+// CHECK-DAG: memref.global "private" constant @__sattn_tile_0_plan_tiles : memref<4xi32> = dense<[0, 0, 2, 2]>
+// CHECK-DAG: memref.global "private" constant @__sattn_layout_{{[0-9A-F]+}} : memref<16xi32> = dense<[1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]> {alignment = 64 : i64}
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK:         %[[OFF:.*]] = memref.get_global @__sattn_tile_0_plan_offsets
 // CHECK:         %[[TILES:.*]] = memref.get_global @__sattn_tile_0_plan_tiles
 // CHECK:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c1
-// CHECK:           memref.load %[[TILES]][%[[I]]] : memref<2xi32>
+// CHECK:           memref.load %[[TILES]][%[[I]]] : memref<4xi32>
 // CHECK:           memref.get_global @__sattn_layout_
 // CHECK:           vector.gather
 func.func @block_sparse(%q: !t, %k: !t, %v: !t) -> !t {
-  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [32, 32], layout = dense<[[true, false], [false, true]]> : tensor<2x2xi1>>) : (!t, !t, !t) -> !t
+  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [32, 32], layout = dense<[[true, false, false, false], [false, true, false, false], [false, false, true, false], [false, false, false, true]]> : tensor<4x4xi1>>) : (!t, !t, !t) -> !t
+  return %o : !t
+}
+
+// -----
+
+!t = tensor<1x1x128x16xf32>
+
+// A plan with no EMPTY tile to skip gets no table: tiles are classified at
+// run time.
+// CHECK-LABEL: func.func @strided
+// CHECK-NOT:   memref.global
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-NOT:     memref.get_global @__sattn_tile_0_plan
+// CHECK:         return
+func.func @strided(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 8>) : (!t, !t, !t) -> !t
   return %o : !t
 }
 

@@ -592,6 +592,9 @@ std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
     }
     offsets.push_back(entries.size());
   }
+  // A table that skips nothing only costs loads: classify at run time.
+  if (int64_t(entries.size()) == numRows * numKeys)
+    return std::nullopt;
   OpBuilder b = OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
   auto declare = [&](const std::string &symbol, ArrayRef<int32_t> values) {
     auto type = MemRefType::get({int64_t(values.size())}, b.getI32Type());

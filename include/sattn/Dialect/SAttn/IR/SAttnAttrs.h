@@ -55,7 +55,8 @@ struct TilePlanTables {
 };
 /// Declares the tables named `prefix`_plan_offsets / _plan_tiles for lengths
 /// lq x lk and tiles of rows x keys; nullopt (classify at run time instead)
-/// for band masks, whose key range is closed-form, and for huge plans.
+/// for band masks, whose key range is closed-form, for plans with no EMPTY
+/// tile to skip, and for huge plans.
 std::optional<TilePlanTables>
 declareTilePlanTables(Operation *symbolTable, Location loc,
                       MaskAttrInterface mask, int64_t lq, int64_t lk,

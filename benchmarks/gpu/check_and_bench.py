@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""The GPU device check (runs on the lent GPU machine: CUDA, PyTorch 2.11,
+no LLVM/MLIR, no network), on the artifacts of prepare.py through the
+harness run.sh builds from the sattn-compile headers.
+
+1. Correctness: every pattern, bf16, B=1, Hq=4, Hkv=2, N=1000, D=128, random
+   inputs: sattn against float64 attention with the pattern's boolean mask
+   (torch on the GPU); relative error <= 1e-2, no NaN.
+2. Speed: every pattern, bf16, B=1, H=16, N=16384, D=128: sattn vs
+   FlexAttention (torch.compile, BlockMask from the same mask) and SDPA with
+   a dense boolean mask; CUDA events, 3 warm-up runs, median of 10; a table
+   with ms, useful TFLOP/s (4 D kept pairs per head) and sattn / Flex.
+
+    python3 check_and_bench.py --artifacts artifacts --harness harness.so
+"""
+import argparse
+import ctypes
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+class Harness:
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        self.lib.sattn_bench_load.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.sattn_bench_launch.argtypes = (
+            [ctypes.c_int, ctypes.c_void_p] + [ctypes.c_uint64] * 4 + [ctypes.c_int64] * 4 +
+            [ctypes.c_void_p])
+        self.kernels = {}
+
+    def kernel(self, i):
+        if i not in self.kernels:
+            module, fn = ctypes.c_void_p(), ctypes.c_void_p()
+            r = self.lib.sattn_bench_load(i, ctypes.byref(module), ctypes.byref(fn))
+            if r != 0:
+                raise RuntimeError(f"loading kernel {i}: CUDA error {r}")
+            self.kernels[i] = fn
+        return self.kernels[i]
+
+    def run(self, i, q, k, v, o):
+        stream = torch.cuda.current_stream().cuda_stream
+        r = self.lib.sattn_bench_launch(i, self.kernel(i), q.data_ptr(), k.data_ptr(), v.data_ptr(),
+                                        o.data_ptr(), q.shape[0], q.shape[1], k.shape[1],
+                                        q.shape[2], stream)
+        if r != 0:
+            raise RuntimeError(f"launching kernel {i}: CUDA error {r}")
+
+
+def inputs(e, dtype=torch.bfloat16, seed=0):
+    g = torch.Generator(device="cuda").manual_seed(seed)
+    shape = lambda h: (e["batch"], h, e["n"], e["d"])  # noqa: E731
+    return [torch.rand(shape(h), generator=g, device="cuda").mul(2).sub(1).to(dtype)
+            for h in (e["hq"], e["hkv"], e["hkv"])]
+
+
+def reference(q, k, v, keep):
+    """SPEC.md in float64: softmax over kept keys (empty rows give 0), GQA."""
+    q, k, v = (x.double() for x in (q, k, v))
+    g = q.shape[1] // k.shape[1]
+    k, v = k.repeat_interleave(g, 1), v.repeat_interleave(g, 1)
+    s = (q @ k.transpose(-1, -2)) / q.shape[-1] ** 0.5
+    s = s.masked_fill(~keep, float("-inf"))
+    m = s.amax(-1, keepdim=True)
+    empty = torch.isinf(m)
+    p = torch.exp(s - torch.where(empty, torch.zeros_like(m), m))
+    return torch.where(empty, torch.zeros_like(m), (p @ v) / p.sum(-1, keepdim=True).clamp_min(1e-300))
+
+
+def time_ms(fn, warmup=3, runs=10):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(runs):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--artifacts", required=True)
+    ap.add_argument("--harness", required=True)
+    ap.add_argument("--deadline", type=float, default=420, help="seconds; later cases are skipped")
+    args = ap.parse_args()
+    t0 = time.time()
+    torch.empty(1, device="cuda")  # makes the primary context current
+    log(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    manifest = json.load(open(os.path.join(args.artifacts, "manifest.json")))
+    h = Harness(args.harness)
+    failures = 0
+
+    log("\n== correctness (bf16, B=1, Hq=4, Hkv=2, N=1000, D=128) ==")
+    for i, e in enumerate(manifest):
+        if e["role"] != "check":
+            continue
+        q, k, v = inputs(e)
+        o = torch.empty_like(q)
+        try:
+            h.run(i, q, k, v, o)
+            torch.cuda.synchronize()
+        except RuntimeError as err:
+            log(f"{e['name']:22s} FAILED: {err}")
+            failures += 1
+            continue
+        keep = torch.from_numpy(np.load(os.path.join(args.artifacts, e["tag"] + ".mask.npy"))).cuda()
+        want = reference(q, k, v, keep)
+        got = o.double()
+        err = float((got - want).norm() / want.norm().clamp_min(1e-30))
+        nan = int(torch.isnan(got).sum())
+        ok = err <= 1e-2 and nan == 0
+        failures += not ok
+        log(f"{e['name']:22s} rel err {err:.2e}, {nan} NaN: {'ok' if ok else 'FAILED'}")
+
+    log("\n== speed (bf16, B=1, H=16, N=16384, D=128; ms, median of 10 after 3 warm-up) ==")
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    flex = torch.compile(flex_attention)
+    rows = []
+    for i, e in enumerate(manifest):
+        if e["role"] != "time":
+            continue
+        if time.time() - t0 > args.deadline:
+            log(f"{e['name']}: skipped (deadline)")
+            continue
+        q, k, v = inputs(e)
+        o = torch.empty_like(q)
+        row = {"pattern": e["name"], "sattn": None, "flex": None, "sdpa": None}
+        flops = 4.0 * e["d"] * e["kept_pairs"] * e["batch"] * e["hq"]
+        try:
+            row["sattn"] = time_ms(lambda: h.run(i, q, k, v, o))
+        except RuntimeError as err:
+            row["sattn_error"] = str(err)
+        layout = None
+        if os.path.exists(os.path.join(args.artifacts, e["tag"] + ".layout.npy")):
+            layout = torch.from_numpy(np.load(os.path.join(args.artifacts, e["tag"] + ".layout.npy"))).cuda()
+        mask_mod = eval(f"lambda b, h, q, kv: {e['flex']}", {"LAYOUT": layout})  # noqa: S307
+        try:
+            bm = create_block_mask(mask_mod, None, None, e["n"], e["n"], device="cuda")
+            row["flex"] = time_ms(lambda: flex(q, k, v, block_mask=bm))
+        except Exception as err:  # noqa: BLE001 (report any peer failure)
+            row["flex_error"] = f"{type(err).__name__}: {err}"[:120]
+        try:
+            idx = torch.arange(e["n"], device="cuda")
+            keep = mask_mod(0, 0, idx[:, None], idx[None, :])
+            keep = keep.expand(e["n"], e["n"]) if keep.dim() == 2 else keep
+            f = torch.nn.functional.scaled_dot_product_attention
+            row["sdpa"] = time_ms(lambda: f(q, k, v, attn_mask=keep), runs=5)
+            del keep
+        except Exception as err:  # noqa: BLE001
+            row["sdpa_error"] = f"{type(err).__name__}: {err}"[:120]
+        torch.cuda.empty_cache()
+        row["tflops"] = flops / (row["sattn"] * 1e-3) * 1e-12 if row["sattn"] else None
+        row["flex_tflops"] = flops / (row["flex"] * 1e-3) * 1e-12 if row["flex"] else None
+        rows.append(row)
+        log(f"{e['name']}: {row}")
+
+    log("\n| pattern | sattn ms | sattn TFLOP/s | Flex ms | Flex TFLOP/s | SDPA ms | sattn / Flex |")
+    log("|---|---|---|---|---|---|---|")
+    fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
+    for r in rows:
+        ratio = r["flex"] / r["sattn"] if r["sattn"] and r["flex"] else None
+        log(f"| {r['pattern']} | {fmt(r['sattn'])} | {fmt(r['tflops'])} | {fmt(r['flex'])} | "
+            f"{fmt(r['flex_tflops'])} | {fmt(r['sdpa'])} | {fmt(ratio)} |")
+    log(f"\ncorrectness failures: {failures}; {time.time() - t0:.0f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
