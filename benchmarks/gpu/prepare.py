@@ -3,8 +3,9 @@
 
 For every pattern of the CPU benchmark (plus the GPU targets' causal window
 1024), compiles with `sattn-compile --target=nvvm --emit=header`:
-  - a check kernel: B = 1, Hq = 4, Hkv = 2 (GQA), N = 1000 (a tail), D = 128,
-    bf16, with its boolean mask as .npy for the float64 reference there;
+  - check kernels: B = 1, Hq = 4, Hkv = 2 (GQA), N = 1000 (a tail), D = 128,
+    bf16, on tensor cores and (role check_simt) with --tensor-cores=false,
+    with the boolean mask as .npy for the float64 reference there;
   - a timing kernel: B = 1, H = 16, N = 16384, D = 128, bf16 (the issue's
     shape), with the 64 x 64 block layout FlexAttention needs;
 then writes harness.c (every header behind two exported functions) and
@@ -60,20 +61,21 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     manifest = []
     for name in PATTERNS:
-        for role, c in (("check", CHECK), ("time", TIME)):
+        for role, c in (("check", CHECK), ("check_simt", CHECK), ("time", TIME)):
             mask, flex = pattern(name, c["n"])
             tag = f"{name}_{role}"
             with open(os.path.join(args.out, tag + ".mlir"), "w") as f:
                 f.write(spec(mask, c))
             subprocess.run([compiler, os.path.join(args.out, tag + ".mlir"), "--target=nvvm",
-                            "--emit=header", "-o", os.path.join(args.out, tag + ".h")], check=True)
+                            "--emit=header", "-o", os.path.join(args.out, tag + ".h"),
+                            f"--tensor-cores={str(role != 'check_simt').lower()}"], check=True)
             # The header's names: sattn_attention_*; one prefix per kernel.
             with open(os.path.join(args.out, tag + ".h")) as f:
                 text = f.read().replace("sattn_attention_", f"sattn_{tag}_")
             with open(os.path.join(args.out, tag + ".h"), "w") as f:
                 f.write(text.replace("SATTN_GPU_KERNEL_ATTENTION_H", f"SATTN_GPU_{tag.upper()}_H"))
             entry = dict(name=name, role=role, tag=tag, flex=flex, **c)
-            if role == "check":
+            if role.startswith("check"):
                 np.save(os.path.join(args.out, tag + ".mask.npy"),
                         np.ascontiguousarray(mask.evaluate(c["n"], c["n"])))
             else:

@@ -64,8 +64,10 @@ void sattn::buildLowerToNVVMPipeline(OpPassManager &pm,
                                                                 : "fatbin";
   std::string pipeline =
       // The mask algebra, then the kernel and its launch.
-      ("sattn-expand-presets,sattn-simplify-masks,convert-sattn-to-gpu,"
-       "canonicalize,cse,"
+      ("sattn-expand-presets,sattn-simplify-masks,convert-sattn-to-gpu{"
+       "tensor-cores=" +
+       Twine(options.tensorCores ? "1" : "0") +
+       "},canonicalize,cse,"
        // PTX 8.0 (CUDA 12+ ptxas rejects the default PTX 6.0).
        "nvvm-attach-target{module=sattn_kernels O=3 features=+ptx80 chip=" +
        chip + "}," +

@@ -18,18 +18,20 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 }
 
 /// The launch facts of the kernel of `op` (all but the binary).
-static GpuCode describeKernel(AttentionOp op) {
+static GpuCode describeKernel(AttentionOp op, bool tensorCores) {
   auto qType = op.getQuery().getType();
-  std::optional<int64_t> rows =
-      getGpuTileRows(qType.getElementType(), qType.getDimSize(3),
-                     op.getValue().getType().getDimSize(3));
-  // No rows: the conversion reports the op.
-  return GpuCode{"", "attention_0", rows.value_or(0), bool(op.getLse())};
+  std::optional<GpuTileShape> shape = getGpuTileShape(
+      qType.getElementType(), qType.getDimSize(3),
+      op.getValue().getType().getDimSize(3), tensorCores);
+  // No shape: the conversion reports the op.
+  return GpuCode{"", "attention_0", shape ? shape->rows : 0,
+                 bool(op.getLse()), shape && shape->tensorCores};
 }
 
 llvm::Expected<GpuCode>
 mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
-                         GpuBinaryFormat format, StringRef toolkit) {
+                         GpuBinaryFormat format, bool tensorCores,
+                         StringRef toolkit) {
   MLIRContext *ctx = module.getContext();
   OwningOpRef<ModuleOp> lowered = module.clone();
   auto fn = lowered->lookupSymbol<func::FuncOp>(function);
@@ -53,7 +55,7 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
       return makeError("no CUDA toolkit: a cubin needs ptxas, not found at " +
                        ptxas + " (set CUDA_HOME, or emit PTX)");
   }
-  GpuCode code = describeKernel(ops.front());
+  GpuCode code = describeKernel(ops.front(), tensorCores);
 
   DiagnosticCollector diags(ctx);
   PassManager pm(ctx);
@@ -61,6 +63,7 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
   options.chip = chip;
   options.format = format;
   options.toolkit = cuda;
+  options.tensorCores = tensorCores;
   buildLowerToNVVMPipeline(pm, options);
   if (failed(pm.run(*lowered)))
     return makeError("GPU compilation failed:\n" + diags.text);
@@ -98,7 +101,8 @@ GpuKernel::load(ModuleOp module, StringRef function, StringRef ptx) {
       }))
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention");
-  kernel->gpuCode = describeKernel(kernel->resultSources.front().op);
+  kernel->gpuCode =
+      describeKernel(kernel->resultSources.front().op, /*tensorCores=*/true);
   kernel->gpuCode.binary = ptx.str();
   return kernel;
 }
@@ -160,7 +164,7 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   int64_t hkv = k.shape[1], lk = k.shape[2];
   int64_t rowsTotal = batch * hq * lq;
   CudaDevicePtr scratch = 0, dummy = 0;
-  auto release = llvm::make_scope_exit([&] {
+  llvm::scope_exit release([&] {
     driver.free(scratch);
     driver.free(dummy);
   });
@@ -225,7 +229,7 @@ llvm::Error GpuKernel::runFromHost(llvm::ArrayRef<TensorView> inputs,
   if (!driver)
     return driver.takeError();
   std::vector<CudaDevicePtr> buffers;
-  auto release = llvm::make_scope_exit([&] {
+  llvm::scope_exit release([&] {
     for (CudaDevicePtr p : buffers)
       driver->free(p);
   });

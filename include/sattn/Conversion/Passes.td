@@ -73,17 +73,27 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     O = O / l (0 where l == 0); LSE = m ln2 + log(l)
     ```
 
-    Bc is 32 (one key per lane); Br is the largest of 32, 16, 8, 4 whose
-    shared tiles fit 48 KiB of static shared memory. f16/bf16 inputs are
-    staged in their own type and accumulated in f32. Masks with static
-    lengths that are not bands get the same compile-time CSR tile plan as on
-    CPU. Lower the result with `-sattn-lower-to-nvvm`.
+    Bc is 32. With tensor cores (the default), f16/bf16 ops with D % 16 == 0
+    and Dv % 8 == 0 get Br = 64, 16 rows per warp, and compute S = Q K^T and
+    O += P V with `nvvm.mma.sync` m16n8k16 (f32 accumulators; sm_80+), the
+    softmax statistics reduced over the 4 lanes that share a row. Otherwise
+    (f32, other head dims) the SIMT kernel above takes one key per lane, and
+    Br is the largest of 32, 16, 8, 4 whose shared tiles fit 48 KiB of
+    static shared memory. f16/bf16 inputs are staged in their own type;
+    arithmetic is f32. Masks with static lengths that are not bands get the
+    same compile-time CSR tile plan as on CPU. Lower the result with
+    `-sattn-lower-to-nvvm`.
   }];
+  let options = [
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Use mma.sync (sm_80+) for f16/bf16 where the head dims allow">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];

@@ -31,6 +31,10 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           clEnumValN(GpuBinaryFormat::PTX, "isa", "PTX text"),
           clEnumValN(GpuBinaryFormat::Cubin, "bin", "cubin (runs ptxas)"),
           clEnumValN(GpuBinaryFormat::Fatbin, "fatbin", "fatbin"))};
+  Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("mma.sync for f16/bf16 where the head dims allow"),
+      llvm::cl::init(true)};
   Option<std::string> toolkit{
       *this, "toolkit",
       llvm::cl::desc("CUDA toolkit for ptxas and libdevice (default: "

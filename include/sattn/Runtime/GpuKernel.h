@@ -23,6 +23,7 @@ struct GpuCode {
   std::string kernel; // the kernel's symbol
   int64_t rows;       // Br
   bool hasLse;        // the kernel writes LSE (the lse buffer must exist)
+  bool tensorCores;   // mma.sync (sm_80+) rather than SIMT arithmetic
 };
 
 /// Lowers `function` of (a clone of) `module` with -sattn-lower-to-nvvm.
@@ -30,6 +31,7 @@ struct GpuCode {
 /// (`toolkit`, else $CUDA_HOME, else /usr/local/cuda).
 llvm::Expected<GpuCode> emitGpuCode(ModuleOp module, llvm::StringRef function,
                                     GpuChip chip, GpuBinaryFormat format,
+                                    bool tensorCores = true,
                                     llvm::StringRef toolkit = "");
 
 /// A spec function compiled to PTX (sm_80, which the driver JIT-compiles

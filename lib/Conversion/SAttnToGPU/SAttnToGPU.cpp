@@ -1,18 +1,28 @@
 //===- SAttnToGPU.cpp - sattn.attention to a tile-skipping GPU kernel -----===//
 //
-// One kernel per sattn.attention, FlashAttention-2 style, SIMT: a thread
-// block of 4 warps per (query tile, head, batch). The query tile is staged
-// once in shared memory (scaled into base 2); each non-EMPTY key tile of 32
-// keys is staged in shared memory and processed with one key per lane:
+// One kernel per sattn.attention, FlashAttention-2 style: a thread block of 4
+// warps per (query tile, head, batch). The query tile is staged once in
+// shared memory; each non-EMPTY key tile of 32 keys is staged in shared
+// memory too. Warp w owns rows w * Br/4 ... of the query tile and keeps their
+// running max m, sum l and output accumulators in registers. Two ways to
+// compute a tile:
 //
+// Tensor cores (f16/bf16, D % 16 == 0, Dv % 8 == 0): Br = 64, 16 rows per
+// warp, mma.sync m16n8k16 with f32 accumulators (the fragment layouts of the
+// PTX ISA; g = lane / 4, t = lane % 4):
+//   Qs [64][D + 8], Ks [32][D + 8], Vs [32][Dv + 8]  T (padded rows)
+//   S = Q K^T: A = Q fragments (registers, loaded once), B = Ks
+//   the thread holds S[g or g + 8][8 j + 2 t + {0, 1}]; row max and row sum
+//   reduce over its 8 values per row, then over the 4 lanes of its quad
+//   O += P V: A = P (the S accumulators rounded to T), B = Vs
+//
+// SIMT (f32, or shapes the tensor-core path does not take): one key per lane:
 //   Qs [Br][D]        f32  scale * log2(e) * Q of the tile (broadcast reads)
 //   Ks [32][D + 1]    T    keys of the tile (padded: lanes read rows
 //                          without bank conflicts)
 //   Vs [32][Dv up 32] T    values of the tile (lane t owns columns t + 32 j)
-//
-// Warp w owns rows w * Br/4 ... of the tile; per row it keeps the running max
-// m, sum l and Dv/32 output accumulators per lane, in registers. Row max and
-// row sum are warp shuffles; P reaches every lane through shuffles too.
+// row max and row sum are warp shuffles; P reaches every lane through
+// shuffles too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,19 +52,30 @@ constexpr int64_t kKeyTile = kGpuKeyTile;
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-/// Shared memory of the tiles for Br query rows.
-int64_t sharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
+constexpr int64_t kMmaRows = 64; // Br of the tensor-core kernel
+constexpr int64_t kMmaPad = 8;   // elements added to each shared row
+
+/// Shared memory of the SIMT tiles for Br query rows.
+int64_t simtSharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
   int64_t es = elem.getIntOrFloatBitWidth() / 8;
   return rows * d * 4 + kKeyTile * (d + 1) * es +
          kKeyTile * roundUp(dv, kWarpSize) * es;
 }
 
+/// Shared memory of the tensor-core tiles.
+int64_t mmaSharedBytes(Type elem, int64_t d, int64_t dv) {
+  int64_t es = elem.getIntOrFloatBitWidth() / 8;
+  return (kMmaRows + kKeyTile) * (d + kMmaPad) * es +
+         kKeyTile * (dv + kMmaPad) * es;
+}
+
 /// Builds the kernel of one sattn.attention.
 class KernelBuilder {
 public:
-  KernelBuilder(AttentionOp op, int64_t rows)
-      : op(op), rows(rows), rowsPerWarp(rows / kNumWarps), ctx(op.getContext()),
-        b(ctx), loc(op.getLoc()) {
+  KernelBuilder(AttentionOp op, GpuTileShape shape)
+      : op(op), rows(shape.rows), rowsPerWarp(shape.rows / kNumWarps),
+        mma(shape.tensorCores), ctx(op.getContext()), b(ctx),
+        loc(op.getLoc()) {
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
@@ -133,9 +154,28 @@ private:
   void buildBody(gpu::GPUFuncOp fn);
   /// One non-EMPTY key tile; returns the new (m, l, acc) of the lane.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
+  SmallVector<Value> buildSimtTile(Value k0, ValueRange state, Value full);
+  SmallVector<Value> buildMmaTile(Value k0, ValueRange state, Value full);
+  /// O = acc / l and LSE of the SIMT and tensor-core kernels.
+  void buildSimtOutput(ValueRange state, Value numRows);
+  void buildMmaOutput(ValueRange state, Value numRows);
+
+  // Tensor-core helpers.
+  /// Two T values as the 32-bit register of an mma.sync operand (`lo` in
+  /// the low half): i32 for bf16, vector<2xf16> for f16.
+  Value pack(Value lo, Value hi);
+  /// D = A B + C for one m16n8k16 fragment: 4 A, 2 B registers, 4 f32.
+  SmallVector<Value> mmaSync(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                             ArrayRef<Value> c);
+  /// `x` reduced over the 4 lanes of the quad (lanes sharing g).
+  Value quadReduce(Value x, bool isMax);
+  /// The running state of the kernel: the number of (m, l) pairs per lane
+  /// (rows per warp for SIMT, 2 for tensor cores) and accumulators.
+  int64_t numRowStates() const { return mma ? 2 : rowsPerWarp; }
 
   AttentionOp op;
   int64_t rows, rowsPerWarp;
+  bool mma;
   MLIRContext *ctx;
   OpBuilder b;
   Location loc;
@@ -147,6 +187,8 @@ private:
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, lane, warp, warpRow0;
   Value qBase, kBase, vBase, oBase, lseBase;
   Value qs, ks, vs;
+  Value quadRow, quadCol; // g = lane / 4 and t = lane % 4 (tensor cores)
+  SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
 
 Value KernelBuilder::warpReduce(Value x, bool isMax) {
@@ -172,9 +214,14 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
     return MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), workgroup);
   };
-  SmallVector<Type> tiles = {
-      shared({rows, headDim}, f32), shared({kKeyTile, headDim + 1}, elemType),
-      shared({kKeyTile, valueCols * kWarpSize}, elemType)};
+  SmallVector<Type> tiles =
+      mma ? SmallVector<Type>{shared({rows, headDim + kMmaPad}, elemType),
+                              shared({kKeyTile, headDim + kMmaPad}, elemType),
+                              shared({kKeyTile, valueDim + kMmaPad}, elemType)}
+          : SmallVector<Type>{shared({rows, headDim}, f32),
+                              shared({kKeyTile, headDim + 1}, elemType),
+                              shared({kKeyTile, valueCols * kWarpSize},
+                                     elemType)};
   auto fn = gpu::GPUFuncOp::create(b, loc, name, fnType, tiles);
   fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   fn.setKnownBlockSizeAttr(
@@ -229,24 +276,55 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
                              arith::SubIOp::create(b, loc, lk64, toI64(lq)));
   Value p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
 
-  // Qs[r][d] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores are
-  // kept in base 2. Rows past Lq repeat the last row and are never written.
-  Value scaleLog2e = f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
   Value lastRow = sub(lq, one);
-  forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
-    Value rowOffset =
-        add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
-    forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
-      Value x = widen(load(q, add(rowOffset, d)));
-      store(arith::MulFOp::create(b, loc, x, scaleLog2e), qs, {r, d});
+  if (mma) {
+    // Qs[r][d] = Q[b, h, min(q0 + r, Lq - 1), d]; rows past Lq repeat the
+    // last row and are never written. Then each warp keeps the A fragments of
+    // its 16 rows in registers for the whole key loop.
+    quadRow = arith::DivUIOp::create(b, loc, lane, idx(4));
+    quadCol = arith::RemUIOp::create(b, loc, lane, idx(4));
+    forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
+      Value rowOffset =
+          add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+      forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
+        store(load(q, add(rowOffset, d)), qs, {r, d});
+      });
     });
-  });
+    gpu::BarrierOp::create(b, loc);
+    Value rowG = add(warpRow0, quadRow), rowG8 = add(rowG, idx(8));
+    for (int64_t kk = 0; kk < headDim / 16; ++kk) {
+      // A registers: (g, 2t..), (g + 8, 2t..), (g, 2t + 8..), (g + 8, 2t + 8..)
+      Value col = add(idx(kk * 16), mul(quadCol, idx(2)));
+      Value col8 = add(col, idx(8));
+      auto pair = [&](Value r, Value c) {
+        return pack(load(qs, {r, c}), load(qs, {r, add(c, one)}));
+      };
+      qFrags.push_back({pair(rowG, col), pair(rowG8, col), pair(rowG, col8),
+                        pair(rowG8, col8)});
+    }
+  } else {
+    // Qs[r][d] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores
+    // are kept in base 2. Rows past Lq repeat the last row and are never
+    // written.
+    Value scaleLog2e =
+        f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
+    forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
+      Value rowOffset =
+          add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+      forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
+        Value x = widen(load(q, add(rowOffset, d)));
+        store(arith::MulFOp::create(b, loc, x, scaleLog2e), qs, {r, d});
+      });
+    });
+  }
 
-  // Per lane: m (-inf) and l (0) of each of its warp's rows, then the
-  // output accumulators acc[i][j] of columns lane + 32 j.
-  SmallVector<Value> init(rowsPerWarp,
+  // Per lane: m (-inf) and l (0) of each row it holds, then its output
+  // accumulators: SIMT acc[i][j] of column lane + 32 j of row i; tensor
+  // cores the C fragments of O, 4 values per 8 columns.
+  int64_t numAcc = mma ? valueDim / 8 * 4 : rowsPerWarp * valueCols;
+  SmallVector<Value> init(numRowStates(),
                           f32Const(-std::numeric_limits<float>::infinity()));
-  init.append(rowsPerWarp * (1 + valueCols), f32Const(0.0f));
+  init.append(numRowStates() + numAcc, f32Const(0.0f));
 
   scf::ForOp loop;
   if (plan) {
@@ -308,9 +386,15 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
         });
   }
 
+  if (mma)
+    buildMmaOutput(loop.getResults(), numRows);
+  else
+    buildSimtOutput(loop.getResults(), numRows);
+}
+
+void KernelBuilder::buildSimtOutput(ValueRange state, Value numRows) {
   // O = acc / l (0 for an empty row); LSE = (m + log2(l)) ln2 (-inf when
   // empty), m being in base 2.
-  ValueRange state = loop.getResults();
   for (int64_t i = 0; i < rowsPerWarp; ++i) {
     Value r = add(warpRow0, idx(i));
     auto inTile = scf::IfOp::create(b, loc, lt(r, numRows));
@@ -358,7 +442,6 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
 
 SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
                                                Value full) {
-  const int64_t rw = rowsPerWarp;
   Value one = idx(1);
   Value k0 = mul(keyTile, idx(kKeyTile));
   Value lastKey = sub(lk, one);
@@ -377,14 +460,21 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
       store(arith::SelectOp::create(b, loc, inKeys, x, zeroElem), ks, {c, d});
     });
     Value vRow = add(vBase, mul(keyRow, idx(valueDim)));
-    forLoop(lane, idx(valueCols * kWarpSize), kWarpSize, [&](Value d) {
+    int64_t vsCols = mma ? valueDim : valueCols * kWarpSize;
+    forLoop(lane, idx(vsCols), kWarpSize, [&](Value d) {
       Value x = load(v, add(vRow, minIdx(d, idx(valueDim - 1))));
       Value keep = arith::AndIOp::create(b, loc, inKeys, lt(d, idx(valueDim)));
       store(arith::SelectOp::create(b, loc, keep, x, zeroElem), vs, {c, d});
     });
   });
   gpu::BarrierOp::create(b, loc);
+  return mma ? buildMmaTile(k0, state, full) : buildSimtTile(k0, state, full);
+}
 
+SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
+                                                Value full) {
+  const int64_t rw = rowsPerWarp;
+  Value one = idx(1);
   // s_i = Qs[row_i] . Ks[lane]: lane j holds the score of key k0 + j.
   SmallVector<Value> zeros(rw, f32Const(0.0f));
   auto dotLoop =
@@ -477,6 +567,221 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
   return result;
 }
 
+Value KernelBuilder::pack(Value lo, Value hi) {
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  auto bits = [&](Value x) -> Value {
+    return arith::ExtUIOp::create(b, loc, i32,
+                                  arith::BitcastOp::create(b, loc, i16, x));
+  };
+  Value word = arith::OrIOp::create(
+      b, loc, bits(lo),
+      arith::ShLIOp::create(
+          b, loc, bits(hi),
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16))));
+  if (elemType.isF16())
+    return LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elemType),
+                                   word);
+  return word;
+}
+
+SmallVector<Value> KernelBuilder::mmaSync(ArrayRef<Value> a,
+                                          ArrayRef<Value> bFrag,
+                                          ArrayRef<Value> c) {
+  auto resultType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+  std::optional<std::array<NVVM::MMATypes, 2>> types;
+  if (elemType.isBF16())
+    types = {NVVM::MMATypes::bf16, NVVM::MMATypes::bf16};
+  auto op = NVVM::MmaOp::create(
+      b, loc, resultType, a, bFrag, c, ArrayRef<int64_t>{16, 8, 16},
+      std::nullopt, std::nullopt, types,
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> d;
+  for (int64_t i = 0; i < 4; ++i)
+    d.push_back(LLVM::ExtractValueOp::create(b, loc, op.getRes(),
+                                             ArrayRef<int64_t>{i}));
+  return d;
+}
+
+Value KernelBuilder::quadReduce(Value x, bool isMax) {
+  for (int32_t offset : {1, 2}) {
+    Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    x = isMax ? maxf(x, other) : Value(arith::AddFOp::create(b, loc, x, other));
+  }
+  return x;
+}
+
+SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
+                                               Value full) {
+  constexpr int64_t keyTiles = kKeyTile / 8; // n tiles of 8 keys in S
+  const int64_t valueTiles = valueDim / 8;   // n tiles of 8 columns in O
+  Value one = idx(1), two = idx(2);
+  Value col2t = mul(quadCol, two);
+
+  // S = Q K^T: s[j][e] is row g + 8 (e / 2), key k0 + 8 j + 2 t + e % 2.
+  SmallVector<SmallVector<Value>> s(keyTiles);
+  for (int64_t j = 0; j < keyTiles; ++j) {
+    // B registers: K rows of key 8 j + g, columns 2t.. and 2t + 8..
+    Value keyRow = add(idx(8 * j), quadRow);
+    SmallVector<Value> acc(4, f32Const(0.0f));
+    for (int64_t kk = 0; kk < headDim / 16; ++kk) {
+      Value col = add(idx(16 * kk), col2t), col8 = add(col, idx(8));
+      SmallVector<Value> bFrag = {
+          pack(load(ks, {keyRow, col}), load(ks, {keyRow, add(col, one)})),
+          pack(load(ks, {keyRow, col8}), load(ks, {keyRow, add(col8, one)}))};
+      acc = mmaSync(qFrags[kk], bFrag, acc);
+    }
+    s[j] = acc;
+  }
+
+  // s = scale * log2(e) * s (base 2), -inf past Lk; PARTIAL tiles only (not
+  // even built when the static plan has none): s = mask(p, k) ? s : -inf.
+  Value scaleLog2e = f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
+  Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  auto keyOf = [&](int64_t j, int64_t e) {
+    return add(add(k0, idx(8 * j + e % 2)), col2t);
+  };
+  SmallVector<Value> flat;
+  for (int64_t j = 0; j < keyTiles; ++j)
+    for (int64_t e = 0; e < 4; ++e)
+      flat.push_back(arith::SelectOp::create(
+          b, loc, lt(keyOf(j, e), lk),
+          arith::MulFOp::create(b, loc, s[j][e], scaleLog2e), negInf));
+  if (!plan || plan->anyPartial) {
+    auto partial = scf::IfOp::create(
+        b, loc, TypeRange(ValueRange(flat)),
+        arith::XOrIOp::create(
+            b, loc, full,
+            arith::ConstantOp::create(b, loc, b.getBoolAttr(true))),
+        /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(partial.thenBlock());
+    Value pG = arith::AddIOp::create(b, loc, p0,
+                                     toI64(add(warpRow0, quadRow)));
+    Value pG8 = arith::AddIOp::create(
+        b, loc, pG, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(8)));
+    SmallVector<Value> masked;
+    for (int64_t j = 0; j < keyTiles; ++j)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value keep = mask.buildPredicate(b, loc, e < 2 ? pG : pG8,
+                                         toI64(keyOf(j, e)), lk64);
+        masked.push_back(
+            arith::SelectOp::create(b, loc, keep, flat[j * 4 + e], negInf));
+      }
+    scf::YieldOp::create(b, loc, masked);
+    b.setInsertionPointToStart(partial.elseBlock());
+    scf::YieldOp::create(b, loc, flat);
+    flat.assign(partial.getResults().begin(), partial.getResults().end());
+  }
+
+  // Rows g (h = 0) and g + 8 (h = 1) of the warp.
+  SmallVector<Value> mNew(2), lNew(2), alpha(2), mUse(2);
+  SmallVector<Value> p(flat.size());
+  for (int64_t h = 0; h < 2; ++h) {
+    Value mx = negInf;
+    for (int64_t j = 0; j < keyTiles; ++j)
+      for (int64_t e = 2 * h; e < 2 * h + 2; ++e)
+        mx = maxf(mx, flat[j * 4 + e]);
+    // m' = max(m, rowmax(s))
+    mNew[h] = maxf(state[h], quadReduce(mx, /*isMax=*/true));
+    // A row with no kept key so far keeps m' = -inf; subtract 0 instead so
+    // that 2^(-inf - m') is 0, not NaN.
+    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mNew[h], negInf);
+    mUse[h] =
+        arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f), mNew[h]);
+    // alpha = 2^(m - m')
+    alpha[h] = exp2(arith::SubFOp::create(b, loc, state[h], mUse[h]));
+    // p = 2^(s - m')
+    Value rowSum = f32Const(0.0f);
+    for (int64_t j = 0; j < keyTiles; ++j)
+      for (int64_t e = 2 * h; e < 2 * h + 2; ++e) {
+        p[j * 4 + e] =
+            exp2(arith::SubFOp::create(b, loc, flat[j * 4 + e], mUse[h]));
+        rowSum = arith::AddFOp::create(b, loc, rowSum, p[j * 4 + e]);
+      }
+    // l' = l * alpha + rowsum(p)
+    lNew[h] = fma(state[2 + h], alpha[h], quadReduce(rowSum, /*isMax=*/false));
+  }
+
+  // O = O * alpha + P V, 16 keys at a time: the A registers of P are the S
+  // accumulators of key tiles 2c and 2c + 1, rounded to T.
+  SmallVector<Value> acc;
+  for (int64_t n = 0; n < valueTiles; ++n)
+    for (int64_t e = 0; e < 4; ++e)
+      acc.push_back(
+          arith::MulFOp::create(b, loc, state[4 + n * 4 + e], alpha[e / 2]));
+  auto narrow = [&](Value x) -> Value {
+    return arith::TruncFOp::create(b, loc, elemType, x);
+  };
+  for (int64_t c = 0; c < kKeyTile / 16; ++c) {
+    auto pPair = [&](int64_t j, int64_t e) {
+      return pack(narrow(p[j * 4 + e]), narrow(p[j * 4 + e + 1]));
+    };
+    SmallVector<Value> aFrag = {pPair(2 * c, 0), pPair(2 * c, 2),
+                                pPair(2 * c + 1, 0), pPair(2 * c + 1, 2)};
+    // B registers: V rows 16 c + 2 t (+1) and 16 c + 8 + 2 t (+1), column
+    // 8 n + g.
+    Value key = add(idx(16 * c), col2t), key8 = add(key, idx(8));
+    for (int64_t n = 0; n < valueTiles; ++n) {
+      Value col = add(idx(8 * n), quadRow);
+      SmallVector<Value> bFrag = {
+          pack(load(vs, {key, col}), load(vs, {add(key, one), col})),
+          pack(load(vs, {key8, col}), load(vs, {add(key8, one), col}))};
+      SmallVector<Value> d = mmaSync(
+          aFrag, bFrag, ArrayRef<Value>(acc).slice(n * 4, 4));
+      std::copy(d.begin(), d.end(), acc.begin() + n * 4);
+    }
+  }
+
+  SmallVector<Value> result(mNew);
+  result.append(lNew);
+  result.append(acc);
+  return result;
+}
+
+void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
+  // O = acc / l (0 for an empty row); LSE = (m + log2(l)) ln2 (-inf when
+  // empty), m being in base 2. Row g + 8 h holds columns 8 n + 2 t (+1).
+  for (int64_t h = 0; h < 2; ++h) {
+    Value r = add(add(warpRow0, quadRow), idx(8 * h));
+    auto inTile = scf::IfOp::create(b, loc, lt(r, numRows));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(inTile.thenBlock());
+    Value m = state[h], l = state[2 + h];
+    Value nonEmpty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, f32Const(0));
+    Value inv = arith::SelectOp::create(
+        b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
+        f32Const(0.0f));
+    Value rowOffset = add(oBase, mul(add(q0, r), idx(valueDim)));
+    for (int64_t n = 0; n < valueDim / 8; ++n)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value out =
+            arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e], inv);
+        Value col = add(idx(8 * n + e), mul(quadCol, idx(2)));
+        store(arith::TruncFOp::create(b, loc, elemType, out), o,
+              add(rowOffset, col));
+      }
+    if (op.getLse()) {
+      auto firstOfQuad = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quadCol,
+                                idx(0)));
+      b.setInsertionPointToStart(firstOfQuad.thenBlock());
+      Value logSum = arith::MulFOp::create(
+          b, loc, arith::AddFOp::create(b, loc, m, log2(l)),
+          f32Const(static_cast<float>(M_LN2)));
+      store(arith::SelectOp::create(
+                b, loc, nonEmpty, logSum,
+                f32Const(-std::numeric_limits<float>::infinity())),
+            lse, add(lseBase, add(q0, r)));
+    }
+  }
+}
+
 /// The kernel module of `module`, created (and the module marked as a GPU
 /// container) on first use.
 gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module) {
@@ -491,7 +796,9 @@ gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module) {
 
 /// Rewrites one sattn.attention into a kernel and its launch.
 struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
+  AttentionToGPU(MLIRContext *ctx, bool tensorCores)
+      : OpRewritePattern(ctx), tensorCores(tensorCores) {}
+  bool tensorCores;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -501,11 +808,12 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
     auto qType = op.getQuery().getType(), kType = op.getKey().getType();
     Type elem = qType.getElementType();
     int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
-    std::optional<int64_t> rows = getGpuTileRows(elem, d, dv);
-    if (!rows)
+    std::optional<GpuTileShape> shape =
+        getGpuTileShape(elem, d, dv, tensorCores);
+    if (!shape)
       return op.emitOpError("head dims D = ")
              << d << ", Dv = " << dv << " with " << elem << " need "
-             << sharedBytes(4, elem, d, dv)
+             << simtSharedBytes(4, elem, d, dv)
              << " bytes of shared memory for the smallest GPU tile; the "
                 "limit is "
              << kGpuSharedMemoryBytes;
@@ -518,11 +826,11 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
         break;
     }
     declareMaskTables(kernels, op.getMask());
-    KernelBuilder builder(op, *rows);
+    KernelBuilder builder(op, *shape);
     if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))
       builder.plan = declareTilePlanTables(
           kernels, op.getLoc(), op.getMask(), qType.getDimSize(2),
-          kType.getDimSize(2), *rows, kKeyTile, name);
+          kType.getDimSize(2), shape->rows, kKeyTile, name);
     gpu::GPUFuncOp kernel = builder.build(kernels, name);
 
     // Flat buffers of the operands and results.
@@ -570,7 +878,7 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
     };
     Value lq = dim(q, 2);
     Value numQueryTiles =
-        arith::CeilDivUIOp::create(rewriter, loc, lq, c(*rows));
+        arith::CeilDivUIOp::create(rewriter, loc, lq, c(shape->rows));
     gpu::LaunchFuncOp::create(
         rewriter, loc, kernel,
         gpu::KernelDim3{numQueryTiles, dim(q, 1), dim(q, 0)},
@@ -593,9 +901,10 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
 
 struct ConvertSAttnToGPUPass
     : public sattn::impl::ConvertSAttnToGPUBase<ConvertSAttnToGPUPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateSAttnToGPUPatterns(patterns);
+    populateSAttnToGPUPatterns(patterns, tensorCores);
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
     FrozenRewritePatternSet frozen(std::move(patterns));
@@ -611,14 +920,19 @@ struct ConvertSAttnToGPUPass
 
 } // namespace
 
-void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns) {
-  patterns.add<AttentionToGPU>(patterns.getContext());
+void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
+                                              bool tensorCores) {
+  patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
 }
 
-std::optional<int64_t> mlir::sattn::getGpuTileRows(Type elem, int64_t d,
-                                                   int64_t dv) {
+std::optional<GpuTileShape> mlir::sattn::getGpuTileShape(Type elem, int64_t d,
+                                                         int64_t dv,
+                                                         bool tensorCores) {
+  if (tensorCores && (elem.isF16() || elem.isBF16()) && d % 16 == 0 &&
+      dv % 8 == 0 && mmaSharedBytes(elem, d, dv) <= kGpuSharedMemoryBytes)
+    return GpuTileShape{kMmaRows, true};
   for (int64_t rows : {32, 16, 8, 4})
-    if (sharedBytes(rows, elem, d, dv) <= kGpuSharedMemoryBytes)
-      return rows;
+    if (simtSharedBytes(rows, elem, d, dv) <= kGpuSharedMemoryBytes)
+      return GpuTileShape{rows, false};
   return std::nullopt;
 }

@@ -1,18 +1,19 @@
 // RUN: sattn-opt %s -convert-sattn-to-gpu -canonicalize -cse -split-input-file | FileCheck %s
 
-// Launch mapping: one block of 128 threads per (query tile, head, batch), on
-// flattened buffers; the kernel stages Q, K, V tiles in workgroup memory.
+// f32: the SIMT kernel. Launch mapping: one block of 128 threads per (query
+// tile, head, batch), on flattened buffers; the kernel stages Q, K, V tiles
+// in workgroup memory.
 // CHECK-LABEL: func.func @causal_gqa
 // CHECK-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C3:.*]] = arith.constant 3 : index
 // CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
-// CHECK:         memref.collapse_shape {{.*}} {{\[\[}}0, 1, 2, 3]] : memref<2x8x70x64xf16> into memref<71680xf16>
+// CHECK:         memref.collapse_shape {{.*}} {{\[\[}}0, 1, 2, 3]] : memref<2x8x70x64xf32> into memref<71680xf32>
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C3]], %[[C8]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]])
-// CHECK-SAME:      args({{.*}} : memref<?xf16>, {{.*}} : memref<?xf16>, {{.*}} : memref<?xf16>, {{.*}} : memref<?xf16>, {{.*}} : memref<?xf32>, {{.*}} : index, {{.*}} : index, {{.*}} : index, {{.*}} : index)
+// CHECK-SAME:      args({{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : index, {{.*}} : index, {{.*}} : index, {{.*}} : index)
 // CHECK:       gpu.module @sattn_kernels
-// CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf16, #gpu.address_space<workgroup>>) kernel
+// CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME:      sattn.tile = array<i64: 32, 32>
 // CHECK:           gpu.thread_id x
@@ -41,10 +42,39 @@
 // O += P V: P of key c from lane c.
 // CHECK:             gpu.shuffle  idx
 // CHECK:           gpu.return
-func.func @causal_gqa(%q: tensor<2x8x70x64xf16>, %k: tensor<2x2x70x64xf16>, %v: tensor<2x2x70x64xf16>) -> tensor<2x8x70x64xf16> {
+func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: tensor<2x2x70x64xf32>) -> tensor<2x8x70x64xf32> {
   %o = sattn.attention %q, %k, %v mask(#sattn.causal) scale(0.125)
-      : (tensor<2x8x70x64xf16>, tensor<2x2x70x64xf16>, tensor<2x2x70x64xf16>) -> tensor<2x8x70x64xf16>
-  return %o : tensor<2x8x70x64xf16>
+      : (tensor<2x8x70x64xf32>, tensor<2x2x70x64xf32>, tensor<2x2x70x64xf32>) -> tensor<2x8x70x64xf32>
+  return %o : tensor<2x8x70x64xf32>
+}
+
+// -----
+
+// bf16: tensor cores. 64 query rows per block (16 per warp), Q fragments
+// loaded once; per key tile 4 x (D / 16) mma.sync for S = Q K^T and
+// 2 x (Dv / 8) for O += P V; softmax statistics over the 4 lanes of a quad.
+// CHECK-LABEL: func.func @window_tensor_cores
+// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C2]], %[[C4]], %{{.*}}) threads in
+// CHECK:       gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<64x72xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<32x72xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<32x48xbf16, #gpu.address_space<workgroup>>) kernel
+// CHECK-SAME:    sattn.tile = array<i64: 64, 32>
+// CHECK:         gpu.barrier
+// CHECK-NOT:     nvvm.mma.sync
+// CHECK:         scf.for
+// CHECK-COUNT-16:  nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:           scf.if
+// CHECK:           gpu.shuffle  xor {{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK:           gpu.shuffle  xor {{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// CHECK:           arith.truncf {{.*}} : f32 to bf16
+// CHECK-COUNT-10:  nvvm.mma.sync
+// CHECK-NOT:       nvvm.mma.sync
+// CHECK:         gpu.return
+func.func @window_tensor_cores(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x64xbf16>, %v: tensor<1x4x100x40xbf16>) -> tensor<1x4x100x40xbf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.window<left = 40, right = 0>)
+      : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x40xbf16>) -> tensor<1x4x100x40xbf16>
+  return %o : tensor<1x4x100x40xbf16>
 }
 
 // -----
@@ -84,4 +114,18 @@ func.func @dynamic_lse(%q: tensor<?x?x?x32xbf16>, %k: tensor<?x?x?x32xbf16>, %v:
   %o, %l = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 4>)
       : (tensor<?x?x?x32xbf16>, tensor<?x?x?x32xbf16>, tensor<?x?x?x32xbf16>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>)
   return %o, %l : tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>
+}
+
+// -----
+
+// tensor-cores=0 keeps bf16 on the SIMT kernel.
+// RUN: sattn-opt %s -split-input-file -convert-sattn-to-gpu=tensor-cores=0 | FileCheck %s --check-prefix=SIMT
+// SIMT-LABEL: func.func @simt_bf16
+// SIMT:         gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<32x64xf32, #gpu.address_space<workgroup>>
+// SIMT-NOT:     nvvm.mma.sync
+// SIMT:         gpu.return
+func.func @simt_bf16(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal)
+      : (tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
+  return %o : tensor<1x1x64x64xbf16>
 }

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
@@ -32,12 +33,23 @@ constexpr int64_t kGpuSharedMemoryBytes = 48 * 1024;
 /// kernel's parameters are q, k, v, o (memref<?xT>), lse (memref<?xf32>),
 /// then Hq, Hkv, Lq, Lk (index); its `sattn.tile` attribute holds [Br, Bc]
 /// and the grid is (ceil(Lq / Br), Hq, B) x (128).
-void populateSAttnToGPUPatterns(RewritePatternSet &patterns);
+/// With `tensorCores`, f16/bf16 ops whose head dims suit m16n8k16 use
+/// mma.sync (sm_80+).
+void populateSAttnToGPUPatterns(RewritePatternSet &patterns,
+                                bool tensorCores = true);
 
-/// Br of the kernel for element type `elem` and head dims d, dv: the largest
-/// of 32, 16, 8, 4 whose shared tiles fit kGpuSharedMemoryBytes; nullopt if
-/// none does (the conversion then reports the op).
-std::optional<int64_t> getGpuTileRows(Type elem, int64_t d, int64_t dv);
+/// How the kernel of an op computes: Br query rows per block, and whether on
+/// tensor cores.
+struct GpuTileShape {
+  int64_t rows;
+  bool tensorCores;
+};
+/// The kernel shape for element type `elem` and head dims d, dv: tensor
+/// cores (Br = 64) when allowed, f16/bf16, D % 16 == 0, Dv % 8 == 0 and the
+/// tiles fit; else SIMT with Br the largest of 32, 16, 8, 4 whose tiles fit
+/// kGpuSharedMemoryBytes; nullopt if none does (the conversion reports it).
+std::optional<GpuTileShape> getGpuTileShape(Type elem, int64_t d, int64_t dv,
+                                            bool tensorCores = true);
 
 } // namespace sattn
 } // namespace mlir
