@@ -70,7 +70,7 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
       PARTIAL tiles only: s_i = mask(p_i, k0 + j) ? s_i : -inf
       m' = max(m, warpmax(s)); p = 2^(s - m'); alpha = 2^(m - m')
       l = l * alpha + warpsum(p); O[:, lane + 32t] = O * alpha + sum_j p_j Vs[j]
-    O = O / l (0 where l == 0); LSE = m ln2 + log(l)
+    O = O / l (0 where l == 0); LSE = (m + log2(l)) ln2
     ```
 
     Bc is 32. With tensor cores (the default), f16/bf16 ops with D % 16 == 0
