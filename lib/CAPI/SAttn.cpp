@@ -436,6 +436,10 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
                                          " has shape " +
                                          shapeString(out[i].shape) + ", want " +
                                          shapeString((*shapes)[i]));
+  if (k.device() == KernelDevice::Cuda)
+    if (llvm::Error err =
+            static_cast<const GpuKernel &>(k).checkAlignment(in))
+      return fail(SATTN_ERROR_LAYOUT, llvm::toString(std::move(err)));
   if (llvm::Error err = k.run(in, out)) {
     std::string msg = llvm::toString(std::move(err));
     bool deviceError = k.device() == KernelDevice::Cuda;

@@ -20,12 +20,12 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 /// The launch facts of the kernel of `op` (all but the binary).
 static GpuCode describeKernel(AttentionOp op, bool tensorCores) {
   auto qType = op.getQuery().getType();
-  std::optional<GpuTileShape> shape = getGpuTileShape(
-      qType.getElementType(), qType.getDimSize(3),
-      op.getValue().getType().getDimSize(3), tensorCores);
+  std::optional<GpuTileShape> shape =
+      getGpuTileShape(qType.getElementType(), qType.getDimSize(3),
+                      op.getValue().getType().getDimSize(3), tensorCores);
   // No shape: the conversion reports the op.
-  return GpuCode{"", "attention_0", shape ? shape->rows : 0,
-                 bool(op.getLse()), shape && shape->tensorCores};
+  return GpuCode{"", "attention_0", shape ? shape->rows : 0, bool(op.getLse()),
+                 shape && shape->tensorCores};
 }
 
 llvm::Expected<GpuCode>
@@ -130,9 +130,24 @@ llvm::Expected<CudaFunction> GpuKernel::getFunction() const {
   return function;
 }
 
+llvm::Error
+GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs) const {
+  if (!gpuCode.tensorCores)
+    return llvm::Error::success();
+  const ResultSource &src = resultSources.front();
+  for (unsigned i : {src.q, src.k, src.v})
+    if (reinterpret_cast<uintptr_t>(inputs[i].data) % 16 != 0)
+      return makeError("input #" + llvm::Twine(i) +
+                       " is not 16-byte aligned; the tensor-core GPU kernel "
+                       "copies Q, K and V 16 bytes at a time");
+  return llvm::Error::success();
+}
+
 llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                            llvm::ArrayRef<TensorView> outputs) const {
   if (llvm::Error err = checkOutputs(inputs, outputs))
+    return err;
+  if (llvm::Error err = checkAlignment(inputs))
     return err;
   auto fn = getFunction();
   if (!fn)
@@ -216,6 +231,10 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     params.push_back(&s);
   unsigned grid[3] = {unsigned(numQueryTiles), unsigned(hq), unsigned(batch)};
   unsigned block[3] = {unsigned(kGpuBlockThreads), 1, 1};
+  // The inputs may come from work on any stream of the context (PyTorch's
+  // streams do not synchronize with the default one): wait for it first.
+  if (llvm::Error err = driver.synchronize())
+    return err;
   if (llvm::Error err = driver.launch(*fn, grid, block, params))
     return err;
   return driver.synchronize();

@@ -203,6 +203,24 @@ int main(void) {
   EXPECT("GPU run without device memory",
          sattn_kernel_run(gpu, devIn, 3, devOut, 1) == SATTN_ERROR_DEVICE);
   printf("gpu run: %s\n", sattn_last_error());
+  /* bf16 runs on tensor cores, which copy 16 bytes at a time. */
+  sattn_kernel tc;
+  d.dtype = "bf16";
+  EXPECT("nvvm bf16 compiles",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &tc) == SATTN_OK &&
+             sattn_kernel_plan_stats(tc, 256, 256, &stats) == SATTN_OK &&
+             stats.tile_rows == 64);
+  DLTensor half = devQ, halfOut = devO;
+  half.dtype.code = halfOut.dtype.code = kDLBfloat;
+  half.dtype.bits = halfOut.dtype.bits = 16;
+  half.data = (char *)buf + 2;
+  const DLTensor *halfIn[3] = {&half, &half, &half};
+  DLTensor *halfOuts[1] = {&halfOut};
+  EXPECT("misaligned input to the tensor-core kernel",
+         sattn_kernel_run(tc, halfIn, 3, halfOuts, 1) == SATTN_ERROR_LAYOUT &&
+             strstr(sattn_last_error(), "is not 16-byte aligned"));
+  sattn_kernel_release(tc);
+  d.dtype = "f32";
   d.head_dim = d.value_dim = 512;
   EXPECT("head dim too large for the GPU",
          sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==

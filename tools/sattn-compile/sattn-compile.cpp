@@ -133,7 +133,9 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
      << d << "], K [B, Hkv, Lk, " << d << "], V [B, Hkv, Lk, " << dv
      << "],\n * O [B, Hq, Lq, " << dv << "] of " << elemKindName(q.kind)
      << "; LSE [B, Hq, Lq] f32"
-     << (code.hasLse ? " (required)" : " (not written: pass 0)") << ". */\n"
+     << (code.hasLse ? " (required)" : " (not written: pass 0)") << "."
+     << (code.tensorCores ? "\n * Q, K and V must be 16-byte aligned." : "")
+     << " */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <cuda.h>\n#include <stdint.h>\n\n";
   // The PTX as a string literal, one line per PTX line.
@@ -185,7 +187,8 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
         "      kv_heads <= 0 || q_heads % kv_heads != 0 || batch > 65535 ||\n"
         "      q_heads > 65535 || (q_len + "
      << code.rows << " - 1) / " << code.rows << " > 0x7fffffff"
-     << (code.hasLse ? " || !lse" : "");
+     << (code.hasLse ? " || !lse" : "")
+     << (code.tensorCores ? " ||\n      ((q | k | v) & 15) != 0" : "");
   checkDim(q, 0, "batch");
   checkDim(q, 1, "q_heads");
   checkDim(q, 2, "q_len");

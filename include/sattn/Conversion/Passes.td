@@ -96,6 +96,7 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     "::mlir::NVVM::NVVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

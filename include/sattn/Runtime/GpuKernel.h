@@ -50,6 +50,10 @@ public:
   const GpuCode &code() const { return gpuCode; }
   KernelDevice device() const override { return KernelDevice::Cuda; }
 
+  /// The tensor-core kernel copies Q, K and V 16 bytes at a time: their data
+  /// must be 16-byte aligned (an error names the input otherwise).
+  llvm::Error checkAlignment(llvm::ArrayRef<TensorView> inputs) const;
+
   /// Runs on tensors in CUDA device memory (checked) and waits for the end.
   llvm::Error run(llvm::ArrayRef<TensorView> inputs,
                   llvm::ArrayRef<TensorView> outputs) const override;

@@ -54,6 +54,7 @@ int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 constexpr int64_t kMmaRows = 64; // Br of the tensor-core kernel
 constexpr int64_t kMmaPad = 8;   // elements added to each shared row
+constexpr int64_t kVecElems = 8; // f16/bf16 per 16-byte copy
 
 /// Shared memory of the SIMT tiles for Br query rows.
 int64_t simtSharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
@@ -74,8 +75,7 @@ class KernelBuilder {
 public:
   KernelBuilder(AttentionOp op, GpuTileShape shape)
       : op(op), rows(shape.rows), rowsPerWarp(shape.rows / kNumWarps),
-        mma(shape.tensorCores), ctx(op.getContext()), b(ctx),
-        loc(op.getLoc()) {
+        mma(shape.tensorCores), ctx(op.getContext()), b(ctx), loc(op.getLoc()) {
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
@@ -148,6 +148,13 @@ private:
   Value maxf(Value x, Value y) {
     return LLVM::MaxNumOp::create(b, loc, x, y, LLVM::FastmathFlagsAttr());
   }
+  /// Tensor cores: copies `numRows` rows of `width` elements (a multiple of
+  /// 8) from the flat buffer `src` (row r at rowOffset(r)) into the shared
+  /// tile `dst`, 16 bytes per thread and step; rows where keepRow(r) is
+  /// false become 0.
+  void copyRows16B(Value src, Value dst, int64_t numRows, int64_t width,
+                   function_ref<Value(Value)> rowOffset,
+                   function_ref<Value(Value)> keepRow);
   /// The max or the sum of `x` over the 32 lanes of the warp, in every lane.
   Value warpReduce(Value x, bool isMax);
 
@@ -191,6 +198,31 @@ private:
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
 
+void KernelBuilder::copyRows16B(Value src, Value dst, int64_t numRows,
+                                int64_t width,
+                                function_ref<Value(Value)> rowOffset,
+                                function_ref<Value(Value)> keepRow) {
+  // Chunk c of the tile: row c / (width / 8), columns 8 (c % (width / 8)) ...
+  auto vecType = VectorType::get({kVecElems}, elemType);
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
+  int64_t chunksPerRow = width / kVecElems;
+  Value tid = add(mul(warp, idx(kWarpSize)), lane);
+  forLoop(tid, idx(numRows * chunksPerRow), kGpuBlockThreads, [&](Value c) {
+    Value row = arith::DivUIOp::create(b, loc, c, idx(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, loc, c, idx(chunksPerRow)),
+                    idx(kVecElems));
+    auto x = vector::LoadOp::create(b, loc, vecType, src,
+                                    ValueRange{add(rowOffset(row), col)});
+    x.setAlignment(16);
+    Value value = x;
+    if (keepRow)
+      value = arith::SelectOp::create(b, loc, keepRow(row), value, zero);
+    auto st = vector::StoreOp::create(b, loc, value, dst, ValueRange{row, col});
+    st.setAlignment(16);
+  });
+}
+
 Value KernelBuilder::warpReduce(Value x, bool isMax) {
   for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
     Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
@@ -218,11 +250,15 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
       mma ? SmallVector<Type>{shared({rows, headDim + kMmaPad}, elemType),
                               shared({kKeyTile, headDim + kMmaPad}, elemType),
                               shared({kKeyTile, valueDim + kMmaPad}, elemType)}
-          : SmallVector<Type>{shared({rows, headDim}, f32),
-                              shared({kKeyTile, headDim + 1}, elemType),
-                              shared({kKeyTile, valueCols * kWarpSize},
-                                     elemType)};
+          : SmallVector<Type>{
+                shared({rows, headDim}, f32),
+                shared({kKeyTile, headDim + 1}, elemType),
+                shared({kKeyTile, valueCols * kWarpSize}, elemType)};
   auto fn = gpu::GPUFuncOp::create(b, loc, name, fnType, tiles);
+  if (mma) // 16-byte vector copies into the tiles
+    for (unsigned i = 0; i < tiles.size(); ++i)
+      fn.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                                     b.getI64IntegerAttr(16));
   fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   fn.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({int32_t(kGpuBlockThreads), 1, 1}));
@@ -283,13 +319,12 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     // its 16 rows in registers for the whole key loop.
     quadRow = arith::DivUIOp::create(b, loc, lane, idx(4));
     quadCol = arith::RemUIOp::create(b, loc, lane, idx(4));
-    forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
-      Value rowOffset =
-          add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
-      forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
-        store(load(q, add(rowOffset, d)), qs, {r, d});
-      });
-    });
+    copyRows16B(
+        q, qs, rows, headDim,
+        [&](Value r) {
+          return add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+        },
+        nullptr);
     gpu::BarrierOp::create(b, loc);
     Value rowG = add(warpRow0, quadRow), rowG8 = add(rowG, idx(8));
     for (int64_t kk = 0; kk < headDim / 16; ++kk) {
@@ -447,26 +482,39 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
   Value lastKey = sub(lk, one);
   Value zeroElem = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
 
-  // Ks, Vs = K, V[b, g, k0 : k0 + 32, :], zero past Lk and past Dv; after
-  // every warp is done with the previous tile.
+  // Ks, Vs = K, V[b, g, k0 : k0 + 32, :], zero past Lk (and past Dv for
+  // SIMT); after every warp is done with the previous tile.
   gpu::BarrierOp::create(b, loc);
-  forLoop(warp, idx(kKeyTile), kNumWarps, [&](Value c) {
-    Value key = add(k0, c);
-    Value inKeys = lt(key, lk);
-    Value keyRow = minIdx(key, lastKey);
-    Value kRow = add(kBase, mul(keyRow, idx(headDim)));
-    forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
-      Value x = load(k, add(kRow, d));
-      store(arith::SelectOp::create(b, loc, inKeys, x, zeroElem), ks, {c, d});
+  if (mma) {
+    auto keyRow = [&](Value c) { return minIdx(add(k0, c), lastKey); };
+    auto inKeys = [&](Value c) { return lt(add(k0, c), lk); };
+    copyRows16B(
+        k, ks, kKeyTile, headDim,
+        [&](Value c) { return add(kBase, mul(keyRow(c), idx(headDim))); },
+        inKeys);
+    copyRows16B(
+        v, vs, kKeyTile, valueDim,
+        [&](Value c) { return add(vBase, mul(keyRow(c), idx(valueDim))); },
+        inKeys);
+  } else {
+    forLoop(warp, idx(kKeyTile), kNumWarps, [&](Value c) {
+      Value key = add(k0, c);
+      Value inKeys = lt(key, lk);
+      Value keyRow = minIdx(key, lastKey);
+      Value kRow = add(kBase, mul(keyRow, idx(headDim)));
+      forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
+        Value x = load(k, add(kRow, d));
+        store(arith::SelectOp::create(b, loc, inKeys, x, zeroElem), ks, {c, d});
+      });
+      Value vRow = add(vBase, mul(keyRow, idx(valueDim)));
+      forLoop(lane, idx(valueCols * kWarpSize), kWarpSize, [&](Value d) {
+        Value x = load(v, add(vRow, minIdx(d, idx(valueDim - 1))));
+        Value keep =
+            arith::AndIOp::create(b, loc, inKeys, lt(d, idx(valueDim)));
+        store(arith::SelectOp::create(b, loc, keep, x, zeroElem), vs, {c, d});
+      });
     });
-    Value vRow = add(vBase, mul(keyRow, idx(valueDim)));
-    int64_t vsCols = mma ? valueDim : valueCols * kWarpSize;
-    forLoop(lane, idx(vsCols), kWarpSize, [&](Value d) {
-      Value x = load(v, add(vRow, minIdx(d, idx(valueDim - 1))));
-      Value keep = arith::AndIOp::create(b, loc, inKeys, lt(d, idx(valueDim)));
-      store(arith::SelectOp::create(b, loc, keep, x, zeroElem), vs, {c, d});
-    });
-  });
+  }
   gpu::BarrierOp::create(b, loc);
   return mma ? buildMmaTile(k0, state, full) : buildSimtTile(k0, state, full);
 }
@@ -658,8 +706,7 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
         /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
-    Value pG = arith::AddIOp::create(b, loc, p0,
-                                     toI64(add(warpRow0, quadRow)));
+    Value pG = arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, quadRow)));
     Value pG8 = arith::AddIOp::create(
         b, loc, pG, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(8)));
     SmallVector<Value> masked;
@@ -690,8 +737,7 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
     // that 2^(-inf - m') is 0, not NaN.
     Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           mNew[h], negInf);
-    mUse[h] =
-        arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f), mNew[h]);
+    mUse[h] = arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f), mNew[h]);
     // alpha = 2^(m - m')
     alpha[h] = exp2(arith::SubFOp::create(b, loc, state[h], mUse[h]));
     // p = 2^(s - m')
@@ -730,8 +776,8 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
       SmallVector<Value> bFrag = {
           pack(load(vs, {key, col}), load(vs, {add(key, one), col})),
           pack(load(vs, {key8, col}), load(vs, {add(key8, one), col}))};
-      SmallVector<Value> d = mmaSync(
-          aFrag, bFrag, ArrayRef<Value>(acc).slice(n * 4, 4));
+      SmallVector<Value> d =
+          mmaSync(aFrag, bFrag, ArrayRef<Value>(acc).slice(n * 4, 4));
       std::copy(d.begin(), d.end(), acc.begin() + n * 4);
     }
   }
@@ -751,8 +797,8 @@ void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(inTile.thenBlock());
     Value m = state[h], l = state[2 + h];
-    Value nonEmpty =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, f32Const(0));
+    Value nonEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l,
+                                           f32Const(0));
     Value inv = arith::SelectOp::create(
         b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
         f32Const(0.0f));
@@ -921,7 +967,7 @@ struct ConvertSAttnToGPUPass
 } // namespace
 
 void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
-                                              bool tensorCores) {
+                                             bool tensorCores) {
   patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
 }
 

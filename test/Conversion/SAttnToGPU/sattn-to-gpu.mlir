@@ -57,8 +57,11 @@ func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: 
 // CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C2]], %[[C4]], %{{.*}}) threads in
-// CHECK:       gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<64x72xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<32x72xbf16, #gpu.address_space<workgroup>>, {{.*}} : memref<32x48xbf16, #gpu.address_space<workgroup>>) kernel
+// CHECK:       gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<64x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x48xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK-SAME:    sattn.tile = array<i64: 64, 32>
+// Q, K and V are copied 16 bytes (8 x bf16) per thread and step.
+// CHECK:         vector.load {{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK:         vector.store {{.*}} {alignment = 16 : i64} : memref<64x72xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
 // CHECK:         gpu.barrier
 // CHECK-NOT:     nvvm.mma.sync
 // CHECK:         scf.for
