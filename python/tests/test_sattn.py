@@ -132,8 +132,8 @@ def test_compile_errors_carry_the_diagnostic():
         sattn.attention(q, q, q, mask="#sattn.window<left = -1, right = 0>")
     with pytest.raises(sattn.SAttnError, match="does not parse"):
         sattn.compile_spec("func.func @f(")
-    with pytest.raises(sattn.SAttnError, match="unknown target 'nvvm'"):
-        sattn.compile(sattn.causal(), q.shape, q.shape, q.shape, target="nvvm")
+    with pytest.raises(sattn.SAttnError, match=r"unknown target 'tpu' \(cpu or nvvm\)"):
+        sattn.compile(sattn.causal(), q.shape, q.shape, q.shape, target="tpu")
     with pytest.raises(sattn.SAttnError, match="multiple of key/value heads"):
         sattn.compile(sattn.causal(), (1, 3, 8, 16), (1, 2, 8, 16), (1, 2, 8, 16))
 
