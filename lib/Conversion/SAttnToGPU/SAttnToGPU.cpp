@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "sattn/Conversion/Utils/KeyTileLoop.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -361,66 +362,11 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
                           f32Const(-std::numeric_limits<float>::infinity()));
   init.append(numRowStates() + numAcc, f32Const(0.0f));
 
-  scf::ForOp loop;
-  if (plan) {
-    // Static lengths: the non-EMPTY key tiles of this query tile, listed at
-    // compile time (CSR), each with its FULL/PARTIAL flag.
-    auto table = [&](StringRef name, int64_t size) -> Value {
-      return memref::GetGlobalOp::create(
-          b, loc, MemRefType::get({size}, b.getI32Type()), name);
-    };
-    Value offsets = table(plan->offsets, plan->numOffsets);
-    Value entries = table(plan->entries, plan->numEntries);
-    auto offsetAt = [&](Value i) -> Value {
-      return arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                        load(offsets, i));
-    };
-    Value begin = offsetAt(queryTile), end = offsetAt(add(queryTile, one));
-    loop = scf::ForOp::create(
-        b, loc, begin, end, one, init,
-        [&](OpBuilder &, Location, Value i, ValueRange state) {
-          Value entry = load(entries, i);
-          Value kt = arith::IndexCastOp::create(
-              b, loc, b.getIndexType(),
-              arith::ShRUIOp::create(b, loc, entry, i32(1)));
-          Value full = arith::TruncIOp::create(
-              b, loc, b.getI1Type(),
-              arith::AndIOp::create(b, loc, entry, i32(1)));
-          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
-        });
-  } else {
-    // Key tiles inside the mask's key range for the tile's query positions,
-    // classified at run time (the same for the whole block).
-    auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
-    Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
-    Value bc64 =
-        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(kKeyTile));
-    kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
-    kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
-    Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
-    Value ktHi64 = arith::MaxSIOp::create(
-        b, loc, arith::CeilDivSIOp::create(b, loc, kHi, bc64), ktLo64);
-    Value ktLo = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktLo64);
-    Value ktHi = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktHi64);
-    loop = scf::ForOp::create(
-        b, loc, ktLo, ktHi, one, init,
-        [&](OpBuilder &, Location, Value kt, ValueRange state) {
-          Value k0 = mul(kt, idx(kKeyTile));
-          Value k1 = minIdx(add(k0, idx(kKeyTile)), lk);
-          auto [empty, full] =
-              mask.buildClassify(b, loc, p0, p1, toI64(k0), toI64(k1), lk64);
-          auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
-                                        /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
-          b.setInsertionPointAfter(ifOp);
-          scf::YieldOp::create(b, loc, ifOp.getResults());
-        });
-  }
-
+  scf::ForOp loop =
+      buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, kKeyTile,
+                       init, [&](Value kt, ValueRange state, Value full) {
+                         return buildKeyTile(kt, state, full);
+                       });
   if (mma)
     buildMmaOutput(loop.getResults(), numRows);
   else
@@ -933,14 +879,7 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
         ValueRange{flatten(q), flatten(k), flatten(v), flatten(oBuf),
                    flatten(lseBuf), dim(q, 1), dim(k, 1), lq, dim(k, 2)});
 
-    SmallVector<Value> results = {bufferization::ToTensorOp::create(
-        rewriter, loc, op.getOutput().getType(), oBuf, /*restrict=*/true,
-        /*writable=*/true)};
-    if (Value lseResult = op.getLse())
-      results.push_back(bufferization::ToTensorOp::create(
-          rewriter, loc, lseResult.getType(), lseBuf, /*restrict=*/true,
-          /*writable=*/true));
-    rewriter.replaceOp(op, results);
+    replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
   }
 };
@@ -951,15 +890,8 @@ struct ConvertSAttnToGPUPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateSAttnToGPUPatterns(patterns, tensorCores);
-    SmallVector<AttentionOp> ops;
-    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
-    FrozenRewritePatternSet frozen(std::move(patterns));
-    for (AttentionOp op : ops)
-      if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op}, frozen)))
-        return signalPassFailure();
-    bool left = false;
-    getOperation()->walk([&](AttentionOp) { left = true; });
-    if (left)
+    if (failed(rewriteEachAttention(
+            getOperation(), FrozenRewritePatternSet(std::move(patterns)))))
       signalPassFailure();
   }
 };

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sattn/Conversion/SAttnToLoops/SAttnToLoops.h"
+#include "sattn/Conversion/Utils/KeyTileLoop.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -311,69 +312,11 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   for (int64_t n = 0; n < nv; ++n)
     init.push_back(zeroVec);
 
-  scf::ForOp loop;
-  if (plan) {
-    // Static shapes: the non-EMPTY key tiles of this query tile, listed at
-    // compile time (CSR), each with its FULL/PARTIAL flag.
-    auto table = [&](StringRef name, int64_t size) -> Value {
-      return memref::GetGlobalOp::create(
-          b, loc, MemRefType::get({size}, b.getI32Type()), name);
-    };
-    Value offsets = table(plan->offsets, plan->numOffsets);
-    Value entries = table(plan->entries, plan->numEntries);
-    auto offsetAt = [&](Value i) -> Value {
-      return arith::IndexCastOp::create(
-          b, loc, b.getIndexType(),
-          memref::LoadOp::create(b, loc, offsets, ValueRange{i}));
-    };
-    Value begin = offsetAt(queryTile), end = offsetAt(addIdx(queryTile, one));
-    loop = scf::ForOp::create(
-        b, loc, begin, end, one, init,
-        [&](OpBuilder &, Location, Value i, ValueRange state) {
-          Value entry = memref::LoadOp::create(b, loc, entries, ValueRange{i});
-          Value one32 =
-              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
-          Value kt = arith::IndexCastOp::create(
-              b, loc, b.getIndexType(),
-              arith::ShRUIOp::create(b, loc, entry, one32));
-          Value full = arith::TruncIOp::create(
-              b, loc, b.getI1Type(),
-              arith::AndIOp::create(b, loc, entry, one32));
-          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
-        });
-  } else {
-    // Key tiles inside the mask's key range for the tile's query positions,
-    // classified at run time.
-    auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
-    Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
-    Value bc64 =
-        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(tiles.keys));
-    kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
-    kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
-    Value ktLo64 = arith::FloorDivSIOp::create(b, loc, kLo, bc64);
-    Value ktHi64 = arith::MaxSIOp::create(
-        b, loc, arith::CeilDivSIOp::create(b, loc, kHi, bc64), ktLo64);
-    Value ktLo = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktLo64);
-    Value ktHi = arith::IndexCastOp::create(b, loc, b.getIndexType(), ktHi64);
-    loop = scf::ForOp::create(
-        b, loc, ktLo, ktHi, one, init,
-        [&](OpBuilder &, Location, Value kt, ValueRange state) {
-          Value k0 = mulIdx(kt, idx(tiles.keys));
-          Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
-          Value k0i = toI64(k0), k1i = toI64(addIdx(k0, nc));
-          auto [empty, full] =
-              mask.buildClassify(b, loc, p0, p1, k0i, k1i, lk64);
-          auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
-                                        /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(b, loc, buildKeyTile(kt, state, full));
-          b.setInsertionPointAfter(ifOp);
-          scf::YieldOp::create(b, loc, ifOp.getResults());
-        });
-  }
+  scf::ForOp loop =
+      buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys,
+                       init, [&](Value kt, ValueRange state, Value full) {
+                         return buildKeyTile(kt, state, full);
+                       });
 
   // O = Oacc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
   // empty), m being in base 2.
@@ -719,14 +662,7 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
               ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1], qt});
         });
 
-    SmallVector<Value> results = {bufferization::ToTensorOp::create(
-        rewriter, loc, op.getOutput().getType(), oBuf, /*restrict=*/true,
-        /*writable=*/true)};
-    if (Value lseResult = op.getLse())
-      results.push_back(bufferization::ToTensorOp::create(
-          rewriter, loc, lseResult.getType(), lseBuf, /*restrict=*/true,
-          /*writable=*/true));
-    rewriter.replaceOp(op, results);
+    replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
   }
 };
@@ -743,16 +679,8 @@ struct ConvertSAttnToLoopsPass
     }
     RewritePatternSet patterns(&getContext());
     populateSAttnToLoopsPatterns(patterns, vectorBits);
-    // Each op is rewritten once; no other patterns interfere.
-    SmallVector<AttentionOp> ops;
-    getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
-    FrozenRewritePatternSet frozen(std::move(patterns));
-    for (AttentionOp op : ops)
-      if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op}, frozen)))
-        return signalPassFailure();
-    bool left = false;
-    getOperation()->walk([&](AttentionOp) { left = true; });
-    if (left)
+    if (failed(rewriteEachAttention(
+            getOperation(), FrozenRewritePatternSet(std::move(patterns)))))
       signalPassFailure();
   }
 };

@@ -1,0 +1,50 @@
+//===- KeyTileLoop.h - pieces shared by the sattn conversions ---*- C++ -*-===//
+//
+// What the CPU (SAttnToLoops) and GPU (SAttnToGPU) kernels build the same
+// way: the loop over the non-EMPTY key tiles of a query tile, and the
+// replacement of sattn.attention by its result buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_CONVERSION_UTILS_KEYTILELOOP_H
+#define SATTN_CONVERSION_UTILS_KEYTILELOOP_H
+
+#include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Rewrite/FrozenRewritePatternSet.h"
+
+namespace mlir {
+namespace sattn {
+
+/// Builds the value of one non-EMPTY key tile `kt` (index) from the loop
+/// state; `full` (i1) is true for FULL tiles, false for PARTIAL ones.
+using KeyTileBody =
+    function_ref<SmallVector<Value>(Value kt, ValueRange state, Value full)>;
+
+/// scf.for over the non-EMPTY key tiles (of `keys` keys) of query tile
+/// `queryTile` (index), whose query positions are [p0, p1) (i64) for key
+/// length `lk` (index), carrying `init`:
+///  - with `plan`: the tiles its CSR tables list for queryTile;
+///  - else: the tiles inside the mask's closed-form key range, each
+///    classified at run time (buildClassify) and skipped when EMPTY.
+scf::ForOp buildKeyTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
+                            const std::optional<TilePlanTables> &plan,
+                            Value queryTile, Value p0, Value p1, Value lk,
+                            int64_t keys, ValueRange init, KeyTileBody body);
+
+/// Replaces `op` by to_tensor of its output buffer `o` (and of `lse`, when
+/// the op returns LSE).
+void replaceWithResultBuffers(PatternRewriter &rewriter, AttentionOp op,
+                              Value o, Value lse);
+
+/// Rewrites each sattn.attention of `module` once with `patterns`; fails
+/// if a pattern fails or an op is left.
+LogicalResult rewriteEachAttention(ModuleOp module,
+                                   const FrozenRewritePatternSet &patterns);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_CONVERSION_UTILS_KEYTILELOOP_H

@@ -1,0 +1,106 @@
+//===- KeyTileLoop.cpp - pieces shared by the sattn conversions -----------===//
+
+#include "sattn/Conversion/Utils/KeyTileLoop.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+scf::ForOp mlir::sattn::buildKeyTileLoop(
+    OpBuilder &b, Location loc, MaskAttrInterface mask,
+    const std::optional<TilePlanTables> &plan, Value queryTile, Value p0,
+    Value p1, Value lk, int64_t keys, ValueRange init, KeyTileBody body) {
+  Type index = b.getIndexType();
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  if (plan) {
+    // Static lengths: the non-EMPTY key tiles of this query tile, listed at
+    // compile time (CSR), each entry kt * 2 + isFull.
+    auto table = [&](StringRef name, int64_t size) -> Value {
+      return memref::GetGlobalOp::create(
+          b, loc, MemRefType::get({size}, b.getI32Type()), name);
+    };
+    Value offsets = table(plan->offsets, plan->numOffsets);
+    Value entries = table(plan->entries, plan->numEntries);
+    auto offsetAt = [&](Value i) -> Value {
+      return arith::IndexCastOp::create(
+          b, loc, index, memref::LoadOp::create(b, loc, offsets, i));
+    };
+    Value begin = offsetAt(queryTile);
+    Value end = offsetAt(arith::AddIOp::create(b, loc, queryTile, one));
+    return scf::ForOp::create(
+        b, loc, begin, end, one, init,
+        [&](OpBuilder &, Location, Value i, ValueRange state) {
+          Value entry = memref::LoadOp::create(b, loc, entries, i);
+          Value one32 =
+              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
+          Value kt = arith::IndexCastOp::create(
+              b, loc, index, arith::ShRUIOp::create(b, loc, entry, one32));
+          Value full = arith::TruncIOp::create(
+              b, loc, b.getI1Type(),
+              arith::AndIOp::create(b, loc, entry, one32));
+          scf::YieldOp::create(b, loc, body(kt, state, full));
+        });
+  }
+  // The key tiles inside the mask's key range for the tile's query positions,
+  // classified at run time.
+  Type i64 = b.getI64Type();
+  Value lk64 = arith::IndexCastOp::create(b, loc, i64, lk);
+  auto [kLo, kHi] = mask.buildKeyRange(b, loc, p0, p1, lk64);
+  Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+  Value keys64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(keys));
+  kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
+  kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
+  Value ktLo = arith::FloorDivSIOp::create(b, loc, kLo, keys64);
+  Value ktHi = arith::MaxSIOp::create(
+      b, loc, arith::CeilDivSIOp::create(b, loc, kHi, keys64), ktLo);
+  return scf::ForOp::create(
+      b, loc, arith::IndexCastOp::create(b, loc, index, ktLo),
+      arith::IndexCastOp::create(b, loc, index, ktHi), one, init,
+      [&](OpBuilder &, Location, Value kt, ValueRange state) {
+        Value k0 = arith::MulIOp::create(
+            b, loc, arith::IndexCastOp::create(b, loc, i64, kt), keys64);
+        Value k1 = arith::MinSIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, k0, keys64), lk64);
+        auto [empty, full] = mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
+                                      /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, loc, body(kt, state, full));
+        b.setInsertionPointAfter(ifOp);
+        scf::YieldOp::create(b, loc, ifOp.getResults());
+      });
+}
+
+void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
+                                           AttentionOp op, Value o, Value lse) {
+  Location loc = op.getLoc();
+  SmallVector<Value> results = {bufferization::ToTensorOp::create(
+      rewriter, loc, op.getOutput().getType(), o, /*restrict=*/true,
+      /*writable=*/true)};
+  if (Value lseResult = op.getLse())
+    results.push_back(bufferization::ToTensorOp::create(
+        rewriter, loc, lseResult.getType(), lse, /*restrict=*/true,
+        /*writable=*/true));
+  rewriter.replaceOp(op, results);
+}
+
+LogicalResult
+mlir::sattn::rewriteEachAttention(ModuleOp module,
+                                  const FrozenRewritePatternSet &patterns) {
+  SmallVector<AttentionOp> ops;
+  module.walk([&](AttentionOp op) { ops.push_back(op); });
+  for (AttentionOp op : ops)
+    if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op}, patterns)))
+      return failure();
+  bool left = false;
+  module.walk([&](AttentionOp) { left = true; });
+  return failure(left);
+}
