@@ -9,7 +9,6 @@
 #include "reference.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #define CHECK(call)                                                            \
   do {                                                                         \
@@ -24,12 +23,7 @@
 
 int main(void) {
   static float q[H * L * D], k[H * L * D], v[H * L * D], o[H * L * D];
-  srand(1);
-  for (int i = 0; i < H * L * D; ++i) {
-    q[i] = rand() / (float)RAND_MAX - 0.5f;
-    k[i] = rand() / (float)RAND_MAX - 0.5f;
-    v[i] = rand() / (float)RAND_MAX - 0.5f;
-  }
+  random_inputs(q, k, v);
   CUdevice device;
   CUcontext context;
   CUmodule module;

@@ -8,16 +8,10 @@
 #include "reference.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 int main(void) {
   static float q[H * L * D], k[H * L * D], v[H * L * D], o[H * L * D];
-  srand(1);
-  for (int i = 0; i < H * L * D; ++i) {
-    q[i] = rand() / (float)RAND_MAX - 0.5f;
-    k[i] = rand() / (float)RAND_MAX - 0.5f;
-    v[i] = rand() / (float)RAND_MAX - 0.5f;
-  }
+  random_inputs(q, k, v);
   const int64_t shape[4] = {1, H, L, D};
   sattn_memref4_f32 mq = sattn_memref4_f32_make(q, shape);
   sattn_memref4_f32 mk = sattn_memref4_f32_make(k, shape);

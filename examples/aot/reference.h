@@ -4,8 +4,19 @@
 #define SATTN_EXAMPLES_AOT_REFERENCE_H
 
 #include <math.h>
+#include <stdlib.h>
 
 enum { H = 2, L = 100, D = 32 };
+
+/* The same uniform inputs in [-0.5, 0.5] for every run. */
+static void random_inputs(float *q, float *k, float *v) {
+  srand(1);
+  for (int i = 0; i < H * L * D; ++i) {
+    q[i] = rand() / (float)RAND_MAX - 0.5f;
+    k[i] = rand() / (float)RAND_MAX - 0.5f;
+    v[i] = rand() / (float)RAND_MAX - 0.5f;
+  }
+}
 
 /* The largest |O - softmax_{k <= i}(q_i . k_k / sqrt(D)) V| over all outputs. */
 static double causal_max_error(const float *q, const float *k, const float *v,
