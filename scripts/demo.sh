@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job of `make demo`: parse the example specs, expand and simplify
 # their masks, draw them (text for small sizes, PNG for the real ones), then
-# compile them for this CPU and run them.
+# compile them for this CPU and run them; then compile them for NVIDIA GPUs
+# (and run one there when the CUDA driver sees a GPU).
 #   scripts/demo.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
@@ -33,3 +34,17 @@ done
 echo
 echo "=== checked against the float64 reference"
 "$bin/sattn-run" examples/aot/causal.mlir --check
+
+echo
+echo "=== compiled for NVIDIA GPUs (PTX; no GPU needed)"
+for name in longformer bigbird; do
+  "$bin/sattn-compile" "examples/$name.mlir" --target=nvvm --chip=sm_90 -o "$out/$name.ptx"
+  mma=$(grep -c 'mma.sync' "$out/$name.ptx" || true)
+  kind=$([ "$mma" -gt 0 ] && echo "tensor cores, $mma mma.sync" || echo "SIMT (f32)")
+  printf '%-12s %s: %s, %s lines\n' "$name:" "$out/$name.ptx" "$kind" "$(wc -l < "$out/$name.ptx")"
+done
+if "$bin/sattn-run" examples/aot/causal.mlir --target=nvvm --check 2>"$out/gpu.err"; then
+  :
+else
+  echo "sattn-run --target=nvvm: $(cat "$out/gpu.err" | sed 's/^sattn-run: //')"
+fi
