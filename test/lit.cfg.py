@@ -58,3 +58,4 @@ probe = ("import ctypes\n"
          "raise SystemExit(0 if ok else 1)\n")
 if subprocess.run([config.python_executable, "-c", probe], capture_output=True).returncode == 0:
     config.available_features.add("cuda-device")
+config.substitutions.append(("%llc", os.path.join(config.llvm_tools_dir, "llc")))

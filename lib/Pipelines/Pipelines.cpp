@@ -59,9 +59,21 @@ void sattn::buildLowerToNVVMPipeline(OpPassManager &pm,
                                      const LowerToNVVMOptions &options) {
   registerPassesOnce();
   StringRef chip = options.chip == GpuChip::SM80 ? "sm_80" : "sm_90";
-  StringRef format = options.format == GpuBinaryFormat::PTX     ? "isa"
-                     : options.format == GpuBinaryFormat::Cubin ? "bin"
-                                                                : "fatbin";
+  StringRef format;
+  switch (options.format) {
+  case GpuBinaryFormat::PTX:
+    format = "isa";
+    break;
+  case GpuBinaryFormat::Cubin:
+    format = "bin";
+    break;
+  case GpuBinaryFormat::Fatbin:
+    format = "fatbin";
+    break;
+  case GpuBinaryFormat::LLVM:
+    format = "llvm";
+    break;
+  }
   std::string pipeline =
       // The mask algebra, then the kernel and its launch.
       ("sattn-expand-presets,sattn-simplify-masks,convert-sattn-to-gpu{"
@@ -74,10 +86,12 @@ void sattn::buildLowerToNVVMPipeline(OpPassManager &pm,
        "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),"
        "reconcile-unrealized-casts,gpu-module-to-binary{format=" +
        format +
-       // PTX needs no toolkit (the kernels call no libdevice function).
-       (options.format == GpuBinaryFormat::PTX
-            ? ""
-            : " toolkit=" + getCudaToolkitPath(options.toolkit)) +
+       // Only ptxas needs the toolkit (the kernels call no libdevice
+       // function).
+       (options.format == GpuBinaryFormat::Cubin ||
+                options.format == GpuBinaryFormat::Fatbin
+            ? " toolkit=" + getCudaToolkitPath(options.toolkit)
+            : "") +
        "}")
           .str();
   // Only registered passes with valid options: cannot fail.

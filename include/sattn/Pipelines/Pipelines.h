@@ -17,7 +17,7 @@ LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm);
 
 /// Options of -sattn-lower-to-nvvm.
 enum class GpuChip { SM80, SM90 };
-enum class GpuBinaryFormat { PTX, Cubin, Fatbin };
+enum class GpuBinaryFormat { PTX, Cubin, Fatbin, LLVM };
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   Option<GpuChip> chip{
       *this, "chip", llvm::cl::desc("GPU architecture"),
@@ -30,7 +30,10 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::values(
           clEnumValN(GpuBinaryFormat::PTX, "isa", "PTX text"),
           clEnumValN(GpuBinaryFormat::Cubin, "bin", "cubin (runs ptxas)"),
-          clEnumValN(GpuBinaryFormat::Fatbin, "fatbin", "fatbin"))};
+          clEnumValN(GpuBinaryFormat::Fatbin, "fatbin", "fatbin"),
+          clEnumValN(GpuBinaryFormat::LLVM, "llvm",
+                     "the kernels' LLVM bitcode (for tools, e.g. the test "
+                     "emulator)"))};
   Option<bool> tensorCores{
       *this, "tensor-cores",
       llvm::cl::desc("mma.sync for f16/bf16 where the head dims allow"),

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Runs sattn's GPU kernels on the CPU, against the float64 reference.
+
+For random cases of the differential test (../../differential.py: patterns,
+compositions, presets, tails, GQA, Lq != Lk, empty rows, dynamic shapes,
+LSE, f32/f16/bf16, D and Dv from 16 to 256), compiles the spec with
+`-sattn-lower-to-nvvm=format=llvm` (the kernels' LLVM IR), renames the NVVM intrinsics to
+the functions of nvvm_emulator.cpp, compiles that IR for the host with llc,
+runs the kernel with one thread per GPU thread, and compares O (and LSE) with
+SPEC.md in float64: both the tensor-core and the SIMT kernels.
+
+    emulate.py --sattn-opt build/bin/sattn-opt --llc /usr/lib/llvm-22/bin/llc
+               [--cases N] [--seed S]
+"""
+import argparse
+import concurrent.futures
+import ctypes
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+import differential as diff  # noqa: E402
+
+
+RENAMES = {
+    "llvm.nvvm.read.ptx.sreg.tid.x": "emu_tid_x",
+    "llvm.nvvm.read.ptx.sreg.ctaid.x": "emu_ctaid_x",
+    "llvm.nvvm.read.ptx.sreg.ctaid.y": "emu_ctaid_y",
+    "llvm.nvvm.read.ptx.sreg.ctaid.z": "emu_ctaid_z",
+    "llvm.nvvm.barrier.cta.sync.aligned.all": "emu_barrier",
+    "llvm.nvvm.shfl.sync.bfly.f32": "emu_shfl_bfly",
+    "llvm.nvvm.shfl.sync.idx.f32": "emu_shfl_idx",
+    "llvm.nvvm.ex2.approx.f32": "emu_ex2",
+    "llvm.nvvm.lg2.approx.f": "emu_lg2",
+    "llvm.nvvm.mma.m16n8k16.row.col.bf16": "emu_mma_bf16",
+    "llvm.nvvm.mma.m16n8k16.row.col.f32.f32": "emu_mma_f16",
+}
+
+# The emulator's functions as the renamed calls see them; mma returns its
+# struct through a wrapper around the C function (which writes 4 floats).
+DECLARATIONS = """
+declare i32 @emu_tid_x()
+declare i32 @emu_ctaid_x()
+declare i32 @emu_ctaid_y()
+declare i32 @emu_ctaid_z()
+declare void @emu_barrier(i32)
+declare float @emu_shfl_bfly(i32, float, i32, i32)
+declare float @emu_shfl_idx(i32, float, i32, i32)
+declare float @emu_ex2(float)
+declare float @emu_lg2(float)
+declare void @emu_mma(ptr, i32, i32, i32, i32, i32, i32, i32, float, float, float, float)
+"""
+
+# The host backend's f32 -> bf16 libcall, which no runtime library here has:
+# round to nearest even (NaN stays NaN).
+TRUNC_BF16 = """
+define weak bfloat @__truncsfbf2(float %x) {
+  %b = bitcast float %x to i32
+  %lsb = lshr i32 %b, 16
+  %odd = and i32 %lsb, 1
+  %bias = add i32 %odd, 32767
+  %r = add i32 %b, %bias
+  %nan = fcmp uno float %x, %x
+  %h = lshr i32 %r, 16
+  %q = select i1 %nan, i32 32704, i32 %h
+  %t = trunc i32 %q to i16
+  %f = bitcast i16 %t to bfloat
+  ret bfloat %f
+}
+"""
+
+
+def mma_wrapper(name, operand, is_bf16):
+    args = ", ".join(f"{operand} %a{i}" for i in range(6))
+    cast = "".join(f"  %w{i} = bitcast {operand} %a{i} to i32\n" for i in range(6))
+    words = ", ".join(f"i32 %w{i}" for i in range(6))
+    loads = "".join(f"  %p{i} = getelementptr float, ptr %d, i64 {i}\n"
+                    f"  %v{i} = load float, ptr %p{i}\n" for i in range(4))
+    build = "  %s0 = insertvalue {float, float, float, float} undef, float %v0, 0\n" + "".join(
+        f"  %s{i} = insertvalue {{float, float, float, float}} %s{i - 1}, float %v{i}, {i}\n"
+        for i in range(1, 4))
+    return (f"define {{float, float, float, float}} @{name}({args}, float %c0, float %c1, "
+            f"float %c2, float %c3) {{\n  %d = alloca [4 x float]\n{cast}"
+            f"  call void @emu_mma(ptr %d, i32 {is_bf16}, {words}, float %c0, float %c1, "
+            f"float %c2, float %c3)\n{loads}{build}  ret {{float, float, float, float}} %s3\n}}\n")
+
+
+def host_ir(ll):
+    """The kernel's NVPTX LLVM IR made host IR calling the emulator."""
+    out = []
+    for line in ll.splitlines():
+        if line.startswith(("target datalayout", "target triple", "declare")) and (
+                "llvm.nvvm." in line or not line.startswith("declare")):
+            continue
+        out.append(line)
+    ll = "\n".join(out)
+    ll = ll.replace("define ptx_kernel ", "define ")
+    ll = re.sub(r" addrspace\(\d+\)", "", ll)
+    ll = re.sub(r"addrspacecast \(ptr (@[\w.$]+) to ptr\)", r"\1", ll)
+    ll = re.sub(r"= addrspacecast ptr ", "= bitcast ptr ", ll)
+    for old, new in RENAMES.items():
+        ll = ll.replace(f"@{old}(", f"@{new}(")
+    return (ll + "\n" + DECLARATIONS + TRUNC_BF16 + mma_wrapper("emu_mma_bf16", "i32", 1) +
+            mma_wrapper("emu_mma_f16", "<2 x half>", 0))
+
+
+def extract_offload(text):
+    """The bytes of the `offload = "..."` string of a gpu.binary."""
+    i = text.index('offload = "') + len('offload = "')
+    out, j = bytearray(), i
+    while text[j] != '"':
+        if text[j] == "\\":
+            if text[j + 1] in '\\"':
+                out += text[j + 1].encode("latin-1")
+                j += 2
+            else:
+                out.append(int(text[j + 1:j + 3], 16))
+                j += 3
+        else:
+            out += text[j].encode("latin-1")
+            j += 1
+    return bytes(out)
+
+
+def run(args, **kw):
+    proc = subprocess.run(args, capture_output=True, **kw)
+    if proc.returncode:
+        raise RuntimeError(f"{os.path.basename(args[0])} failed: "
+                           f"{proc.stderr.decode(errors='replace')[:2000]}")
+    return proc.stdout
+
+
+def run_case(a, c, tensor_cores, emulator, workdir):
+    base = os.path.join(workdir, f"case{c['index']}_{int(tensor_cores)}")
+    with open(base + ".mlir", "w") as f:
+        f.write(diff.spec_text(c))
+    converted = run([a.sattn_opt, base + ".mlir", "-sattn-expand-presets",
+                     f"-convert-sattn-to-gpu=tensor-cores={int(tensor_cores)}"]).decode()
+    rows = int(re.search(r"sattn.tile = array<i64: (\d+), 32>", converted).group(1))
+    binary = run([a.sattn_opt, base + ".mlir",
+                  f"-sattn-lower-to-nvvm=format=llvm chip=sm_80 "
+                  f"tensor-cores={int(tensor_cores)}"]).decode("latin-1")
+    with open(base + ".bc", "wb") as f:
+        f.write(extract_offload(binary))
+    ll = run([os.path.join(os.path.dirname(a.llc), "llvm-dis"), base + ".bc", "-o", "-"]).decode()
+    with open(base + ".ll", "w") as f:
+        f.write(host_ir(ll))
+    run([a.llc, "-O1", "-relocation-model=pic", "-filetype=obj", base + ".ll", "-o", base + ".o"])
+    run(["c++", "-shared", base + ".o", emulator, "-lpthread", "-o", base + ".so"])
+    lib = ctypes.CDLL(base + ".so")
+
+    rng = np.random.default_rng(c["seed"])
+    np_dtype = diff.DTYPES[c["dtype"]]
+    b, hq, hkv, lq, lk, d, dv = (c[n] for n in ("batch", "hq", "hkv", "lq", "lk", "d", "dv"))
+    q, k, v = (rng.uniform(-1, 1, s).astype(np_dtype) for s in
+               ((b, hq, lq, d), (b, hkv, lk, d), (b, hkv, lk, dv)))
+    o = np.full((b, hq, lq, dv), np.nan, dtype=np_dtype)
+    lse = np.full((b, hq, lq), np.nan, dtype=np.float32)
+    bufs = [np.ascontiguousarray(x) for x in (q, k, v)] + [o, lse]
+    args = []
+    for x in bufs:
+        ptr = x.ctypes.data
+        args += [ptr, ptr, 0, x.size, 1]
+    args += [hq, hkv, lq, lk]
+    argv = (ctypes.c_int64 * 29)(*args)
+    lib.emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 3
+    kernel = ctypes.cast(lib.attention_0, ctypes.c_void_p)
+    lib.emu_launch(kernel, argv, -(-lq // rows), hq, b)
+
+    p = np.arange(lq)[:, None] + (lk - lq)
+    kk = np.arange(lk)[None, :]
+    keep = np.asarray(c["mask"](p, kk, lk), dtype=bool).reshape(lq, lk)
+    scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(d)))
+    want_o, want_lse = diff.reference(*(x.astype(np.float64) for x in (q, k, v)), keep, scale)
+    got = o.astype(np.float64)
+    tol = 1e-5 if c["dtype"] == "f32" else 1e-2
+    if np.isnan(got).any():
+        return "NaN (or unwritten values) in O"
+    err = np.linalg.norm(got - want_o) / max(np.linalg.norm(want_o), 1)
+    if err > tol:
+        return f"O relative error {err:.3e} > {tol}"
+    if c["lse"]:
+        got_lse = lse.astype(np.float64)
+        if not np.array_equal(np.isinf(got_lse), np.isinf(want_lse)):
+            return "the empty rows (LSE = -inf) differ"
+        fin = np.isfinite(want_lse)
+        lerr = np.linalg.norm(got_lse[fin] - want_lse[fin]) / max(np.linalg.norm(want_lse[fin]), 1)
+        if lerr > tol:
+            return f"LSE relative error {lerr:.3e} > {tol}"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sattn-opt", required=True)
+    ap.add_argument("--llc", required=True)
+    ap.add_argument("--cases", type=int, default=int(os.environ.get("SATTN_EMU_CASES", 8)))
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    cases = [c for c in (diff.make_case(rng, i) for i in range(a.cases * 3)) if diff.fits_gpu(c)]
+    cases = cases[:a.cases]
+    failures, counts = [], {}
+    with tempfile.TemporaryDirectory() as workdir:
+        emulator = os.path.join(workdir, "nvvm_emulator.o")
+        run(["c++", "-std=c++17", "-O1", "-fPIC", "-c", os.path.join(HERE, "nvvm_emulator.cpp"),
+             "-o", emulator])
+        jobs = [(c, tc) for c in cases for tc in (True, False)]
+        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+            results = pool.map(lambda j: (j, run_case(a, j[0], j[1], emulator, workdir)), jobs)
+            for (c, tc), error in results:
+                key = "tensor-cores" if tc else "simt"
+                counts[key] = counts.get(key, 0) + 1
+                if error:
+                    failures.append((c, tc, error))
+    print(f"{len(cases)} random cases, each with tensor-cores on and off "
+          f"({sum(c['dtype'] != 'f32' for c in cases)} f16/bf16, "
+          f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
+          f"{sum(c['lse'] for c in cases)} with LSE)")
+    for c, tc, error in failures[:10]:
+        print(f"FAILED case {c['index']} (tensor-cores={int(tc)}, {c['dtype']}, B={c['batch']} "
+              f"Hq={c['hq']} Hkv={c['hkv']} Lq={c['lq']} Lk={c['lk']} D={c['d']} Dv={c['dv']}): "
+              f"{error}\n{diff.spec_text(c)}")
+    print(f"{sum(counts.values()) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+//===- nvvm_emulator.cpp - run sattn's GPU kernels on the CPU -------------===//
+//
+// A test aid for machines without a GPU: the LLVM IR of a kernel, with its
+// NVVM intrinsics renamed by emulate.py, links against these functions and
+// runs one OS thread per GPU thread (128 per block, blocks in turn):
+// barriers are pthread barriers; warp shuffles and mma.sync exchange values
+// through per-warp slots between two warp barriers. mma.sync m16n8k16 follows
+// the fragment layouts of the PTX ISA (A row-major 16x16, B column-major
+// 16x8, C/D 16x8 f32; g = lane / 4, t = lane % 4). It checks what the
+// compiler generates; it is no model of GPU timing or memory ordering.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <pthread.h>
+#include <vector>
+
+namespace {
+constexpr int kThreads = 128, kWarp = 32, kWarps = kThreads / kWarp;
+
+thread_local int tid;
+thread_local int cta[3];
+pthread_barrier_t blockBarrier;
+pthread_barrier_t warpBarrier[kWarps];
+float shuffleSlot[kWarps][kWarp];
+uint32_t mmaA[kWarps][kWarp][4], mmaB[kWarps][kWarp][2];
+
+void warpSync() { pthread_barrier_wait(&warpBarrier[tid / kWarp]); }
+
+float fromBits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float bf16ToFloat(uint16_t h) { return fromBits(uint32_t(h) << 16); }
+
+float f16ToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1f,
+           man = h & 0x3ff;
+  if (exp == 0x1f)
+    return fromBits(sign | 0x7f800000u | (man << 13));
+  if (exp == 0) // zero or subnormal: man * 2^-24
+    return (sign ? -1.0f : 1.0f) * std::ldexp(float(man), -24);
+  return fromBits(sign | ((exp + 112) << 23) | (man << 13));
+}
+
+using Kernel = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t);
+
+struct Launch {
+  Kernel kernel;
+  const int64_t *args;
+  int grid[3], thread;
+};
+
+/// One GPU thread position, in every block in turn: all 128 threads finish
+/// a block before any starts the next (its shared memory is reused).
+void *runThread(void *p) {
+  auto *l = static_cast<Launch *>(p);
+  tid = l->thread;
+  const int64_t *a = l->args;
+  for (cta[2] = 0; cta[2] < l->grid[2]; ++cta[2])
+    for (cta[1] = 0; cta[1] < l->grid[1]; ++cta[1])
+      for (cta[0] = 0; cta[0] < l->grid[0]; ++cta[0]) {
+        l->kernel(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+                  a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17],
+                  a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25],
+                  a[26], a[27], a[28]);
+        pthread_barrier_wait(&blockBarrier);
+      }
+  return nullptr;
+}
+} // namespace
+
+extern "C" {
+int emu_tid_x() { return tid; }
+int emu_ctaid_x() { return cta[0]; }
+int emu_ctaid_y() { return cta[1]; }
+int emu_ctaid_z() { return cta[2]; }
+void emu_barrier(int) { pthread_barrier_wait(&blockBarrier); }
+float emu_ex2(float x) { return std::exp2(x); }
+float emu_lg2(float x) { return std::log2(x); }
+
+float emu_shfl_bfly(int, float value, int offset, int) {
+  int warp = tid / kWarp, lane = tid % kWarp;
+  shuffleSlot[warp][lane] = value;
+  warpSync();
+  float result = shuffleSlot[warp][(lane ^ offset) & (kWarp - 1)];
+  warpSync();
+  return result;
+}
+
+float emu_shfl_idx(int, float value, int source, int) {
+  int warp = tid / kWarp, lane = tid % kWarp;
+  shuffleSlot[warp][lane] = value;
+  warpSync();
+  float result = shuffleSlot[warp][source & (kWarp - 1)];
+  warpSync();
+  return result;
+}
+
+/// D = A B + C of one warp; `d` receives this lane's 4 values.
+void emu_mma(float *d, int isBf16, uint32_t a0, uint32_t a1, uint32_t a2,
+             uint32_t a3, uint32_t b0, uint32_t b1, float c0, float c1,
+             float c2, float c3) {
+  int warp = tid / kWarp, lane = tid % kWarp;
+  uint32_t *a = mmaA[warp][lane], *b = mmaB[warp][lane];
+  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3, b[0] = b0, b[1] = b1;
+  warpSync();
+  auto half = [&](uint32_t word, int high) {
+    uint16_t h = high ? uint16_t(word >> 16) : uint16_t(word & 0xffff);
+    return isBf16 ? bf16ToFloat(h) : f16ToFloat(h);
+  };
+  // A[r][k]: lane (r % 8) * 4 + (k % 8) / 2, register (r >= 8) + 2 (k >= 8).
+  auto A = [&](int r, int k) {
+    return half(mmaA[warp][(r % 8) * 4 + (k % 8) / 2][(r >= 8) + 2 * (k >= 8)],
+                k % 2);
+  };
+  // B[k][n]: lane n * 4 + (k % 8) / 2, register k >= 8.
+  auto B = [&](int k, int n) {
+    return half(mmaB[warp][n * 4 + (k % 8) / 2][k >= 8], k % 2);
+  };
+  // D[r][c] of this lane: r = g + 8 (e / 2), c = 2 t + e % 2.
+  float c[4] = {c0, c1, c2, c3};
+  int g = lane / 4, t = lane % 4;
+  for (int e = 0; e < 4; ++e) {
+    int r = g + 8 * (e / 2), col = 2 * t + e % 2;
+    float acc = c[e];
+    for (int k = 0; k < 16; ++k)
+      acc += A(r, k) * B(k, col);
+    d[e] = acc;
+  }
+  warpSync();
+}
+
+/// Runs `kernel` on grid (gx, gy, gz) with 128 threads per block.
+void emu_launch(Kernel kernel, const int64_t *args, int gx, int gy, int gz) {
+  pthread_barrier_init(&blockBarrier, nullptr, kThreads);
+  for (auto &w : warpBarrier)
+    pthread_barrier_init(&w, nullptr, kWarp);
+  std::vector<pthread_t> threads(kThreads);
+  std::vector<Launch> launches(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    launches[i] = {kernel, args, {gx, gy, gz}, i};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    pthread_create(&threads[i], &attr, runThread, &launches[i]);
+    pthread_attr_destroy(&attr);
+  }
+  for (pthread_t &t : threads)
+    pthread_join(t, nullptr);
+  pthread_barrier_destroy(&blockBarrier);
+  for (auto &w : warpBarrier)
+    pthread_barrier_destroy(&w);
+}
+}
