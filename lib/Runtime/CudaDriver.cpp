@@ -3,6 +3,7 @@
 #include "sattn/Runtime/CudaDriver.h"
 
 #include "llvm/ADT/Twine.h"
+#include <atomic>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
@@ -125,7 +126,7 @@ llvm::Error CudaDriver::init() {
 }
 
 static std::once_flag initOnce;
-static CudaDriver *instance = nullptr;
+static std::atomic<CudaDriver *> instance{nullptr};
 static std::string initError;
 
 llvm::Expected<CudaDriver &> CudaDriver::get() {
@@ -136,14 +137,15 @@ llvm::Expected<CudaDriver &> CudaDriver::get() {
     else
       instance = driver;
   });
-  if (!instance)
+  CudaDriver *driver = instance;
+  if (!driver)
     return makeError(initError);
   // The primary context must be current on the calling thread.
-  if (llvm::Error err = instance->check(
-          instance->api->cuCtxSetCurrent(instance->api->context),
-          "cuCtxSetCurrent"))
+  if (llvm::Error err =
+          driver->check(driver->api->cuCtxSetCurrent(driver->api->context),
+                        "cuCtxSetCurrent"))
     return std::move(err);
-  return *instance;
+  return *driver;
 }
 
 CudaDriver *CudaDriver::getIfLoaded() { return instance; }

@@ -48,7 +48,7 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
                      "sattn.attention; '" +
                      function + "' has " + llvm::Twine(ops.size()));
   std::string cuda = getCudaToolkitPath(toolkit);
-  if (format != GpuBinaryFormat::PTX) {
+  if (format == GpuBinaryFormat::Cubin || format == GpuBinaryFormat::Fatbin) {
     llvm::SmallString<256> ptxas(cuda);
     llvm::sys::path::append(ptxas, "bin", "ptxas");
     if (!llvm::sys::fs::can_execute(ptxas))
@@ -130,8 +130,7 @@ llvm::Expected<CudaFunction> GpuKernel::getFunction() const {
   return function;
 }
 
-llvm::Error
-GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs) const {
+llvm::Error GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs) const {
   if (!gpuCode.tensorCores)
     return llvm::Error::success();
   const ResultSource &src = resultSources.front();
