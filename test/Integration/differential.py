@@ -211,12 +211,51 @@ def fits_gpu(c):
     return 4 * c["d"] * 4 + 32 * (c["d"] + 1) * es + 32 * (-(-c["dv"] // 32) * 32) * es <= 48 * 1024
 
 
-def run_case(sattn_run, target, c, workdir):
+def make_inputs(c):
+    """Q, K, V of case `c`: uniform in [-1, 1], in its dtype."""
     rng = np.random.default_rng(c["seed"])
     np_dtype = DTYPES[c["dtype"]]
     shapes = {"q": (c["batch"], c["hq"], c["lq"], c["d"]), "k": (c["batch"], c["hkv"], c["lk"], c["d"]),
               "v": (c["batch"], c["hkv"], c["lk"], c["dv"])}
-    arrays = {n: rng.uniform(-1, 1, s).astype(np_dtype) for n, s in shapes.items()}
+    return {n: rng.uniform(-1, 1, s).astype(np_dtype) for n, s in shapes.items()}
+
+
+def check_outputs(c, arrays, got_o, got_lse):
+    """None if O (and LSE, when the case has it) match SPEC.md in float64,
+    else what differs."""
+    lq, lk = c["lq"], c["lk"]
+    p = np.arange(lq)[:, None] + (lk - lq)
+    k = np.arange(lk)[None, :]
+    keep = np.asarray(c["mask"](p, k, lk), dtype=bool).reshape(lq, lk)
+    scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(c["d"])))
+    q64, k64, v64 = (arrays[n].astype(np.float64) for n in "qkv")
+    want_o, want_lse = reference(q64, k64, v64, keep, scale)
+    got_o = got_o.astype(np.float64)
+    tol = 1e-5 if c["dtype"] == "f32" else 1e-2
+    if got_o.shape != want_o.shape:
+        return f"O has shape {got_o.shape}, want {want_o.shape}"
+    if np.isnan(got_o).any():
+        return "NaN in O"
+    norm = np.linalg.norm(want_o)
+    err = np.linalg.norm(got_o - want_o) / (norm if norm > 0 else 1)
+    if err > tol:
+        return f"O relative error {err:.3e} > {tol}"
+    if c["lse"]:
+        got_lse = got_lse.astype(np.float64)
+        if not np.array_equal(np.isinf(got_lse), np.isinf(want_lse)):
+            return "the empty rows (LSE = -inf) differ"
+        fin = np.isfinite(want_lse)
+        lerr = np.linalg.norm(got_lse[fin] - want_lse[fin]) / max(np.linalg.norm(want_lse[fin]), 1)
+        if lerr > tol:
+            return f"LSE relative error {lerr:.3e} > {tol}"
+    empty_rows = ~keep.any(axis=1)
+    if empty_rows.any() and np.abs(got_o[:, :, empty_rows, :]).max() != 0:
+        return "an empty row is not 0"
+    return None
+
+
+def run_case(sattn_run, target, c, workdir):
+    arrays = make_inputs(c)
     base = os.path.join(workdir, f"case{c['index']}")
     with open(base + ".mlir", "w") as f:
         f.write(spec_text(c))
@@ -230,43 +269,16 @@ def run_case(sattn_run, target, c, workdir):
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:
         return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}"
-
-    lq, lk = c["lq"], c["lk"]
-    p = np.arange(lq)[:, None] + (lk - lq)
-    k = np.arange(lk)[None, :]
-    keep = np.asarray(c["mask"](p, k, lk), dtype=bool).reshape(lq, lk)
-    scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(c["d"])))
-    q64, k64, v64 = (arrays[n].astype(np.float64) for n in "qkv")
-    want_o, want_lse = reference(q64, k64, v64, keep, scale)
     got_o = np.load(base + ".o.npy")
     if c["dtype"] == "bf16" and ml_dtypes is not None:
         got_o = got_o.view(ml_dtypes.bfloat16)
-    got_o = got_o.astype(np.float64)
-    tol = 1e-5 if c["dtype"] == "f32" else 1e-2
-    if got_o.shape != want_o.shape:
-        return f"O has shape {got_o.shape}, want {want_o.shape}"
-    if np.isnan(got_o).any():
-        return "NaN in O"
-    norm = np.linalg.norm(want_o)
-    err = np.linalg.norm(got_o - want_o) / (norm if norm > 0 else 1)
-    if err > tol:
-        return f"O relative error {err:.3e} > {tol}"
-    if c["lse"]:
-        got_lse = np.load(base + ".lse.npy").astype(np.float64)
-        if not np.array_equal(np.isinf(got_lse), np.isinf(want_lse)):
-            return "the empty rows (LSE = -inf) differ"
-        fin = np.isfinite(want_lse)
-        lerr = np.linalg.norm(got_lse[fin] - want_lse[fin]) / max(np.linalg.norm(want_lse[fin]), 1)
-        if lerr > tol:
-            return f"LSE relative error {lerr:.3e} > {tol}"
-    empty_rows = ~keep.any(axis=1)
-    if empty_rows.any() and np.abs(got_o[:, :, empty_rows, :]).max() != 0:
-        return "an empty row is not 0"
+    got_lse = np.load(base + ".lse.npy") if c["lse"] else None
+    error = check_outputs(c, arrays, got_o, got_lse)
     for n in list("qkvo") + ["lse"]:
         if os.path.exists(f"{base}.{n}.npy"):
             os.remove(f"{base}.{n}.npy")
     os.remove(base + ".mlir")
-    return None
+    return error
 
 
 def main():
