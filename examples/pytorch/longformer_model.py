@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sattn as a PyTorch operator: a small Longformer-style model.
 
-Registers `sattn::attention` with torch.library (CPU kernel through sattn's C
+X
 API, a fake/meta kernel for tracing), uses it as the attention of a tiny
 transformer block with a Longformer mask, and checks the model's output
 against the same model running PyTorch's scaled_dot_product_attention with
