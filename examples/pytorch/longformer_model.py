@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """sattn as a PyTorch operator: a small Longformer-style model.
 
-X
-API, a fake/meta kernel for tracing), uses it as the attention of a tiny
+Registers `sattn::attention` with torch.library (sattn's kernel through its
+C API: the CPU one for CPU tensors, the GPU one for CUDA tensors; a fake/meta
+kernel for tracing), uses it as the attention of a tiny
 transformer block with a Longformer mask, and checks the model's output
 against the same model running PyTorch's scaled_dot_product_attention with
 the equivalent dense boolean mask.
