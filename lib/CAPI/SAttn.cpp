@@ -35,8 +35,6 @@ namespace {
 struct Compiled {
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<SpecKernel> kernel;
-  /// What the disk cache keeps: the object (cpu) or the PTX (nvvm).
-  std::string binary;
   bool fromCache = false;
 };
 } // namespace
@@ -159,18 +157,6 @@ static void writeCacheEntry(const std::string &dir, const std::string &path,
 // Compilation
 //===----------------------------------------------------------------------===//
 
-/// The object (cpu) or the PTX (nvvm, sm_80 and newer) of a spec function.
-static llvm::Expected<std::string>
-emitBinary(ModuleOp module, llvm::StringRef function, bool gpu) {
-  if (!gpu)
-    return emitHostCode(module, function, HostCodeKind::Object);
-  auto code =
-      emitGpuCode(module, function, GpuChip::SM80, GpuBinaryFormat::PTX);
-  if (!code)
-    return code.takeError();
-  return std::move(code->binary);
-}
-
 static sattn_status compileSpec(sattn_context ctx, const char *spec,
                                 const char *function, const char *target,
                                 sattn_kernel *out) {
@@ -219,37 +205,25 @@ static sattn_status compileSpec(sattn_context ctx, const char *spec,
 
     std::string dir = cacheDirectory();
     std::string path = dir.empty() ? "" : dir + "/" + key + ".sattn";
-    // A kernel from its object (cpu) or PTX (nvvm).
-    auto loadBinary = [&](llvm::StringRef binary)
-        -> llvm::Expected<std::unique_ptr<SpecKernel>> {
-      if (gpu)
-        return GpuKernel::load(*module, fnName, binary);
-      return CpuKernel::load(*module, fnName, binary);
-    };
+    KernelDevice device = gpu ? KernelDevice::Cuda : KernelDevice::Host;
     if (!path.empty())
       if (std::optional<std::string> binary = readCacheEntry(path, key)) {
-        auto kernel = loadBinary(*binary);
+        auto kernel = loadSpecKernel(*module, fnName, device, *binary);
         if (kernel) {
           compiled->kernel = std::move(*kernel);
-          compiled->binary = std::move(*binary);
           compiled->fromCache = true;
         } else {
           llvm::consumeError(kernel.takeError()); // rebuild below
         }
       }
     if (!compiled->kernel) {
-      llvm::Expected<std::string> binary = emitBinary(*module, fnName, gpu);
-      if (!binary)
-        return fail(SATTN_ERROR_COMPILE,
-                    llvm::toString(binary.takeError()) + diagnostics);
-      auto kernel = loadBinary(*binary);
+      auto kernel = compileSpecKernel(*module, fnName, device);
       if (!kernel)
         return fail(SATTN_ERROR_COMPILE,
                     llvm::toString(kernel.takeError()) + diagnostics);
       compiled->kernel = std::move(*kernel);
-      compiled->binary = std::move(*binary);
       if (!path.empty())
-        writeCacheEntry(dir, path, key, compiled->binary);
+        writeCacheEntry(dir, path, key, compiled->kernel->binary());
     }
     std::lock_guard<std::mutex> lock(ctx->mutex);
     ctx->cache.emplace(key, compiled);
@@ -437,8 +411,7 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
                                          shapeString(out[i].shape) + ", want " +
                                          shapeString((*shapes)[i]));
   if (k.device() == KernelDevice::Cuda)
-    if (llvm::Error err =
-            static_cast<const GpuKernel &>(k).checkAlignment(in))
+    if (llvm::Error err = static_cast<const GpuKernel &>(k).checkAlignment(in))
       return fail(SATTN_ERROR_LAYOUT, llvm::toString(std::move(err)));
   if (llvm::Error err = k.run(in, out)) {
     std::string msg = llvm::toString(std::move(err));

@@ -6,15 +6,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -25,7 +18,6 @@
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
-#include <chrono>
 #include <mutex>
 
 using namespace mlir;
@@ -37,18 +29,6 @@ using namespace mlir::sattn;
 
 static llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
-}
-
-void mlir::sattn::registerKernelDependencies(DialectRegistry &registry) {
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<SAttnDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
-  // GPU kernels: gpu-module-to-binary translates gpu.module and NVVM.
-  registerGPUDialectTranslation(registry);
-  registerNVVMDialectTranslation(registry);
 }
 
 CpuKernel::~CpuKernel() = default;
@@ -157,7 +137,6 @@ llvm::Error CpuKernel::loadObject(StringRef function) {
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp module, StringRef function) {
-  auto start = std::chrono::steady_clock::now();
   auto object = emitHostCode(module, function, HostCodeKind::Object);
   if (!object)
     return object.takeError();
@@ -165,26 +144,17 @@ CpuKernel::compile(ModuleOp module, StringRef function) {
     std::error_code ec;
     llvm::raw_fd_ostream(dumpPath, ec) << *object;
   }
-  auto kernel = load(module, function, *object);
-  if (kernel)
-    (*kernel)->seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-  return kernel;
+  return load(module, function, *object);
 }
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::load(ModuleOp module, StringRef function, StringRef object) {
-  auto start = std::chrono::steady_clock::now();
   std::unique_ptr<CpuKernel> kernel(new CpuKernel());
   if (llvm::Error err = kernel->prepare(module, function))
     return std::move(err);
   kernel->objectBytes = object.str();
   if (llvm::Error err = kernel->loadObject(function))
     return std::move(err);
-  kernel->seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
   return kernel;
 }
 

@@ -1,8 +1,17 @@
 //===- SpecKernel.cpp - a spec function and its signature -----------------===//
 
 #include "sattn/Runtime/SpecKernel.h"
+#include "sattn/Runtime/CpuKernel.h"
+#include "sattn/Runtime/GpuKernel.h"
 
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
@@ -105,8 +114,12 @@ mlir::sattn::loadSpecFile(StringRef path, StringRef function,
   if (!spec.module)
     return makeError("cannot read the spec '" + path + "'");
   auto resolved = resolveSpecFunction(*spec.module, function);
-  if (!resolved)
-    return resolved.takeError();
+  if (!resolved) {
+    std::string msg = llvm::toString(resolved.takeError());
+    return makeError(StringRef(msg).ends_with("choose one")
+                         ? msg + " with --function"
+                         : msg);
+  }
   spec.function = std::move(*resolved);
   return spec;
 }
@@ -127,6 +140,18 @@ DiagnosticCollector::DiagnosticCollector(MLIRContext *ctx)
             print(note, "note");
         return success();
       }) {}
+
+void mlir::sattn::registerKernelDependencies(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<SAttnDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+  // GPU kernels: gpu-module-to-binary translates gpu.module and NVVM.
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+}
 
 SpecKernel::~SpecKernel() = default;
 
@@ -204,4 +229,20 @@ llvm::Error SpecKernel::checkOutputs(llvm::ArrayRef<TensorView> inputs,
                        elemKindName(outputSigs[i].kind) + " " +
                        shapeString((*shapes)[i]));
   return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<SpecKernel>>
+mlir::sattn::compileSpecKernel(ModuleOp module, StringRef function,
+                               KernelDevice device) {
+  if (device == KernelDevice::Cuda)
+    return GpuKernel::compile(module, function);
+  return CpuKernel::compile(module, function);
+}
+
+llvm::Expected<std::unique_ptr<SpecKernel>>
+mlir::sattn::loadSpecKernel(ModuleOp module, StringRef function,
+                            KernelDevice device, StringRef binary) {
+  if (device == KernelDevice::Cuda)
+    return GpuKernel::load(module, function, binary);
+  return CpuKernel::load(module, function, binary);
 }

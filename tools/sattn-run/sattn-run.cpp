@@ -114,32 +114,20 @@ int main(int argc, char **argv) {
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
   // The function: --function, else the only public one.
   auto spec = loadSpecFile(specFile, functionName, context, sourceMgr);
-  if (!spec) {
-    std::string msg = llvm::toString(spec.takeError());
-    return fail(StringRef(msg).ends_with("choose one")
-                    ? msg + " with --function"
-                    : msg);
-  }
+  if (!spec)
+    return fail(llvm::toString(spec.takeError()));
   OwningOpRef<ModuleOp> module = std::move(spec->module);
   std::string name = spec->function;
 
   auto compileStart = std::chrono::steady_clock::now();
-  std::unique_ptr<SpecKernel> kernel;
-  if (target == "cpu") {
-    auto cpu = CpuKernel::compile(*module, name);
-    if (!cpu)
-      return fail(llvm::toString(cpu.takeError()));
-    kernel = std::move(*cpu);
-  } else {
-    auto gpu = GpuKernel::compile(*module, name);
-    if (!gpu)
-      return fail(llvm::toString(gpu.takeError()));
-    kernel = std::move(*gpu);
-  }
+  auto kernel = compileSpecKernel(
+      *module, name, target == "cpu" ? KernelDevice::Host : KernelDevice::Cuda);
+  if (!kernel)
+    return fail(llvm::toString(kernel.takeError()));
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
-  const SpecKernel &k = *kernel;
+  const SpecKernel &k = **kernel;
   // The GPU kernel runs on copies of the host tensors in device memory.
   auto runKernel = [&](ArrayRef<TensorView> in, ArrayRef<TensorView> out) {
     if (k.device() == KernelDevice::Cuda)

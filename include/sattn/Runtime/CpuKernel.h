@@ -49,10 +49,8 @@ public:
   static llvm::Expected<std::unique_ptr<CpuKernel>>
   load(ModuleOp module, llvm::StringRef function, llvm::StringRef object);
 
-  /// The object file this kernel runs (for caches and AOT).
-  llvm::StringRef object() const { return objectBytes; }
-
-  double compileSeconds() const { return seconds; }
+  /// The object file this kernel runs.
+  llvm::StringRef binary() const override { return objectBytes; }
 
   /// Runs the kernel; `outputs` must have the shapes of outputShapes().
   llvm::Error run(llvm::ArrayRef<TensorView> inputs,
@@ -64,12 +62,7 @@ private:
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::string objectBytes;
   void *entry = nullptr;
-  double seconds = 0;
 };
-
-/// Registers what compiling a spec for the CPU or the GPU needs (dialects,
-/// LLVM translations); idempotent.
-void registerKernelDependencies(DialectRegistry &registry);
 
 } // namespace sattn
 } // namespace mlir

@@ -48,6 +48,8 @@ public:
   load(ModuleOp module, llvm::StringRef function, llvm::StringRef ptx);
 
   const GpuCode &code() const { return gpuCode; }
+  /// The PTX this kernel runs.
+  llvm::StringRef binary() const override { return gpuCode.binary; }
   KernelDevice device() const override { return KernelDevice::Cuda; }
 
   /// The tensor-core kernel copies Q, K and V 16 bytes at a time: their data

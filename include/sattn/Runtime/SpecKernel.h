@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Error.h"
+#include <memory>
 
 namespace llvm {
 class SourceMgr;
@@ -58,7 +59,8 @@ struct LoadedSpec {
 
 /// Parses the spec file `path` (diagnostics go through `sourceMgr`'s
 /// handler, if one is installed) and resolves `function` with
-/// resolveSpecFunction().
+/// resolveSpecFunction(); for the tools, whose `--function` an ambiguous
+/// spec's error then names.
 llvm::Expected<LoadedSpec> loadSpecFile(llvm::StringRef path,
                                         llvm::StringRef function,
                                         MLIRContext &context,
@@ -89,6 +91,9 @@ public:
   llvm::ArrayRef<ResultSource> sources() const { return resultSources; }
   /// Where run() expects the data of its tensors.
   virtual KernelDevice device() const { return KernelDevice::Host; }
+  /// What a cache keeps to load the kernel again (loadSpecKernel): the host
+  /// object file, or the PTX.
+  virtual llvm::StringRef binary() const = 0;
 
   /// The output shapes for the given input shapes, after checking the inputs
   /// against the signature and SPEC.md's shape rules.
@@ -111,6 +116,20 @@ protected:
   std::vector<ResultSource> resultSources;
   OwningOpRef<ModuleOp> spec; // the spec as written, for shapes and masks
 };
+
+/// Registers what compiling a spec for the CPU or the GPU needs (dialects,
+/// LLVM translations); idempotent.
+void registerKernelDependencies(DialectRegistry &registry);
+
+/// Compiles `function` of `module` for the host CPU (KernelDevice::Host) or
+/// an NVIDIA GPU (KernelDevice::Cuda).
+llvm::Expected<std::unique_ptr<SpecKernel>>
+compileSpecKernel(ModuleOp module, llvm::StringRef function,
+                  KernelDevice device);
+/// The kernel of binary() of an earlier compileSpecKernel() of the same spec.
+llvm::Expected<std::unique_ptr<SpecKernel>>
+loadSpecKernel(ModuleOp module, llvm::StringRef function, KernelDevice device,
+               llvm::StringRef binary);
 
 } // namespace sattn
 } // namespace mlir

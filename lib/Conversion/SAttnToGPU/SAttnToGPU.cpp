@@ -27,7 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
-#include "sattn/Conversion/Utils/KeyTileLoop.h"
+#include "sattn/Conversion/Utils/AttentionLowering.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -797,7 +797,7 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
-    auto qType = op.getQuery().getType(), kType = op.getKey().getType();
+    auto qType = op.getQuery().getType();
     Type elem = qType.getElementType();
     int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
     std::optional<GpuTileShape> shape =
@@ -811,18 +811,11 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
              << kGpuSharedMemoryBytes;
 
     gpu::GPUModuleOp kernels = getOrCreateKernelModule(module);
-    std::string name;
-    for (unsigned i = 0;; ++i) {
-      name = "attention_" + std::to_string(i);
-      if (!SymbolTable::lookupSymbolIn(kernels, name))
-        break;
-    }
+    std::string name = getFreshSymbolName(kernels, "attention_");
     declareMaskTables(kernels, op.getMask());
     KernelBuilder builder(op, *shape);
-    if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))
-      builder.plan = declareTilePlanTables(
-          kernels, op.getLoc(), op.getMask(), qType.getDimSize(2),
-          kType.getDimSize(2), shape->rows, kKeyTile, name);
+    builder.plan =
+        declareStaticTilePlan(kernels, op, shape->rows, kKeyTile, name);
     gpu::GPUFuncOp kernel = builder.build(kernels, name);
 
     // Flat buffers of the operands and results.
@@ -836,31 +829,18 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
       return memref::CastOp::create(
           rewriter, loc, builder.flatType(type.getElementType()), flat);
     };
-    auto toBuffer = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), tensor,
-          /*read_only=*/true);
-    };
-    Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
-          v = toBuffer(op.getValue());
+    Value q = getInputBuffer(rewriter, loc, op.getQuery());
+    Value k = getInputBuffer(rewriter, loc, op.getKey());
+    Value v = getInputBuffer(rewriter, loc, op.getValue());
     auto dim = [&](Value buffer, int64_t i) -> Value {
       return memref::DimOp::create(rewriter, loc, buffer, i);
     };
-    auto allocFor = [&](RankedTensorType type) -> Value {
-      SmallVector<Value> dynSizes;
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        if (type.isDynamicDim(i))
-          dynSizes.push_back(dim(q, i));
-      return memref::AllocOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), dynSizes);
-    };
-    Value oBuf = allocFor(op.getOutput().getType());
+    Value oBuf = allocResultBuffer(rewriter, loc, op.getOutput().getType(), q);
     Value lseBuf =
         op.getLse()
-            ? allocFor(cast<RankedTensorType>(op.getLse().getType()))
+            ? allocResultBuffer(rewriter, loc,
+                                cast<RankedTensorType>(op.getLse().getType()),
+                                q)
             : memref::AllocOp::create(
                   rewriter, loc, MemRefType::get({1}, rewriter.getF32Type()));
 

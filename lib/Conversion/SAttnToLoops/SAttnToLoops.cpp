@@ -16,7 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sattn/Conversion/SAttnToLoops/SAttnToLoops.h"
-#include "sattn/Conversion/Utils/KeyTileLoop.h"
+#include "sattn/Conversion/Utils/AttentionLowering.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -576,32 +576,17 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
                             "of ")
              << std::max<int64_t>(vec.lanes, kRowChunk) << " and Bc >= 1";
 
-    // A fresh symbol for the tile function.
-    SymbolTable symbols(module);
-    std::string name;
-    for (unsigned i = 0;; ++i) {
-      name = "__sattn_tile_" + std::to_string(i);
-      if (!symbols.lookup(name))
-        break;
-    }
+    std::string name = getFreshSymbolName(module, "__sattn_tile_");
     declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
-    auto qType = op.getQuery().getType(), kType = op.getKey().getType();
-    if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))
-      builder.plan = declareTilePlanTables(
-          module, op.getLoc(), op.getMask(), qType.getDimSize(2),
-          kType.getDimSize(2), tiles.rows, tiles.keys, name);
+    builder.plan =
+        declareStaticTilePlan(module, op, tiles.rows, tiles.keys, name);
     func::FuncOp tileFn = builder.build(module, name);
-    symbols.insert(tileFn);
 
     Location loc = op.getLoc();
     auto toBuffer = [&](Value tensor, MemRefType kernelType) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      Value buffer = bufferization::ToBufferOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), tensor,
-          /*read_only=*/true);
-      return memref::CastOp::create(rewriter, loc, kernelType, buffer);
+      return memref::CastOp::create(rewriter, loc, kernelType,
+                                    getInputBuffer(rewriter, loc, tensor));
     };
     int64_t d = op.getQuery().getType().getDimSize(3);
     int64_t dv = op.getValue().getType().getDimSize(3);
@@ -614,14 +599,8 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
       return memref::DimOp::create(rewriter, loc, q, i);
     };
     auto allocFor = [&](RankedTensorType type) -> Value {
-      SmallVector<Value> dynSizes;
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        if (type.isDynamicDim(i))
-          dynSizes.push_back(qDim(i));
-      return memref::AllocOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), dynSizes,
-          rewriter.getI64IntegerAttr(64));
+      return allocResultBuffer(rewriter, loc, type, q,
+                               rewriter.getI64IntegerAttr(64));
     };
     Value oBuf = allocFor(op.getOutput().getType());
     Value lseBuf;

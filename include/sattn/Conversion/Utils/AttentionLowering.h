@@ -1,13 +1,13 @@
-//===- KeyTileLoop.h - pieces shared by the sattn conversions ---*- C++ -*-===//
+//===- AttentionLowering.h - shared by the sattn conversions ----*- C++ -*-===//
 //
-// What the CPU (SAttnToLoops) and GPU (SAttnToGPU) kernels build the same
-// way: the loop over the non-EMPTY key tiles of a query tile, and the
-// replacement of sattn.attention by its result buffers.
+// What the CPU (SAttnToLoops) and GPU (SAttnToGPU) conversions build the same
+// way: the loop over the non-EMPTY key tiles of a query tile, the static tile
+// plan, the op's operand and result buffers, and the per-op driver.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SATTN_CONVERSION_UTILS_KEYTILELOOP_H
-#define SATTN_CONVERSION_UTILS_KEYTILELOOP_H
+#ifndef SATTN_CONVERSION_UTILS_ATTENTIONLOWERING_H
+#define SATTN_CONVERSION_UTILS_ATTENTIONLOWERING_H
 
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
@@ -34,6 +34,25 @@ scf::ForOp buildKeyTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
                             Value queryTile, Value p0, Value p1, Value lk,
                             int64_t keys, ValueRange init, KeyTileBody body);
 
+/// The compile-time tile plan of `op` (declareTilePlanTables) when its query
+/// and key lengths are static; named after `prefix`.
+std::optional<TilePlanTables> declareStaticTilePlan(Operation *symbolTable,
+                                                    AttentionOp op,
+                                                    int64_t rows, int64_t keys,
+                                                    StringRef prefix);
+
+/// `prefix` followed by the first number that names no symbol of
+/// `symbolTable`.
+std::string getFreshSymbolName(Operation *symbolTable, StringRef prefix);
+
+/// A read-only identity-layout buffer of the tensor `tensor`.
+Value getInputBuffer(OpBuilder &b, Location loc, Value tensor);
+
+/// A buffer for a result of type `type` (O or LSE), its dynamic sizes taken
+/// from the query buffer `query`.
+Value allocResultBuffer(OpBuilder &b, Location loc, RankedTensorType type,
+                        Value query, IntegerAttr alignment = {});
+
 /// Replaces `op` by to_tensor of its output buffer `o` (and of `lse`, when
 /// the op returns LSE).
 void replaceWithResultBuffers(PatternRewriter &rewriter, AttentionOp op,
@@ -47,4 +66,4 @@ LogicalResult rewriteEachAttention(ModuleOp module,
 } // namespace sattn
 } // namespace mlir
 
-#endif // SATTN_CONVERSION_UTILS_KEYTILELOOP_H
+#endif // SATTN_CONVERSION_UTILS_ATTENTIONLOWERING_H

@@ -1,11 +1,12 @@
-//===- KeyTileLoop.cpp - pieces shared by the sattn conversions -----------===//
+//===- AttentionLowering.cpp - shared by the sattn conversions ------------===//
 
-#include "sattn/Conversion/Utils/KeyTileLoop.h"
+#include "sattn/Conversion/Utils/AttentionLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
@@ -77,6 +78,46 @@ scf::ForOp mlir::sattn::buildKeyTileLoop(
         b.setInsertionPointAfter(ifOp);
         scf::YieldOp::create(b, loc, ifOp.getResults());
       });
+}
+
+std::optional<TilePlanTables>
+mlir::sattn::declareStaticTilePlan(Operation *symbolTable, AttentionOp op,
+                                   int64_t rows, int64_t keys,
+                                   StringRef prefix) {
+  auto qType = op.getQuery().getType(), kType = op.getKey().getType();
+  if (qType.isDynamicDim(2) || kType.isDynamicDim(2))
+    return std::nullopt;
+  return declareTilePlanTables(symbolTable, op.getLoc(), op.getMask(),
+                               qType.getDimSize(2), kType.getDimSize(2), rows,
+                               keys, prefix);
+}
+
+std::string mlir::sattn::getFreshSymbolName(Operation *symbolTable,
+                                            StringRef prefix) {
+  for (unsigned i = 0;; ++i) {
+    std::string name = (prefix + Twine(i)).str();
+    if (!SymbolTable::lookupSymbolIn(symbolTable, name))
+      return name;
+  }
+}
+
+Value mlir::sattn::getInputBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+Value mlir::sattn::allocResultBuffer(OpBuilder &b, Location loc,
+                                     RankedTensorType type, Value query,
+                                     IntegerAttr alignment) {
+  SmallVector<Value> dynSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynSizes.push_back(memref::DimOp::create(b, loc, query, i));
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), dynSizes,
+      alignment);
 }
 
 void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
