@@ -167,6 +167,10 @@ private:
   /// O = acc / l and LSE of the SIMT and tensor-core kernels.
   void buildSimtOutput(ValueRange state, Value numRows);
   void buildMmaOutput(ValueRange state, Value numRows);
+  /// Query row `r` of the tile, if r < numRows: O through storeO(offset of
+  /// the row in O, 1 / l or 0 for an empty row), and LSE where `writesLse`.
+  void buildRowOutput(Value r, Value numRows, Value m, Value l, Value writesLse,
+                      function_ref<void(Value, Value)> storeO);
 
   // Tensor-core helpers.
   /// Two T values as the 32-bit register of an mma.sync operand (`lo` in
@@ -373,51 +377,79 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     buildSimtOutput(loop.getResults(), numRows);
 }
 
+void KernelBuilder::buildRowOutput(Value r, Value numRows, Value m, Value l,
+                                   Value writesLse,
+                                   function_ref<void(Value, Value)> storeO) {
+  auto inTile = scf::IfOp::create(b, loc, lt(r, numRows));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(inTile.thenBlock());
+  // O = acc / l (0 for an empty row)
+  Value nonEmpty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, f32Const(0));
+  Value inv = arith::SelectOp::create(
+      b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
+      f32Const(0.0f));
+  Value row = add(q0, r);
+  storeO(add(oBase, mul(row, idx(valueDim))), inv);
+  if (!op.getLse())
+    return;
+  // LSE = (m + log2(l)) ln2 (-inf for an empty row), m being in base 2.
+  auto writer = scf::IfOp::create(b, loc, writesLse);
+  b.setInsertionPointToStart(writer.thenBlock());
+  Value logSum =
+      arith::MulFOp::create(b, loc, arith::AddFOp::create(b, loc, m, log2(l)),
+                            f32Const(static_cast<float>(M_LN2)));
+  store(arith::SelectOp::create(
+            b, loc, nonEmpty, logSum,
+            f32Const(-std::numeric_limits<float>::infinity())),
+        lse, add(lseBase, row));
+}
+
 void KernelBuilder::buildSimtOutput(ValueRange state, Value numRows) {
-  // O = acc / l (0 for an empty row); LSE = (m + log2(l)) ln2 (-inf when
-  // empty), m being in base 2.
+  // Lane t holds columns t + 32 j of its warp's rows; lane 0 writes LSE.
+  Value lane0 =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0));
   for (int64_t i = 0; i < rowsPerWarp; ++i) {
-    Value r = add(warpRow0, idx(i));
-    auto inTile = scf::IfOp::create(b, loc, lt(r, numRows));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(inTile.thenBlock());
-    Value m = state[i], l = state[rowsPerWarp + i];
-    Value nonEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l,
-                                           f32Const(0));
-    Value inv = arith::SelectOp::create(
-        b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
-        f32Const(0.0f));
-    Value row = add(q0, r);
-    Value rowOffset = add(oBase, mul(row, idx(valueDim)));
-    for (int64_t j = 0; j < valueCols; ++j) {
-      Value col = add(lane, idx(j * kWarpSize));
-      Value out = arith::MulFOp::create(
-          b, loc, state[2 * rowsPerWarp + i * valueCols + j], inv);
-      if (elemType != f32)
-        out = arith::TruncFOp::create(b, loc, elemType, out);
-      if ((j + 1) * kWarpSize <= valueDim) {
+    auto storeO = [&](Value rowOffset, Value inv) {
+      for (int64_t j = 0; j < valueCols; ++j) {
+        Value col = add(lane, idx(j * kWarpSize));
+        Value out = arith::MulFOp::create(
+            b, loc, state[2 * rowsPerWarp + i * valueCols + j], inv);
+        if (elemType != f32)
+          out = arith::TruncFOp::create(b, loc, elemType, out);
+        if ((j + 1) * kWarpSize <= valueDim) {
+          store(out, o, add(rowOffset, col));
+          continue;
+        }
+        auto inRow = scf::IfOp::create(b, loc, lt(col, idx(valueDim)));
+        OpBuilder::InsertionGuard colGuard(b);
+        b.setInsertionPointToStart(inRow.thenBlock());
         store(out, o, add(rowOffset, col));
-        continue;
       }
-      auto inRow = scf::IfOp::create(b, loc, lt(col, idx(valueDim)));
-      OpBuilder::InsertionGuard colGuard(b);
-      b.setInsertionPointToStart(inRow.thenBlock());
-      store(out, o, add(rowOffset, col));
-    }
-    if (op.getLse()) {
-      auto firstLane = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
-                                idx(0)));
-      b.setInsertionPointToStart(firstLane.thenBlock());
-      Value logSum = arith::MulFOp::create(
-          b, loc, arith::AddFOp::create(b, loc, m, log2(l)),
-          f32Const(static_cast<float>(M_LN2)));
-      Value value = arith::SelectOp::create(
-          b, loc, nonEmpty, logSum,
-          f32Const(-std::numeric_limits<float>::infinity()));
-      store(value, lse, add(lseBase, row));
-    }
+    };
+    buildRowOutput(add(warpRow0, idx(i)), numRows, state[i],
+                   state[rowsPerWarp + i], lane0, storeO);
+  }
+}
+
+void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
+  // Row g + 8 h holds columns 8 n + 2 t (+1); lane t = 0 of a quad writes
+  // LSE.
+  Value quadLead =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quadCol, idx(0));
+  for (int64_t h = 0; h < 2; ++h) {
+    auto storeO = [&](Value rowOffset, Value inv) {
+      for (int64_t n = 0; n < valueDim / 8; ++n)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value out =
+              arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e], inv);
+          Value col = add(idx(8 * n + e), mul(quadCol, idx(2)));
+          store(arith::TruncFOp::create(b, loc, elemType, out), o,
+                add(rowOffset, col));
+        }
+    };
+    buildRowOutput(add(add(warpRow0, quadRow), idx(8 * h)), numRows, state[h],
+                   state[2 + h], quadLead, storeO);
   }
 }
 
@@ -732,46 +764,6 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
   result.append(lNew);
   result.append(acc);
   return result;
-}
-
-void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
-  // O = acc / l (0 for an empty row); LSE = (m + log2(l)) ln2 (-inf when
-  // empty), m being in base 2. Row g + 8 h holds columns 8 n + 2 t (+1).
-  for (int64_t h = 0; h < 2; ++h) {
-    Value r = add(add(warpRow0, quadRow), idx(8 * h));
-    auto inTile = scf::IfOp::create(b, loc, lt(r, numRows));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(inTile.thenBlock());
-    Value m = state[h], l = state[2 + h];
-    Value nonEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l,
-                                           f32Const(0));
-    Value inv = arith::SelectOp::create(
-        b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
-        f32Const(0.0f));
-    Value rowOffset = add(oBase, mul(add(q0, r), idx(valueDim)));
-    for (int64_t n = 0; n < valueDim / 8; ++n)
-      for (int64_t e = 0; e < 2; ++e) {
-        Value out =
-            arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e], inv);
-        Value col = add(idx(8 * n + e), mul(quadCol, idx(2)));
-        store(arith::TruncFOp::create(b, loc, elemType, out), o,
-              add(rowOffset, col));
-      }
-    if (op.getLse()) {
-      auto firstOfQuad = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quadCol,
-                                idx(0)));
-      b.setInsertionPointToStart(firstOfQuad.thenBlock());
-      Value logSum = arith::MulFOp::create(
-          b, loc, arith::AddFOp::create(b, loc, m, log2(l)),
-          f32Const(static_cast<float>(M_LN2)));
-      store(arith::SelectOp::create(
-                b, loc, nonEmpty, logSum,
-                f32Const(-std::numeric_limits<float>::infinity())),
-            lse, add(lseBase, add(q0, r)));
-    }
-  }
 }
 
 /// The kernel module of `module`, created (and the module marked as a GPU
