@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define SATTN_C_API_VERSION 1
+#define SATTN_C_API_VERSION 2
 
 #if defined(__GNUC__)
 #define SATTN_C_EXPORT __attribute__((visibility("default")))
@@ -64,7 +64,17 @@ SATTN_C_EXPORT sattn_status sattn_compile_module(sattn_context ctx,
                                                  const char *target,
                                                  sattn_kernel *out);
 
-/* One attention with a mask attribute, e.g. "#sattn.causal". A negative size
+/* Evaluates a mask attribute (its text, e.g. "#sattn.causal") on a
+ * query_len x key_len grid: out[i * key_len + k] = 1 if query row i (at
+ * position i + key_len - query_len) keeps key k, else 0. out_size must be
+ * query_len * key_len. */
+SATTN_C_EXPORT sattn_status sattn_mask_evaluate(const char *mask,
+                                                int64_t query_len,
+                                                int64_t key_len, uint8_t *out,
+                                                size_t out_size);
+
+/* One attention with a mask attribute, e.g. "#sattn.causal"; the text is
+ * parsed as one attribute (anything after it is an error). A negative size
  * is dynamic (`?`); `dtype` is "f32", "f16" or "bf16"; a NaN scale means
  * 1/sqrt(D); `target` as for sattn_compile_module. The kernel takes (Q, K, V)
  * and returns O, then LSE if with_lse. */
@@ -95,10 +105,13 @@ SATTN_C_EXPORT sattn_status sattn_kernel_run(sattn_kernel kernel,
 /* Counts and shapes of the kernel's arguments and results. */
 SATTN_C_EXPORT size_t sattn_kernel_num_inputs(sattn_kernel kernel);
 SATTN_C_EXPORT size_t sattn_kernel_num_outputs(sattn_kernel kernel);
-/* The output shape for given input shapes (rank 4 for O, 3 for LSE). */
+/* The output shape for given input shapes: input i has input_ranks[i]
+ * sizes at input_shapes[i]; the result's rank (4 for O, 3 for LSE) goes to
+ * *ndim and its sizes to shape, which holds shape_capacity entries. */
 SATTN_C_EXPORT sattn_status sattn_kernel_output_shape(
     sattn_kernel kernel, size_t output, const int64_t *const *input_shapes,
-    size_t num_inputs, int64_t *shape, int32_t *ndim, DLDataType *dtype);
+    const int32_t *input_ranks, size_t num_inputs, int64_t *shape,
+    int32_t shape_capacity, int32_t *ndim, DLDataType *dtype);
 
 /* The tile plan of the kernel's first attention for concrete lengths. */
 typedef struct sattn_plan_stats {

@@ -7,12 +7,14 @@
 #include "sattn/Runtime/CpuKernel.h"
 #include "sattn/Runtime/GpuKernel.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA256.h"
@@ -241,11 +243,70 @@ sattn_compile_module(sattn_context ctx, const char *spec, const char *function,
   return compileSpec(ctx, spec, function, target, out);
 }
 
-extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *mask,
+/// Parses `text` as exactly one mask attribute in `context`: user text is
+/// parsed as an attribute, never spliced into a module.
+static sattn_status parseMask(MLIRContext &context, const char *text,
+                              MaskAttrInterface &mask) {
+  if (!text)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "mask must not be NULL");
+  context.loadDialect<SAttnDialect>();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
+    return success();
+  });
+  Attribute attr = parseAttribute(text, &context);
+  if (!attr)
+    return fail(SATTN_ERROR_COMPILE, "the mask '" + llvm::Twine(text) +
+                                         "' does not parse: " + diagnostics);
+  mask = dyn_cast<MaskAttrInterface>(attr);
+  if (!mask)
+    return fail(SATTN_ERROR_COMPILE,
+                "'" + llvm::Twine(text) + "' is not a sattn mask attribute");
+  return SATTN_OK;
+}
+
+extern "C" sattn_status sattn_mask_evaluate(const char *text, int64_t queryLen,
+                                            int64_t keyLen, uint8_t *out,
+                                            size_t outSize) {
+  if (queryLen < 0 || keyLen < 0)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "sattn_mask_evaluate: negative length");
+  int64_t cells;
+  if (llvm::MulOverflow(queryLen, keyLen, cells) || size_t(cells) != outSize)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "sattn_mask_evaluate: out_size must be query_len * key_len");
+  if (cells && !out)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "sattn_mask_evaluate: NULL out");
+  MLIRContext context(MLIRContext::Threading::DISABLED);
+  MaskAttrInterface mask;
+  if (sattn_status s = parseMask(context, text, mask))
+    return s;
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    diagnostics = diag.str();
+    return success();
+  });
+  if (failed(mask.verifyShape(
+          [&] { return emitError(UnknownLoc::get(&context)); }, keyLen)))
+    return fail(SATTN_ERROR_SHAPE, diagnostics);
+  for (int64_t i = 0; i < queryLen; ++i)
+    for (int64_t k = 0; k < keyLen; ++k)
+      out[i * keyLen + k] = mask.evaluate(i + keyLen - queryLen, k, keyLen);
+  return SATTN_OK;
+}
+
+extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *text,
                                            const sattn_attention_desc *desc,
                                            sattn_kernel *out) {
-  if (!mask || !desc)
-    return fail(SATTN_ERROR_INVALID_ARGUMENT, "mask and desc must not be NULL");
+  if (!desc)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT, "desc must not be NULL");
+  MLIRContext maskContext(MLIRContext::Threading::DISABLED);
+  MaskAttrInterface maskAttr;
+  if (sattn_status s = parseMask(maskContext, text, maskAttr))
+    return s;
+  std::string mask;
+  llvm::raw_string_ostream(mask) << maskAttr;
   llvm::StringRef dtype = desc->dtype ? desc->dtype : "";
   if (dtype != "f32" && dtype != "f16" && dtype != "bf16")
     return fail(SATTN_ERROR_DTYPE,
@@ -339,12 +400,15 @@ static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
                                        ", the kernel wants " +
                                        llvm::Twine(sig.shape.size()));
   int64_t numElements = 1;
-  for (int32_t i = 0; i < t->ndim; ++i) {
+  for (int32_t i = 0; i < t->ndim; ++i)
     if (t->shape[i] < 0)
       return fail(SATTN_ERROR_SHAPE, what + " has a negative size");
+  if (!checkedByteSize(*kind, llvm::ArrayRef<int64_t>(t->shape, t->ndim)))
+    return fail(SATTN_ERROR_SHAPE,
+                what + " is too large (its byte size overflows)");
+  for (int32_t i = 0; i < t->ndim; ++i)
     numElements *= t->shape[i];
-  }
-  if (t->strides) {
+  if (t->strides && numElements > 0) { // an empty tensor has no layout
     int64_t expected = 1;
     for (int32_t i = t->ndim - 1; i >= 0; --i) {
       if (t->shape[i] != 1 && t->strides[i] != expected)
@@ -429,31 +493,40 @@ extern "C" size_t sattn_kernel_num_outputs(sattn_kernel kernel) {
   return checkKernel(kernel) ? 0 : kernel->compiled->kernel->outputs().size();
 }
 
-extern "C" sattn_status
-sattn_kernel_output_shape(sattn_kernel kernel, size_t output,
-                          const int64_t *const *inputShapes, size_t numInputs,
-                          int64_t *shape, int32_t *ndim, DLDataType *dtype) {
+extern "C" sattn_status sattn_kernel_output_shape(
+    sattn_kernel kernel, size_t output, const int64_t *const *inputShapes,
+    const int32_t *inputRanks, size_t numInputs, int64_t *shape,
+    int32_t shapeCapacity, int32_t *ndim, DLDataType *dtype) {
   if (sattn_status s = checkKernel(kernel))
     return s;
   const SpecKernel &k = *kernel->compiled->kernel;
   if (output >= k.outputs().size() || numInputs != k.inputs().size() ||
-      !inputShapes || !shape || !ndim || !dtype)
+      !inputShapes || !inputRanks || !shape || !ndim || !dtype)
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 "sattn_kernel_output_shape: bad output index, input count or "
                 "NULL argument");
   std::vector<TensorView> in;
   for (size_t i = 0; i < numInputs; ++i) {
-    if (!inputShapes[i])
+    if (!inputShapes[i] && inputRanks[i] != 0)
       return fail(SATTN_ERROR_INVALID_ARGUMENT, "NULL input shape");
-    in.push_back(
-        {nullptr,
-         llvm::ArrayRef<int64_t>(inputShapes[i], k.inputs()[i].shape.size()),
-         k.inputs()[i].kind});
+    if (inputRanks[i] != int32_t(k.inputs()[i].shape.size()))
+      return fail(SATTN_ERROR_SHAPE,
+                  "input #" + llvm::Twine(i) + " has rank " +
+                      llvm::Twine(inputRanks[i]) + ", the kernel wants " +
+                      llvm::Twine(k.inputs()[i].shape.size()));
+    in.push_back({nullptr,
+                  llvm::ArrayRef<int64_t>(inputShapes[i], inputRanks[i]),
+                  k.inputs()[i].kind});
   }
   auto shapes = k.outputShapes(in);
   if (!shapes)
     return fail(SATTN_ERROR_SHAPE, llvm::toString(shapes.takeError()));
   const std::vector<int64_t> &s = (*shapes)[output];
+  if (int64_t(s.size()) > shapeCapacity)
+    return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                "sattn_kernel_output_shape: shape_capacity " +
+                    llvm::Twine(shapeCapacity) + " < rank " +
+                    llvm::Twine(s.size()));
   std::copy(s.begin(), s.end(), shape);
   *ndim = s.size();
   switch (k.outputs()[output].kind) {
@@ -482,7 +555,7 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
   if (!out || queryLen < 0 || keyLen < 0)
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 "sattn_kernel_plan_stats: NULL out or negative length");
-  AttentionOp op = kernel->compiled->kernel->sources().front().op;
+  AttentionOp op = kernel->compiled->kernel->steps().front().op;
   MaskAttrInterface mask = op.getMask();
   if (failed(mask.verifyShape([&] { return op.emitError(); }, keyLen)))
     return fail(SATTN_ERROR_SHAPE,
@@ -498,16 +571,21 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
     rows = static_cast<const GpuKernel &>(k).code().rows;
     keys = kGpuKeyTile;
   }
-  TilePlanStats stats =
+  std::optional<TilePlanStats> stats =
       computeTilePlanStats(mask, queryLen, keyLen, rows, keys);
+  if (!stats)
+    return fail(SATTN_ERROR_SHAPE,
+                "Lq = " + llvm::Twine(queryLen) +
+                    ", Lk = " + llvm::Twine(keyLen) +
+                    " is too large to count the tile plan's classes");
   *out = {rows,
           keys,
-          stats.emptyTiles,
-          stats.fullTiles,
-          stats.partialTiles,
-          stats.keptPairs,
+          stats->emptyTiles,
+          stats->fullTiles,
+          stats->partialTiles,
+          stats->keptPairs,
           queryLen && keyLen
-              ? double(stats.keptPairs) / (double(queryLen) * keyLen)
+              ? double(stats->keptPairs) / (double(queryLen) * keyLen)
               : 0.0};
   return SATTN_OK;
 }

@@ -64,7 +64,7 @@ llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
   (void)hostTargetId(); // initializes the native target
   MLIRContext *ctx = module.getContext();
   DiagnosticCollector diags(ctx);
-  OwningOpRef<ModuleOp> lowered = module.clone();
+  OwningOpRef<ModuleOp> lowered = cloneForFunction(module, function);
   auto fn = lowered->lookupSymbol<func::FuncOp>(function);
   if (!fn)
     return makeError("no function '" + function + "' in the spec");

@@ -33,14 +33,10 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
                          GpuBinaryFormat format, bool tensorCores,
                          StringRef toolkit) {
   MLIRContext *ctx = module.getContext();
-  OwningOpRef<ModuleOp> lowered = module.clone();
+  OwningOpRef<ModuleOp> lowered = cloneForFunction(module, function);
   auto fn = lowered->lookupSymbol<func::FuncOp>(function);
   if (!fn)
     return makeError("no function '" + function + "' in the spec");
-  // The other functions would only add kernels.
-  for (auto other : llvm::make_early_inc_range(lowered->getOps<func::FuncOp>()))
-    if (other != fn)
-      other.erase();
   SmallVector<AttentionOp> ops;
   fn.walk([&](AttentionOp op) { ops.push_back(op); });
   if (ops.size() != 1)
@@ -95,14 +91,11 @@ GpuKernel::load(ModuleOp module, StringRef function, StringRef ptx) {
   std::unique_ptr<GpuKernel> kernel(new GpuKernel());
   if (llvm::Error err = kernel->prepare(module, function))
     return std::move(err);
-  if (kernel->resultSources.size() > 2 ||
-      llvm::any_of(kernel->resultSources, [&](const ResultSource &s) {
-        return s.op != kernel->resultSources.front().op;
-      }))
+  if (kernel->sig.steps.size() != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention");
   kernel->gpuCode =
-      describeKernel(kernel->resultSources.front().op, /*tensorCores=*/true);
+      describeKernel(kernel->sig.steps.front().op, /*tensorCores=*/true);
   kernel->gpuCode.binary = ptx.str();
   return kernel;
 }
@@ -133,8 +126,8 @@ llvm::Expected<CudaFunction> GpuKernel::getFunction() const {
 llvm::Error GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs) const {
   if (!gpuCode.tensorCores)
     return llvm::Error::success();
-  const ResultSource &src = resultSources.front();
-  for (unsigned i : {src.q, src.k, src.v})
+  const SpecStep &step = sig.steps.front();
+  for (unsigned i : {step.q, step.k, step.v})
     if (reinterpret_cast<uintptr_t>(inputs[i].data) % 16 != 0)
       return makeError("input #" + llvm::Twine(i) +
                        " is not 16-byte aligned; the tensor-core GPU kernel "
@@ -169,11 +162,12 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   // Buffers of the op: Q, K, V from the inputs, O and LSE from the outputs
   // (LSE in scratch memory when the kernel writes it but the function does
   // not return it).
-  const ResultSource &src = resultSources.front();
-  const TensorView &q = inputs[src.q], &k = inputs[src.k], &v = inputs[src.v];
+  const SpecStep &step = sig.steps.front();
+  const TensorView &q = inputs[step.q], &k = inputs[step.k],
+                   &v = inputs[step.v];
   void *o = nullptr, *lse = nullptr;
-  for (auto [i, s] : llvm::enumerate(resultSources))
-    (s.resultNumber == 0 ? o : lse) = outputs[i].data;
+  for (auto [i, id] : llvm::enumerate(sig.outputValues))
+    (sig.producer(id).second == 0 ? o : lse) = outputs[i].data;
   int64_t batch = q.shape[0], hq = q.shape[1], lq = q.shape[2];
   int64_t hkv = k.shape[1], lk = k.shape[2];
   int64_t rowsTotal = batch * hq * lq;

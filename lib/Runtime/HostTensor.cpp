@@ -4,9 +4,11 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cstring>
+#include <unistd.h>
 
 using namespace mlir::sattn;
 using llvm::StringRef;
@@ -51,6 +53,22 @@ HostTensor::HostTensor(ElemKind kind, std::vector<int64_t> shape)
     : elemKind(kind), dims(std::move(shape)) {
   storage.assign(numBytes() + 64, 0);
   offset = (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+}
+
+llvm::Expected<HostTensor> HostTensor::allocate(ElemKind kind,
+                                                llvm::ArrayRef<int64_t> shape) {
+  std::optional<uint64_t> bytes = checkedByteSize(kind, shape);
+  uint64_t memory = uint64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+  if (!bytes || *bytes > memory)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "a " + elemKindName(kind) + " tensor of shape " + shapeString(shape) +
+            " needs " +
+            (bytes ? llvm::Twine(*bytes) + " bytes"
+                   : llvm::Twine("over 2^63 bytes")) +
+            ", more than this machine's " + llvm::Twine(memory) +
+            " bytes of memory");
+  return HostTensor(kind, std::vector<int64_t>(shape));
 }
 
 int64_t HostTensor::numElements() const {
@@ -193,12 +211,25 @@ static StringRef headerField(StringRef header, StringRef key) {
   return rest.take_until([](char c) { return c == ',' || c == '}'; }).trim();
 }
 
+std::optional<uint64_t>
+mlir::sattn::checkedByteSize(ElemKind kind, llvm::ArrayRef<int64_t> shape) {
+  int64_t bytes = elemKindSize(kind);
+  for (int64_t d : shape)
+    if (d < 0 || llvm::MulOverflow(bytes, d, bytes))
+      return std::nullopt;
+  return bytes;
+}
+
 llvm::Expected<HostTensor> mlir::sattn::readNpy(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return npyError(path, "cannot read: " + buffer.getError().message());
-  StringRef bytes = (*buffer)->getBuffer();
+  return parseNpy((*buffer)->getBuffer(), path);
+}
+
+llvm::Expected<HostTensor> mlir::sattn::parseNpy(StringRef bytes,
+                                                 StringRef path) {
   if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
     return npyError(path, "not a .npy file");
   uint8_t major = bytes[6];
@@ -245,13 +276,20 @@ llvm::Expected<HostTensor> mlir::sattn::readNpy(StringRef path) {
       return npyError(path, "malformed shape in header");
     shape.push_back(d);
   }
-  HostTensor tensor(kind, shape);
-  size_t dataStart = headerStart + headerLen;
-  if (bytes.size() - dataStart != tensor.numBytes())
-    return npyError(path, "holds " + llvm::Twine(bytes.size() - dataStart) +
+  // Compare the header's size with the file's before allocating anything.
+  size_t dataBytes = bytes.size() - (headerStart + headerLen);
+  std::optional<uint64_t> want = checkedByteSize(kind, shape);
+  if (!want)
+    return npyError(path, "shape " + shapeString(shape) + " of " +
+                              elemKindName(kind) +
+                              " is too large (its byte size overflows)");
+  if (*want != dataBytes)
+    return npyError(path, "holds " + llvm::Twine(dataBytes) +
                               " data bytes, shape " + shapeString(shape) +
                               " of " + elemKindName(kind) + " needs " +
-                              llvm::Twine(tensor.numBytes()));
+                              llvm::Twine(*want));
+  HostTensor tensor(kind, shape);
+  size_t dataStart = headerStart + headerLen;
   std::memcpy(tensor.data(), bytes.data() + dataStart, tensor.numBytes());
   return tensor;
 }

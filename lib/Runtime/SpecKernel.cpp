@@ -7,6 +7,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -41,50 +42,70 @@ static llvm::Expected<TensorSig> sigOf(Type type, const llvm::Twine &what) {
 }
 
 llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
-                                     std::vector<TensorSig> &inputs,
-                                     std::vector<TensorSig> &outputs,
-                                     std::vector<ResultSource> &sources) {
+                                     SpecSignature &sig) {
   StringRef name = function.getSymName();
   if (function.isExternal())
     return makeError("function '" + name + "' has no body");
+  if (!function.getBody().hasOneBlock())
+    return makeError("function '" + name + "' must have a single block");
   for (auto [i, type] : llvm::enumerate(function.getArgumentTypes())) {
-    auto sig =
+    auto input =
         sigOf(type, "argument #" + llvm::Twine(i) + " of '" + name + "'");
-    if (!sig)
-      return sig.takeError();
-    inputs.push_back(*sig);
+    if (!input)
+      return input.takeError();
+    sig.inputs.push_back(*input);
+  }
+  llvm::DenseMap<Value, unsigned> ids;
+  for (BlockArgument arg : function.getArguments())
+    ids[arg] = arg.getArgNumber();
+  auto where = [&](Operation *op) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << op->getLoc();
+    return text;
+  };
+  for (Operation &op : function.getBody().front()) {
+    if (isa<func::ReturnOp>(op))
+      break;
+    auto attention = dyn_cast<AttentionOp>(op);
+    if (!attention)
+      return makeError("'" + op.getName().getStringRef() + "' at " +
+                       where(&op) +
+                       ": a spec function holds only "
+                       "sattn.attention ops and a return");
+    SpecStep step{attention, 0, 0, 0};
+    for (auto [operand, id] :
+         llvm::zip(attention->getOperands(),
+                   std::array<unsigned *, 3>{&step.q, &step.k, &step.v}))
+      *id = ids.lookup(operand); // every operand is defined above
+    unsigned first = sig.numValues();
+    for (OpResult result : attention->getResults())
+      ids[result] = first + result.getResultNumber();
+    sig.steps.push_back(step);
   }
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-    auto result = dyn_cast<OpResult>(value);
-    auto op = result ? dyn_cast<AttentionOp>(result.getOwner()) : AttentionOp();
-    auto argNumber = [&](Value operand) -> std::optional<unsigned> {
-      auto arg = dyn_cast<BlockArgument>(operand);
-      if (!arg || arg.getOwner()->getParentOp() != function)
-        return std::nullopt;
-      return arg.getArgNumber();
-    };
-    std::optional<unsigned> q, k, v;
-    if (op) {
-      q = argNumber(op.getQuery());
-      k = argNumber(op.getKey());
-      v = argNumber(op.getValue());
-    }
-    if (!q || !k || !v)
+    if (!isa_and_present<AttentionOp>(value.getDefiningOp()))
       return makeError("result #" + llvm::Twine(i) + " of '" + name +
-                       "' must be a result of a sattn.attention whose Q, K "
-                       "and V are arguments of the function");
-    auto sig = sigOf(value.getType(), "result #" + llvm::Twine(i));
-    if (!sig)
-      return sig.takeError();
-    if (result.getResultNumber() == 1)
-      sig->kind = ElemKind::F32;
-    outputs.push_back(*sig);
-    sources.push_back({*q, *k, *v, result.getResultNumber(), op});
+                       "' must be a result of a sattn.attention");
+    auto output = sigOf(value.getType(), "result #" + llvm::Twine(i));
+    if (!output)
+      return output.takeError();
+    sig.outputs.push_back(*output);
+    sig.outputValues.push_back(ids.lookup(value));
   }
-  if (outputs.empty())
+  if (sig.outputs.empty())
     return makeError("function '" + name + "' returns nothing");
   return llvm::Error::success();
+}
+
+OwningOpRef<ModuleOp> mlir::sattn::cloneForFunction(ModuleOp module,
+                                                    StringRef function) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  for (auto fn : llvm::make_early_inc_range(copy->getOps<func::FuncOp>()))
+    if (fn.isPublic() && !fn.isExternal() && fn.getSymName() != function)
+      fn.erase();
+  return copy;
 }
 
 llvm::Expected<std::string>
@@ -109,10 +130,14 @@ llvm::Expected<LoadedSpec>
 mlir::sattn::loadSpecFile(StringRef path, StringRef function,
                           MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   LoadedSpec spec;
-  spec.module =
-      parseSourceFile<ModuleOp>(path, sourceMgr, ParserConfig(&context));
+  std::string error;
+  auto file = openInputFile(path, &error);
+  if (!file)
+    return makeError("cannot read the spec: " + error);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  spec.module = parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
   if (!spec.module)
-    return makeError("cannot read the spec '" + path + "'");
+    return makeError("'" + path + "' is not a valid spec (errors above)");
   auto resolved = resolveSpecFunction(*spec.module, function);
   if (!resolved) {
     std::string msg = llvm::toString(resolved.takeError());
@@ -160,17 +185,29 @@ llvm::Error SpecKernel::prepare(ModuleOp module, StringRef function) {
   auto fn = spec->lookupSymbol<func::FuncOp>(function);
   if (!fn)
     return makeError("no function '" + function + "' in the spec");
-  return analyzeSpec(fn, inputSigs, outputSigs, resultSources);
+  return analyzeSpec(fn, sig);
 }
 
 llvm::Expected<std::vector<std::vector<int64_t>>>
 SpecKernel::outputShapes(llvm::ArrayRef<TensorView> inputs) const {
-  if (inputs.size() != inputSigs.size())
-    return makeError("the function takes " + llvm::Twine(inputSigs.size()) +
+  auto values = valueShapes(inputs);
+  if (!values)
+    return values.takeError();
+  std::vector<std::vector<int64_t>> shapes;
+  for (unsigned id : sig.outputValues)
+    shapes.push_back((*values)[id]);
+  return shapes;
+}
+
+llvm::Expected<std::vector<std::vector<int64_t>>>
+SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
+  if (inputs.size() != sig.inputs.size())
+    return makeError("the function takes " + llvm::Twine(sig.inputs.size()) +
                      " inputs, got " + llvm::Twine(inputs.size()));
+  std::vector<std::vector<int64_t>> shapes;
   for (auto [i, view] : llvm::enumerate(inputs)) {
     const TensorView *t = &view;
-    const TensorSig &sig = inputSigs[i];
+    const TensorSig &sig = this->sig.inputs[i];
     std::string where = ("input #" + llvm::Twine(i) + ": ").str();
     if (t->kind != sig.kind)
       return makeError(where + "element type " + elemKindName(t->kind) +
@@ -184,11 +221,12 @@ SpecKernel::outputShapes(llvm::ArrayRef<TensorView> inputs) const {
         return makeError(where + "shape " + shapeString(t->shape) +
                          " does not match the function's dim " +
                          llvm::Twine(d) + " = " + llvm::Twine(want));
+    shapes.emplace_back(t->shape.begin(), t->shape.end());
   }
-  std::vector<std::vector<int64_t>> shapes;
-  for (const ResultSource &src : resultSources) {
-    ArrayRef<int64_t> q = inputs[src.q].shape, k = inputs[src.k].shape,
-                      v = inputs[src.v].shape;
+  for (const SpecStep &step : sig.steps) {
+    // Copies: push_back below may move the vectors.
+    std::vector<int64_t> q = shapes[step.q], k = shapes[step.k],
+                         v = shapes[step.v];
     // SPEC.md's shape rules on the concrete shapes.
     if (q[0] != k[0] || q[0] != v[0])
       return makeError("batch sizes differ: Q " + shapeString(q) + ", K " +
@@ -202,13 +240,11 @@ SpecKernel::outputShapes(llvm::ArrayRef<TensorView> inputs) const {
                        llvm::Twine(k[1]) + ")");
     if (q[3] != k[3])
       return makeError("head dims of Q and K differ");
-    if (std::optional<int64_t> lk = k[2]; failed(src.op.getMask().verifyShape(
-            [&] { return src.op.emitError(); }, lk)))
+    if (std::optional<int64_t> lk = k[2]; failed(step.op.getMask().verifyShape(
+            [&] { return step.op.emitError(); }, lk)))
       return makeError("the mask does not fit Lk = " + llvm::Twine(k[2]));
-    if (src.resultNumber == 0)
-      shapes.push_back({q[0], q[1], q[2], v[3]});
-    else
-      shapes.push_back({q[0], q[1], q[2]});
+    shapes.push_back({q[0], q[1], q[2], v[3]});
+    shapes.push_back({q[0], q[1], q[2]});
   }
   return shapes;
 }
@@ -224,9 +260,9 @@ llvm::Error SpecKernel::checkOutputs(llvm::ArrayRef<TensorView> inputs,
                      " output buffers");
   for (auto [i, t] : llvm::enumerate(outputs))
     if (t.shape != ArrayRef<int64_t>((*shapes)[i]) ||
-        t.kind != outputSigs[i].kind)
+        t.kind != sig.outputs[i].kind)
       return makeError("output #" + llvm::Twine(i) + " must be " +
-                       elemKindName(outputSigs[i].kind) + " " +
+                       elemKindName(sig.outputs[i].kind) + " " +
                        shapeString((*shapes)[i]));
   return llvm::Error::success();
 }
@@ -234,6 +270,13 @@ llvm::Error SpecKernel::checkOutputs(llvm::ArrayRef<TensorView> inputs,
 llvm::Expected<std::unique_ptr<SpecKernel>>
 mlir::sattn::compileSpecKernel(ModuleOp module, StringRef function,
                                KernelDevice device) {
+  // Reject what the runtime cannot call before compiling it.
+  auto fn = module.lookupSymbol<func::FuncOp>(function);
+  if (!fn)
+    return makeError("no function '" + function + "' in the spec");
+  SpecSignature signature;
+  if (llvm::Error err = analyzeSpec(fn, signature))
+    return std::move(err);
   if (device == KernelDevice::Cuda)
     return GpuKernel::compile(module, function);
   return CpuKernel::compile(module, function);

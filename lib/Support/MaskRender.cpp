@@ -30,9 +30,11 @@ static int64_t countRect(MaskAttrInterface mask, int64_t offset, int64_t r0,
   return kept;
 }
 
-int64_t mlir::sattn::countKeptPairs(MaskAttrInterface mask, int64_t lq,
-                                    int64_t lk) {
-  return computeTilePlanStats(mask, lq, lk, 64, 64).keptPairs;
+std::optional<int64_t> mlir::sattn::countKeptPairs(MaskAttrInterface mask,
+                                                   int64_t lq, int64_t lk) {
+  if (auto stats = computeTilePlanStats(mask, lq, lk, 64, 64))
+    return stats->keptPairs;
+  return std::nullopt;
 }
 
 void mlir::sattn::renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,

@@ -74,9 +74,12 @@ lib.sattn_kernel_num_inputs.restype = ctypes.c_size_t
 lib.sattn_kernel_num_outputs.argtypes = [_P]
 lib.sattn_kernel_num_outputs.restype = ctypes.c_size_t
 lib.sattn_kernel_output_shape.argtypes = [_P, ctypes.c_size_t, ctypes.POINTER(c_int64_p),
-                                          ctypes.c_size_t, c_int64_p,
+                                          ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t,
+                                          c_int64_p, ctypes.c_int32,
                                           ctypes.POINTER(ctypes.c_int32),
                                           ctypes.POINTER(DLDataType)]
+lib.sattn_mask_evaluate.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64,
+                                    ctypes.c_void_p, ctypes.c_size_t]
 lib.sattn_kernel_plan_stats.argtypes = [_P, ctypes.c_int64, ctypes.c_int64,
                                         ctypes.POINTER(PlanStats)]
 lib.sattn_kernel_from_cache.argtypes = [_P]

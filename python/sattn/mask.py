@@ -14,31 +14,19 @@ pattern, with query row i at position p = i + (lk - lq) (SPEC.md), and
 
 from __future__ import annotations
 
-import functools
+import numbers
 
-_M64 = (1 << 64) - 1
-
-
-def _mix(z: int) -> int:
-    z = (z + 0x9E3779B97F4A7C15) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return z ^ (z >> 31)
-
-
-@functools.lru_cache(maxsize=None)
-def _random_blocks(seed: int, per_row: int, qb: int, nkb: int) -> frozenset:
-    """R(qb) of SPEC.md."""
-    if qb < 0 or nkb <= 0:
-        return frozenset()
-    base = _mix(seed & _M64)
-    return frozenset(_mix(base ^ ((qb * per_row + t) & _M64)) % nkb for t in range(per_row))
+# Masks larger than this many pairs are not evaluated into a matrix.
+_MAX_EVALUATE = 1 << 31
 
 
 class Mask:
-    """A mask pattern: its attribute text and its value on (p, k) grids."""
+    """A mask pattern: its attribute text. Evaluation goes through the C API
+    (the same code the compiler uses), so a pattern is defined in one place."""
 
     def __init__(self, text: str):
+        if not isinstance(text, str):
+            raise TypeError(f"a mask is its attribute text, got {type(text).__name__}")
         self.text = text
 
     def __str__(self) -> str:
@@ -62,28 +50,34 @@ class Mask:
     def __invert__(self) -> "Mask":
         return complement(self)
 
-    def _eval(self, p, k, lk):  # p: (Lq, 1) int64, k: (1, Lk) int64
-        raise NotImplementedError(type(self).__name__)
-
     def evaluate(self, lq: int, lk: int):
         """The boolean Lq x Lk matrix: row i is query position i + lk - lq."""
         import numpy as np
-        p = np.arange(lq, dtype=np.int64)[:, None] + (lk - lq)
-        k = np.arange(lk, dtype=np.int64)[None, :]
-        return np.broadcast_to(np.asarray(self._eval(p, k, lk), dtype=bool), (lq, lk))
+        from ._capi import lib
+        from .runtime import _check
+        lq = _int("evaluate", "lq", lq, 0)
+        lk = _int("evaluate", "lk", lk, 0)
+        _check_arg(lq * lk <= _MAX_EVALUATE,
+                   f"evaluate: {lq} x {lk} pairs is too many to draw (at most "
+                   f"{_MAX_EVALUATE}); Kernel.plan_stats counts kept pairs at any size")
+        out = np.zeros((lq, lk), dtype=np.uint8)
+        _check(lib.sattn_mask_evaluate(self.text.encode(), lq, lk,
+                                       out.ctypes.data if out.size else None, out.size))
+        return out.view(bool)
 
     def density(self, lq: int, lk: int) -> float:
         return float(self.evaluate(lq, lk).mean()) if lq and lk else 0.0
 
     def show(self, lq: int, lk: int, path: str | None = None) -> str:
-        """Draws the mask: as text (x = kept) when both lengths are at most 64,
-        else (or when `path` is given) as a PNG image, grayscale, darker = more
-        kept pairs per pixel, at most 512 pixels a side, written to `path`
-        (default: sattn-mask-LQxLK.png). Returns the text or the path."""
+        """Draws the mask: as text (x = kept) when `path` is None, which needs
+        both lengths at most 64; else as a PNG image written to `path`
+        (grayscale, darker = more kept pairs per pixel, at most 512 pixels a
+        side). Returns the text or the path."""
         m = self.evaluate(lq, lk)
-        if path is None and max(lq, lk) > 64:
-            path = f"sattn-mask-{lq}x{lk}.png"
         if path is None:
+            _check_arg(max(lq, lk) <= 64,
+                       f"show: a {lq} x {lk} mask is too large to print; "
+                       "give path='mask.png' to draw it as an image")
             lines = [f"{self.text}", f"Lq = {lq}, Lk = {lk}"]
             lines += [f"{i:5d} ->" + "".join(" x" if v else " ." for v in row)
                       for i, row in enumerate(m)]
@@ -121,154 +115,127 @@ def _write_png(path: str, m) -> None:
         f.write(png)
 
 
-def _check(cond: bool, msg: str) -> None:
+def _check_arg(cond: bool, msg: str) -> None:
     if not cond:
         raise ValueError(msg)
 
 
+def _int(what: str, name: str, value, minimum: int | None = None) -> int:
+    """An integer parameter: ints only (no floats, no bools), at least minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what}: {name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{what}: {name} must be >= {minimum}, got {value}")
+    return value
+
+
 def _tokens(tokens, what: str) -> list[int]:
-    tokens = sorted(int(t) for t in tokens)
-    _check(len(tokens) >= 1, f"{what}: needs at least one global token")
-    _check(tokens[0] >= 0, f"{what}: global tokens must be >= 0, got {tokens[0]}")
-    _check(len(set(tokens)) == len(tokens), f"{what}: global tokens must be distinct")
+    tokens = sorted(_int(what, "a global token", t, 0) for t in tokens)
+    _check_arg(len(tokens) >= 1, f"{what}: needs at least one global token")
+    _check_arg(len(set(tokens)) == len(tokens), f"{what}: global tokens must be distinct")
     return tokens
 
 
-class _Lambda(Mask):
-    def __init__(self, text, fn):
-        super().__init__(text)
-        self._fn = fn
-
-    def _eval(self, p, k, lk):
-        return self._fn(p, k, lk)
+def _masks(what: str, members) -> str:
+    _check_arg(len(members) >= 1, f"{what}: needs at least one member")
+    for m in members:
+        if not isinstance(m, Mask):
+            raise TypeError(f"{what}: members must be sattn masks, got {type(m).__name__}")
+    return ", ".join(m.text for m in members)
 
 
 def dense() -> Mask:
-    return _Lambda("#sattn.dense", lambda p, k, lk: (p == p) & (k == k))
+    return Mask("#sattn.dense")
 
 
 def causal() -> Mask:
-    return _Lambda("#sattn.causal", lambda p, k, lk: k <= p)
+    return Mask("#sattn.causal")
 
 
 def window(left: int, right: int) -> Mask:
-    _check(left >= 0 and right >= 0, "window: left and right must be >= 0")
-    return _Lambda(f"#sattn.window<left = {left}, right = {right}>",
-                   lambda p, k, lk: (p - left <= k) & (k <= p + right))
+    left, right = _int("window", "left", left, 0), _int("window", "right", right, 0)
+    return Mask(f"#sattn.window<left = {left}, right = {right}>")
 
 
 def dilated(left: int, right: int, dilation: int) -> Mask:
-    _check(left >= 0 and right >= 0, "dilated: left and right must be >= 0")
-    _check(dilation >= 1, "dilated: dilation must be >= 1")
-    return _Lambda(f"#sattn.dilated<left = {left}, right = {right}, dilation = {dilation}>",
-                   lambda p, k, lk: (p - left * dilation <= k) & (k <= p + right * dilation)
-                   & ((p - k) % dilation == 0))
+    left, right = _int("dilated", "left", left, 0), _int("dilated", "right", right, 0)
+    dilation = _int("dilated", "dilation", dilation, 1)
+    return Mask(f"#sattn.dilated<left = {left}, right = {right}, dilation = {dilation}>")
 
 
 def strided(stride: int) -> Mask:
-    _check(stride >= 1, "strided: stride must be >= 1")
-    return _Lambda(f"#sattn.strided<stride = {stride}>", lambda p, k, lk: (p - k) % stride == 0)
+    return Mask(f"#sattn.strided<stride = {_int('strided', 'stride', stride, 1)}>")
 
 
 def global_tokens(tokens) -> Mask:
-    import numpy as np
-    t = _tokens(tokens, "global")
-    arr = np.array(t)
-    return _Lambda(f"#sattn.global<tokens = [{', '.join(map(str, t))}]>",
-                   lambda p, k, lk: np.isin(p, arr) | np.isin(k, arr))
+    return Mask(f"#sattn.global<tokens = [{', '.join(map(str, _tokens(tokens, 'global')))}]>")
 
 
 def sink(tokens: int) -> Mask:
-    _check(tokens >= 1, "sink: tokens must be >= 1")
-    return _Lambda(f"#sattn.sink<tokens = {tokens}>", lambda p, k, lk: (k < tokens) & (p == p))
-
-
-def _cells(fn, bq, bk):
-    """A pattern constant on (bq x bk) cells, from its value on one cell."""
-    import numpy as np
-
-    def ev(p, k, lk):
-        qb, kb = np.floor_divide(p, bq), np.floor_divide(k, bk)
-        uq, iq = np.unique(qb, return_inverse=True)
-        uk, ik = np.unique(kb, return_inverse=True)
-        table = np.array([[bool(fn(int(a), int(b), lk)) for b in uk] for a in uq],
-                         dtype=bool).reshape(len(uq), len(uk))
-        return table[iq.reshape(qb.shape), ik.reshape(kb.shape)]
-    return ev
+    return Mask(f"#sattn.sink<tokens = {_int('sink', 'tokens', tokens, 1)}>")
 
 
 def block_sparse(block, layout) -> Mask:
     import numpy as np
-    bq, bk = block
-    _check(bq >= 1 and bk >= 1, "block_sparse: block sizes must be >= 1")
+    _check_arg(len(block) == 2, "block_sparse: block must be [bq, bk]")
+    bq, bk = (_int("block_sparse", "a block size", b, 1) for b in block)
     lay = np.asarray(layout, dtype=bool)
-    _check(lay.ndim == 2, "block_sparse: layout must be 2-D")
+    _check_arg(lay.ndim == 2 and lay.size > 0, "block_sparse: layout must be 2-D, not empty")
     rows, cols = lay.shape
     body = ", ".join("[" + ", ".join("true" if v else "false" for v in row) + "]" for row in lay)
-    text = (f"#sattn.block_sparse<block = [{bq}, {bk}], layout = dense<[{body}]> : "
-            f"tensor<{rows}x{cols}xi1>>")
-    return _Lambda(text, _cells(lambda qb, kb, lk: 0 <= qb < rows and kb < cols and lay[qb, kb],
-                                bq, bk))
+    return Mask(f"#sattn.block_sparse<block = [{bq}, {bk}], layout = dense<[{body}]> : "
+                f"tensor<{rows}x{cols}xi1>>")
+
+
+def _seed(what: str, seed) -> int:
+    seed = _int(what, "seed", seed)
+    _check_arg(-(1 << 63) <= seed < (1 << 64), f"{what}: seed must lie in [-2^63, 2^64)")
+    return seed & ((1 << 64) - 1)
 
 
 def random_blocks(block: int, per_row: int, seed: int) -> Mask:
-    _check(block >= 1 and per_row >= 1, "random: block and per_row must be >= 1")
-    _check(-(1 << 63) <= seed < (1 << 64), "random: seed must lie in [-2^63, 2^64)")
-    s = seed & _M64
-    return _Lambda(f"#sattn.random<block = {block}, per_row = {per_row}, seed = {s}>",
-                   _cells(lambda qb, kb, lk: kb in _random_blocks(s, per_row, qb, -(-lk // block)),
-                          block, block))
+    block = _int("random", "block", block, 1)
+    per_row = _int("random", "per_row", per_row, 1)
+    return Mask(f"#sattn.random<block = {block}, per_row = {per_row}, "
+                f"seed = {_seed('random', seed)}>")
 
 
 def union(*members: Mask) -> Mask:
-    import numpy as np
-    _check(len(members) >= 1, "union: needs at least one member")
-    return _Lambda("#sattn.union<[" + ", ".join(m.text for m in members) + "]>",
-                   lambda p, k, lk: np.logical_or.reduce([m._eval(p, k, lk) for m in members]))
+    return Mask(f"#sattn.union<[{_masks('union', members)}]>")
 
 
 def intersect(*members: Mask) -> Mask:
-    import numpy as np
-    _check(len(members) >= 1, "intersect: needs at least one member")
-    return _Lambda("#sattn.intersect<[" + ", ".join(m.text for m in members) + "]>",
-                   lambda p, k, lk: np.logical_and.reduce([m._eval(p, k, lk) for m in members]))
+    return Mask(f"#sattn.intersect<[{_masks('intersect', members)}]>")
 
 
 def complement(m: Mask) -> Mask:
-    return _Lambda(f"#sattn.complement<{m.text}>", lambda p, k, lk: ~m._eval(p, k, lk))
+    return Mask(f"#sattn.complement<{_masks('complement', [m])}>")
 
 
 def longformer(window_size: int, global_: list[int]) -> Mask:
-    _check(window_size >= 2 and window_size % 2 == 0, "longformer: window must be even, >= 2")
+    window_size = _int("longformer", "window", window_size, 2)
+    _check_arg(window_size % 2 == 0, "longformer: window must be even")
     t = _tokens(global_, "longformer")
-    inner = union(window(window_size // 2, window_size // 2), global_tokens(t))
-    return _Lambda(f"#sattn.longformer<window = {window_size}, global = [{', '.join(map(str, t))}]>",
-                   inner._eval)
+    return Mask(f"#sattn.longformer<window = {window_size}, global = [{', '.join(map(str, t))}]>")
 
 
 def bigbird(block: int, window_blocks: int, global_blocks: int, random: int, seed: int) -> Mask:
-    _check(block >= 1, "bigbird: block must be >= 1")
-    _check(window_blocks >= 1 and window_blocks % 2 == 1, "bigbird: window must be odd, >= 1")
-    _check(global_blocks >= 0 and random >= 0, "bigbird: global and random must be >= 0")
-    s = seed & _M64
-    half = (window_blocks - 1) // 2
-
-    def cell(qb, kb, lk):
-        return ((qb >= 0 and abs(qb - kb) <= half) or (0 <= qb < global_blocks)
-                or kb < global_blocks
-                or (random >= 1 and kb in _random_blocks(s, random, qb, -(-lk // block))))
-    return _Lambda(f"#sattn.bigbird<block = {block}, window = {window_blocks}, "
-                   f"global = {global_blocks}, random = {random}, seed = {s}>",
-                   _cells(cell, block, block))
+    block = _int("bigbird", "block", block, 1)
+    window_blocks = _int("bigbird", "window", window_blocks, 1)
+    _check_arg(window_blocks % 2 == 1, "bigbird: window must be odd")
+    global_blocks = _int("bigbird", "global", global_blocks, 0)
+    random = _int("bigbird", "random", random, 0)
+    return Mask(f"#sattn.bigbird<block = {block}, window = {window_blocks}, "
+                f"global = {global_blocks}, random = {random}, seed = {_seed('bigbird', seed)}>")
 
 
 def sparse_transformer(stride: int) -> Mask:
-    _check(stride >= 1, "sparse_transformer: stride must be >= 1")
-    inner = intersect(causal(), union(window(stride - 1, 0), strided(stride)))
-    return _Lambda(f"#sattn.sparse_transformer<stride = {stride}>", inner._eval)
+    return Mask(f"#sattn.sparse_transformer<stride = "
+                f"{_int('sparse_transformer', 'stride', stride, 1)}>")
 
 
 def streaming(sink_tokens: int, window_size: int) -> Mask:
-    _check(sink_tokens >= 1 and window_size >= 1, "streaming: sink and window must be >= 1")
-    inner = intersect(causal(), union(sink(sink_tokens), window(window_size - 1, 0)))
-    return _Lambda(f"#sattn.streaming<sink = {sink_tokens}, window = {window_size}>", inner._eval)
+    sink_tokens = _int("streaming", "sink", sink_tokens, 1)
+    window_size = _int("streaming", "window", window_size, 1)
+    return Mask(f"#sattn.streaming<sink = {sink_tokens}, window = {window_size}>")

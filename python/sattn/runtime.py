@@ -17,10 +17,13 @@ class SAttnError(RuntimeError):
         self.status = status
 
 
+def _error(status, msg):
+    return SAttnError(status, f"{_capi.STATUS_NAMES.get(status, 'error')}: {msg}")
+
+
 def _check(status):
     if status != 0:
-        msg = lib.sattn_last_error().decode(errors="replace")
-        raise SAttnError(status, f"{_capi.STATUS_NAMES.get(status, 'error')}: {msg}")
+        raise _error(status, lib.sattn_last_error().decode(errors="replace"))
 
 
 _context = None
@@ -142,13 +145,15 @@ class Kernel:
                                 f"inputs, got {len(inputs)}")
         shapes = [(ctypes.c_int64 * len(x.shape))(*x.shape) for x in inputs]
         shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * len(inputs))(*shapes)
+        ranks = (ctypes.c_int32 * len(inputs))(*[len(x.shape) for x in inputs])
         outputs = []
         for i in range(self.num_outputs):
             shape = (ctypes.c_int64 * 4)()
             ndim = ctypes.c_int32()
             dtype = DLDataType()
-            _check(lib.sattn_kernel_output_shape(self._handle, i, shape_ptrs, len(inputs),
-                                                 shape, ctypes.byref(ndim), ctypes.byref(dtype)))
+            _check(lib.sattn_kernel_output_shape(self._handle, i, shape_ptrs, ranks, len(inputs),
+                                                 shape, 4, ctypes.byref(ndim),
+                                                 ctypes.byref(dtype)))
             name = "bf16" if dtype.code == _capi.KDLBFLOAT else {32: "f32", 16: "f16"}[dtype.bits]
             out_shape = tuple(shape[:ndim.value])
             outputs.append((out_shape, name, (ctypes.c_int64 * len(out_shape))(*out_shape)))
@@ -196,13 +201,49 @@ class Kernel:
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
+def _check_interruptible(fn, *args):
+    """Calls the C function fn(*args) on a worker thread and waits for it in
+    short slices, so that Ctrl-C raises KeyboardInterrupt at once (the call
+    itself finishes in the background; its result is dropped). Raises
+    SAttnError when it fails."""
+    result = []
+
+    def call():
+        status = fn(*args)
+        # sattn_last_error() is per thread: read it on this one.
+        result.append((status, lib.sattn_last_error().decode(errors="replace")
+                       if status else ""))
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+    status, msg = result[0]
+    if status != 0:
+        raise _error(status, msg)
+
+
 def compile_spec(spec, function=None, target="cpu"):
     """Compiles a function of an MLIR spec module (text)."""
+    if not isinstance(spec, str):
+        raise TypeError("spec must be the text of an MLIR module")
     handle = ctypes.c_void_p()
-    _check(lib.sattn_compile_module(_ctx(), spec.encode(),
-                                    function.encode() if function else None,
-                                    target.encode(), ctypes.byref(handle)))
+    _check_interruptible(lib.sattn_compile_module, _ctx(), spec.encode(),
+                         function.encode() if function else None,
+                         target.encode(), ctypes.byref(handle))
     return Kernel(handle)
+
+
+def _scale_value(scale):
+    """The C API's scale: NaN means 1/sqrt(D); a given scale must be finite."""
+    if scale is None:
+        return math.nan
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise TypeError(f"scale must be a number, got {type(scale).__name__}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"scale must be finite, got {value} (omit it for 1/sqrt(D))")
+    return value
 
 
 def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False,
@@ -210,17 +251,21 @@ def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse
     """Compiles attention for these shapes (None in a shape: dynamic)."""
     if not isinstance(mask, (Mask, str)):
         raise TypeError("mask must be a sattn mask or its attribute text")
-    dim = lambda d: -1 if d is None else int(d)
+    def dim(d):
+        if d is None:
+            return -1
+        if isinstance(d, bool) or int(d) != d or d < 0:
+            raise SAttnError(3, f"shape error: sizes must be integers >= 0 or None, got {d!r}")
+        return int(d)
     q_shape, k_shape, v_shape = (tuple(map(dim, s)) for s in (q_shape, k_shape, v_shape))
     if len(q_shape) != 4 or len(k_shape) != 4 or len(v_shape) != 4:
         raise SAttnError(3, "shape error: Q, K and V must have rank 4 ([B, H, L, D])")
     desc = _capi.AttentionDesc(q_shape[0], q_shape[1], k_shape[1], q_shape[2], k_shape[2],
                                q_shape[3], v_shape[3], dtype.encode(),
-                               math.nan if scale is None else float(scale), int(return_lse),
-                               target.encode())
+                               _scale_value(scale), int(return_lse), target.encode())
     handle = ctypes.c_void_p()
-    _check(lib.sattn_compile_mask(_ctx(), str(mask).encode(), ctypes.byref(desc),
-                                  ctypes.byref(handle)))
+    _check_interruptible(lib.sattn_compile_mask, _ctx(), str(mask).encode(),
+                         ctypes.byref(desc), ctypes.byref(handle))
     return Kernel(handle)
 
 

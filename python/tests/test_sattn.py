@@ -10,6 +10,8 @@ import pytest
 
 import sattn
 
+import mask_oracle
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -52,12 +54,16 @@ def test_masks_print_as_attribute_text():
 
 
 def test_mask_parameters_are_checked():
-    with pytest.raises(ValueError, match="left and right must be >= 0"):
+    with pytest.raises(ValueError, match="left must be >= 0"):
         sattn.window(-1, 0)
     with pytest.raises(ValueError, match="distinct"):
         sattn.global_tokens([1, 1])
     with pytest.raises(ValueError, match="even"):
         sattn.longformer(3, [0])
+    with pytest.raises(TypeError, match="left must be an integer, got 1.5"):
+        sattn.window(1.5, 0)
+    with pytest.raises(TypeError, match="members must be sattn masks"):
+        sattn.union(sattn.causal(), "#sattn.dense")
 
 
 def test_show_draws_text_and_png(tmp_path, monkeypatch):
@@ -66,26 +72,49 @@ def test_show_draws_text_and_png(tmp_path, monkeypatch):
     path = sattn.strided(3).show(600, 600, str(tmp_path / "m.png"))
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    monkeypatch.chdir(tmp_path)  # large sizes default to an image file
-    assert sattn.causal().show(100, 100) == "sattn-mask-100x100.png"
-    assert (tmp_path / "sattn-mask-100x100.png").exists()
+    monkeypatch.chdir(tmp_path)  # nothing is written without a path
+    with pytest.raises(ValueError, match="give path="):
+        sattn.causal().show(100, 100)
+    assert not list(tmp_path.glob("sattn-mask-*"))
 
 
-# --- attention -----------------------------------------------------------------
+def build_masks(m):
+    """The same patterns from the sattn package or from the test oracle."""
+    return [m.dense(), m.causal(), m.window(5, 2), m.dilated(3, 1, 2),
+            m.strided(4), m.global_tokens([0, 9]), m.sink(3),
+            m.block_sparse([16, 16], [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]),
+            m.random_blocks(8, 2, 11), m.random_blocks(4, 10**9, 7), m.longformer(6, [1]),
+            m.bigbird(8, 3, 1, 1, 3), m.sparse_transformer(5), m.streaming(2, 7),
+            (m.window(4, 0) | m.sink(2)) & ~m.strided(3)]
 
-MASKS = [sattn.dense(), sattn.causal(), sattn.window(5, 2), sattn.dilated(3, 1, 2),
-         sattn.strided(4), sattn.global_tokens([0, 9]), sattn.sink(3),
-         sattn.block_sparse([16, 16], [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]),
-         sattn.random_blocks(8, 2, 11), sattn.longformer(6, [1]), sattn.bigbird(8, 3, 1, 1, 3),
-         sattn.sparse_transformer(5), sattn.streaming(2, 7),
-         (sattn.window(4, 0) | sattn.sink(2)) & ~sattn.strided(3)]
+
+MASKS = build_masks(sattn)
+ORACLE = dict(zip(map(str, MASKS), build_masks(mask_oracle)))
+
+
+@pytest.mark.parametrize("mask", MASKS, ids=lambda m: str(m)[:40])
+@pytest.mark.parametrize("lq,lk", [(45, 61), (61, 45), (1, 64), (0, 5), (33, 0)])
+def test_mask_evaluate_matches_the_oracle(mask, lq, lk):
+    oracle = ORACLE[str(mask)]
+    assert str(oracle) == str(mask)
+    assert np.array_equal(mask.evaluate(lq, lk), oracle.evaluate(lq, lk))
+
+
+def test_mask_evaluate_errors():
+    with pytest.raises(sattn.SAttnError, match="does not parse"):
+        sattn.Mask("#sattn.causal) scale(100.0").evaluate(4, 4)
+    with pytest.raises(sattn.SAttnError, match="not a sattn mask"):
+        sattn.Mask("42 : i32").evaluate(4, 4)
+    with pytest.raises(ValueError, match="too many to draw"):
+        sattn.causal().evaluate(1 << 20, 1 << 20)
 
 
 @pytest.mark.parametrize("mask", MASKS, ids=lambda m: str(m)[:40])
 def test_attention_matches_reference(mask):
     q, k, v = inputs((2, 4, 45, 32), (2, 2, 61, 32), (2, 2, 61, 24))
     o, lse = sattn.attention(q, k, v, mask=mask, return_lse=True)
-    want_o, want_lse = reference(q, k, v, mask.evaluate(45, 61), 1 / np.sqrt(32), True)
+    want_o, want_lse = reference(q, k, v, ORACLE[str(mask)].evaluate(45, 61), 1 / np.sqrt(32),
+                                 True)
     assert o.shape == (2, 4, 45, 24) and lse.shape == (2, 4, 45)
     assert not np.isnan(o).any()
     assert rel_err(o, want_o) <= 1e-5
@@ -125,6 +154,36 @@ def test_compile_spec():
 
 
 # --- errors --------------------------------------------------------------------
+
+def test_masks_are_parsed_not_spliced():
+    q = np.zeros((1, 1, 8, 16), np.float32)
+    with pytest.raises(sattn.SAttnError, match="does not parse"):
+        sattn.attention(q, q, q, mask="#sattn.causal) scale(100.0")
+    with pytest.raises(sattn.SAttnError, match="not a sattn mask attribute"):
+        sattn.attention(q, q, q, mask="unit")
+
+
+def test_bad_arguments_are_rejected_in_python():
+    q = np.zeros((1, 1, 8, 16), np.float32)
+    for scale in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="scale must be finite"):
+            sattn.attention(q, q, q, mask=sattn.causal(), scale=scale)
+    with pytest.raises(sattn.SAttnError, match="sizes must be integers"):
+        sattn.compile(sattn.causal(), (1, 1, 8.5, 16), q.shape, q.shape)
+
+
+def test_chained_attentions_in_one_spec():
+    t = "tensor<1x2x24x16xf32>"
+    spec = f"""func.func @f(%q: {t}, %k: {t}, %v: {t}) -> {t} {{
+      %a = sattn.attention %q, %k, %v mask(#sattn.causal) : ({t}, {t}, {t}) -> {t}
+      %b = sattn.attention %a, %k, %v mask(#sattn.window<left = 3, right = 0>) : ({t}, {t}, {t}) -> {t}
+      return %b : {t}
+    }}"""
+    q, k, v = inputs((1, 2, 24, 16), (1, 2, 24, 16), (1, 2, 24, 16))
+    a = reference(q, k, v, mask_oracle.causal().evaluate(24, 24), 0.25)
+    want = reference(a, k, v, mask_oracle.window(3, 0).evaluate(24, 24), 0.25)
+    assert rel_err(sattn.compile_spec(spec)(q, k, v), want) <= 1e-5
+
 
 def test_compile_errors_carry_the_diagnostic():
     q = np.zeros((1, 1, 8, 16), np.float32)

@@ -116,9 +116,9 @@ static std::string header(StringRef fn, ArrayRef<TensorSig> inputs,
 /// The C header of a GPU kernel: the PTX, a loader and a launcher that need
 /// only the CUDA driver API.
 static std::string gpuHeader(StringRef fn, const GpuCode &code,
-                             ArrayRef<TensorSig> inputs,
-                             const ResultSource &src, StringRef chipName) {
-  const TensorSig &q = inputs[src.q], &k = inputs[src.k], &v = inputs[src.v];
+                             ArrayRef<TensorSig> inputs, const SpecStep &step,
+                             StringRef chipName) {
+  const TensorSig &q = inputs[step.q], &k = inputs[step.k], &v = inputs[step.v];
   int64_t d = q.shape[3], dv = v.shape[3];
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -241,9 +241,8 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = std::move(spec->module);
   std::string name = spec->function;
   auto fn = module->lookupSymbol<func::FuncOp>(name);
-  std::vector<TensorSig> inputs, outputs;
-  std::vector<ResultSource> sources;
-  if (llvm::Error err = analyzeSpec(fn, inputs, outputs, sources))
+  SpecSignature sig;
+  if (llvm::Error err = analyzeSpec(fn, sig))
     return fail(llvm::toString(std::move(err)));
 
   std::string text;
@@ -255,7 +254,7 @@ int main(int argc, char **argv) {
     if (!code)
       return fail(llvm::toString(code.takeError()));
     text = emit == "header"
-               ? gpuHeader(name, *code, inputs, sources.front(), chip)
+               ? gpuHeader(name, *code, sig.inputs, sig.steps.front(), chip)
                : std::move(code->binary);
   } else if (kind) {
     auto code = emitHostCode(*module, name, *kind);
@@ -263,7 +262,7 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(code.takeError()));
     text = std::move(*code);
   } else {
-    text = header(name, inputs, outputs);
+    text = header(name, sig.inputs, sig.outputs);
   }
   std::error_code ec;
   llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_None);

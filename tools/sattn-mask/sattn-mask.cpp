@@ -70,11 +70,15 @@ static bool draw(MaskAttrInterface mask, int64_t lq, int64_t lk, size_t index) {
                << " (row i is query position p = i + " << (lk - lq) << ")\n";
   if (lq <= textLimit && lk <= textLimit)
     renderMaskText(mask, lq, lk, llvm::outs());
-  int64_t kept = countKeptPairs(mask, lq, lk);
+  std::optional<int64_t> kept = countKeptPairs(mask, lq, lk);
   double total = double(lq) * double(lk);
-  llvm::outs() << "kept " << kept << " of " << static_cast<int64_t>(total)
-               << " pairs, density "
-               << llvm::format("%.6f", total > 0 ? kept / total : 0.0) << "\n";
+  if (kept)
+    llvm::outs() << "kept " << *kept << " of " << static_cast<int64_t>(total)
+                 << " pairs, density "
+                 << llvm::format("%.6f", total > 0 ? *kept / total : 0.0)
+                 << "\n";
+  else
+    llvm::outs() << "too many pairs to count exactly\n";
   if (!pngFile.empty()) {
     std::string error, path = pngPath(index);
     if (!writeMaskPNG(mask, lq, lk, path, pngSize, error)) {
@@ -96,6 +100,16 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
 
+  if (textLimit < 0 || textLimit > 1024) {
+    llvm::errs() << "sattn-mask: --text-limit must be in [0, 1024], got "
+                 << textLimit << "\n";
+    return 1;
+  }
+  if (pngSize < 1 || pngSize > 8192) {
+    llvm::errs() << "sattn-mask: --png-size must be in [1, 8192], got "
+                 << pngSize << "\n";
+    return 1;
+  }
   if (maskText.empty() == inputFile.empty()) {
     llvm::errs() << "sattn-mask: give either --mask=ATTR or a spec file\n";
     return 1;

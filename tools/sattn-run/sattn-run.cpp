@@ -20,6 +20,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -102,8 +103,11 @@ int main(int argc, char **argv) {
 
   if (target != "cpu" && target != "nvvm")
     return fail("unknown target '" + target + "' (cpu or nvvm)");
-  if (threads && *threads < 1)
-    return fail("--threads must be an integer >= 1");
+  if (threads && (*threads < 1 || *threads > 1024))
+    return fail("--threads must be an integer in [1, 1024]");
+  if (benchmark < 0)
+    return fail("--benchmark must be >= 0 (the number of timed runs), got " +
+                llvm::Twine(benchmark));
   if (threads)
     setenv("OMP_NUM_THREADS", std::to_string(*threads).c_str(), 1);
 
@@ -157,7 +161,11 @@ int main(int argc, char **argv) {
       if (llvm::any_of(sig.shape, ShapedType::isDynamic))
         return fail("input #" + llvm::Twine(i) +
                     " has a dynamic shape: give --input files for --check");
-      HostTensor t(sig.kind, sig.shape);
+      auto allocated = HostTensor::allocate(sig.kind, sig.shape);
+      if (!allocated)
+        return fail("input #" + llvm::Twine(i) + ": " +
+                    llvm::toString(allocated.takeError()));
+      HostTensor &t = *allocated;
       for (int64_t e = 0; e < t.numElements(); ++e)
         t.set(e, dist(rng));
       inputs.push_back(std::move(t));
@@ -178,8 +186,13 @@ int main(int argc, char **argv) {
   if (!shapes)
     return fail(llvm::toString(shapes.takeError()));
   std::vector<HostTensor> outputs;
-  for (auto [i, shape] : llvm::enumerate(*shapes))
-    outputs.emplace_back(k.outputs()[i].kind, shape);
+  for (auto [i, shape] : llvm::enumerate(*shapes)) {
+    auto allocated = HostTensor::allocate(k.outputs()[i].kind, shape);
+    if (!allocated)
+      return fail("result #" + llvm::Twine(i) + ": " +
+                  llvm::toString(allocated.takeError()));
+    outputs.push_back(std::move(*allocated));
+  }
   std::vector<TensorView> outputViews;
   for (HostTensor &t : outputs)
     outputViews.push_back(t.view());
@@ -188,14 +201,23 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(std::move(err)));
 
   int status = 0;
+  const SpecSignature &sig = k.signature();
   if (check) {
-    for (auto [i, src] : llvm::enumerate(k.sources())) {
-      HostTensor refO, refLse;
-      referenceAttention(src.op.getMask(), src.op.getScaleValue(),
-                         *inputPtrs[src.q], *inputPtrs[src.k],
-                         *inputPtrs[src.v], refO, refLse);
+    // The float64 reference of every step in program order, on the inputs
+    // and the reference results of earlier steps.
+    std::vector<const HostTensor *> values = inputPtrs;
+    std::vector<HostTensor> refs(2 * sig.steps.size());
+    for (auto [s, step] : llvm::enumerate(sig.steps)) {
+      referenceAttention(step.op.getMask(), step.op.getScaleValue(),
+                         *values[step.q], *values[step.k], *values[step.v],
+                         refs[2 * s], refs[2 * s + 1]);
+      values.push_back(&refs[2 * s]);
+      values.push_back(&refs[2 * s + 1]);
+    }
+    for (auto [i, id] : llvm::enumerate(sig.outputValues)) {
+      auto [s, resultNumber] = sig.producer(id);
       const HostTensor &got = outputs[i];
-      const HostTensor &want = src.resultNumber == 0 ? refO : refLse;
+      const HostTensor &want = *values[id];
       double diff2 = 0, norm2 = 0, maxAbs = 0;
       int64_t nan = 0, infMismatch = 0;
       for (int64_t e = 0; e < got.numElements(); ++e) {
@@ -213,10 +235,11 @@ int main(int argc, char **argv) {
         maxAbs = std::max(maxAbs, std::abs(g - w));
       }
       double rel = norm2 > 0 ? std::sqrt(diff2 / norm2) : std::sqrt(diff2);
-      double tol = k.inputs()[src.q].kind == ElemKind::F32 ? 1e-5 : 1e-2;
+      bool f32 = sig.steps[s].op.getQuery().getType().getElementType().isF32();
+      double tol = f32 ? 1e-5 : 1e-2;
       bool ok = nan == 0 && infMismatch == 0 && rel <= tol;
       llvm::outs() << "check result #" << i << " ("
-                   << (src.resultNumber == 0 ? "O" : "LSE") << "): "
+                   << (resultNumber == 0 ? "O" : "LSE") << "): "
                    << llvm::format("max abs err %.3e, rel err %.3e", maxAbs,
                                    rel)
                    << " (tolerance " << tol << "), " << nan << " NaN, "
@@ -239,21 +262,27 @@ int main(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];
     // Useful FLOPs: 2 * (D + Dv) * kept pairs, over batch and heads.
-    double flops = 0;
-    for (const ResultSource &src : k.sources()) {
-      if (src.resultNumber != 0)
+    std::optional<double> flops = 0;
+    auto shapes = k.valueShapes(inputViews);
+    if (!shapes)
+      return fail(llvm::toString(shapes.takeError()));
+    for (const SpecStep &step : sig.steps) {
+      ArrayRef<int64_t> q = (*shapes)[step.q], v = (*shapes)[step.v];
+      int64_t lk = (*shapes)[step.k][2];
+      std::optional<int64_t> kept = countKeptPairs(step.op.getMask(), q[2], lk);
+      if (!kept || !flops) {
+        flops.reset();
         continue;
-      ArrayRef<int64_t> q = inputPtrs[src.q]->shape(),
-                        v = inputPtrs[src.v]->shape();
-      int64_t lk = inputPtrs[src.k]->shape()[2];
-      flops += 2.0 * (q[3] + v[3]) * q[0] * q[1] *
-               double(countKeptPairs(src.op.getMask(), q[2], lk));
+      }
+      *flops += 2.0 * (q[3] + v[3]) * q[0] * q[1] * double(*kept);
     }
+    std::string rate =
+        flops ? llvm::formatv("{0:f1} useful GFLOP/s", *flops / median * 1e-9)
+                    .str()
+              : "useful FLOP/s not counted (too many pairs)";
     llvm::outs() << llvm::format(
-        "benchmark: %d runs, median %.3f ms, %.1f useful GFLOP/s, JIT compile "
-        "%.3f s%s\n",
-        benchmark.getValue(), median * 1e3, flops / median * 1e-9,
-        compileSeconds,
+        "benchmark: %d runs, median %.3f ms, %s, JIT compile %.3f s%s\n",
+        benchmark.getValue(), median * 1e3, rate.c_str(), compileSeconds,
         k.device() == KernelDevice::Cuda
             ? " (GPU times include the host <-> device copies)"
             : "");

@@ -7,6 +7,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ class HostTensor {
 public:
   HostTensor() = default;
   HostTensor(ElemKind kind, std::vector<int64_t> shape);
+  /// A zeroed tensor, or an error when its size overflows or exceeds the
+  /// machine's physical memory (sizes from users or files go through here).
+  static llvm::Expected<HostTensor> allocate(ElemKind kind,
+                                             llvm::ArrayRef<int64_t> shape);
 
   ElemKind kind() const { return elemKind; }
   llvm::ArrayRef<int64_t> shape() const { return dims; }
@@ -66,6 +71,17 @@ llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
 llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
+
+/// The byte size of a tensor of `shape` (non-negative sizes) and `kind`, or
+/// nullopt when it does not fit in 63 bits: use it for every size that comes
+/// from untrusted data before allocating.
+std::optional<uint64_t> checkedByteSize(ElemKind kind,
+                                        llvm::ArrayRef<int64_t> shape);
+
+/// Parses the bytes of a .npy file (named `name` in errors). The header's
+/// shape is checked against the data size before anything is allocated.
+llvm::Expected<HostTensor> parseNpy(llvm::StringRef bytes,
+                                    llvm::StringRef name);
 
 } // namespace sattn
 } // namespace mlir

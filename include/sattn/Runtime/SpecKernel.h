@@ -31,20 +31,40 @@ struct TensorSig {
   ElemKind kind;
 };
 
-/// One result of a spec function: result `resultNumber` of the
-/// sattn.attention whose Q, K, V are the function arguments `q`, `k`, `v`.
-struct ResultSource {
-  unsigned q, k, v;
-  unsigned resultNumber; // 0: O, 1: LSE
+/// One sattn.attention of a spec function, in program order. Its operands
+/// are value ids (SpecSignature).
+struct SpecStep {
   mutable AttentionOp op;
+  unsigned q, k, v;
 };
 
-/// Reads the signature of `function` in `module` and checks that it is a spec
-/// the runtime can call: tensor arguments, results returned straight from
-/// sattn.attention ops on those arguments.
-llvm::Error analyzeSpec(func::FuncOp function, std::vector<TensorSig> &inputs,
-                        std::vector<TensorSig> &outputs,
-                        std::vector<ResultSource> &sources);
+/// What the runtime calls: tensor arguments in, results of sattn.attention
+/// ops out, any dataflow between the ops. Values are numbered: ids below
+/// inputs.size() are the arguments; `numInputs + 2 * s + r` is result r
+/// (0: O, 1: LSE) of step s.
+struct SpecSignature {
+  std::vector<TensorSig> inputs, outputs;
+  std::vector<SpecStep> steps;
+  std::vector<unsigned> outputValues; // the value id of each result
+
+  unsigned numValues() const { return inputs.size() + 2 * steps.size(); }
+  bool isInput(unsigned value) const { return value < inputs.size(); }
+  /// The step and result number of a value that is not an input.
+  std::pair<unsigned, unsigned> producer(unsigned value) const {
+    unsigned r = value - inputs.size();
+    return {r / 2, r % 2};
+  }
+};
+
+/// Reads the signature of `function` and checks that it is a spec the
+/// runtime can call: tensor arguments, a body of sattn.attention ops whose
+/// operands are arguments or earlier results, results returned from them.
+llvm::Error analyzeSpec(func::FuncOp function, SpecSignature &signature);
+
+/// A copy of `module` without its other spec functions (public functions
+/// with a body), so that compiling `function` does not lower them too.
+OwningOpRef<ModuleOp> cloneForFunction(ModuleOp module,
+                                       llvm::StringRef function);
 
 /// The function of `module` to compile: `requested` if given (it must
 /// exist), else the module's only public function with a body.
@@ -86,9 +106,10 @@ class SpecKernel {
 public:
   virtual ~SpecKernel();
 
-  llvm::ArrayRef<TensorSig> inputs() const { return inputSigs; }
-  llvm::ArrayRef<TensorSig> outputs() const { return outputSigs; }
-  llvm::ArrayRef<ResultSource> sources() const { return resultSources; }
+  const SpecSignature &signature() const { return sig; }
+  llvm::ArrayRef<TensorSig> inputs() const { return sig.inputs; }
+  llvm::ArrayRef<TensorSig> outputs() const { return sig.outputs; }
+  llvm::ArrayRef<SpecStep> steps() const { return sig.steps; }
   /// Where run() expects the data of its tensors.
   virtual KernelDevice device() const { return KernelDevice::Host; }
   /// What a cache keeps to load the kernel again (loadSpecKernel): the host
@@ -99,6 +120,9 @@ public:
   /// against the signature and SPEC.md's shape rules.
   llvm::Expected<std::vector<std::vector<int64_t>>>
   outputShapes(llvm::ArrayRef<TensorView> inputs) const;
+  /// The same for every value (SpecSignature's numbering).
+  llvm::Expected<std::vector<std::vector<int64_t>>>
+  valueShapes(llvm::ArrayRef<TensorView> inputs) const;
 
   /// Runs the kernel on tensors in device() memory; `outputs` must have the
   /// shapes of outputShapes().
@@ -112,8 +136,7 @@ protected:
   llvm::Error checkOutputs(llvm::ArrayRef<TensorView> inputs,
                            llvm::ArrayRef<TensorView> outputs) const;
 
-  std::vector<TensorSig> inputSigs, outputSigs;
-  std::vector<ResultSource> resultSources;
+  SpecSignature sig;
   OwningOpRef<ModuleOp> spec; // the spec as written, for shapes and masks
 };
 

@@ -13,8 +13,10 @@ namespace sattn {
 
 /// Number of (query row, key) pairs `mask` keeps for lengths lq x lk, with
 /// query row i at position p = i + (lk - lq) (SPEC.md). Uses classify() on
-/// tiles and evaluate() only inside PARTIAL ones.
-int64_t countKeptPairs(MaskAttrInterface mask, int64_t lq, int64_t lk);
+/// tiles and evaluate() only inside PARTIAL ones; nullopt when that is too
+/// much work (computeTilePlanStats).
+std::optional<int64_t> countKeptPairs(MaskAttrInterface mask, int64_t lq,
+                                      int64_t lk);
 
 /// Draws one line per query row: `   i -> x x . .` (x = kept).
 void renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,

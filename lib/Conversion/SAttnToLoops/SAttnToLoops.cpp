@@ -38,6 +38,8 @@ using namespace mlir::sattn;
 namespace {
 
 constexpr int64_t kRowChunk = 4; // rows per register block of O += P V
+constexpr int64_t kMaxHeadDim = 512;
+constexpr int64_t kMaxScratchBytes = 1 << 20; // of a thread's stack
 
 /// Register blocking for the host's vector registers: 256-bit (AVX2, 16
 /// registers) or 512-bit (AVX-512, 32 registers).
@@ -575,6 +577,21 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
       return op.emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
                             "of ")
              << std::max<int64_t>(vec.lanes, kRowChunk) << " and Bc >= 1";
+    // The tile's scratch (Q^T, S, the O accumulator, row statistics) lives
+    // on the stack of each thread; the head dims unroll into the code.
+    int64_t d = op.getQuery().getType().getDimSize(3);
+    int64_t dv = op.getValue().getType().getDimSize(3);
+    if (d > kMaxHeadDim || dv > kMaxHeadDim)
+      return op.emitOpError("head dims D = ")
+             << d << ", Dv = " << dv << " exceed the CPU kernel's limit of "
+             << kMaxHeadDim;
+    int64_t scratchBytes =
+        4 * tiles.rows * (d + llvm::alignTo(tiles.keys, 8) + dv + 3);
+    if (scratchBytes > kMaxScratchBytes)
+      return op.emitOpError("'sattn.tile' = [")
+             << tiles.rows << ", " << tiles.keys << "] with D = " << d
+             << ", Dv = " << dv << " needs " << scratchBytes
+             << " bytes of scratch per thread; at most " << kMaxScratchBytes;
 
     std::string name = getFreshSymbolName(module, "__sattn_tile_");
     declareMaskTables(module, op.getMask());
@@ -588,8 +605,6 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
       return memref::CastOp::create(rewriter, loc, kernelType,
                                     getInputBuffer(rewriter, loc, tensor));
     };
-    int64_t d = op.getQuery().getType().getDimSize(3);
-    int64_t dv = op.getValue().getType().getDimSize(3);
     Value q = toBuffer(op.getQuery(), builder.inputType(d));
     Value k = toBuffer(op.getKey(), builder.inputType(d));
     Value v = toBuffer(op.getValue(), builder.inputType(dv));

@@ -7,7 +7,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 using namespace mlir;
 using namespace mlir::sattn;
@@ -136,11 +136,10 @@ void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
 LogicalResult
 mlir::sattn::rewriteEachAttention(ModuleOp module,
                                   const FrozenRewritePatternSet &patterns) {
-  SmallVector<AttentionOp> ops;
-  module.walk([&](AttentionOp op) { ops.push_back(op); });
-  for (AttentionOp op : ops)
-    if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op}, patterns)))
-      return failure();
+  // One walk, each op rewritten once: the greedy driver would also fold the
+  // ops a rewrite touches, and an attention that reads another's result is
+  // such an op.
+  walkAndApplyPatterns(module, patterns);
   bool left = false;
   module.walk([&](AttentionOp) { left = true; });
   return failure(left);

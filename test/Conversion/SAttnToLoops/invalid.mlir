@@ -7,3 +7,19 @@ func.func @bad_tile(%q: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
   %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 12, 64>} : (tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32>
   return %o : tensor<1x1x64x16xf32>
 }
+
+// -----
+
+func.func @head_dim_too_large(%q: tensor<1x1x8x600xf32>) -> tensor<1x1x8x600xf32> {
+  // expected-error @+1 {{head dims D = 600, Dv = 600 exceed the CPU kernel's limit of 512}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) : (tensor<1x1x8x600xf32>, tensor<1x1x8x600xf32>, tensor<1x1x8x600xf32>) -> tensor<1x1x8x600xf32>
+  return %o : tensor<1x1x8x600xf32>
+}
+
+// -----
+
+func.func @tile_scratch_too_large(%q: tensor<1x1x64x256xf32>) -> tensor<1x1x64x256xf32> {
+  // expected-error @+1 {{'sattn.tile' = [1024, 1024] with D = 256, Dv = 256 needs 6303744 bytes of scratch per thread; at most 1048576}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 1024, 1024>} : (tensor<1x1x64x256xf32>, tensor<1x1x64x256xf32>, tensor<1x1x64x256xf32>) -> tensor<1x1x64x256xf32>
+  return %o : tensor<1x1x64x256xf32>
+}

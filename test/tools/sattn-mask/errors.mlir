@@ -8,6 +8,12 @@
 // RUN: not sattn-mask %s.missing 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not sattn-mask 2>&1 | FileCheck %s --check-prefix=NOINPUT
 // RUN: not sattn-mask --mask='#sattn.causal' --lq=2 --lk=2 --png=/nonexistent/dir/x.png 2>&1 | FileCheck %s --check-prefix=PNGDIR
+// RUN: not sattn-mask --mask='#sattn.causal' --lq=2 --lk=2 --png-size=-1 --png=%t.png 2>&1 | FileCheck %s --check-prefix=PNGSIZE
+// RUN: not sattn-mask --mask='#sattn.causal' --lq=2 --lk=2 --text-limit=-1 2>&1 | FileCheck %s --check-prefix=TEXTLIMIT
+// RUN: sattn-mask --mask='#sattn.strided<stride = 3>' --lq=100000000 --lk=100000000 --text-limit=0 | FileCheck %s --check-prefix=HUGE
+// PNGSIZE: sattn-mask: --png-size must be in [1, 8192], got -1
+// TEXTLIMIT: sattn-mask: --text-limit must be in [0, 1024], got -1
+// HUGE: too many pairs to count exactly
 
 // VERIFY: error: '#sattn.window' parameter 'left' must be >= 0, got -1
 // SYNTAX: error: unbalanced '<' character in pretty dialect name

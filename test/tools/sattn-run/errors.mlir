@@ -34,12 +34,13 @@
 // LK-SAME: heads and length
 // NOFUNC: sattn-run: no function 'nosuch' in
 // AMBIGUOUS: sattn-run: the spec has 3 public functions: choose one with --function
-// NOTSPEC: sattn-run: result #0 of 'not_a_spec' must be a result of a sattn.attention whose Q, K and V are arguments of the function
+// NOTSPEC: sattn-run: result #0 of 'not_a_spec' must be a result of a sattn.attention
 // TARGET: sattn-run: unknown target 'tpu' (cpu or nvvm)
-// THREADS: sattn-run: --threads must be an integer >= 1
+// THREADS: sattn-run: --threads must be an integer in [1, 1024]
 // OUTPUTS: sattn-run: 'ok' returns 1 results, got 2 --output
 // PARSE: broken.mlir:1:14: error: expected non-function type
-// NOSPEC: error: could not open input file
+// PARSE: sattn-run: '{{.*}}broken.mlir' is not a valid spec (errors above)
+// NOSPEC: sattn-run: cannot read the spec: cannot open input file
 
 !t = tensor<1x2x8x16xf32>
 func.func @ok(%q: !t, %k: !t, %v: !t) -> !t {

@@ -8,6 +8,7 @@
 #include "MaskMath.h"
 #include "sattn/Dialect/SAttn/IR/RandomBlocks.h"
 #include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+#include "llvm/Support/MathExtras.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -174,24 +175,45 @@ Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
   Value nkb =
       e.max(arith::CeilDivSIOp::create(e.b, e.loc, lk, e.c(block)), e.c(1));
   Value mixedSeed = e.c(static_cast<int64_t>(randomMix(seed)));
-  // Loop over the draws t = 0 .. perRow - 1.
-  Value lb = arith::ConstantIndexOp::create(e.b, e.loc, 0);
+  // The draws t = 0 .. perRow - 1, stopping once every lane has found kb: a
+  // huge perRow then costs what finding kb costs (about nkb draws), except
+  // for blocks that are not in R(qb).
+  Type index = e.b.getIndexType();
+  Value zero = arith::ConstantIndexOp::create(e.b, e.loc, 0);
   Value ub = arith::ConstantIndexOp::create(e.b, e.loc, perRow);
-  Value step = arith::ConstantIndexOp::create(e.b, e.loc, 1);
-  auto loop = scf::ForOp::create(
-      e.b, e.loc, lb, ub, step, ValueRange{e.boolConst(false)},
-      [&](OpBuilder &nb, Location loc, Value t, ValueRange iter) {
+  Value notFound = e.boolConst(false);
+  auto loop = scf::WhileOp::create(
+      e.b, e.loc, TypeRange{index, notFound.getType()},
+      ValueRange{zero, notFound},
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value done = args[1];
+        if (isa<VectorType>(done.getType()))
+          done = vector::ReductionOp::create(nb, loc,
+                                             vector::CombiningKind::AND, done);
+        Value more = arith::AndIOp::create(
+            nb, loc,
+            arith::CmpIOp::create(nb, loc, CmpIPredicate::ult, args[0], ub),
+            arith::XOrIOp::create(
+                nb, loc, done,
+                arith::ConstantOp::create(nb, loc, nb.getBoolAttr(true))));
+        scf::ConditionOp::create(nb, loc, more, args);
+      },
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
         Emit ne{nb, loc, e.type};
-        Value t64 = arith::IndexCastOp::create(nb, loc, nb.getI64Type(), t);
+        Value t64 =
+            arith::IndexCastOp::create(nb, loc, nb.getI64Type(), args[0]);
         if (isa<VectorType>(e.type))
           t64 = vector::BroadcastOp::create(nb, loc, e.type, t64);
         // mix(mix(seed) ^ (qb * r + t)) mod nkb
         Value h = buildMix(
             ne, ne.xorI(mixedSeed, ne.add(ne.mul(qb, ne.c(perRow)), t64)));
         Value draw = arith::RemUIOp::create(nb, loc, h, nkb);
-        scf::YieldOp::create(nb, loc, ne.orI(iter[0], ne.eq(draw, kb)));
+        Value next = arith::AddIOp::create(
+            nb, loc, args[0], arith::ConstantIndexOp::create(nb, loc, 1));
+        scf::YieldOp::create(
+            nb, loc, ValueRange{next, ne.orI(args[1], ne.eq(draw, kb))});
       });
-  return e.andI(loop.getResult(0), e.le(e.c(0), qb));
+  return e.andI(loop.getResult(1), e.le(e.c(0), qb));
 }
 
 std::string layoutTableName(BlockSparseAttr attr) {
@@ -576,7 +598,9 @@ std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
     return std::nullopt;
   int64_t numRows = (lq + rows - 1) / rows;
   int64_t numKeys = (lk + keys - 1) / keys;
-  if (numRows * numKeys > (int64_t(1) << 24))
+  int64_t numTiles;
+  if (llvm::MulOverflow(numRows, numKeys, numTiles) ||
+      numTiles > (int64_t(1) << 24))
     return std::nullopt; // too large a table: classify at run time
   SmallVector<int32_t> offsets = {0}, entries;
   bool anyPartial = false;

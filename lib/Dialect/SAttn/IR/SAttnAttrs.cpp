@@ -613,14 +613,18 @@ bool mlir::sattn::isBandMask(Attribute mask) {
   return false;
 }
 
-TilePlanStats mlir::sattn::computeTilePlanStats(MaskAttrInterface mask,
-                                                int64_t lq, int64_t lk,
-                                                int64_t rows, int64_t keys) {
+std::optional<TilePlanStats>
+mlir::sattn::computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
+                                  int64_t lk, int64_t rows, int64_t keys,
+                                  int64_t maxWork) {
   TilePlanStats stats;
+  int64_t work = 0;
   for (int64_t r0 = 0; r0 < lq; r0 += rows) {
     int64_t r1 = std::min(r0 + rows, lq), p0 = r0 + lk - lq, p1 = r1 + lk - lq;
     for (int64_t k0 = 0; k0 < lk; k0 += keys) {
       int64_t k1 = std::min(k0 + keys, lk);
+      if (++work > maxWork)
+        return std::nullopt;
       switch (mask.classify(p0, p1, k0, k1, lk)) {
       case TileClass::Empty:
         ++stats.emptyTiles;
@@ -631,6 +635,8 @@ TilePlanStats mlir::sattn::computeTilePlanStats(MaskAttrInterface mask,
         break;
       case TileClass::Partial:
         ++stats.partialTiles;
+        if ((work += (p1 - p0) * (k1 - k0)) > maxWork)
+          return std::nullopt;
         for (int64_t p = p0; p < p1; ++p)
           for (int64_t k = k0; k < k1; ++k)
             stats.keptPairs += mask.evaluate(p, k, lk);

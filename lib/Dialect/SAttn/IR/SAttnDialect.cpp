@@ -16,3 +16,19 @@ void SAttnDialect::initialize() {
 #include "sattn/Dialect/SAttn/IR/SAttnOps.cpp.inc"
       >();
 }
+
+LogicalResult SAttnDialect::verifyOperationAttribute(Operation *op,
+                                                     NamedAttribute attr) {
+  if (attr.getName() != "sattn.tile")
+    return op->emitError("unknown attribute '")
+           << attr.getName().getValue()
+           << "' of the sattn dialect (known: sattn.tile)";
+  auto tile = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+  if (!tile || tile.size() != 2 ||
+      llvm::any_of(tile.asArrayRef(),
+                   [](int64_t n) { return n < 1 || n > kMaxTileSide; }))
+    return op->emitError("'sattn.tile' must be array<i64: Br, Bc> with 1 <= "
+                         "Br, Bc <= ")
+           << kMaxTileSide << ", got " << attr.getValue();
+  return success();
+}

@@ -61,6 +61,14 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    for (auto [name, size] : {std::pair{"q-tile", int64_t(queryTile)},
+                              std::pair{"k-tile", int64_t(keyTile)}})
+      if (size < 0 || size > SAttnDialect::kMaxTileSide) {
+        getOperation()->emitError("-sattn-plan-tiles: ")
+            << name << " must be 0 (the planner's choice) or in [1, "
+            << SAttnDialect::kMaxTileSide << "], got " << size;
+        return signalPassFailure();
+      }
     getOperation()->walk([&](AttentionOp op) {
       auto [defaultRows, defaultKeys] = chooseTileSizes(op.getMask());
       int64_t br = queryTile > 0 ? queryTile : defaultRows;
@@ -87,8 +95,15 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
       return;
     }
     int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
-    TilePlanStats stats = computeTilePlanStats(op.getMask(), lq, lk, br, bc);
-    int64_t kept = stats.keptPairs;
+    std::optional<TilePlanStats> stats =
+        computeTilePlanStats(op.getMask(), lq, lk, br, bc);
+    if (!stats) {
+      op.emitRemark("tile plan ")
+          << br << "x" << bc << ": Lq = " << lq << ", Lk = " << lk
+          << " is too large to count the tile classes at compile time";
+      return;
+    }
+    int64_t kept = stats->keptPairs;
     int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
     int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
     double density = lq * lk > 0 ? double(kept) / (double(lq) * lk) : 0.0;
@@ -97,8 +112,8 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
     llvm::raw_string_ostream(numbers)
         << llvm::format("density %.6f; useful GFLOP %.6f", density, gflop);
     op.emitRemark("tile plan ")
-        << br << "x" << bc << ": " << stats.emptyTiles << " empty, "
-        << stats.fullTiles << " full, " << stats.partialTiles
+        << br << "x" << bc << ": " << stats->emptyTiles << " empty, "
+        << stats->fullTiles << " full, " << stats->partialTiles
         << " partial tiles; " << numbers;
   }
 };

@@ -174,3 +174,27 @@ func.func @f(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x
   %o = "sattn.attention"(%q, %k) {mask = #sattn.causal} : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return
 }
+
+// -----
+
+func.func @tile_not_an_array(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{'sattn.tile' must be array<i64: Br, Bc> with 1 <= Br, Bc <= 1024, got "big"}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = "big"} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
+  return %o : tensor<1x1x8x16xf32>
+}
+
+// -----
+
+func.func @tile_too_large(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{'sattn.tile' must be array<i64: Br, Bc> with 1 <= Br, Bc <= 1024, got array<i64: 32, 4096>}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 32, 4096>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
+  return %o : tensor<1x1x8x16xf32>
+}
+
+// -----
+
+func.func @unknown_discardable_attr(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{unknown attribute 'sattn.tiles' of the sattn dialect (known: sattn.tile)}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tiles = array<i64: 32, 64>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
+  return %o : tensor<1x1x8x16xf32>
+}

@@ -1,5 +1,9 @@
 // RUN: sattn-opt %s -split-input-file -sattn-plan-tiles=print-stats -verify-diagnostics | FileCheck %s
 // RUN: sattn-opt %s -split-input-file -sattn-plan-tiles="q-tile=16 k-tile=32" | FileCheck %s --check-prefix=GIVEN
+// RUN: not sattn-opt %s -sattn-plan-tiles=q-tile=-32 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: not sattn-opt %s -sattn-plan-tiles=k-tile=5000 2>&1 | FileCheck %s --check-prefix=HUGE
+// NEGATIVE: error: -sattn-plan-tiles: q-tile must be 0 (the planner's choice) or in [1, 1024], got -32
+// HUGE: error: -sattn-plan-tiles: k-tile must be 0 (the planner's choice) or in [1, 1024], got 5000
 
 // Causal (a band: Bc = 32), 256 x 256, tiles 32 x 32: 8 x 8 tiles, of which
 // 28 lie above the diagonal (EMPTY), 28 below (FULL) and 8 on it (PARTIAL).

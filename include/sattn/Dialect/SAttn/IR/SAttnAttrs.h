@@ -34,11 +34,17 @@ bool isBandMask(Attribute mask);
 /// Tile classes and kept pairs of one (batch, head) for lengths lq x lk and
 /// tiles of rows x keys: classify() on every tile, evaluate() inside PARTIAL
 /// ones.
+/// nullopt when that takes more than `maxWork` classify() and evaluate()
+/// calls (the default is about a second): statistics of huge lengths are
+/// refused, not computed for hours.
 struct TilePlanStats {
   int64_t emptyTiles = 0, fullTiles = 0, partialTiles = 0, keptPairs = 0;
 };
-TilePlanStats computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
-                                   int64_t lk, int64_t rows, int64_t keys);
+constexpr int64_t kMaxMaskStatsWork = int64_t(1) << 27;
+std::optional<TilePlanStats>
+computeTilePlanStats(MaskAttrInterface mask, int64_t lq, int64_t lk,
+                     int64_t rows, int64_t keys,
+                     int64_t maxWork = kMaxMaskStatsWork);
 
 /// Declares in `symbolTable` (a builtin.module or gpu.module) the constant
 /// tables that buildPredicate() of `mask` reads (block layouts); call it

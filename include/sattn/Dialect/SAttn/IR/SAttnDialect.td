@@ -21,8 +21,13 @@ def SAttn_Dialect : Dialect {
     a pattern. The exact semantics are fixed in SPEC.md.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // Checks the discardable `sattn.*` attributes (`sattn.tile`).
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
+
+    /// The largest tile side `sattn.tile` accepts.
+    static constexpr int64_t kMaxTileSide = 1024;
   }];
 }
 
