@@ -159,6 +159,7 @@ private:
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
   Value qt, st, oacc, rowBuf;
+  Value keyUsed; // per key of a PARTIAL tile: 1 if some row keeps it, else 0
 };
 
 Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
@@ -275,6 +276,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   st = scratch({(tiles.keys + keyChunk - 1) / keyChunk * keyChunk, br});
   oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
+  keyUsed = scratch({tiles.keys});
 
   // Qt[d][r] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores
   // are kept in base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last
@@ -434,6 +436,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
         [&](OpBuilder &, Location, Value c, ValueRange) {
           Value kVec =
               vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, c)));
+          Value anyRow;
           for (int64_t n = 0; n < nv; ++n) {
             Value base = arith::AddIOp::create(
                 b, loc, p0,
@@ -448,7 +451,16 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
             vector::StoreOp::create(
                 b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
                 at);
+            Value kept = vector::ReductionOp::create(
+                b, loc, vector::CombiningKind::OR, keep);
+            anyRow = anyRow ? arith::OrIOp::create(b, loc, anyRow, kept) : kept;
           }
+          // keyUsed[c] = some row of the tile keeps key k0 + c
+          memref::StoreOp::create(b, loc,
+                                  arith::SelectOp::create(b, loc, anyRow,
+                                                          f32Const(1.0f),
+                                                          f32Const(0.0f)),
+                                  keyUsed, ValueRange{c});
           scf::YieldOp::create(b, loc);
         });
   }
@@ -506,56 +518,80 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   }
 
   // Oacc = Oacc * alpha + P V, in blocks of kRowChunk rows x colChunk
-  // vectors of Dv held in registers across the key loop.
-  scf::ForOp::create(
-      b, loc, idx(0), idx(br), idx(kRowChunk), ValueRange{},
-      [&](OpBuilder &, Location, Value r0, ValueRange) {
-        SmallVector<Value> rowIdx, alphaRow;
-        for (int64_t i = 0; i < kRowChunk; ++i) {
-          rowIdx.push_back(addIdx(r0, idx(i)));
-          alphaRow.push_back(vector::BroadcastOp::create(
-              b, loc, vecF32,
-              memref::LoadOp::create(b, loc, rowBuf,
-                                     ValueRange{idx(0), rowIdx[i]})));
-        }
-        for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
-          int64_t nj = std::min(colChunk, numValueVecs - j0);
-          SmallVector<Value> acc;
-          for (int64_t i = 0; i < kRowChunk; ++i)
-            for (int64_t j = 0; j < nj; ++j)
-              acc.push_back(arith::MulFOp::create(
-                  b, loc,
-                  vector::LoadOp::create(
-                      b, loc, vecF32, oacc,
-                      ValueRange{rowIdx[i], idx((j0 + j) * lanes)}),
-                  alphaRow[i]));
-          auto pvLoop = scf::ForOp::create(
-              b, loc, idx(0), nc, one, acc,
-              [&](OpBuilder &, Location, Value c, ValueRange cur) {
-                Value key = addIdx(k0, c);
-                SmallVector<Value> vv, next;
-                for (int64_t j = 0; j < nj; ++j)
-                  vv.push_back(loadRowVector(v, ValueRange{batch, kvHead, key},
-                                             (j0 + j) * lanes, valueDim));
-                for (int64_t i = 0; i < kRowChunk; ++i) {
-                  Value pb = vector::BroadcastOp::create(
-                      b, loc, vecF32,
-                      memref::LoadOp::create(b, loc, st,
-                                             ValueRange{c, rowIdx[i]}));
+  // vectors of Dv held in registers across the key loop. In PARTIAL tiles
+  // (`guarded`) the V rows of keys no row keeps are replaced by 0: their P
+  // is 0, but 0 * NaN would still reach O (unused KV-cache slots may hold
+  // anything). FULL tiles read V as it is.
+  auto buildPV = [&](bool guarded) {
+    scf::ForOp::create(
+        b, loc, idx(0), idx(br), idx(kRowChunk), ValueRange{},
+        [&](OpBuilder &, Location, Value r0, ValueRange) {
+          SmallVector<Value> rowIdx, alphaRow;
+          for (int64_t i = 0; i < kRowChunk; ++i) {
+            rowIdx.push_back(addIdx(r0, idx(i)));
+            alphaRow.push_back(vector::BroadcastOp::create(
+                b, loc, vecF32,
+                memref::LoadOp::create(b, loc, rowBuf,
+                                       ValueRange{idx(0), rowIdx[i]})));
+          }
+          for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
+            int64_t nj = std::min(colChunk, numValueVecs - j0);
+            SmallVector<Value> acc;
+            for (int64_t i = 0; i < kRowChunk; ++i)
+              for (int64_t j = 0; j < nj; ++j)
+                acc.push_back(arith::MulFOp::create(
+                    b, loc,
+                    vector::LoadOp::create(
+                        b, loc, vecF32, oacc,
+                        ValueRange{rowIdx[i], idx((j0 + j) * lanes)}),
+                    alphaRow[i]));
+            auto pvLoop = scf::ForOp::create(
+                b, loc, idx(0), nc, one, acc,
+                [&](OpBuilder &, Location, Value c, ValueRange cur) {
+                  Value key = addIdx(k0, c);
+                  SmallVector<Value> vv, next;
                   for (int64_t j = 0; j < nj; ++j)
-                    next.push_back(vector::FMAOp::create(b, loc, pb, vv[j],
-                                                         cur[i * nj + j]));
-                }
-                scf::YieldOp::create(b, loc, next);
-              });
-          for (int64_t i = 0; i < kRowChunk; ++i)
-            for (int64_t j = 0; j < nj; ++j)
-              vector::StoreOp::create(
-                  b, loc, pvLoop.getResult(i * nj + j), oacc,
-                  ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
-        }
-        scf::YieldOp::create(b, loc);
-      });
+                    vv.push_back(loadRowVector(v,
+                                               ValueRange{batch, kvHead, key},
+                                               (j0 + j) * lanes, valueDim));
+                  if (guarded) {
+                    Value used = arith::CmpFOp::create(
+                        b, loc, arith::CmpFPredicate::ONE,
+                        memref::LoadOp::create(b, loc, keyUsed, ValueRange{c}),
+                        f32Const(0.0f));
+                    for (Value &x : vv)
+                      x = arith::SelectOp::create(b, loc, used, x, zeroVec);
+                  }
+                  for (int64_t i = 0; i < kRowChunk; ++i) {
+                    Value pb = vector::BroadcastOp::create(
+                        b, loc, vecF32,
+                        memref::LoadOp::create(b, loc, st,
+                                               ValueRange{c, rowIdx[i]}));
+                    for (int64_t j = 0; j < nj; ++j)
+                      next.push_back(vector::FMAOp::create(b, loc, pb, vv[j],
+                                                           cur[i * nj + j]));
+                  }
+                  scf::YieldOp::create(b, loc, next);
+                });
+            for (int64_t i = 0; i < kRowChunk; ++i)
+              for (int64_t j = 0; j < nj; ++j)
+                vector::StoreOp::create(
+                    b, loc, pvLoop.getResult(i * nj + j), oacc,
+                    ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
+          }
+          scf::YieldOp::create(b, loc);
+        });
+  };
+  if (plan && !plan->anyPartial) {
+    buildPV(/*guarded=*/false);
+  } else {
+    auto pvIf = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(pvIf.thenBlock());
+    buildPV(/*guarded=*/false);
+    b.setInsertionPointToStart(pvIf.elseBlock());
+    buildPV(/*guarded=*/true);
+  }
   return result;
 }
 
