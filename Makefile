@@ -6,13 +6,14 @@ PYTHON     ?= python3
 LLVM_DIR   ?= /usr/lib/llvm-22
 LIT        ?= $(LLVM_DIR)/bin/lit
 JOBS       ?= $(shell nproc)
+WERROR     ?= OFF   # CI: ON (warnings in sattn's own code fail the build)
 APT_PKGS   := llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools \
               libomp-22-dev libdlpack-dev libopenblas-dev libgtest-dev \
               cmake ninja-build g++ python3 time
 PIP_PKGS   := numpy ml_dtypes pytest
 STAMP      := $(BUILD)/.deps-installed
 
-.PHONY: all deps configure build demo test bench bench-quick example docs format clean
+.PHONY: all deps configure build demo test fuzz bench bench-quick example docs format clean
 
 all: build
 
@@ -34,7 +35,7 @@ configure: deps
 	@test -f $(BUILD)/build.ninja || cmake -G Ninja -S . -B $(BUILD) \
 	  -DCMAKE_BUILD_TYPE=Release \
 	  -DMLIR_DIR=$(LLVM_DIR)/lib/cmake/mlir \
-	  -DLLVM_EXTERNAL_LIT=$(LIT) \
+	  -DLLVM_EXTERNAL_LIT=$(LIT) -DSATTN_WERROR=$(strip $(WERROR)) \
 	  -DPython3_EXECUTABLE=$$($(PYTHON) -c 'import sys; print(sys.executable)')
 
 build: configure
@@ -50,6 +51,32 @@ demo: build
 test: build
 	cmake --build $(BUILD) -j $(JOBS) --target sattn-test-depends
 	@PYTHON=$(PYTHON) scripts/run-tests.sh $(BUILD) $(LIT)
+
+# libFuzzer on each fuzz target (fuzz/) for FUZZ_SECONDS, built with
+# clang-22, ASan and UBSan in $(FUZZ_BUILD); new inputs land in
+# fuzz/corpus/<target>/ (commit the useful ones: `make test` replays them).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := npy spec mask capi
+SANITIZE     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz: deps
+	@dpkg -s clang-22 libclang-rt-22-dev >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+	    clang-22 libclang-rt-22-dev; }
+	@test -f $(FUZZ_BUILD)/build.ninja || cmake -G Ninja -S . -B $(FUZZ_BUILD) \
+	  -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+	  -DCMAKE_C_FLAGS="$(SANITIZE) -fsanitize=fuzzer-no-link" \
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE) -fsanitize=fuzzer-no-link" \
+	  -DSATTN_ENABLE_LIBFUZZER=ON \
+	  -DMLIR_DIR=$(LLVM_DIR)/lib/cmake/mlir -DLLVM_EXTERNAL_LIT=$(LIT)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix sattn-fuzz-,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== sattn-fuzz-$$t, $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/bin/sattn-fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	    -rss_limit_mb=4096 -print_final_stats=1 fuzz/corpus/$$t || exit 1; \
+	done
 
 # The CPU benchmark against its peers (installs PyTorch from PyPI; long).
 bench: build

@@ -25,7 +25,8 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.sattn_tools_dir, config.llvm_tools_dir]
-tools = ["sattn-opt", "sattn-mask", "sattn-run", "sattn-compile", "sattn-capi-test"]
+tools = ["sattn-opt", "sattn-mask", "sattn-run", "sattn-compile", "sattn-capi-test",
+         "sattn-fuzz-npy", "sattn-fuzz-spec", "sattn-fuzz-mask", "sattn-fuzz-capi"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.sattn_tools_dir, append_path=True)

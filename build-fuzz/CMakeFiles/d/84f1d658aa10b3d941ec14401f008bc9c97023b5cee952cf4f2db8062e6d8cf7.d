@@ -1,0 +1,2 @@
+include/sattn/Dialect/SAttn/Transforms/Passes.h.inc: \
+  /usr/lib/llvm-22/include/mlir/Pass/PassBase.td
