@@ -58,7 +58,6 @@ test: build
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := npy spec mask capi
-SANITIZE     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 fuzz: deps
 	@dpkg -s clang-22 libclang-rt-22-dev >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -67,8 +66,7 @@ fuzz: deps
 	@test -f $(FUZZ_BUILD)/build.ninja || cmake -G Ninja -S . -B $(FUZZ_BUILD) \
 	  -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-	  -DCMAKE_C_FLAGS="$(SANITIZE) -fsanitize=fuzzer-no-link" \
-	  -DCMAKE_CXX_FLAGS="$(SANITIZE) -fsanitize=fuzzer-no-link" \
+	  "-DLLVM_USE_SANITIZER=Address;Undefined" -DLLVM_USE_SANITIZE_COVERAGE=ON \
 	  -DSATTN_ENABLE_LIBFUZZER=ON \
 	  -DMLIR_DIR=$(LLVM_DIR)/lib/cmake/mlir -DLLVM_EXTERNAL_LIT=$(LIT)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix sattn-fuzz-,$(FUZZ_TARGETS))
