@@ -73,6 +73,7 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "== sattn-fuzz-$$t, $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_BUILD)/bin/sattn-fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ \
 	    -rss_limit_mb=4096 -print_final_stats=1 fuzz/corpus/$$t || exit 1; \
 	done
 
