@@ -262,7 +262,8 @@ int main(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];
     // Useful FLOPs: 2 * (D + Dv) * kept pairs, over batch and heads.
-    std::optional<double> flops = 0;
+    double flops = 0;
+    bool counted = true;
     auto shapes = k.valueShapes(inputViews);
     if (!shapes)
       return fail(llvm::toString(shapes.takeError()));
@@ -270,16 +271,14 @@ int main(int argc, char **argv) {
       ArrayRef<int64_t> q = (*shapes)[step.q], v = (*shapes)[step.v];
       int64_t lk = (*shapes)[step.k][2];
       std::optional<int64_t> kept = countKeptPairs(step.op.getMask(), q[2], lk);
-      if (!kept || !flops) {
-        flops.reset();
-        continue;
-      }
-      *flops += 2.0 * (q[3] + v[3]) * q[0] * q[1] * double(*kept);
+      counted &= kept.has_value();
+      if (kept)
+        flops += 2.0 * (q[3] + v[3]) * q[0] * q[1] * double(*kept);
     }
     std::string rate =
-        flops ? llvm::formatv("{0:f1} useful GFLOP/s", *flops / median * 1e-9)
-                    .str()
-              : "useful FLOP/s not counted (too many pairs)";
+        counted ? llvm::formatv("{0:f1} useful GFLOP/s", flops / median * 1e-9)
+                      .str()
+                : "useful FLOP/s not counted (too many pairs)";
     llvm::outs() << llvm::format(
         "benchmark: %d runs, median %.3f ms, %s, JIT compile %.3f s%s\n",
         benchmark.getValue(), median * 1e3, rate.c_str(), compileSeconds,
