@@ -250,15 +250,12 @@ static sattn_status parseMask(MLIRContext &context, const char *text,
   if (!text)
     return fail(SATTN_ERROR_INVALID_ARGUMENT, "mask must not be NULL");
   context.loadDialect<SAttnDialect>();
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
-    return success();
-  });
+  DiagnosticCollector diags(&context);
   Attribute attr = parseAttribute(text, &context);
   if (!attr)
-    return fail(SATTN_ERROR_COMPILE, "the mask '" + llvm::Twine(text) +
-                                         "' does not parse: " + diagnostics);
+    return fail(SATTN_ERROR_COMPILE,
+                "the mask '" + llvm::Twine(text) +
+                    "' does not parse: " + llvm::StringRef(diags.text).trim());
   mask = dyn_cast<MaskAttrInterface>(attr);
   if (!mask)
     return fail(SATTN_ERROR_COMPILE,
@@ -282,14 +279,10 @@ extern "C" sattn_status sattn_mask_evaluate(const char *text, int64_t queryLen,
   MaskAttrInterface mask;
   if (sattn_status s = parseMask(context, text, mask))
     return s;
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    diagnostics = diag.str();
-    return success();
-  });
+  DiagnosticCollector diags(&context);
   if (failed(mask.verifyShape(
           [&] { return emitError(UnknownLoc::get(&context)); }, keyLen)))
-    return fail(SATTN_ERROR_SHAPE, diagnostics);
+    return fail(SATTN_ERROR_SHAPE, llvm::StringRef(diags.text).trim());
   for (int64_t i = 0; i < queryLen; ++i)
     for (int64_t k = 0; k < keyLen; ++k)
       out[i * keyLen + k] = mask.evaluate(i + keyLen - queryLen, k, keyLen);

@@ -109,7 +109,8 @@ llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
   return std::string(buffer.begin(), buffer.end());
 }
 
-llvm::Error CpuKernel::loadObject(StringRef function) {
+llvm::Error CpuKernel::loadObject(StringRef function, StringRef object) {
+  objectBytes = object.str();
   static std::once_flag libs;
   std::call_once(libs, [] {
     // The kernels call the OpenMP runtime; resolve it from this process.
@@ -137,6 +138,11 @@ llvm::Error CpuKernel::loadObject(StringRef function) {
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp module, StringRef function) {
+  // The signature first: what the runtime cannot call is rejected before
+  // anything is compiled.
+  std::unique_ptr<CpuKernel> kernel(new CpuKernel());
+  if (llvm::Error err = kernel->prepare(module, function))
+    return std::move(err);
   auto object = emitHostCode(module, function, HostCodeKind::Object);
   if (!object)
     return object.takeError();
@@ -144,7 +150,9 @@ CpuKernel::compile(ModuleOp module, StringRef function) {
     std::error_code ec;
     llvm::raw_fd_ostream(dumpPath, ec) << *object;
   }
-  return load(module, function, *object);
+  if (llvm::Error err = kernel->loadObject(function, *object))
+    return std::move(err);
+  return kernel;
 }
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
@@ -152,8 +160,7 @@ CpuKernel::load(ModuleOp module, StringRef function, StringRef object) {
   std::unique_ptr<CpuKernel> kernel(new CpuKernel());
   if (llvm::Error err = kernel->prepare(module, function))
     return std::move(err);
-  kernel->objectBytes = object.str();
-  if (llvm::Error err = kernel->loadObject(function))
+  if (llvm::Error err = kernel->loadObject(function, object))
     return std::move(err);
   return kernel;
 }

@@ -79,15 +79,29 @@ GpuKernel::~GpuKernel() {
 
 llvm::Expected<std::unique_ptr<GpuKernel>>
 GpuKernel::compile(ModuleOp module, StringRef function) {
+  // The signature first: what the runtime cannot call is rejected before
+  // anything is compiled.
+  auto kernel = create(module, function);
+  if (!kernel)
+    return kernel.takeError();
   auto code =
       emitGpuCode(module, function, GpuChip::SM80, GpuBinaryFormat::PTX);
   if (!code)
     return code.takeError();
-  return load(module, function, code->binary);
+  (*kernel)->gpuCode.binary = std::move(code->binary);
+  return kernel;
 }
 
 llvm::Expected<std::unique_ptr<GpuKernel>>
 GpuKernel::load(ModuleOp module, StringRef function, StringRef ptx) {
+  auto kernel = create(module, function);
+  if (kernel)
+    (*kernel)->gpuCode.binary = ptx.str();
+  return kernel;
+}
+
+llvm::Expected<std::unique_ptr<GpuKernel>>
+GpuKernel::create(ModuleOp module, StringRef function) {
   std::unique_ptr<GpuKernel> kernel(new GpuKernel());
   if (llvm::Error err = kernel->prepare(module, function))
     return std::move(err);
@@ -96,7 +110,6 @@ GpuKernel::load(ModuleOp module, StringRef function, StringRef ptx) {
                      "sattn.attention");
   kernel->gpuCode =
       describeKernel(kernel->sig.steps.front().op, /*tensorCores=*/true);
-  kernel->gpuCode.binary = ptx.str();
   return kernel;
 }
 

@@ -270,13 +270,6 @@ llvm::Error SpecKernel::checkOutputs(llvm::ArrayRef<TensorView> inputs,
 llvm::Expected<std::unique_ptr<SpecKernel>>
 mlir::sattn::compileSpecKernel(ModuleOp module, StringRef function,
                                KernelDevice device) {
-  // Reject what the runtime cannot call before compiling it.
-  auto fn = module.lookupSymbol<func::FuncOp>(function);
-  if (!fn)
-    return makeError("no function '" + function + "' in the spec");
-  SpecSignature signature;
-  if (llvm::Error err = analyzeSpec(fn, signature))
-    return std::move(err);
   if (device == KernelDevice::Cuda)
     return GpuKernel::compile(module, function);
   return CpuKernel::compile(module, function);

@@ -5,7 +5,7 @@ Draws random (pattern, shape, dtype) cases -- primitives, compositions,
 presets, tails, GQA, Lq != Lk, empty rows, dynamic shapes, LSE -- writes each
 as a spec plus .npy inputs, runs `sattn-run`, and compares the outputs with
 SPEC.md's formulas evaluated here in float64 with numpy (this file shares no
-code with the compiler: the masks are re-implemented below).
+code with the compiler: the masks come from mask_oracle.py beside it).
 
     differential.py --sattn-run build/bin/sattn-run [--cases N] [--seed S]
                     [--target cpu|nvvm]
@@ -15,7 +15,6 @@ With --target nvvm, the cases whose head dims do not fit the GPU kernel's
 """
 import argparse
 import concurrent.futures
-import functools
 import os
 import random
 import subprocess
@@ -29,48 +28,7 @@ try:
 except ImportError:  # bf16 cases are skipped without ml_dtypes
     ml_dtypes = None
 
-M64 = (1 << 64) - 1
-
-
-def mix(z):
-    z = (z + 0x9E3779B97F4A7C15) & M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return z ^ (z >> 31)
-
-
-@functools.lru_cache(maxsize=None)
-def random_set(seed, r, qb, lk, b):
-    """R(qb) of SPEC.md: the random key blocks of query block qb."""
-    if qb < 0 or lk == 0:
-        return set()
-    nkb = -(-lk // b)
-    return {mix(mix(seed & M64) ^ ((qb * r + t) & M64)) % nkb for t in range(r)}
-
-
-class Mask:
-    """A pattern: its attribute text and mask(P, K, lk) on int64 grids."""
-
-    def __init__(self, text, fn, needs_static_lk=None):
-        self.text = text
-        self.fn = fn
-        # The smallest static Lk a block layout needs (verifier rule).
-        self.layout_lk = needs_static_lk
-
-    def __call__(self, p, k, lk):
-        return self.fn(p, k, lk)
-
-
-def block_fn(cell, bq, bk):
-    """A pattern constant on (bq x bk) cells, from its value on one cell."""
-    def fn(p, k, lk):
-        qb, kb = np.floor_divide(p, bq), np.floor_divide(k, bk)
-        uq, iq = np.unique(qb, return_inverse=True)
-        uk, ik = np.unique(kb, return_inverse=True)
-        table = np.array([[bool(cell(int(a), int(b), lk)) for b in uk] for a in uq],
-                         dtype=bool).reshape(len(uq), len(uk))
-        return table[iq.reshape(qb.shape), ik.reshape(kb.shape)]
-    return fn
+import mask_oracle as om  # noqa: E402  (beside this file: the numpy masks)
 
 
 def random_mask(rng, depth, max_len):
@@ -80,73 +38,40 @@ def random_mask(rng, depth, max_len):
     if depth > 0:
         kinds += ["union", "intersect", "complement"] * 2
     kind = rng.choice(kinds)
-    if kind == "dense":
-        return Mask("#sattn.dense", lambda p, k, lk: np.ones(np.broadcast(p, k).shape, bool))
-    if kind == "causal":
-        return Mask("#sattn.causal", lambda p, k, lk: k <= p)
+    if kind in ("dense", "causal"):
+        return getattr(om, kind)()
     if kind == "window":
-        l, r = rng.randint(0, 40), rng.randint(0, 40)
-        return Mask(f"#sattn.window<left = {l}, right = {r}>",
-                    lambda p, k, lk: (p - l <= k) & (k <= p + r))
+        return om.window(rng.randint(0, 40), rng.randint(0, 40))
     if kind == "dilated":
-        l, r, d = rng.randint(0, 10), rng.randint(0, 10), rng.randint(1, 5)
-        return Mask(f"#sattn.dilated<left = {l}, right = {r}, dilation = {d}>",
-                    lambda p, k, lk: (p - l * d <= k) & (k <= p + r * d) & (np.mod(p - k, d) == 0))
+        return om.dilated(rng.randint(0, 10), rng.randint(0, 10), rng.randint(1, 5))
     if kind == "strided":
-        s = rng.randint(1, 9)
-        return Mask(f"#sattn.strided<stride = {s}>", lambda p, k, lk: np.mod(p - k, s) == 0)
+        return om.strided(rng.randint(1, 9))
     if kind in ("global", "longformer"):
-        tokens = sorted(rng.sample(range(0, max_len + 8), rng.randint(1, 3)))
-        tok = np.array(tokens)
-        in_t = lambda x: np.isin(x, tok)
+        tokens = rng.sample(range(0, max_len + 8), rng.randint(1, 3))
         if kind == "global":
-            return Mask(f"#sattn.global<tokens = [{', '.join(map(str, tokens))}]>",
-                        lambda p, k, lk: in_t(p) | in_t(k))
-        w = 2 * rng.randint(1, 20)
-        return Mask(f"#sattn.longformer<window = {w}, global = [{', '.join(map(str, tokens))}]>",
-                    lambda p, k, lk: ((p - w // 2 <= k) & (k <= p + w // 2)) | in_t(p) | in_t(k))
+            return om.global_tokens(tokens)
+        return om.longformer(2 * rng.randint(1, 20), tokens)
     if kind == "sink":
-        n = rng.randint(1, 10)
-        return Mask(f"#sattn.sink<tokens = {n}>", lambda p, k, lk: (k < n) & (p == p))
+        return om.sink(rng.randint(1, 10))
     if kind == "block_sparse":
         bq, bk = rng.choice([4, 8, 16, 32, 64]), rng.choice([4, 8, 16, 32, 64])
         rows, cols = -(-max_len // bq) + rng.randint(0, 1), -(-max_len // bk) + rng.randint(0, 1)
-        layout = [[rng.random() < 0.3 for _ in range(cols)] for _ in range(rows)]
-        text = "dense<[" + ", ".join("[" + ", ".join("true" if c else "false" for c in row) + "]"
-                                     for row in layout) + f"]> : tensor<{rows}x{cols}xi1>"
-        cell = lambda qb, kb, lk: 0 <= qb < rows and kb < cols and layout[qb][kb]
-        return Mask(f"#sattn.block_sparse<block = [{bq}, {bk}], layout = {text}>",
-                    block_fn(cell, bq, bk))
+        return om.block_sparse([bq, bk], [[rng.random() < 0.3 for _ in range(cols)]
+                                          for _ in range(rows)])
     if kind == "random":
-        b, r, seed = rng.choice([4, 8, 16, 32, 64]), rng.randint(1, 3), rng.getrandbits(64)
-        cell = lambda qb, kb, lk: kb in random_set(seed, r, qb, lk, b)
-        return Mask(f"#sattn.random<block = {b}, per_row = {r}, seed = {seed}>", block_fn(cell, b, b))
+        return om.random_blocks(rng.choice([4, 8, 16, 32, 64]), rng.randint(1, 3),
+                                rng.getrandbits(64))
     if kind == "bigbird":
-        b, wb, gb, rb = rng.choice([4, 8, 16, 32, 64]), rng.choice([1, 3, 5]), rng.randint(0, 2), rng.randint(0, 2)
-        seed = rng.getrandbits(64)
-
-        def cell(qb, kb, lk):
-            return ((qb >= 0 and abs(qb - kb) <= (wb - 1) // 2) or (0 <= qb < gb) or kb < gb
-                    or (rb >= 1 and kb in random_set(seed, rb, qb, lk, b)))
-        return Mask(f"#sattn.bigbird<block = {b}, window = {wb}, global = {gb}, random = {rb}, seed = {seed}>",
-                    block_fn(cell, b, b))
+        return om.bigbird(rng.choice([4, 8, 16, 32, 64]), rng.choice([1, 3, 5]),
+                          rng.randint(0, 2), rng.randint(0, 2), rng.getrandbits(64))
     if kind == "sparse_transformer":
-        s = rng.randint(1, 12)
-        return Mask(f"#sattn.sparse_transformer<stride = {s}>",
-                    lambda p, k, lk: (k <= p) & (((p - (s - 1) <= k) & (k <= p)) | (np.mod(p - k, s) == 0)))
+        return om.sparse_transformer(rng.randint(1, 12))
     if kind == "streaming":
-        n, w = rng.randint(1, 6), rng.randint(1, 40)
-        return Mask(f"#sattn.streaming<sink = {n}, window = {w}>",
-                    lambda p, k, lk: (k <= p) & ((k < n) | ((p - (w - 1) <= k) & (k <= p))))
+        return om.streaming(rng.randint(1, 6), rng.randint(1, 40))
     if kind == "complement":
-        m = random_mask(rng, depth - 1, max_len)
-        return Mask(f"#sattn.complement<{m.text}>", lambda p, k, lk: ~m(p, k, lk))
+        return om.complement(random_mask(rng, depth - 1, max_len))
     members = [random_mask(rng, depth - 1, max_len) for _ in range(rng.randint(1, 3))]
-    if kind == "union":
-        return Mask("#sattn.union<[" + ", ".join(m.text for m in members) + "]>",
-                    lambda p, k, lk: np.logical_or.reduce([m(p, k, lk) for m in members]))
-    return Mask("#sattn.intersect<[" + ", ".join(m.text for m in members) + "]>",
-                lambda p, k, lk: np.logical_and.reduce([m(p, k, lk) for m in members]))
+    return om.union(*members) if kind == "union" else om.intersect(*members)
 
 
 def reference(q, k, v, keep, scale):
@@ -223,10 +148,7 @@ def make_inputs(c):
 def check_outputs(c, arrays, got_o, got_lse):
     """None if O (and LSE, when the case has it) match SPEC.md in float64,
     else what differs."""
-    lq, lk = c["lq"], c["lk"]
-    p = np.arange(lq)[:, None] + (lk - lq)
-    k = np.arange(lk)[None, :]
-    keep = np.asarray(c["mask"](p, k, lk), dtype=bool).reshape(lq, lk)
+    keep = c["mask"].evaluate(c["lq"], c["lk"])
     scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(c["d"])))
     q64, k64, v64 = (arrays[n].astype(np.float64) for n in "qkv")
     want_o, want_lse = reference(q64, k64, v64, keep, scale)

@@ -58,7 +58,7 @@ public:
 
 private:
   CpuKernel() = default;
-  llvm::Error loadObject(llvm::StringRef function);
+  llvm::Error loadObject(llvm::StringRef function, llvm::StringRef object);
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::string objectBytes;
   void *entry = nullptr;

@@ -65,6 +65,9 @@ public:
 
 private:
   GpuKernel() = default;
+  /// A kernel with the signature of `function` and no code yet.
+  static llvm::Expected<std::unique_ptr<GpuKernel>>
+  create(ModuleOp module, llvm::StringRef function);
   llvm::Expected<CudaFunction> getFunction() const;
   GpuCode gpuCode;
   mutable std::mutex loadMutex;

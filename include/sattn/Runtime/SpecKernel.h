@@ -48,7 +48,6 @@ struct SpecSignature {
   std::vector<unsigned> outputValues; // the value id of each result
 
   unsigned numValues() const { return inputs.size() + 2 * steps.size(); }
-  bool isInput(unsigned value) const { return value < inputs.size(); }
   /// The step and result number of a value that is not an input.
   std::pair<unsigned, unsigned> producer(unsigned value) const {
     unsigned r = value - inputs.size();

@@ -412,9 +412,10 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
         scf::YieldOp::create(b, loc);
       });
 
-  // PARTIAL tiles only: S = select(mask(p, k), S, -inf). (Not even built
+  // PARTIAL tiles only: S = select(mask(p, k), S, -inf). (Folded away
   // when the static plan has no PARTIAL tile.)
-  if (plan && !plan->anyPartial)
+  const bool mayBePartial = !plan || plan->anyPartial;
+  if (!mayBePartial)
     full = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
   auto maskIf = scf::IfOp::create(
       b, loc,
@@ -582,7 +583,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
           scf::YieldOp::create(b, loc);
         });
   };
-  if (plan && !plan->anyPartial) {
+  if (!mayBePartial) {
     buildPV(/*guarded=*/false);
   } else {
     auto pvIf = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);

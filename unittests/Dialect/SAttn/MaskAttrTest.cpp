@@ -153,10 +153,12 @@ TEST_F(MaskAttrTest, ClassifyAgreesWithBruteForce) {
       llvm::raw_string_ostream(where)
           << mask << " on [" << p0 << ", " << p1 << ") x [" << k0 << ", " << k1
           << "), Lk = " << lk << ": " << stringifyTileClass(c);
-      if (c == TileClass::Full)
+      if (c == TileClass::Full) {
         ASSERT_FALSE(anyDropped) << where;
-      if (c == TileClass::Empty)
+      }
+      if (c == TileClass::Empty) {
         ASSERT_FALSE(anyKept) << where;
+      }
       if (classifyIsExact(mask) && c == TileClass::Partial) {
         ASSERT_TRUE(anyKept && anyDropped) << where;
         ++exactChecked;

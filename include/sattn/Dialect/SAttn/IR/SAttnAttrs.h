@@ -31,15 +31,14 @@ MaskAttrInterface getPrimitiveForm(Attribute preset);
 /// presets made of them): buildKeyRange() bounds them tightly.
 bool isBandMask(Attribute mask);
 
-/// Tile classes and kept pairs of one (batch, head) for lengths lq x lk and
-/// tiles of rows x keys: classify() on every tile, evaluate() inside PARTIAL
-/// ones.
-/// nullopt when that takes more than `maxWork` classify() and evaluate()
-/// calls (the default is about a second): statistics of huge lengths are
-/// refused, not computed for hours.
+/// Tile classes and kept pairs of one (batch, head).
 struct TilePlanStats {
   int64_t emptyTiles = 0, fullTiles = 0, partialTiles = 0, keptPairs = 0;
 };
+/// The stats for lengths lq x lk and tiles of rows x keys: classify() on
+/// every tile, evaluate() inside PARTIAL ones. nullopt when that takes more
+/// than `maxWork` classify() and evaluate() calls (the default is about a
+/// second): statistics of huge lengths are refused, not computed for hours.
 constexpr int64_t kMaxMaskStatsWork = int64_t(1) << 27;
 std::optional<TilePlanStats>
 computeTilePlanStats(MaskAttrInterface mask, int64_t lq, int64_t lk,

@@ -1,8 +1,9 @@
-"""An independent oracle of the mask patterns for the tests: every pattern of
-SPEC.md re-implemented in numpy, straight from its formula, with the same
-constructors as the sattn package. The package itself evaluates masks through
-the C API (the compiler's own code); the tests check the two against each
-other."""
+"""The tests' independent oracle of the mask patterns: every pattern of
+SPEC.md in numpy, straight from its formula, sharing no code with the
+compiler, with the same constructors as the sattn Python package (which
+evaluates masks through the C API, i.e. the compiler's own code). Used by
+differential.py (random patterns against the kernels) and python/tests (the
+package against this oracle)."""
 
 from __future__ import annotations
 
