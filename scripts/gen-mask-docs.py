@@ -16,8 +16,9 @@ A sattn mask is an MLIR attribute: a predicate `mask(p, k)` over the query
 position `p` and the key position `k` (`0 <= k < Lk`). Query row `i` sits at
 position `p = i + (Lk - Lq)` (bottom-right alignment, as in FlashAttention
 >= 2.1), so with `Lq < Lk` the queries are the *last* `Lq` positions and with
-`Lq > Lk` the first `Lq - Lk` rows have `p < 0`. SPEC.md is the normative
-definition; this page shows each pattern drawn by `sattn-mask` (`x` = kept).
+`Lq > Lk` the first `Lq - Lk` rows have `p < 0`. [Semantics.md](Semantics.md) is
+the normative definition; this page shows each pattern drawn by `sattn-mask`
+(`x` = kept).
 
 Patterns compose: `#sattn.union` keeps what any member keeps,
 `#sattn.intersect` what every member keeps, `#sattn.complement` what its

@@ -8,12 +8,24 @@ lit=${2:-/usr/lib/llvm-22/bin/lit}
 log=$(mktemp)
 trap 'rm -f "$log" "$pylog"' EXIT
 
+# make test-asan: report every ASan/UBSan finding with a stack and fail;
+# lsan.supp lists the one-time allocations of uninstrumented libraries.
+pyenv=()
+if [ "${SATTN_SANITIZER:-}" = address ]; then
+  export ASAN_OPTIONS=abort_on_error=0:detect_stack_use_after_return=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS=suppressions=$(pwd)/test/lsan.supp:print_suppressions=0
+  cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+  pyenv=(env "LD_PRELOAD=$("$cxx" -print-file-name=libclang_rt.asan-x86_64.so)"
+         "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0")
+fi
+
 "$lit" -sv "$build/test" "$build/unittests" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # The Python package's tests (pytest), against this build's libsattn-capi.so.
 pylog=$(mktemp)
-SATTN_LIBRARY="$build/lib/libsattn-capi.so" "${PYTHON:-python3}" -m pytest -q python/tests 2>&1 | tee "$pylog"
+SATTN_LIBRARY="$build/lib/libsattn-capi.so" "${pyenv[@]}" "${PYTHON:-python3}" -m pytest -q python/tests 2>&1 | tee "$pylog"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 
 # lit's summary lines look like "  Passed           : 12 (100.00%)".

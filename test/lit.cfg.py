@@ -30,8 +30,19 @@ tools = ["sattn-opt", "sattn-mask", "sattn-run", "sattn-compile", "sattn-capi-te
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.sattn_tools_dir, append_path=True)
+# ASan builds (make test-asan; scripts/run-tests.sh sets ASAN_OPTIONS and
+# friends, which lit passes through): Python is not instrumented, so it
+# preloads the ASan runtime that libsattn-capi.so needs, without leak checks
+# (the interpreter never frees much of what it allocates).
+python = config.python_executable
+if config.sanitizer:
+    config.available_features.add("sanitizer")
+if config.asan_runtime:
+    asan_options = config.environment.get("ASAN_OPTIONS", "")
+    python = (f"env LD_PRELOAD={config.asan_runtime} "
+              f"ASAN_OPTIONS={asan_options}:detect_leaks=0 {python}")
 # Before the default %python (the interpreter running lit).
-config.substitutions.insert(0, ("%python", config.python_executable))
+config.substitutions.insert(0, ("%python", python))
 config.substitutions.append(("%sattn_run", os.path.join(config.sattn_tools_dir, "sattn-run")))
 
 # Python modules the integration tests need.

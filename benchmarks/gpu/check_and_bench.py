@@ -65,7 +65,7 @@ def inputs(e, dtype=torch.bfloat16, seed=0):
 
 
 def reference(q, k, v, keep):
-    """SPEC.md in float64: softmax over kept keys (empty rows give 0), GQA."""
+    """docs/Semantics.md in float64: softmax over kept keys (empty rows give 0), GQA."""
     q, k, v = (x.double() for x in (q, k, v))
     g = q.shape[1] // k.shape[1]
     k, v = k.repeat_interleave(g, 1), v.repeat_interleave(g, 1)

@@ -23,7 +23,7 @@ import sattn  # noqa: E402
 
 @torch.library.custom_op("sattn::attention", mutates_args=())
 def sattn_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: str) -> torch.Tensor:
-    """Masked attention of sattn's SPEC.md; `mask` is a #sattn.* attribute."""
+    """Masked attention of sattn's docs/Semantics.md; `mask` is a #sattn.* attribute."""
     return sattn.attention(q.contiguous(), k.contiguous(), v.contiguous(), mask=mask)
 
 

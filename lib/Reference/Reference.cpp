@@ -1,7 +1,8 @@
-//===- Reference.cpp - SPEC.md's attention in float64 ---------------------===//
+//===- Reference.cpp - float64 attention of docs/Semantics.md -------------===//
 
 #include "sattn/Reference/Reference.h"
 
+#include "llvm/Support/MathExtras.h"
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -63,4 +64,20 @@ void mlir::sattn::referenceAttention(MaskAttrInterface mask, double scale,
         lse.set(row, maxS + std::log(sum)); // LSE = log(sum_k exp(s_k))
       }
     }
+}
+
+int64_t mlir::sattn::referenceCost(MaskAttrInterface mask,
+                                   llvm::ArrayRef<int64_t> qShape,
+                                   llvm::ArrayRef<int64_t> kShape,
+                                   llvm::ArrayRef<int64_t> vShape) {
+  const int64_t lk = kShape[2];
+  int64_t perPair;
+  if (llvm::AddOverflow(qShape[3] + vShape[3], maskEvaluateCost(mask, lk),
+                        perPair))
+    return std::numeric_limits<int64_t>::max();
+  int64_t cost = 1;
+  for (int64_t factor : {qShape[0], qShape[1], qShape[2], lk, perPair})
+    if (llvm::MulOverflow(cost, factor, cost))
+      return std::numeric_limits<int64_t>::max();
+  return cost;
 }

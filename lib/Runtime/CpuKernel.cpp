@@ -12,6 +12,7 @@
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -58,6 +59,39 @@ std::string mlir::sattn::hostTargetId() {
       .str();
 }
 
+/// x86 without AVX512-BF16 legalizes some bf16 operations (selects that the
+/// optimizer forms out of arith-expand's rounding) through calls of
+/// __truncsfbf2, which compiler-rt has and libgcc 12 lacks. Each object
+/// defines it, weak and hidden: f32 to bf16 rounding to nearest even, NaN
+/// kept quiet, on integers only and not optimized (so that it never turns
+/// into a call of itself).
+static void defineTruncSFBF2(llvm::Module &module) {
+  if (module.getFunction("__truncsfbf2"))
+    return;
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *fn = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getBFloatTy(ctx),
+                              {llvm::Type::getFloatTy(ctx)}, false),
+      llvm::GlobalValue::WeakAnyLinkage, "__truncsfbf2", module);
+  fn->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  fn->addFnAttr(llvm::Attribute::NoInline);
+  fn->addFnAttr(llvm::Attribute::OptimizeNone);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  llvm::Value *x = fn->getArg(0);
+  llvm::Value *bits = b.CreateBitCast(x, b.getInt32Ty());
+  llvm::Value *high = b.CreateLShr(bits, 16);
+  // bf16 = (bits + 0x7fff + (bits >> 16 & 1)) >> 16, or a quiet NaN
+  llvm::Value *rounded = b.CreateLShr(
+      b.CreateAdd(b.CreateAdd(bits, b.getInt32(0x7fff)),
+                  b.CreateAnd(high, b.getInt32(1))),
+      16);
+  llvm::Value *result =
+      b.CreateSelect(b.CreateFCmpUNO(x, x),
+                     b.CreateOr(high, b.getInt32(0x40)), rounded);
+  b.CreateRet(b.CreateBitCast(b.CreateTrunc(result, b.getInt16Ty()),
+                              b.getBFloatTy()));
+}
+
 llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
                                                       StringRef function,
                                                       HostCodeKind kind) {
@@ -89,6 +123,7 @@ llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
     return makeError("translation to LLVM IR failed:\n" + diags.text);
   llvmModule->setDataLayout((*tm)->createDataLayout());
   llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  defineTruncSFBF2(*llvmModule);
   if (llvm::Error err = makeOptimizingTransformer(/*optLevel=*/3,
                                                   /*sizeLevel=*/0,
                                                   tm->get())(llvmModule.get()))

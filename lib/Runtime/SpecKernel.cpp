@@ -227,7 +227,7 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
     // Copies: push_back below may move the vectors.
     std::vector<int64_t> q = shapes[step.q], k = shapes[step.k],
                          v = shapes[step.v];
-    // SPEC.md's shape rules on the concrete shapes.
+    // docs/Semantics.md's shape rules on the concrete shapes.
     if (q[0] != k[0] || q[0] != v[0])
       return makeError("batch sizes differ: Q " + shapeString(q) + ", K " +
                        shapeString(k) + ", V " + shapeString(v));

@@ -5,8 +5,10 @@
 #include "llvm/Support/CRC.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 using namespace mlir;
@@ -37,8 +39,13 @@ std::optional<int64_t> mlir::sattn::countKeptPairs(MaskAttrInterface mask,
   return std::nullopt;
 }
 
-void mlir::sattn::renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,
+bool mlir::sattn::renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,
                                  llvm::raw_ostream &os) {
+  int64_t work;
+  if (llvm::MulOverflow(lq, lk, work) ||
+      llvm::MulOverflow(work, maskEvaluateCost(mask, lk), work) ||
+      work > kMaxMaskStatsWork)
+    return false;
   int64_t offset = lk - lq;
   for (int64_t i = 0; i < lq; ++i) {
     os << llvm::format_decimal(i, 5) << " ->";
@@ -46,6 +53,7 @@ void mlir::sattn::renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,
       os << (mask.evaluate(i + offset, k, lk) ? " x" : " .");
     os << '\n';
   }
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -90,24 +98,72 @@ static std::vector<uint8_t> zlibStored(const std::vector<uint8_t> &raw) {
   return z;
 }
 
+/// Evaluations a PNG may spend on PARTIAL cells in all.
+static constexpr int64_t kMaxPngEvaluations = int64_t(1) << 26;
+
+/// Fraction of kept pairs in rows [r0, r1) x keys [k0, k1): exact for EMPTY
+/// and FULL cells and for PARTIAL cells of at most side^2 pairs, else
+/// estimated on an evenly spaced grid of side x side pairs (always, without
+/// classify(), when !classifyCells).
+static double keptFraction(MaskAttrInterface mask, int64_t offset, int64_t r0,
+                           int64_t r1, int64_t k0, int64_t k1, int64_t lk,
+                           int64_t side, bool classifyCells) {
+  int64_t rows = r1 - r0, keys = k1 - k0;
+  if (classifyCells) {
+    if (rows <= side && keys <= side)
+      return double(countRect(mask, offset, r0, r1, k0, k1, lk)) /
+             (double(rows) * double(keys));
+    switch (mask.classify(r0 + offset, r1 + offset, k0, k1, lk)) {
+    case TileClass::Empty:
+      return 0;
+    case TileClass::Full:
+      return 1;
+    case TileClass::Partial:
+      break;
+    }
+  }
+  int64_t ns = std::min(rows, side), nk = std::min(keys, side), kept = 0;
+  for (int64_t i = 0; i < ns; ++i)
+    for (int64_t j = 0; j < nk; ++j)
+      kept += mask.evaluate(r0 + (__int128)i * rows / ns + offset,
+                            k0 + (__int128)j * keys / nk, lk);
+  return double(kept) / (double(ns) * double(nk));
+}
+
 bool mlir::sattn::writeMaskPNG(MaskAttrInterface mask, int64_t lq, int64_t lk,
                                llvm::StringRef path, int64_t maxSide,
                                std::string &error) {
   int64_t height = std::max<int64_t>(1, std::min(lq, maxSide));
   int64_t width = std::max<int64_t>(1, std::min(lk, maxSide));
   int64_t offset = lk - lq;
+  // Pairs each PARTIAL cell may evaluate: side^2, so that the whole image
+  // stays within kMaxPngEvaluations whatever the lengths and the mask. Masks
+  // that are costly to classify skip classify() (classifyCells false).
+  double cells = double(height) * double(width);
+  int64_t evaluateCost = maskEvaluateCost(mask, lk);
+  int64_t side = std::max<int64_t>(
+      1, static_cast<int64_t>(std::sqrt(double(kMaxPngEvaluations) /
+                                        (cells * double(evaluateCost)))));
+  bool classifyCells =
+      cells * double(maskClassifyCost(mask, std::max<int64_t>(1, lq / height),
+                                      std::max<int64_t>(1, lk / width), lk)) <=
+      double(kMaxPngEvaluations);
+  // Cell boundaries: row y covers [y * lq / height, (y + 1) * lq / height),
+  // in 128-bit arithmetic (lengths may be close to 2^63).
+  auto bound = [](int64_t i, int64_t len, int64_t n) {
+    return static_cast<int64_t>((__int128)i * len / n);
+  };
   std::vector<uint8_t> raw;
   raw.reserve(height * (width + 1));
   for (int64_t y = 0; y < height; ++y) {
     raw.push_back(0); // filter: none
-    int64_t r0 = y * lq / height, r1 = std::max(r0 + 1, (y + 1) * lq / height);
+    int64_t r0 = bound(y, lq, height), r1 = bound(y + 1, lq, height);
     for (int64_t x = 0; x < width; ++x) {
-      int64_t k0 = x * lk / width, k1 = std::max(k0 + 1, (x + 1) * lk / width);
+      int64_t k0 = bound(x, lk, width), k1 = bound(x + 1, lk, width);
       double frac = 0;
-      if (lq > 0 && lk > 0)
-        frac = double(countRect(mask, offset, r0, std::min(r1, lq), k0,
-                                std::min(k1, lk), lk)) /
-               double((r1 - r0) * (k1 - k0));
+      if (r0 < r1 && k0 < k1)
+        frac = keptFraction(mask, offset, r0, r1, k0, k1, lk, side,
+                            classifyCells);
       raw.push_back(static_cast<uint8_t>(255 - frac * 255 + 0.5));
     }
   }

@@ -1,14 +1,14 @@
 """Mask patterns as Python objects.
 
 Each object prints as its `#sattn.*` attribute text (the normative syntax of
-SPEC.md) and composes with `|` (union), `&` (intersect) and `~` (complement):
+docs/Semantics.md) and composes with `|` (union), `&` (intersect) and `~` (complement):
 
     >>> import sattn
     >>> print(sattn.window(128, 0) | sattn.global_tokens([0]))
     #sattn.union<[#sattn.window<left = 128, right = 0>, #sattn.global<tokens = [0]>]>
 
 `mask.evaluate(lq, lk)` gives the boolean Lq x Lk matrix (numpy) of the
-pattern, with query row i at position p = i + (lk - lq) (SPEC.md), and
+pattern, with query row i at position p = i + (lk - lq) (docs/Semantics.md), and
 `mask.show(lq, lk)` draws it.
 """
 

@@ -279,7 +279,7 @@ def _target_of(x):
 
 
 def attention(q, k, v, mask, scale=None, return_lse=False):
-    """Masked attention of SPEC.md on numpy arrays or DLPack tensors (torch;
+    """Masked attention of docs/Semantics.md on numpy arrays or DLPack tensors (torch;
     CUDA tensors run on the GPU): O, or (O, LSE) with return_lse. Compiled
     once per (mask, shapes, dtype, device)."""
     target = _target_of(q)

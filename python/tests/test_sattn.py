@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def reference(q, k, v, keep, scale, return_lse=False):
-    """SPEC.md in float64."""
+    """docs/Semantics.md in float64."""
     q, k, v = (x.astype(np.float64) for x in (q, k, v))
     g = q.shape[1] // k.shape[1]
     k, v = np.repeat(k, g, axis=1), np.repeat(v, g, axis=1)

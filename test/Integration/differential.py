@@ -4,11 +4,16 @@
 Draws random (pattern, shape, dtype) cases -- primitives, compositions,
 presets, tails, GQA, Lq != Lk, empty rows, dynamic shapes, LSE -- writes each
 as a spec plus .npy inputs, runs `sattn-run`, and compares the outputs with
-SPEC.md's formulas evaluated here in float64 with numpy (this file shares no
+docs/Semantics.md's formulas evaluated here in float64 with numpy (this file shares no
 code with the compiler: the masks come from mask_oracle.py beside it).
 
     differential.py --sattn-run build/bin/sattn-run [--cases N] [--seed S]
-                    [--target cpu|nvvm]
+                    [--case I] [--target cpu|nvvm]
+
+Without --seed each run draws a new seed and prints it; a failure prints the
+command that reruns just that case (--seed S --case I). In a third of the
+cases the K and V rows of keys that no row keeps hold NaN, Inf or -3e4: they
+must not reach any output.
 
 With --target nvvm, the cases whose head dims do not fit the GPU kernel's
 48 KiB of shared memory (f32 with D or Dv above about 128) are left out.
@@ -75,7 +80,7 @@ def random_mask(rng, depth, max_len):
 
 
 def reference(q, k, v, keep, scale):
-    """SPEC.md's attention in float64: O and LSE."""
+    """docs/Semantics.md's attention in float64: O and LSE."""
     b, hq, lq, d = q.shape
     hkv = k.shape[1]
     kk = np.repeat(k, hq // hkv, axis=1) if hkv else k
@@ -109,9 +114,29 @@ def make_case(rng, index):
     lse = rng.random() < 0.4
     dynamic = rng.random() < 0.3
     tile = rng.choice([None, None, None, (16, 32), (32, 16), (48, 40), (16, 8)])
+    garbage = rng.random() < 0.3
     return dict(index=index, dtype=dtype, batch=batch, hq=hq, hkv=hkv, lq=lq, lk=lk, d=d,
                 dv=dv, mask=mask, scale=scale, lse=lse, dynamic=dynamic, tile=tile,
-                seed=rng.getrandbits(32))
+                garbage=garbage, seed=rng.getrandbits(32))
+
+
+def new_seed():
+    return int.from_bytes(os.urandom(4), "little")
+
+
+def make_cases(seed, count, only=None, garbage=False):
+    """Cases 0..count-1 of `seed`'s sequence, or just case `only`; with
+    `garbage`, every case has garbage in its unkept keys."""
+    rng = random.Random(seed)
+    cases = [make_case(rng, i) for i in range(count if only is None else only + 1)]
+    for c in cases:
+        c["garbage"] |= garbage
+    return cases if only is None else cases[only:]
+
+
+def describe(c):
+    return (f"{c['dtype']}, B={c['batch']} Hq={c['hq']} Hkv={c['hkv']} Lq={c['lq']} Lk={c['lk']} "
+            f"D={c['d']} Dv={c['dv']}{', garbage in unkept keys' if c['garbage'] else ''}")
 
 
 def spec_text(c):
@@ -133,24 +158,38 @@ def spec_text(c):
 def fits_gpu(c):
     """The GPU kernel's smallest tiles (Br = 4, Bc = 32) fit 48 KiB."""
     es = 4 if c["dtype"] == "f32" else 2
-    return 4 * c["d"] * 4 + 32 * (c["d"] + 1) * es + 32 * (-(-c["dv"] // 32) * 32) * es <= 48 * 1024
+    return 4 * c["d"] * 4 + 32 * (c["d"] + 1) * es + 32 * (-(-c["dv"] // 32) * 32) * es + 512 <= 48 * 1024
+
+
+def unkept_keys(c):
+    """The keys that no query row of case `c` keeps."""
+    return ~c["mask"].evaluate(c["lq"], c["lk"]).any(axis=0)
 
 
 def make_inputs(c):
-    """Q, K, V of case `c`: uniform in [-1, 1], in its dtype."""
+    """Q, K, V of case `c`: uniform in [-1, 1], in its dtype; with garbage,
+    the K and V rows of unkept keys hold NaN, Inf and -3e4 in turn."""
     rng = np.random.default_rng(c["seed"])
     np_dtype = DTYPES[c["dtype"]]
     shapes = {"q": (c["batch"], c["hq"], c["lq"], c["d"]), "k": (c["batch"], c["hkv"], c["lk"], c["d"]),
               "v": (c["batch"], c["hkv"], c["lk"], c["dv"])}
-    return {n: rng.uniform(-1, 1, s).astype(np_dtype) for n, s in shapes.items()}
+    arrays = {n: rng.uniform(-1, 1, s).astype(np_dtype) for n, s in shapes.items()}
+    if c["garbage"]:
+        for i, key in enumerate(np.flatnonzero(unkept_keys(c))):
+            for n in "kv":
+                arrays[n][:, :, key, :] = [np.nan, np.inf, -3e4][i % 3]
+    return arrays
 
 
 def check_outputs(c, arrays, got_o, got_lse):
-    """None if O (and LSE, when the case has it) match SPEC.md in float64,
+    """None if O (and LSE, when the case has it) match docs/Semantics.md in float64,
     else what differs."""
     keep = c["mask"].evaluate(c["lq"], c["lk"])
     scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(c["d"])))
     q64, k64, v64 = (arrays[n].astype(np.float64) for n in "qkv")
+    unkept = ~keep.any(axis=0)  # their K, V may hold garbage; the reference never reads them
+    k64[:, :, unkept, :] = 0
+    v64[:, :, unkept, :] = 0
     want_o, want_lse = reference(q64, k64, v64, keep, scale)
     got_o = got_o.astype(np.float64)
     tol = 1e-5 if c["dtype"] == "f32" else 1e-2
@@ -207,31 +246,37 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sattn-run", required=True)
     ap.add_argument("--cases", type=int, default=int(os.environ.get("SATTN_DIFF_CASES", 200)))
-    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--seed", type=int, help="default: a new one each run")
+    ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
+    ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--target", choices=["cpu", "nvvm"], default="cpu")
     args = ap.parse_args()
 
-    rng = random.Random(args.seed)
-    cases = [make_case(rng, i) for i in range(args.cases)]
+    seed = new_seed() if args.seed is None else args.seed
+    cases = make_cases(seed, args.cases, args.case, args.garbage)
     if args.target == "nvvm":
         cases = [c for c in cases if fits_gpu(c)]
     failures = []
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = pool.map(lambda c: (c, run_case(args.sattn_run, args.target, c, workdir)), cases)
-        for c, error in results:
+        for done, (c, error) in enumerate(results, 1):
             if error:
                 failures.append((c, error))
+            if done % 500 == 0:  # progress of long runs (make soak)
+                print(f"{done} of {len(cases)} cases, {len(failures)} failed", file=sys.stderr)
     kinds = {}
     for c in cases:
         kinds[c["dtype"]] = kinds.get(c["dtype"], 0) + 1
-    print(f"{len(cases)} random cases ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}; "
+    print(f"seed {seed}: {len(cases)} random cases ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}; "
           f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['lq'] != c['lk'] for c in cases)} Lq != Lk, "
-          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE)")
+          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE, "
+          f"{sum(c['garbage'] for c in cases)} with garbage in unkept keys)")
     for c, error in failures[:10]:
-        print(f"FAILED case {c['index']} ({c['dtype']}, B={c['batch']} Hq={c['hq']} Hkv={c['hkv']} "
-              f"Lq={c['lq']} Lk={c['lk']} D={c['d']} Dv={c['dv']}): {error}\n{spec_text(c)}")
+        print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n{spec_text(c)}"
+              f"rerun: {sys.argv[0]} --sattn-run {args.sattn_run} --target {args.target} "
+              f"--seed {seed} --case {c['index']}{' --garbage' if args.garbage else ''}\n")
     print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

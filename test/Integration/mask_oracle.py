@@ -1,5 +1,5 @@
 """The tests' independent oracle of the mask patterns: every pattern of
-SPEC.md in numpy, straight from its formula, sharing no code with the
+docs/Semantics.md in numpy, straight from its formula, sharing no code with the
 compiler, with the same constructors as the sattn Python package (which
 evaluates masks through the C API, i.e. the compiler's own code). Used by
 differential.py (random patterns against the kernels) and python/tests (the
@@ -21,7 +21,7 @@ def _mix(z: int) -> int:
 
 @functools.lru_cache(maxsize=None)
 def _random_blocks(seed: int, per_row: int, qb: int, nkb: int) -> frozenset:
-    """R(qb) of SPEC.md."""
+    """R(qb) of docs/Semantics.md."""
     if qb < 0 or nkb <= 0:
         return frozenset()
     base = _mix(seed & _M64)

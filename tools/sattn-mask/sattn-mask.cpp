@@ -68,8 +68,9 @@ static bool draw(MaskAttrInterface mask, int64_t lq, int64_t lk, size_t index) {
   llvm::outs() << "mask " << mask << "\n";
   llvm::outs() << "Lq = " << lq << ", Lk = " << lk
                << " (row i is query position p = i + " << (lk - lq) << ")\n";
-  if (lq <= textLimit && lk <= textLimit)
-    renderMaskText(mask, lq, lk, llvm::outs());
+  if (lq <= textLimit && lk <= textLimit &&
+      !renderMaskText(mask, lq, lk, llvm::outs()))
+    llvm::outs() << "(not drawn: testing every pair costs too much)\n";
   std::optional<int64_t> kept = countKeptPairs(mask, lq, lk);
   double total = double(lq) * double(lk);
   if (kept)

@@ -196,6 +196,22 @@ int main(int argc, char **argv) {
   std::vector<TensorView> outputViews;
   for (HostTensor &t : outputs)
     outputViews.push_back(t.view());
+  if (check) {
+    // The reference loops over every pair: refuse what would take hours.
+    auto valueShapes = k.valueShapes(inputViews);
+    if (!valueShapes)
+      return fail(llvm::toString(valueShapes.takeError()));
+    int64_t cost = 0;
+    for (const SpecStep &step : k.signature().steps) {
+      int64_t c = referenceCost(step.op.getMask(), (*valueShapes)[step.q],
+                                (*valueShapes)[step.k], (*valueShapes)[step.v]);
+      cost = c > kMaxReferenceWork - cost ? kMaxReferenceWork + 1 : cost + c;
+    }
+    if (cost > kMaxReferenceWork)
+      return fail("--check: the float64 reference of these shapes would take "
+                  "more than 2^36 operations (B x Hq x Lq x Lk x (D + Dv + "
+                  "one mask test)); check smaller shapes");
+  }
 
   if (llvm::Error err = runKernel(inputViews, outputViews))
     return fail(llvm::toString(std::move(err)));

@@ -1,9 +1,9 @@
-//===- Reference.h - SPEC.md's attention in float64 -------------*- C++ -*-===//
+//===- Reference.h - float64 attention of docs/Semantics.md -----*- C++ -*-===//
 //
 // The independent reference used by tests and `sattn-run --check`: dense
-// loops over every (query, key) pair written straight from SPEC.md's formulas,
-// in double precision, sharing no code with the generated kernels (the mask
-// is read through MaskAttrInterface::evaluate).
+// loops over every (query, key) pair written straight from docs/Semantics.md's
+// formulas, in double precision, sharing no code with the generated kernels
+// (the mask is read through MaskAttrInterface::evaluate).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +21,15 @@ namespace sattn {
 void referenceAttention(MaskAttrInterface mask, double scale,
                         const HostTensor &q, const HostTensor &k,
                         const HostTensor &v, HostTensor &o, HostTensor &lse);
+
+/// About how many operations referenceAttention takes for these shapes
+/// (B x Hq x Lq x Lk x (D + Dv + the cost of one mask evaluation)),
+/// saturating; callers refuse more than kMaxReferenceWork.
+int64_t referenceCost(MaskAttrInterface mask, llvm::ArrayRef<int64_t> qShape,
+                      llvm::ArrayRef<int64_t> kShape,
+                      llvm::ArrayRef<int64_t> vShape);
+/// About a minute of float64 arithmetic.
+constexpr int64_t kMaxReferenceWork = int64_t(1) << 36;
 
 } // namespace sattn
 } // namespace mlir

@@ -2,7 +2,7 @@
 //
 // What every compiled spec function has, whatever runs it: the signature of
 // the function (tensor arguments, results of sattn.attention ops) and the
-// output shapes for given input shapes (SPEC.md's shape rules).
+// output shapes for given input shapes (docs/Semantics.md's shape rules).
 //
 //===----------------------------------------------------------------------===//
 
@@ -116,7 +116,7 @@ public:
   virtual llvm::StringRef binary() const = 0;
 
   /// The output shapes for the given input shapes, after checking the inputs
-  /// against the signature and SPEC.md's shape rules.
+  /// against the signature and docs/Semantics.md's shape rules.
   llvm::Expected<std::vector<std::vector<int64_t>>>
   outputShapes(llvm::ArrayRef<TensorView> inputs) const;
   /// The same for every value (SpecSignature's numbering).

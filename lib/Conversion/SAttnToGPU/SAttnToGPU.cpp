@@ -57,18 +57,22 @@ constexpr int64_t kMmaRows = 64; // Br of the tensor-core kernel
 constexpr int64_t kMmaPad = 8;   // elements added to each shared row
 constexpr int64_t kVecElems = 8; // f16/bf16 per 16-byte copy
 
+/// Shared memory of the key-used flags of PARTIAL tiles: one i32 per warp
+/// and key of the tile.
+constexpr int64_t kKeyUsedBytes = kNumWarps * kKeyTile * 4;
+
 /// Shared memory of the SIMT tiles for Br query rows.
 int64_t simtSharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
   int64_t es = elem.getIntOrFloatBitWidth() / 8;
   return rows * d * 4 + kKeyTile * (d + 1) * es +
-         kKeyTile * roundUp(dv, kWarpSize) * es;
+         kKeyTile * roundUp(dv, kWarpSize) * es + kKeyUsedBytes;
 }
 
 /// Shared memory of the tensor-core tiles.
 int64_t mmaSharedBytes(Type elem, int64_t d, int64_t dv) {
   int64_t es = elem.getIntOrFloatBitWidth() / 8;
   return (kMmaRows + kKeyTile) * (d + kMmaPad) * es +
-         kKeyTile * (dv + kMmaPad) * es;
+         kKeyTile * (dv + kMmaPad) * es + kKeyUsedBytes;
 }
 
 /// Builds the kernel of one sattn.attention.
@@ -162,6 +166,8 @@ private:
   void buildBody(gpu::GPUFuncOp fn);
   /// One non-EMPTY key tile; returns the new (m, l, acc) of the lane.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
+  /// PARTIAL tiles: Vs rows of keys that no row of the tile keeps become 0.
+  void zeroUnusedValues(Value k0);
   SmallVector<Value> buildSimtTile(Value k0, ValueRange state, Value full);
   SmallVector<Value> buildMmaTile(Value k0, ValueRange state, Value full);
   /// O = acc / l and LSE of the SIMT and tensor-core kernels.
@@ -196,9 +202,9 @@ private:
   MaskAttrInterface mask;
 
   // Values of the kernel being built.
-  Value q, k, v, o, lse, lq, lk, lk64, q0, p0, lane, warp, warpRow0;
+  Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, lane, warp, warpRow0;
   Value qBase, kBase, vBase, oBase, lseBase;
-  Value qs, ks, vs;
+  Value qs, ks, vs, keyUsed;
   Value quadRow, quadCol; // g = lane / 4 and t = lane % 4 (tensor cores)
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
@@ -259,6 +265,7 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
                 shared({rows, headDim}, f32),
                 shared({kKeyTile, headDim + 1}, elemType),
                 shared({kKeyTile, valueCols * kWarpSize}, elemType)};
+  tiles.push_back(shared({kNumWarps, kKeyTile}, b.getI32Type()));
   auto fn = gpu::GPUFuncOp::create(b, loc, name, fnType, tiles);
   if (mma) // 16-byte vector copies into the tiles
     for (unsigned i = 0; i < tiles.size(); ++i)
@@ -286,6 +293,7 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   qs = fn.getWorkgroupAttributions()[0];
   ks = fn.getWorkgroupAttributions()[1];
   vs = fn.getWorkgroupAttributions()[2];
+  keyUsed = fn.getWorkgroupAttributions()[3];
 
   Value one = idx(1);
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -315,7 +323,7 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   lk64 = toI64(lk);
   p0 = arith::AddIOp::create(b, loc, toI64(q0),
                              arith::SubIOp::create(b, loc, lk64, toI64(lq)));
-  Value p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+  p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
 
   Value lastRow = sub(lq, one);
   if (mma) {
@@ -494,7 +502,58 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     });
   }
   gpu::BarrierOp::create(b, loc);
+  if (!plan || plan->anyPartial) {
+    auto partial = scf::IfOp::create(
+        b, loc,
+        arith::XOrIOp::create(
+            b, loc, full,
+            arith::ConstantOp::create(b, loc, b.getBoolAttr(true))));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(partial.thenBlock());
+    zeroUnusedValues(k0);
+  }
   return mma ? buildMmaTile(k0, state, full) : buildSimtTile(k0, state, full);
+}
+
+void KernelBuilder::zeroUnusedValues(Value k0) {
+  // The P of a key that no row keeps is 0, but 0 * NaN would still reach O:
+  // unused KV-cache slots may hold anything. `full` is the same in every
+  // thread of the block, so the barriers below are reached by all or none.
+  // keyUsed[warp][lane] = some row r = warp, warp + 4, ... < numRows keeps
+  // key k0 + lane (padding rows past Lq do not count).
+  Value key64 = toI64(add(k0, lane));
+  Value none = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+  auto rowLoop = scf::ForOp::create(
+      b, loc, warp, idx(rows), idx(kNumWarps), ValueRange{none},
+      [&](OpBuilder &, Location, Value r, ValueRange any) {
+        Value p = arith::AddIOp::create(b, loc, p0, toI64(r));
+        Value keep = arith::AndIOp::create(
+            b, loc, lt(p, p1), mask.buildPredicate(b, loc, p, key64, lk64));
+        scf::YieldOp::create(b, loc,
+                             ValueRange{arith::OrIOp::create(b, loc, any[0],
+                                                             keep)});
+      });
+  store(arith::ExtUIOp::create(b, loc, b.getI32Type(), rowLoop.getResult(0)),
+        keyUsed, {warp, lane});
+  gpu::BarrierOp::create(b, loc);
+  // Vs[c][d] = 0 where no warp saw key k0 + c kept.
+  auto vsType = cast<MemRefType>(vs.getType());
+  int64_t width = vsType.getDimSize(1);
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(vsType.getElementType()));
+  Value tid = add(mul(warp, idx(kWarpSize)), lane);
+  forLoop(tid, idx(kKeyTile * width), kGpuBlockThreads, [&](Value i) {
+    Value c = arith::DivUIOp::create(b, loc, i, idx(width));
+    Value d = arith::RemUIOp::create(b, loc, i, idx(width));
+    Value used = load(keyUsed, {idx(0), c});
+    for (int64_t w = 1; w < kNumWarps; ++w)
+      used = arith::OrIOp::create(b, loc, used, load(keyUsed, {idx(w), c}));
+    Value isUsed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, used,
+                                         i32(0));
+    store(arith::SelectOp::create(b, loc, isUsed, load(vs, {c, d}), zero), vs,
+          {c, d});
+  });
+  gpu::BarrierOp::create(b, loc);
 }
 
 SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,

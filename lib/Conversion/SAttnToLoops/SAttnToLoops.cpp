@@ -432,6 +432,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     Value laneIds = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vecI64, ArrayRef<int64_t>(iota)));
     Value lkVec = vector::BroadcastOp::create(b, loc, vecI64, lk64);
+    Value p1Vec = vector::BroadcastOp::create(b, loc, vecI64, p1);
     scf::ForOp::create(
         b, loc, idx(0), nc, one, ValueRange{},
         [&](OpBuilder &, Location, Value c, ValueRange) {
@@ -452,8 +453,12 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
             vector::StoreOp::create(
                 b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
                 at);
+            // Padding rows past Lq (p >= p1) do not make a key used.
+            Value rowValid = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::slt, pVec, p1Vec);
             Value kept = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::OR, keep);
+                b, loc, vector::CombiningKind::OR,
+                arith::AndIOp::create(b, loc, keep, rowValid));
             anyRow = anyRow ? arith::OrIOp::create(b, loc, anyRow, kept) : kept;
           }
           // keyUsed[c] = some row of the tile keeps key k0 + c

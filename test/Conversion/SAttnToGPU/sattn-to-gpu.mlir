@@ -13,7 +13,7 @@
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C3]], %[[C8]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]])
 // CHECK-SAME:      args({{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : memref<?xf32>, {{.*}} : index, {{.*}} : index, {{.*}} : index, {{.*}} : index)
 // CHECK:       gpu.module @sattn_kernels
-// CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[USED:.*]] : memref<4x32xi32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME:      sattn.tile = array<i64: 32, 32>
 // CHECK:           gpu.thread_id x
@@ -28,6 +28,18 @@
 // CHECK:             memref.store {{.*}}, %[[KS]]
 // CHECK:             memref.store {{.*}}, %[[VS]]
 // CHECK:             gpu.barrier
+// PARTIAL tiles: V rows of keys no row of the block keeps become 0 (0 * NaN
+// would reach O); each warp flags the keys its rows keep.
+// CHECK:             scf.if
+// CHECK:               scf.for {{.*}} iter_args({{.*}}) -> (i1)
+// CHECK:                 arith.cmpi sle
+// CHECK:               memref.store {{.*}}, %[[USED]]
+// CHECK:               gpu.barrier
+// CHECK:               scf.for
+// CHECK-COUNT-4:         memref.load %[[USED]]
+// CHECK:                 arith.select
+// CHECK:                 memref.store {{.*}}, %[[VS]]
+// CHECK:               gpu.barrier
 // One key per lane: s = Qs[row] . Ks[lane], 8 rows per warp.
 // CHECK-COUNT-8:     llvm.intr.fma
 // The predicate runs on PARTIAL tiles only.
@@ -57,7 +69,7 @@ func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: 
 // CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C2]], %[[C4]], %{{.*}}) threads in
-// CHECK:       gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<64x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x48xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+// CHECK:       gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<64x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x48xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<4x32xi32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK-SAME:    sattn.tile = array<i64: 64, 32>
 // Q, K and V are copied 16 bytes (8 x bf16) per thread and step.
 // CHECK:         vector.load {{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
@@ -90,7 +102,7 @@ func.func @window_tensor_cores(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x6
 // CHECK:         memref.global "private" constant @attention_0_plan_offsets : memref<5xi32> = dense<[0, 1, 2, 3, 4]>
 // CHECK:         memref.global "private" constant @attention_0_plan_tiles : memref<4xi32> = dense<[1, 1, 3, 3]>
 // CHECK:         gpu.func @attention_0
-// CHECK-SAME:      workgroup({{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x128xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      workgroup({{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<4x32xi32, #gpu.address_space<workgroup>>)
 // CHECK-SAME:      sattn.tile = array<i64: 16, 32>
 // CHECK:           memref.get_global @attention_0_plan_offsets
 // CHECK-NOT:       memref.get_global @__sattn_layout

@@ -94,6 +94,22 @@ func.func @strided(%q: !t, %k: !t, %v: !t) -> !t {
 
 // -----
 
+// Classifying every tile at compile time would test 2^21 tiles x about 2000
+// block cells x 2 draws: beyond kMaxTilePlanWork, so no table (and no
+// minutes of compiling); tiles are classified at run time.
+!big = tensor<1x1x65536x16xf32>
+// CHECK-LABEL: func.func @costly_plan
+// CHECK-NOT:   memref.global
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-NOT:     memref.get_global @__sattn_tile_0_plan
+// CHECK:         return
+func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
+  %o = sattn.attention %q, %k, %v mask(#sattn.random<block = 1, per_row = 2, seed = 0>) : (!big, !big, !big) -> !big
+  return %o : !big
+}
+
+// -----
+
 // LSE, f16, dynamic lengths: result buffers take the query's sizes.
 // CHECK-LABEL: func.func @dynamic_lse
 // CHECK:         %[[L:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x?x?x16xf16>

@@ -1,4 +1,4 @@
-// Each pattern of SPEC.md, JIT-compiled and checked against the float64
+// Each pattern of docs/Semantics.md, JIT-compiled and checked against the float64
 // reference on random inputs (f32: relative error <= 1e-5; f16/bf16: 1e-2).
 // RUN: sattn-run %s --check --function=dense | FileCheck %s
 // RUN: sattn-run %s --check --function=causal_lse | FileCheck %s --check-prefixes=CHECK,LSE

@@ -11,9 +11,21 @@
 // RUN: not sattn-mask --mask='#sattn.causal' --lq=2 --lk=2 --png-size=-1 --png=%t.png 2>&1 | FileCheck %s --check-prefix=PNGSIZE
 // RUN: not sattn-mask --mask='#sattn.causal' --lq=2 --lk=2 --text-limit=-1 2>&1 | FileCheck %s --check-prefix=TEXTLIMIT
 // RUN: sattn-mask --mask='#sattn.strided<stride = 3>' --lq=100000000 --lk=100000000 --text-limit=0 | FileCheck %s --check-prefix=HUGE
+// Work bounded whatever the lengths and the mask: a PNG of lengths near
+// 2^62 is sampled; masks that are costly to test (random blocks of one key
+// drawn 1000 times per row) are neither counted nor drawn pair by pair.
+// RUN: sattn-mask --mask='#sattn.strided<stride = 3>' --lq=4611686018427387904 --lk=4611686018427387904 --png=%t-huge.png --png-size=256 | FileCheck %s --check-prefix=HUGEPNG
+// RUN: sattn-mask --mask='#sattn.random<block = 1, per_row = 1000, seed = 0>' --lq=65536 --lk=65536 --png=%t-random.png | FileCheck %s --check-prefix=COSTLY
+// RUN: sattn-mask --mask='#sattn.random<block = 1, per_row = 100000000, seed = 0>' --lq=1024 --lk=1024 --text-limit=1024 | FileCheck %s --check-prefix=NOTDRAWN
 // PNGSIZE: sattn-mask: --png-size must be in [1, 8192], got -1
 // TEXTLIMIT: sattn-mask: --text-limit must be in [0, 1024], got -1
 // HUGE: too many pairs to count exactly
+// HUGEPNG: too many pairs to count exactly
+// HUGEPNG-NEXT: wrote {{.*}}-huge.png
+// COSTLY: too many pairs to count exactly
+// COSTLY-NEXT: wrote {{.*}}-random.png
+// NOTDRAWN: (not drawn: testing every pair costs too much)
+// NOTDRAWN-NEXT: too many pairs to count exactly
 
 // VERIFY: error: '#sattn.window' parameter 'left' must be >= 0, got -1
 // SYNTAX: error: unbalanced '<' character in pretty dialect name

@@ -12,6 +12,7 @@
 // RUN: not sattn-run %s --function=f --random-inputs --threads=100000 2>&1 | FileCheck %s --check-prefix=THREADS
 // RUN: not sattn-run %s --function=arith --random-inputs 2>&1 | FileCheck %s --check-prefix=ARITH
 // RUN: sattn-run %s --function=many_random_draws --check | FileCheck %s --check-prefix=RANDOM
+// RUN: not sattn-run %s --function=costly_reference --check 2>&1 | FileCheck %s --check-prefix=COSTLYREF
 
 // OVERFLOW: overflow.npy: shape [4611686018427387904, 4611686018427387904] of f32 is too large (its byte size overflows)
 // HUGE: huge.npy: holds 64 data bytes, shape [1099511627776, 16] of f32 needs 70368744177664
@@ -22,6 +23,7 @@
 // THREADS: sattn-run: --threads must be an integer in [1, 1024]
 // ARITH: sattn-run: 'arith.addf' at {{.*}}hostile-inputs.mlir{{.*}}: a spec function holds only sattn.attention ops and a return
 // RANDOM: check result #0 (O): {{.*}}: ok
+// COSTLYREF: sattn-run: --check: the float64 reference of these shapes would take more than 2^36 operations
 
 !t = tensor<1x1x8x16xf32>
 func.func @f(%q: !t, %k: !t, %v: !t) -> !t {
@@ -46,4 +48,11 @@ func.func @arith(%q: !t, %k: !t, %v: !t) -> !t {
 func.func @many_random_draws(%q: !r, %k: !r, %v: !r) -> !r {
   %o = sattn.attention %q, %k, %v mask(#sattn.random<block = 8, per_row = 1000000000, seed = 0>) : (!r, !r, !r) -> !r
   return %o : !r
+}
+
+// Lq x Lk x (D + Dv) alone is beyond what the float64 reference may take.
+!h = tensor<1x1x65536x64xf32>
+func.func @costly_reference(%q: !h, %k: !h, %v: !h) -> !h {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (!h, !h, !h) -> !h
+  return %o : !h
 }

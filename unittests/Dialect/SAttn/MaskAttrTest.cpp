@@ -1,7 +1,7 @@
 //===- MaskAttrTest.cpp - MaskAttrInterface against brute force -----------===//
 //
-// evaluate() is checked against SPEC.md's formulas written out again here,
-// and classify() against brute force over many random rectangles.
+// evaluate() is checked against docs/Semantics.md's formulas written out again
+// here, and classify() against brute force over many random rectangles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +23,7 @@ bool inSet(ArrayRef<int64_t> tokens, int64_t x) {
   return llvm::is_contained(tokens, x);
 }
 
-/// R(qb) of SPEC.md, spelled out.
+/// R(qb) of docs/Semantics.md, spelled out.
 bool inR(uint64_t seed, int64_t b, int64_t r, int64_t lk, int64_t qb,
          int64_t kb) {
   if (qb < 0)
@@ -42,7 +42,7 @@ bool inR(uint64_t seed, int64_t b, int64_t r, int64_t lk, int64_t qb,
   return false;
 }
 
-/// SPEC.md's table, one row per attribute.
+/// docs/Semantics.md's table, one row per attribute.
 bool refMask(Attribute a, int64_t p, int64_t k, int64_t lk) {
   if (isa<DenseAttr>(a))
     return true;

@@ -159,7 +159,7 @@ std::pair<Value, Value> cellClassify(Emit &e, MaskAttrInterface mask,
   return {e.andI(sameCell, e.notI(value)), e.andI(sameCell, value)};
 }
 
-/// mix() of SPEC.md on i64 lanes (wrapping unsigned arithmetic).
+/// mix() of docs/Semantics.md on i64 lanes (wrapping unsigned arithmetic).
 Value buildMix(Emit &e, Value z) {
   z = e.add(z, e.c(static_cast<int64_t>(0x9E3779B97F4A7C15ULL)));
   z = e.mul(e.xorI(z, e.shr(z, 30)),
@@ -598,10 +598,16 @@ std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
     return std::nullopt;
   int64_t numRows = (lq + rows - 1) / rows;
   int64_t numKeys = (lk + keys - 1) / keys;
-  int64_t numTiles;
+  // Too large a table, or too much work to fill it (masks that are costly
+  // to classify, such as small random blocks drawn many times per row):
+  // classify at run time instead.
+  int64_t numTiles, work;
   if (llvm::MulOverflow(numRows, numKeys, numTiles) ||
-      numTiles > (int64_t(1) << 24))
-    return std::nullopt; // too large a table: classify at run time
+      numTiles > (int64_t(1) << 24) ||
+      llvm::MulOverflow(numTiles, maskClassifyCost(mask, rows, keys, lk),
+                        work) ||
+      work > kMaxTilePlanWork)
+    return std::nullopt;
   SmallVector<int32_t> offsets = {0}, entries;
   bool anyPartial = false;
   for (int64_t qt = 0; qt < numRows; ++qt) {

@@ -1,8 +1,8 @@
 //===- MaskMath.h - exact arithmetic shared by the mask attributes -*- C++ -*-//
 //
-// Private to the IR library: the formulas of SPEC.md on plain integers, so
-// that primitives and presets (which are compositions of primitives) share one
-// implementation of evaluate() and classify().
+// Private to the IR library: the formulas of docs/Semantics.md on plain
+// integers, so that primitives and presets (which are compositions of
+// primitives) share one implementation of evaluate() and classify().
 //
 //===----------------------------------------------------------------------===//
 

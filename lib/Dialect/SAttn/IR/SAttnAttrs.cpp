@@ -1,7 +1,7 @@
 //===- SAttnAttrs.cpp - mask pattern attributes ---------------------------===//
 //
 // Parameters, syntax and the MaskAttrInterface answers of every pattern of
-// SPEC.md. Presets answer from the primitives they stand for.
+// docs/Semantics.md. Presets answer from the primitives they stand for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,7 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 #include <cstdlib>
 
 using namespace mlir;
@@ -613,17 +614,87 @@ bool mlir::sattn::isBandMask(Attribute mask) {
   return false;
 }
 
+/// a + b and a * b, saturating at kMaxCost (costs are upper bounds).
+static constexpr int64_t kMaxCost = int64_t(1) << 62;
+static int64_t addCost(int64_t a, int64_t b) {
+  return std::min(kMaxCost, a + b);
+}
+static int64_t mulCost(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::MulOverflow(a, b, r) ? kMaxCost : std::min(kMaxCost, r);
+}
+
+/// Draws of one random-block membership test: it stops at the first draw of
+/// the block, and only a block missing from R(qb) costs all r draws. With
+/// r > 32 nkb a block is missing with probability below e^-32, so the
+/// draws beyond 32 nkb are counted as never made.
+static int64_t randomDrawCost(int64_t block, int64_t perRow, int64_t lk) {
+  int64_t nkb = std::max<int64_t>(1, ceilDiv(lk, block));
+  return std::max<int64_t>(1, std::min(perRow, mulCost(32, nkb)));
+}
+
+int64_t mlir::sattn::maskEvaluateCost(Attribute mask, int64_t lk) {
+  if (auto r = dyn_cast<RandomAttr>(mask))
+    return randomDrawCost(r.getBlock(), r.getPerRow(), lk);
+  if (auto bb = dyn_cast<BigBirdAttr>(mask))
+    return randomDrawCost(bb.getBlock(), bb.getRandom(), lk);
+  if (auto c = dyn_cast<ComplementAttr>(mask))
+    return maskEvaluateCost(c.getOperand(), lk);
+  ArrayRef<Attribute> members;
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    members = u.getMembers();
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    members = i.getMembers();
+  if (members.empty())
+    return 1;
+  int64_t cost = 0;
+  for (Attribute m : members)
+    cost = addCost(cost, maskEvaluateCost(m, lk));
+  return cost;
+}
+
+int64_t mlir::sattn::maskClassifyCost(Attribute mask, int64_t rows,
+                                      int64_t keys, int64_t lk) {
+  // Block patterns test every block cell the rectangle overlaps.
+  auto cells = [&](int64_t bq, int64_t bk) {
+    return mulCost(rows / bq + 2, keys / bk + 2);
+  };
+  if (auto bs = dyn_cast<BlockSparseAttr>(mask))
+    return cells(bs.getBlockQ(), bs.getBlockK());
+  if (auto r = dyn_cast<RandomAttr>(mask))
+    return mulCost(cells(r.getBlock(), r.getBlock()),
+                   maskEvaluateCost(r, lk));
+  if (auto bb = dyn_cast<BigBirdAttr>(mask))
+    return mulCost(cells(bb.getBlock(), bb.getBlock()),
+                   maskEvaluateCost(bb, lk));
+  if (auto c = dyn_cast<ComplementAttr>(mask))
+    return maskClassifyCost(c.getOperand(), rows, keys, lk);
+  ArrayRef<Attribute> members;
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    members = u.getMembers();
+  if (auto i = dyn_cast<IntersectAttr>(mask))
+    members = i.getMembers();
+  if (members.empty())
+    return 1;
+  int64_t cost = 0;
+  for (Attribute m : members)
+    cost = addCost(cost, maskClassifyCost(m, rows, keys, lk));
+  return cost;
+}
+
 std::optional<TilePlanStats>
 mlir::sattn::computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
                                   int64_t lk, int64_t rows, int64_t keys,
                                   int64_t maxWork) {
   TilePlanStats stats;
   int64_t work = 0;
+  const int64_t classifyCost = maskClassifyCost(mask, rows, keys, lk);
+  const int64_t evaluateCost = maskEvaluateCost(mask, lk);
   for (int64_t r0 = 0; r0 < lq; r0 += rows) {
     int64_t r1 = std::min(r0 + rows, lq), p0 = r0 + lk - lq, p1 = r1 + lk - lq;
     for (int64_t k0 = 0; k0 < lk; k0 += keys) {
       int64_t k1 = std::min(k0 + keys, lk);
-      if (++work > maxWork)
+      if ((work = addCost(work, classifyCost)) > maxWork)
         return std::nullopt;
       switch (mask.classify(p0, p1, k0, k1, lk)) {
       case TileClass::Empty:
@@ -635,7 +706,8 @@ mlir::sattn::computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
         break;
       case TileClass::Partial:
         ++stats.partialTiles;
-        if ((work += (p1 - p0) * (k1 - k0)) > maxWork)
+        if ((work = addCost(work, mulCost((p1 - p0) * (k1 - k0),
+                                          evaluateCost))) > maxWork)
           return std::nullopt;
         for (int64_t p = p0; p < p1; ++p)
           for (int64_t k = k0; k < k1; ++k)

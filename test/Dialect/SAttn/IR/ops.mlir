@@ -3,7 +3,7 @@
 // RUN: sattn-opt %s -split-input-file | sattn-opt -split-input-file | FileCheck %s
 // RUN: sattn-opt %s -split-input-file -mlir-print-op-generic | sattn-opt -split-input-file | FileCheck %s
 
-// The generic form of SPEC.md parses.
+// The generic form of docs/Semantics.md parses.
 // CHECK-LABEL: func.func @causal
 // CHECK: %{{.*}} = sattn.attention %{{.*}}, %{{.*}}, %{{.*}} mask(#sattn.causal) scale(1.250000e-01) : (tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32>
 func.func @causal(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {

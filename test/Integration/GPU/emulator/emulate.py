@@ -7,16 +7,18 @@ LSE, f32/f16/bf16, D and Dv from 16 to 256), compiles the spec with
 `-sattn-lower-to-nvvm=format=llvm` (the kernels' LLVM IR), renames the NVVM intrinsics to
 the functions of nvvm_emulator.cpp, compiles that IR for the host with llc,
 runs the kernel with one thread per GPU thread, and compares O (and LSE) with
-SPEC.md in float64: both the tensor-core and the SIMT kernels.
+docs/Semantics.md in float64: both the tensor-core and the SIMT kernels.
 
     emulate.py --sattn-opt build/bin/sattn-opt --llc /usr/lib/llvm-22/bin/llc
-               [--cases N] [--seed S]
+               [--cases N] [--seed S] [--case I]
+
+Without --seed each run draws a new seed and prints it; a failure prints the
+command that reruns just that case.
 """
 import argparse
 import concurrent.futures
 import ctypes
 import os
-import random
 import re
 import subprocess
 import sys
@@ -177,11 +179,14 @@ def main():
     ap.add_argument("--sattn-opt", required=True)
     ap.add_argument("--llc", required=True)
     ap.add_argument("--cases", type=int, default=int(os.environ.get("SATTN_EMU_CASES", 8)))
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seed", type=int, help="default: a new one each run")
+    ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
+    ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     a = ap.parse_args()
-    rng = random.Random(a.seed)
-    cases = [c for c in (diff.make_case(rng, i) for i in range(a.cases * 3)) if diff.fits_gpu(c)]
+    seed = diff.new_seed() if a.seed is None else a.seed
+    # The differential test's sequence, less the cases too big for the GPU.
+    cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage) if diff.fits_gpu(c)]
     cases = cases[:a.cases]
     failures, counts = [], {}
     with tempfile.TemporaryDirectory() as workdir:
@@ -196,14 +201,16 @@ def main():
                 counts[key] = counts.get(key, 0) + 1
                 if error:
                     failures.append((c, tc, error))
-    print(f"{len(cases)} random cases, each with tensor-cores on and off "
+    print(f"seed {seed}: {len(cases)} random cases, each with tensor-cores on and off "
           f"({sum(c['dtype'] != 'f32' for c in cases)} f16/bf16, "
           f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
-          f"{sum(c['lse'] for c in cases)} with LSE)")
+          f"{sum(c['lse'] for c in cases)} with LSE, {sum(c['garbage'] for c in cases)} with garbage "
+          f"in unkept keys)")
     for c, tc, error in failures[:10]:
-        print(f"FAILED case {c['index']} (tensor-cores={int(tc)}, {c['dtype']}, B={c['batch']} "
-              f"Hq={c['hq']} Hkv={c['hkv']} Lq={c['lq']} Lk={c['lk']} D={c['d']} Dv={c['dv']}): "
-              f"{error}\n{diff.spec_text(c)}")
+        print(f"FAILED case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
+              f"{diff.describe(c)}): {error}\n{diff.spec_text(c)}"
+              f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --seed {seed} "
+              f"--case {c['index']}{' --garbage' if a.garbage else ''}\n")
     print(f"{sum(counts.values()) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -1,7 +1,7 @@
-//===- RandomBlocks.h - SPEC.md's random block generator --------*- C++ -*-===//
+//===- RandomBlocks.h - the random block generator --------------*- C++ -*-===//
 //
-// The generator of `#sattn.random` and `#sattn.bigbird` (SPEC.md, "Random
-// blocks, exactly"): a splitmix64 finalizer on wrapping unsigned 64-bit
+// The generator of `#sattn.random` and `#sattn.bigbird` (docs/Semantics.md,
+// "Random blocks"): a splitmix64 finalizer on wrapping unsigned 64-bit
 // arithmetic. Every target must reproduce these exact values.
 //
 //===----------------------------------------------------------------------===//

@@ -22,8 +22,8 @@ FailureOr<uint64_t> parseSeed(AsmParser &parser);
 namespace mlir {
 namespace sattn {
 /// The composition of primitives that a shape-independent preset
-/// (longformer, sparse_transformer, streaming) stands for (SPEC.md); null for
-/// any other attribute.
+/// (longformer, sparse_transformer, streaming) stands for (docs/Semantics.md);
+/// null for any other attribute.
 MaskAttrInterface getPrimitiveForm(Attribute preset);
 
 /// True for masks whose kept keys lie in a closed-form range around each
@@ -31,14 +31,23 @@ MaskAttrInterface getPrimitiveForm(Attribute preset);
 /// presets made of them): buildKeyRange() bounds them tightly.
 bool isBandMask(Attribute mask);
 
+/// Upper bounds of the host work (block cells tested, random blocks drawn)
+/// of one evaluate() of `mask`, and of one classify() of a rectangle of
+/// rows x keys, for key length lk. Loops that call them many times (tile
+/// plans, statistics, drawings) add these up to stay within a budget.
+int64_t maskEvaluateCost(Attribute mask, int64_t lk);
+int64_t maskClassifyCost(Attribute mask, int64_t rows, int64_t keys,
+                         int64_t lk);
+
 /// Tile classes and kept pairs of one (batch, head).
 struct TilePlanStats {
   int64_t emptyTiles = 0, fullTiles = 0, partialTiles = 0, keptPairs = 0;
 };
 /// The stats for lengths lq x lk and tiles of rows x keys: classify() on
-/// every tile, evaluate() inside PARTIAL ones. nullopt when that takes more
-/// than `maxWork` classify() and evaluate() calls (the default is about a
-/// second): statistics of huge lengths are refused, not computed for hours.
+/// every tile, evaluate() inside PARTIAL ones. nullopt when that costs more
+/// than `maxWork` (maskClassifyCost and maskEvaluateCost units; the default
+/// is about a second): statistics of huge lengths or of masks that are
+/// expensive to test are refused, not computed for hours.
 constexpr int64_t kMaxMaskStatsWork = int64_t(1) << 27;
 std::optional<TilePlanStats>
 computeTilePlanStats(MaskAttrInterface mask, int64_t lq, int64_t lk,
@@ -49,6 +58,10 @@ computeTilePlanStats(MaskAttrInterface mask, int64_t lq, int64_t lk,
 /// tables that buildPredicate() of `mask` reads (block layouts); call it
 /// before building predicates.
 void declareMaskTables(Operation *symbolTable, Attribute mask);
+
+/// The most work (maskClassifyCost units) a compile-time tile plan may take:
+/// a few seconds.
+constexpr int64_t kMaxTilePlanWork = int64_t(1) << 30;
 
 /// The tile plan of static shapes as two constant i32 tables in `symbolTable`
 /// (CSR): `offsets` has one entry per query tile plus one, `entries` lists the
@@ -61,7 +74,7 @@ struct TilePlanTables {
 /// Declares the tables named `prefix`_plan_offsets / _plan_tiles for lengths
 /// lq x lk and tiles of rows x keys; nullopt (classify at run time instead)
 /// for band masks, whose key range is closed-form, for plans with no EMPTY
-/// tile to skip, and for huge plans.
+/// tile to skip, and for plans too large or too costly (kMaxTilePlanWork).
 std::optional<TilePlanTables>
 declareTilePlanTables(Operation *symbolTable, Location loc,
                       MaskAttrInterface mask, int64_t lq, int64_t lk,

@@ -1,7 +1,7 @@
 //===- SAttnAttrs.td - mask pattern attributes -------------*- tablegen -*-===//
 //
-// One attribute per mask pattern of SPEC.md. The textual syntax is normative:
-// keywords and parameter order are exactly those of SPEC.md.
+// One attribute per mask pattern of docs/Semantics.md. The textual syntax is
+// normative: keywords and parameter order are exactly those of that page.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,10 +21,18 @@ class SAttn_MaskAttr<string name, string attrMnemonic,
   let mnemonic = attrMnemonic;
 }
 
+// An integer parameter written `keyword = value`; `syntax` is what the
+// generated docs show for it.
+class SAttn_IntParameter<string keyword, string placeholder, string desc>
+    : AttrParameter<"int64_t", desc> {
+  let syntax = keyword # " = " # placeholder;
+}
+
 // A 64-bit seed written as any integer in [-2^63, 2^64), kept as its
 // two's-complement bit pattern.
-def SAttn_SeedParameter : AttrParameter<"uint64_t", "64-bit seed"> {
+def SAttn_SeedParameter : AttrParameter<"uint64_t", "any integer in [-2^63, 2^64), kept as its 64-bit two's complement"> {
   let parser = "::mlir::sattn::parseSeed($_parser)";
+  let syntax = "seed = s";
 }
 
 //===----------------------------------------------------------------------===//
@@ -33,22 +41,53 @@ def SAttn_SeedParameter : AttrParameter<"uint64_t", "64-bit seed"> {
 
 def SAttn_DenseAttr : SAttn_MaskAttr<"Dense", "dense"> {
   let summary = "Keeps every pair: mask(p, k) = true";
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.dense
+    ```
+  }];
 }
 
 def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange"]> {
   let summary = "Keeps k <= p";
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.causal
+    ```
+  }];
 }
 
 def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange"]> {
   let summary = "Keeps p - left <= k <= p + right";
-  let parameters = (ins "int64_t":$left, "int64_t":$right);
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.window<left = 256, right = 0>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"left", "L", "keys before p, >= 0">:$left,
+                        SAttn_IntParameter<"right", "R", "keys after p, >= 0">:$right);
   let assemblyFormat = "`<` `left` `=` $left `,` `right` `=` $right `>`";
   let genVerifyDecl = 1;
 }
 
 def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange"]> {
   let summary = "Keeps p - left*d <= k <= p + right*d with (p - k) mod d == 0";
-  let parameters = (ins "int64_t":$left, "int64_t":$right, "int64_t":$dilation);
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.dilated<left = 64, right = 64, dilation = 2>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"left", "L", "steps before p, >= 0">:$left,
+                        SAttn_IntParameter<"right", "R", "steps after p, >= 0">:$right,
+                        SAttn_IntParameter<"dilation", "d", "step, >= 1">:$dilation);
   let assemblyFormat = [{
     `<` `left` `=` $left `,` `right` `=` $right `,` `dilation` `=` $dilation `>`
   }];
@@ -57,7 +96,14 @@ def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange"]> 
 
 def SAttn_StridedAttr : SAttn_MaskAttr<"Strided", "strided"> {
   let summary = "Keeps (p - k) mod stride == 0";
-  let parameters = (ins "int64_t":$stride);
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.strided<stride = 128>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"stride", "s", ">= 1">:$stride);
   let assemblyFormat = "`<` `stride` `=` $stride `>`";
   let genVerifyDecl = 1;
 }
@@ -67,6 +113,12 @@ def SAttn_GlobalAttr : SAttn_MaskAttr<"Global", "global"> {
   let description = [{
     Syntax: `#sattn.global<tokens = [t0, t1, ...]>`. The tokens are a set:
     the parser sorts them, so `[3, 0]` and `[0, 3]` are the same attribute.
+
+    Example:
+
+    ```mlir
+    #sattn.global<tokens = [0, 511]>
+    ```
   }];
   let parameters = (ins ArrayRefParameter<"int64_t", "sorted token set">:$tokens);
   let hasCustomAssemblyFormat = 1;
@@ -83,7 +135,14 @@ def SAttn_GlobalAttr : SAttn_MaskAttr<"Global", "global"> {
 
 def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["buildKeyRange"]> {
   let summary = "Keeps k < tokens (the first keys, seen by every query)";
-  let parameters = (ins "int64_t":$tokens);
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.sink<tokens = 4>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"tokens", "n", "number of sink keys, >= 1">:$tokens);
   let assemblyFormat = "`<` `tokens` `=` $tokens `>`";
   let genVerifyDecl = 1;
 }
@@ -93,6 +152,12 @@ def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["veri
   let description = [{
     Syntax: `#sattn.block_sparse<block = [bq, bk], layout = L : tensor<RxCxi1>>`
     where `L` is any i1 dense elements attribute of rank 2.
+
+    Example:
+
+    ```mlir
+    #sattn.block_sparse<block = [64, 64], layout = dense<[[true, false], [true, true]]> : tensor<2x2xi1>>
+    ```
   }];
   let parameters = (ins "int64_t":$blockQ, "int64_t":$blockK,
                         "::mlir::DenseIntElementsAttr":$layout);
@@ -108,7 +173,15 @@ def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["veri
 
 def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random"> {
   let summary = "Keeps k / block in R(p / block), regenerated from the seed";
-  let parameters = (ins "int64_t":$block, "int64_t":$perRow,
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.random<block = 64, per_row = 3, seed = 42>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"block", "b", "block side, >= 1">:$block,
+                        SAttn_IntParameter<"per_row", "r", "draws per query block, >= 1">:$perRow,
                         SAttn_SeedParameter:$seed);
   let assemblyFormat = [{
     `<` `block` `=` $block `,` `per_row` `=` $perRow `,` `seed` `=` $seed `>`
@@ -122,6 +195,16 @@ def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random"> {
 
 def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKeyRange"]> {
   let summary = "Keeps a pair that any member keeps";
+  let description = [{
+    Syntax: `#sattn.union<[m1, m2, ...]>`, one member or more, each a
+    complete mask attribute.
+
+    Example:
+
+    ```mlir
+    #sattn.union<[#sattn.causal, #sattn.sink<tokens = 4>]>
+    ```
+  }];
   let parameters = (ins ArrayRefParameter<"::mlir::Attribute", "members">:$members);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
@@ -129,6 +212,16 @@ def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKey
 
 def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape", "buildKeyRange"]> {
   let summary = "Keeps a pair that every member keeps";
+  let description = [{
+    Syntax: `#sattn.intersect<[m1, m2, ...]>`, one member or more, each
+    a complete mask attribute.
+
+    Example:
+
+    ```mlir
+    #sattn.intersect<[#sattn.causal, #sattn.window<left = 127, right = 0>]>
+    ```
+  }];
   let parameters = (ins ArrayRefParameter<"::mlir::Attribute", "members">:$members);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
@@ -136,6 +229,15 @@ def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape
 
 def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["verifyShape"]> {
   let summary = "Keeps exactly the pairs its operand drops";
+  let description = [{
+    Syntax: `#sattn.complement<m>` with `m` a complete mask attribute.
+
+    Example:
+
+    ```mlir
+    #sattn.complement<#sattn.window<left = 0, right = 0>>
+    ```
+  }];
   let parameters = (ins "::mlir::Attribute":$operand);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
@@ -146,7 +248,17 @@ def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["verifySh
 //===----------------------------------------------------------------------===//
 
 def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKeyRange"]> {
-  let summary = "union<[window<w/2, w/2>, global<tokens>]>";
+  let summary = "union<[window<left = w/2, right = w/2>, global<tokens = [..]>]>";
+  let description = [{
+    Syntax: `#sattn.longformer<window = w, global = [t0, t1, ...]>` with `w`
+    even and at least 2; the tokens are a set, as for `#sattn.global`.
+
+    Example:
+
+    ```mlir
+    #sattn.longformer<window = 512, global = [0]>
+    ```
+  }];
   let parameters = (ins "int64_t":$window,
                         ArrayRefParameter<"int64_t", "sorted token set">:$tokens);
   let hasCustomAssemblyFormat = 1;
@@ -163,8 +275,18 @@ def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKey
 
 def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird"> {
   let summary = "Block band, global blocks and random blocks (BigBird)";
-  let parameters = (ins "int64_t":$block, "int64_t":$window, "int64_t":$global,
-                        "int64_t":$random, SAttn_SeedParameter:$seed);
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.bigbird<block = 64, window = 3, global = 2, random = 3, seed = 0>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"block", "b", "block side, >= 1">:$block,
+                        SAttn_IntParameter<"window", "wb", "band width in blocks, odd, >= 1">:$window,
+                        SAttn_IntParameter<"global", "gb", "leading global blocks, >= 0">:$global,
+                        SAttn_IntParameter<"random", "rb", "random blocks per query block, >= 0">:$random,
+                        SAttn_SeedParameter:$seed);
   let assemblyFormat = [{
     `<` `block` `=` $block `,` `window` `=` $window `,` `global` `=` $global `,`
         `random` `=` $random `,` `seed` `=` $seed `>`
@@ -175,15 +297,30 @@ def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird"> {
 def SAttn_SparseTransformerAttr
     : SAttn_MaskAttr<"SparseTransformer", "sparse_transformer",
                      ["buildKeyRange"]> {
-  let summary = "intersect<[causal, union<[window<s - 1, 0>, strided<s>]>]>";
-  let parameters = (ins "int64_t":$stride);
+  let summary = "intersect<[causal, union<[window<left = s - 1, right = 0>, strided<stride = s>]>]>";
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.sparse_transformer<stride = 128>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"stride", "s", ">= 1">:$stride);
   let assemblyFormat = "`<` `stride` `=` $stride `>`";
   let genVerifyDecl = 1;
 }
 
 def SAttn_StreamingAttr : SAttn_MaskAttr<"Streaming", "streaming", ["buildKeyRange"]> {
-  let summary = "intersect<[causal, union<[sink<n>, window<w - 1, 0>]>]>";
-  let parameters = (ins "int64_t":$sink, "int64_t":$window);
+  let summary = "intersect<[causal, union<[sink<tokens = n>, window<left = w - 1, right = 0>]>]>";
+  let description = [{
+    Example:
+
+    ```mlir
+    #sattn.streaming<sink = 4, window = 1024>
+    ```
+  }];
+  let parameters = (ins SAttn_IntParameter<"sink", "n", "sink keys, >= 1">:$sink,
+                        SAttn_IntParameter<"window", "w", "recent keys, self included, >= 1">:$window);
   let assemblyFormat = "`<` `sink` `=` $sink `,` `window` `=` $window `>`";
   let genVerifyDecl = 1;
 }

@@ -18,7 +18,7 @@ def SAttn_Dialect : Dialect {
     layouts are presets (`#sattn.longformer`, `#sattn.bigbird`,
     `#sattn.sparse_transformer`, `#sattn.streaming`). The op
     `sattn.attention` computes masked scaled-dot-product attention under such
-    a pattern. The exact semantics are fixed in SPEC.md.
+    a pattern. The exact semantics are fixed in docs/Semantics.md.
   }];
   let useDefaultAttributePrinterParser = 1;
   // Checks the discardable `sattn.*` attributes (`sattn.tile`).

@@ -9,7 +9,7 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
   let cppNamespace = "::mlir::sattn";
   let description = [{
     A mask pattern: a predicate `mask(p, k)` over query positions `p` (which
-    may be negative when Lq > Lk, see SPEC.md) and key positions
+    may be negative when Lq > Lk, see docs/Semantics.md) and key positions
     `0 <= k < lk`. Every pattern answers:
 
     * `evaluate(p, k, lk)`: the exact truth of `mask(p, k)`;

@@ -9,7 +9,7 @@ def SAttnExpandPresets : Pass<"sattn-expand-presets"> {
   let summary = "Expand mask presets into primitive patterns";
   let description = [{
     Rewrites every preset in the mask of each `sattn.attention` into the
-    primitives SPEC.md defines it as:
+    primitives docs/Semantics.md defines it as:
 
     ```
     longformer<w, T>             = union<[window<w/2, w/2>, global<T>]>
