@@ -37,12 +37,18 @@ constexpr size_t kElements = 1 * 2 * 8 * 16;
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  // One context and kernel for the whole process (reachable to the end, so
+  // not a leak).
+  static sattn_context ctx = [] {
+    sattn_context c = nullptr;
+    if (sattn_context_create(&c))
+      abort();
+    return c;
+  }();
   static sattn_kernel kernel = [] {
-    sattn_context ctx;
     sattn_kernel k = nullptr;
     sattn_attention_desc desc = {1, 2, 2, 8, 8, 16, 16, "f32", 0.25f, 0, "cpu"};
-    if (sattn_context_create(&ctx) ||
-        sattn_compile_mask(ctx, "#sattn.causal", &desc, &k))
+    if (sattn_compile_mask(ctx, "#sattn.causal", &desc, &k))
       abort();
     return k;
   }();

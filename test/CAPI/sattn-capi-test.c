@@ -222,9 +222,11 @@ int main(void) {
   sattn_kernel_release(tc);
   d.dtype = "f32";
   d.head_dim = d.value_dim = 512;
+  sattn_kernel tooLarge;
   EXPECT("head dim too large for the GPU",
-         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &tooLarge) ==
                  SATTN_ERROR_COMPILE &&
+             tooLarge == NULL &&
              strstr(sattn_last_error(), "bytes of shared memory"));
   sattn_kernel_release(gpu);
   d = causalDesc();

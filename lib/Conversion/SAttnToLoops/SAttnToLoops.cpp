@@ -707,12 +707,20 @@ struct ConvertSAttnToLoopsPass
     : public sattn::impl::ConvertSAttnToLoopsBase<ConvertSAttnToLoopsPass> {
   using Base::Base;
 
+  /// Bad options fail when the pipeline is parsed, before any IR is touched.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Base::initializeOptions(options, errorHandler)))
+      return failure();
+    if (vectorBits != 0 && vectorBits != 256 && vectorBits != 512)
+      return errorHandler("-convert-sattn-to-loops: vector-bits must be 0 "
+                          "(the host's widest), 256 or 512, got " +
+                          Twine(vectorBits));
+    return success();
+  }
+
   void runOnOperation() override {
-    if (vectorBits != 0 && vectorBits != 256 && vectorBits != 512) {
-      getOperation()->emitError("convert-sattn-to-loops: vector-bits must be "
-                                "0, 256 or 512");
-      return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
     populateSAttnToLoopsPatterns(patterns, vectorBits);
     if (failed(rewriteEachAttention(

@@ -1,6 +1,6 @@
 // RUN: sattn-opt %s -split-input-file -convert-sattn-to-loops=vector-bits=256 -verify-diagnostics
 // RUN: not sattn-opt %s -convert-sattn-to-loops=vector-bits=128 2>&1 | FileCheck %s --check-prefix=BITS
-// BITS: error: convert-sattn-to-loops: vector-bits must be 0, 256 or 512
+// BITS: error: -convert-sattn-to-loops: vector-bits must be 0 (the host's widest), 256 or 512, got 128
 
 func.func @bad_tile(%q: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
   // expected-error @+1 {{'sattn.tile' must be [Br, Bc] with Br a multiple of 8 and Bc >= 1}}

@@ -60,15 +60,23 @@ namespace {
 struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
   using Base::Base;
 
-  void runOnOperation() override {
+  /// Bad options fail when the pipeline is parsed, before any IR is touched.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Base::initializeOptions(options, errorHandler)))
+      return failure();
     for (auto [name, size] : {std::pair{"q-tile", int64_t(queryTile)},
                               std::pair{"k-tile", int64_t(keyTile)}})
-      if (size < 0 || size > SAttnDialect::kMaxTileSide) {
-        getOperation()->emitError("-sattn-plan-tiles: ")
-            << name << " must be 0 (the planner's choice) or in [1, "
-            << SAttnDialect::kMaxTileSide << "], got " << size;
-        return signalPassFailure();
-      }
+      if (size < 0 || size > SAttnDialect::kMaxTileSide)
+        return errorHandler("-sattn-plan-tiles: " + Twine(name) +
+                            " must be 0 (the planner's choice) or in [1, " +
+                            Twine(SAttnDialect::kMaxTileSide) + "], got " +
+                            Twine(size));
+    return success();
+  }
+
+  void runOnOperation() override {
     getOperation()->walk([&](AttentionOp op) {
       auto [defaultRows, defaultKeys] = chooseTileSizes(op.getMask());
       int64_t br = queryTile > 0 ? queryTile : defaultRows;
