@@ -15,9 +15,8 @@ if [ "${SATTN_SANITIZER:-}" = address ]; then
   export ASAN_OPTIONS=abort_on_error=0:detect_stack_use_after_return=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS=suppressions=$(pwd)/test/lsan.supp:print_suppressions=0
-  cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
-  pyenv=(env "LD_PRELOAD=$("$cxx" -print-file-name=libclang_rt.asan-x86_64.so)"
-         "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0")
+  runtime=$(sed -n 's/^SATTN_ASAN_RUNTIME:INTERNAL=//p' "$build/CMakeCache.txt")
+  pyenv=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0")
 fi
 
 "$lit" -sv "$build/test" "$build/unittests" 2>&1 | tee "$log"

@@ -100,6 +100,11 @@ public:
   /// For static shapes: the tile plan as constant CSR tables, named after
   /// the tile function.
   std::optional<TilePlanTables> plan;
+  /// Decode packing: when > 0, one tile holds the Lq = `packedLength` rows
+  /// of each of the `packedGroup` query heads that read one key/value head,
+  /// so that every K/V tile is loaded once per group instead of once per
+  /// head. The tile function's `head` argument is then the key/value head.
+  int64_t packedGroup = 0, packedLength = 0;
 
 private:
   // Constants and small helpers.
@@ -158,6 +163,9 @@ private:
 
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
+  Value numRows; // valid rows of the tile (the rest repeat the last one)
+  /// The (query head, query row) of tile row `r` (clamped to a valid row).
+  std::pair<Value, Value> rowSource(Value r);
   Value qt, st, oacc, rowBuf;
   Value keyUsed; // per key of a PARTIAL tile: 1 if some row keeps it, else 0
 };
@@ -176,6 +184,18 @@ Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
       b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
   return widen(vector::MaskedLoadOp::create(b, loc, vecType, memref, ix,
                                             maskBits, zero));
+}
+
+std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
+  Value last = subIdx(numRows, idx(1));
+  if (!packedGroup) // row q0 + r of the tile's head
+    return {head, addIdx(q0, minIdx(r, last))};
+  // row j = g * Lq + i: query head kvHead * G + g, query row i
+  Value j = minIdx(r, last);
+  Value lqConst = idx(packedLength);
+  return {addIdx(mulIdx(kvHead, idx(packedGroup)),
+                 arith::DivUIOp::create(b, loc, j, lqConst)),
+          arith::RemUIOp::create(b, loc, j, lqConst)};
 }
 
 void TileFunctionBuilder::storeRowVector(Value value, Value memref,
@@ -256,16 +276,24 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
-  kvHead = arith::DivUIOp::create(b, loc, head,
-                                  arith::MaxUIOp::create(b, loc, group, one));
-  q0 = mulIdx(queryTile, idx(br));
-  Value numRows = minIdx(idx(br), subIdx(lq, q0));
-  Value lastRow = subIdx(lq, one);
   // Query positions of the tile: p = i + (Lk - Lq), bottom-right aligned.
   lk64 = toI64(lk);
-  p0 = arith::AddIOp::create(b, loc, toI64(q0),
-                             arith::SubIOp::create(b, loc, lk64, toI64(lq)));
-  p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+  if (packedGroup) {
+    // Rows g * Lq + i: head kvHead * G + g, row i; positions [Lk - Lq, Lk).
+    kvHead = head;
+    q0 = idx(0);
+    numRows = idx(packedGroup * packedLength);
+    p0 = arith::SubIOp::create(b, loc, lk64, toI64(lq));
+    p1 = lk64;
+  } else {
+    kvHead = arith::DivUIOp::create(
+        b, loc, head, arith::MaxUIOp::create(b, loc, group, one));
+    q0 = mulIdx(queryTile, idx(br));
+    numRows = minIdx(idx(br), subIdx(lq, q0));
+    p0 = arith::AddIOp::create(b, loc, toI64(q0),
+                               arith::SubIOp::create(b, loc, lk64, toI64(lq)));
+    p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+  }
 
   auto scratch = [&](ArrayRef<int64_t> shape) {
     return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
@@ -284,12 +312,13 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   Value scaleVal = f32Const(static_cast<float>(scale * M_LOG2E));
   scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
                      [&](OpBuilder &, Location, Value r, ValueRange) {
-                       Value row = minIdx(addIdx(q0, r), lastRow);
+                       auto [rowHead, row] = rowSource(r);
                        scf::ForOp::create(
                            b, loc, idx(0), idx(headDim), one, ValueRange{},
                            [&](OpBuilder &, Location, Value d, ValueRange) {
                              Value x = widen(memref::LoadOp::create(
-                                 b, loc, q, ValueRange{batch, head, row, d}));
+                                 b, loc, q,
+                                 ValueRange{batch, rowHead, row, d}));
                              memref::StoreOp::create(
                                  b, loc,
                                  arith::MulFOp::create(b, loc, x, scaleVal), qt,
@@ -341,12 +370,13 @@ void TileFunctionBuilder::buildBody(Block *entry) {
             b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
             f32Const(0.0f));
         Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
-        Value row = addIdx(q0, r);
+        auto [rowHead, row] = rowSource(r);
         for (int64_t j = 0; j < numValueVecs; ++j) {
           Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
                                              ValueRange{r, idx(j * lanes)});
           storeRowVector(arith::MulFOp::create(b, loc, acc, invVec), o,
-                         ValueRange{batch, head, row}, j * lanes, valueDim);
+                         ValueRange{batch, rowHead, row}, j * lanes,
+                         valueDim);
         }
         if (op.getLse()) {
           Value logSum = math::FmaOp::create(
@@ -356,7 +386,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
               b, loc, nonEmpty, logSum,
               f32Const(-std::numeric_limits<float>::infinity()));
           memref::StoreOp::create(b, loc, value, lse,
-                                  ValueRange{batch, head, row});
+                                  ValueRange{batch, rowHead, row});
         }
         scf::YieldOp::create(b, loc);
       });
@@ -426,13 +456,10 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(maskIf.thenBlock());
     auto vecI64 = VectorType::get({lanes}, b.getI64Type());
-    SmallVector<int64_t> iota(lanes);
-    for (int64_t i = 0; i < lanes; ++i)
-      iota[i] = i;
-    Value laneIds = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecI64, ArrayRef<int64_t>(iota)));
     Value lkVec = vector::BroadcastOp::create(b, loc, vecI64, lk64);
-    Value p1Vec = vector::BroadcastOp::create(b, loc, vecI64, p1);
+    Value p0Vec = vector::BroadcastOp::create(b, loc, vecI64, p0);
+    Value numRowsVec =
+        vector::BroadcastOp::create(b, loc, vecI64, toI64(numRows));
     scf::ForOp::create(
         b, loc, idx(0), nc, one, ValueRange{},
         [&](OpBuilder &, Location, Value c, ValueRange) {
@@ -440,22 +467,28 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
               vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, c)));
           Value anyRow;
           for (int64_t n = 0; n < nv; ++n) {
-            Value base = arith::AddIOp::create(
-                b, loc, p0,
-                arith::ConstantOp::create(b, loc,
-                                          b.getI64IntegerAttr(n * lanes)));
-            Value pVec = arith::AddIOp::create(
-                b, loc, vector::BroadcastOp::create(b, loc, vecI64, base),
-                laneIds);
+            // Tile rows r = n * lanes + lane; their positions p0 + r, or
+            // p0 + r mod Lq when the rows of a head group are packed.
+            SmallVector<int64_t> rows(lanes), offsets(lanes);
+            for (int64_t i = 0; i < lanes; ++i) {
+              rows[i] = n * lanes + i;
+              offsets[i] = packedGroup ? rows[i] % packedLength : rows[i];
+            }
+            auto constVec = [&](ArrayRef<int64_t> values) -> Value {
+              return arith::ConstantOp::create(
+                  b, loc, DenseElementsAttr::get(vecI64, values));
+            };
+            Value pVec =
+                arith::AddIOp::create(b, loc, p0Vec, constVec(offsets));
             Value keep = mask.buildPredicate(b, loc, pVec, kVec, lkVec);
             SmallVector<Value, 2> at = {c, idx(n * lanes)};
             Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
             vector::StoreOp::create(
                 b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
                 at);
-            // Padding rows past Lq (p >= p1) do not make a key used.
+            // Padding rows (r >= numRows) do not make a key used.
             Value rowValid = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::slt, pVec, p1Vec);
+                b, loc, arith::CmpIPredicate::slt, constVec(rows), numRowsVec);
             Value kept = vector::ReductionOp::create(
                 b, loc, vector::CombiningKind::OR,
                 arith::AndIOp::create(b, loc, keep, rowValid));
@@ -524,13 +557,17 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   }
 
   // Oacc = Oacc * alpha + P V, in blocks of kRowChunk rows x colChunk
-  // vectors of Dv held in registers across the key loop. In PARTIAL tiles
+  // vectors of Dv held in registers across the key loop, over the chunks
+  // that hold valid rows (padding rows are never written). In PARTIAL tiles
   // (`guarded`) the V rows of keys no row keeps are replaced by 0: their P
   // is 0, but 0 * NaN would still reach O (unused KV-cache slots may hold
   // anything). FULL tiles read V as it is.
+  Value pvRows = mulIdx(
+      arith::CeilDivUIOp::create(b, loc, numRows, idx(kRowChunk)),
+      idx(kRowChunk));
   auto buildPV = [&](bool guarded) {
     scf::ForOp::create(
-        b, loc, idx(0), idx(br), idx(kRowChunk), ValueRange{},
+        b, loc, idx(0), pvRows, idx(kRowChunk), ValueRange{},
         [&](OpBuilder &, Location, Value r0, ValueRange) {
           SmallVector<Value> rowIdx, alphaRow;
           for (int64_t i = 0; i < kRowChunk; ++i) {
@@ -635,11 +672,28 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
              << ", Dv = " << dv << " needs " << scratchBytes
              << " bytes of scratch per thread; at most " << kMaxScratchBytes;
 
+    // Decode (static Lq, heads): the G = Hq / Hkv query heads of a key/value
+    // head share one tile when their G * Lq rows fit, so each K/V tile is
+    // read once per group; the tile shrinks to those rows (whole vectors).
+    auto qType = op.getQuery().getType();
+    int64_t hq = qType.getDimSize(1), lq = qType.getDimSize(2);
+    int64_t hkv = op.getKey().getType().getDimSize(1);
+    bool packed = !ShapedType::isDynamic(hq) && !ShapedType::isDynamic(lq) &&
+                  !ShapedType::isDynamic(hkv) && hkv > 0 && lq > 0 &&
+                  hq / hkv > 1 && (hq / hkv) * lq <= tiles.rows;
+    if (packed)
+      tiles.rows = llvm::alignTo((hq / hkv) * lq, vec.lanes);
+
     std::string name = getFreshSymbolName(module, "__sattn_tile_");
     declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
-    builder.plan =
-        declareStaticTilePlan(module, op, tiles.rows, tiles.keys, name);
+    if (packed) {
+      builder.packedGroup = hq / hkv;
+      builder.packedLength = lq;
+    } else {
+      builder.plan =
+          declareStaticTilePlan(module, op, tiles.rows, tiles.keys, name);
+    }
     func::FuncOp tileFn = builder.build(module, name);
 
     Location loc = op.getLoc();
@@ -671,15 +725,21 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     Value lseArg =
         memref::CastOp::create(rewriter, loc, builder.lseType(), lseBuf);
 
-    // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br))
+    // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br)); packed: (b, g, 0)
+    // in (B, Hkv, 1).
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value numQueryTiles = arith::CeilDivUIOp::create(
-        rewriter, loc, qDim(2),
-        arith::ConstantIndexOp::create(rewriter, loc, tiles.rows));
+    Value numQueryTiles =
+        packed ? one
+               : Value(arith::CeilDivUIOp::create(
+                     rewriter, loc, qDim(2),
+                     arith::ConstantIndexOp::create(rewriter, loc,
+                                                    tiles.rows)));
+    Value numHeads = packed ? arith::ConstantIndexOp::create(rewriter, loc, hkv)
+                            : qDim(1);
     scf::ParallelOp::create(
         rewriter, loc, ValueRange{zero, zero, zero},
-        ValueRange{qDim(0), qDim(1), numQueryTiles}, ValueRange{one, one, one},
+        ValueRange{qDim(0), numHeads, numQueryTiles}, ValueRange{one, one, one},
         [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
           // Query tiles in zigzag order (0, n-1, 1, n-2, ...): with causal
           // masks the work per tile grows with qt, and each thread's

@@ -110,6 +110,28 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 
 // -----
 
+// Decode with GQA (Hq = 32, Hkv = 8, Lq = 1): the 4 query heads of a
+// key/value head share one tile of 8 rows (one AVX2 vector), so the
+// parallel loop runs over (B, Hkv) and each K/V tile is read once per group.
+!dq = tensor<1x32x1x128xf32>
+!dkv = tensor<1x8x?x128xf32>
+// CHECK-LABEL: func.func @decode_gqa
+// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
+// CHECK:         scf.parallel (%[[G:.*]]) = (%c0) to (%[[C8]]) step (%c1)
+// CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[G]], %c0)
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index) {
+// Q^T holds 8 rows: the 4 query heads of the group, padded to one vector.
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<128x8xf32>
+// Query row j of the tile: head kvHead * 4 + j.
+// CHECK:         arith.muli %[[KVHEAD]], %c4 : index
+func.func @decode_gqa(%q: !dq, %k: !dkv, %v: !dkv) -> !dq {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (!dq, !dkv, !dkv) -> !dq
+  return %o : !dq
+}
+
+// -----
+
 // LSE, f16, dynamic lengths: result buffers take the query's sizes.
 // CHECK-LABEL: func.func @dynamic_lse
 // CHECK:         %[[L:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x?x?x16xf16>

@@ -10,6 +10,7 @@
 // RUN: sattn-run %s --function=streaming --input=@%t/q8.npy --input=@%t/k64s.npy --input=@%t/v64s.npy --check | FileCheck %s
 // RUN: sattn-run %s --function=bigbird --input=@%t/q64.npy --input=@%t/k64b.npy --input=@%t/v64b.npy --check | FileCheck %s
 // RUN: sattn-run %s --function=decode_strided --input=@%t/q1.npy --input=@%t/k64d.npy --input=@%t/v64d.npy --check | FileCheck %s
+// RUN: sattn-run %s --function=decode_strided_gqa --input=@%t/q4x1.npy --input=@%t/k64d.npy --input=@%t/v64d.npy --check | FileCheck %s
 // CHECK: check result #0 (O): {{.*}} 0 NaN, 0 -inf mismatches: ok
 // CHECK-NOT: FAILED
 
@@ -40,4 +41,11 @@ func.func @bigbird(%q: !b, %k: !b, %v: !b) -> !b {
 func.func @decode_strided(%q: !q1, %k: !kv, %v: !kv) -> !q1 {
   %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 8>) {sattn.tile = array<i64: 16, 8>} : (!q1, !kv, !kv) -> !q1
   return %o : !q1
+}
+
+// The same with two query heads per key/value head packed into one tile.
+!q4 = tensor<1x4x1x16xf32>
+func.func @decode_strided_gqa(%q: !q4, %k: !kv, %v: !kv) -> !q4 {
+  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 8>) : (!q4, !kv, !kv) -> !q4
+  return %o : !q4
 }

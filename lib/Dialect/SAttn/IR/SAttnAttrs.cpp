@@ -633,24 +633,32 @@ static int64_t randomDrawCost(int64_t block, int64_t perRow, int64_t lk) {
   return std::max<int64_t>(1, std::min(perRow, mulCost(32, nkb)));
 }
 
+/// The cost of a combinator: the sum of `cost` over its operands (members of
+/// union and intersect, the operand of complement); 1 for any other mask.
+static int64_t sumOverOperands(Attribute mask,
+                               llvm::function_ref<int64_t(Attribute)> cost) {
+  SmallVector<Attribute> operands;
+  if (auto u = dyn_cast<UnionAttr>(mask))
+    llvm::append_range(operands, u.getMembers());
+  else if (auto i = dyn_cast<IntersectAttr>(mask))
+    llvm::append_range(operands, i.getMembers());
+  else if (auto c = dyn_cast<ComplementAttr>(mask))
+    operands.push_back(c.getOperand());
+  else
+    return 1;
+  int64_t total = 0;
+  for (Attribute m : operands)
+    total = addCost(total, cost(m));
+  return total;
+}
+
 int64_t mlir::sattn::maskEvaluateCost(Attribute mask, int64_t lk) {
   if (auto r = dyn_cast<RandomAttr>(mask))
     return randomDrawCost(r.getBlock(), r.getPerRow(), lk);
   if (auto bb = dyn_cast<BigBirdAttr>(mask))
     return randomDrawCost(bb.getBlock(), bb.getRandom(), lk);
-  if (auto c = dyn_cast<ComplementAttr>(mask))
-    return maskEvaluateCost(c.getOperand(), lk);
-  ArrayRef<Attribute> members;
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    members = u.getMembers();
-  if (auto i = dyn_cast<IntersectAttr>(mask))
-    members = i.getMembers();
-  if (members.empty())
-    return 1;
-  int64_t cost = 0;
-  for (Attribute m : members)
-    cost = addCost(cost, maskEvaluateCost(m, lk));
-  return cost;
+  return sumOverOperands(mask,
+                         [&](Attribute m) { return maskEvaluateCost(m, lk); });
 }
 
 int64_t mlir::sattn::maskClassifyCost(Attribute mask, int64_t rows,
@@ -667,19 +675,9 @@ int64_t mlir::sattn::maskClassifyCost(Attribute mask, int64_t rows,
   if (auto bb = dyn_cast<BigBirdAttr>(mask))
     return mulCost(cells(bb.getBlock(), bb.getBlock()),
                    maskEvaluateCost(bb, lk));
-  if (auto c = dyn_cast<ComplementAttr>(mask))
-    return maskClassifyCost(c.getOperand(), rows, keys, lk);
-  ArrayRef<Attribute> members;
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    members = u.getMembers();
-  if (auto i = dyn_cast<IntersectAttr>(mask))
-    members = i.getMembers();
-  if (members.empty())
-    return 1;
-  int64_t cost = 0;
-  for (Attribute m : members)
-    cost = addCost(cost, maskClassifyCost(m, rows, keys, lk));
-  return cost;
+  return sumOverOperands(mask, [&](Attribute m) {
+    return maskClassifyCost(m, rows, keys, lk);
+  });
 }
 
 std::optional<TilePlanStats>

@@ -25,6 +25,7 @@ def kv(unkept, suffix):
 save("q8.npy", rng.uniform(-1, 1, (1, 2, 8, 16)))
 save("q64.npy", rng.uniform(-1, 1, (1, 2, 64, 16)))
 save("q1.npy", rng.uniform(-1, 1, (1, 2, 1, 16)))
+save("q4x1.npy", rng.uniform(-1, 1, (1, 4, 1, 16)))
 kv(np.arange(0, 53), "")
 kv(np.arange(2, 53), "s")
 # Blocks 0, 2 and 5 of 8 keys are dropped for every row.

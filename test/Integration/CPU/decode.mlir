@@ -1,0 +1,55 @@
+// Decode and small-Lq attention with grouped-query heads: the G = Hq / Hkv
+// query heads that read one key/value head share a tile (G * Lq rows), so
+// each K/V tile is read once per group. Every mask family, tails, LSE,
+// f16/bf16, against the float64 reference.
+// RUN: sattn-run %s --function=decode_causal --check | FileCheck %s --check-prefixes=CHECK,LSE
+// RUN: sattn-run %s --function=decode_streaming --check | FileCheck %s
+// RUN: sattn-run %s --function=small_lq_strided --check | FileCheck %s
+// RUN: sattn-run %s --function=small_lq_bigbird --check | FileCheck %s
+// RUN: sattn-run %s --function=decode_random_bf16 --check | FileCheck %s
+// RUN: sattn-run %s --function=mqa_window --check | FileCheck %s
+// CHECK: check result #0 (O): {{.*}}: ok
+// LSE: check result #1 (LSE): {{.*}}: ok
+
+!q1 = tensor<2x8x1x64xf32>
+!kv1 = tensor<2x2x1000x64xf32>
+func.func @decode_causal(%q: !q1, %k: !kv1, %v: !kv1) -> (!q1, tensor<2x8x1xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (!q1, !kv1, !kv1) -> (!q1, tensor<2x8x1xf32>)
+  return %o, %l : !q1, tensor<2x8x1xf32>
+}
+
+!q2 = tensor<1x12x1x32xf16>
+!kv2 = tensor<1x3x777x32xf16>
+func.func @decode_streaming(%q: !q2, %k: !kv2, %v: !kv2) -> !q2 {
+  %o = sattn.attention %q, %k, %v mask(#sattn.streaming<sink = 4, window = 100>) : (!q2, !kv2, !kv2) -> !q2
+  return %o : !q2
+}
+
+// G = 3, Lq = 5: 15 rows of one tile, positions Lk - 5 ... Lk - 1 per head.
+!q3 = tensor<1x6x5x16xf32>
+!kv3 = tensor<1x2x130x24xf32>
+!k3 = tensor<1x2x130x16xf32>
+!o3 = tensor<1x6x5x24xf32>
+func.func @small_lq_strided(%q: !q3, %k: !k3, %v: !kv3) -> !o3 {
+  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 7>) : (!q3, !k3, !kv3) -> !o3
+  return %o : !o3
+}
+func.func @small_lq_bigbird(%q: !q3, %k: !k3, %v: !kv3) -> !o3 {
+  %o = sattn.attention %q, %k, %v mask(#sattn.bigbird<block = 16, window = 3, global = 1, random = 2, seed = 5>) : (!q3, !k3, !kv3) -> !o3
+  return %o : !o3
+}
+
+!q4 = tensor<1x4x2x64xbf16>
+!kv4 = tensor<1x1x300x64xbf16>
+func.func @decode_random_bf16(%q: !q4, %k: !kv4, %v: !kv4) -> !q4 {
+  %o = sattn.attention %q, %k, %v mask(#sattn.union<[#sattn.random<block = 32, per_row = 2, seed = 9>, #sattn.sink<tokens = 1>]>) : (!q4, !kv4, !kv4) -> !q4
+  return %o : !q4
+}
+
+// Multi-query: all 16 heads read one key/value head.
+!q5 = tensor<3x16x1x32xf32>
+!kv5 = tensor<3x1x50x32xf32>
+func.func @mqa_window(%q: !q5, %k: !kv5, %v: !kv5) -> !q5 {
+  %o = sattn.attention %q, %k, %v mask(#sattn.window<left = 10, right = 0>) : (!q5, !kv5, !kv5) -> !q5
+  return %o : !q5
+}
