@@ -9,10 +9,15 @@ machine's f32 FMA peak measured in the same run, and the times of
   - PyTorch CPU scaled_dot_product_attention with a boolean mask,
   - PyTorch FlexAttention on CPU (torch.compile, BlockMask),
 on the same inputs. A peer that cannot run a case gets the reason in the table.
-Then the memory check (peak RSS of sattn-run from N = 1024 to 32768, causal
-window 256) and the JIT compile time of the example specs.
+Then decode (Hq = 32, Hkv = 8, D = 128, Lk = 32768, Lq = 1; f32, f16, bf16
+K/V, dense and streaming<sink = 4, window = 1024>) against torch SDPA
+(enable_gqa) and FlexAttention, as K/V bytes per second and % of the
+machine's read bandwidth measured in the same run (bandwidth.c). Then the
+memory check (peak RSS of sattn-run from N = 1024 to 32768, causal window
+256) and the JIT compile time of the example specs.
 
     benchmarks/bench.py --build build [--quick] [--ns 1024,4096] [--patterns causal,dense]
+                        [--decode-only]
 """
 import argparse
 import json
@@ -161,7 +166,112 @@ def peer_flex(name, n, d, runs):
     return {"ms": ms, "compile_s": compile_s}
 
 
-PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex}
+# --- decode ------------------------------------------------------------------
+
+DEC_HQ, DEC_HKV, DEC_D, DEC_LK = 32, 8, 128, 32768
+DEC_CASES = [("f32", "dense"), ("f16", "dense"), ("bf16", "dense"), ("f32", "streaming")]
+DEC_MASKS = {"dense": (M.causal(), "kv >= 0"),
+             "streaming": (M.streaming(4, 1024), "(kv < 4) | (q - kv < 1024)")}
+
+
+def decode_spec(dtype, mask):
+    q = f"tensor<1x{DEC_HQ}x1x{DEC_D}x{dtype}>"
+    kv = f"tensor<1x{DEC_HKV}x{DEC_LK}x{DEC_D}x{dtype}>"
+    return (f"func.func @bench(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
+            f"  %o = sattn.attention %q, %k, %v mask({mask.text}) : ({q}, {kv}, {kv}) -> {q}\n"
+            f"  return %o : {q}\n}}\n")
+
+
+def run_sattn_spec(build, text, runs):
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(text)
+    try:
+        out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, "--random-inputs",
+                              f"--benchmark={runs}", f"--threads={THREADS}"],
+                             capture_output=True, text=True, timeout=1800)
+    finally:
+        os.unlink(f.name)
+    m = re.search(r"median ([\d.]+) ms", out.stdout)
+    return {"ms": float(m.group(1))} if m else {"error": (out.stderr or out.stdout).strip()[-200:]}
+
+
+def decode_inputs(dtype):
+    import torch
+    torch.manual_seed(0)
+    t = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    q = torch.rand(1, DEC_HQ, 1, DEC_D).to(t)
+    k, v = (torch.rand(1, DEC_HKV, DEC_LK, DEC_D).to(t) for _ in range(2))
+    return q, k, v
+
+
+def peer_sdpa_decode(name, n, d, runs):
+    import torch
+    torch.set_num_threads(THREADS)
+    dtype, mask_name = name.split(":")
+    q, k, v = decode_inputs(dtype)
+    f = torch.nn.functional.scaled_dot_product_attention
+    keep = None
+    if mask_name != "dense":
+        keep = torch.from_numpy(DEC_MASKS[mask_name][0].evaluate(1, DEC_LK).copy())
+    with torch.no_grad():
+        return {"ms": timeit(lambda: f(q, k, v, attn_mask=keep, enable_gqa=True), runs)}
+
+
+def peer_flex_decode(name, n, d, runs):
+    import torch
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    torch.set_num_threads(THREADS)
+    dtype, mask_name = name.split(":")
+    q, k, v = decode_inputs(dtype)
+    # q is the query's row (0); its position is Lk - 1.
+    expr = DEC_MASKS[mask_name][1].replace("q - kv", f"({DEC_LK - 1} - kv)")
+    mask_mod = eval(f"lambda b, h, q, kv: {expr}")  # noqa: S307 (our own strings)
+    block_mask = create_block_mask(mask_mod, None, None, 1, DEC_LK, device="cpu")
+    compiled = torch.compile(flex_attention)
+    with torch.no_grad():
+        compiled(q, k, v, block_mask=block_mask, enable_gqa=True)
+        return {"ms": timeit(lambda: compiled(q, k, v, block_mask=block_mask, enable_gqa=True),
+                             runs)}
+
+
+def measure_bandwidth(build):
+    exe = os.path.join(build, "benchmarks", "bandwidth")
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", os.path.join(HERE, "bandwidth.c"),
+                    "-o", exe], check=True)
+    out = subprocess.run([exe], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS=str(THREADS)), check=True)
+    return float(out.stdout.strip())
+
+
+def decode_table(build, peers, timeout):
+    """Decode side by side: time, K/V bytes per second, % of the bandwidth."""
+    bandwidth = measure_bandwidth(build)
+    print(f"\ndecode: Hq={DEC_HQ}, Hkv={DEC_HKV}, D={DEC_D}, Lk={DEC_LK}, Lq=1, {THREADS} threads; "
+          f"read bandwidth {bandwidth:.1f} GB/s (vectorized sum of 1 GiB)")
+    header = ["K/V", "mask", "keys read", "sattn ms", "K/V GB/s", "% bandwidth"] + \
+        [f"{p} ms" for p in peers]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for dtype, mask_name in DEC_CASES:
+        mask = DEC_MASKS[mask_name][0]
+        r = run_sattn_spec(build, decode_spec(dtype, mask), 10)
+        keys = int(mask.evaluate(1, DEC_LK).sum())
+        size = 4 if dtype == "f32" else 2
+        cells = [dtype, mask_name, str(keys)]
+        if "ms" in r:
+            gbs = 2 * DEC_HKV * keys * DEC_D * size / (r["ms"] * 1e-3) / 1e9
+            cells += [f"{r['ms']:.2f}", f"{gbs:.1f}", f"{100 * gbs / bandwidth:.0f}%"]
+        else:
+            cells += ["n/a: " + r["error"], "-", "-"]
+        for p in peers:
+            pr = run_peer(p + "_decode", f"{dtype}:{mask_name}", 1, DEC_D, 10, timeout)
+            cells.append("n/a: " + pr["error"] if "error" in pr else f"{pr['ms']:.2f}")
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
+         "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode}
 
 
 def run_peer(peer, name, n, d, runs, timeout):
@@ -259,6 +369,7 @@ def main():
     ap.add_argument("--peer-timeout", type=int, default=900)
     ap.add_argument("--embedding-only", action="store_true",
                     help="only the C API cache and Python overhead measurements")
+    ap.add_argument("--decode-only", action="store_true", help="only the decode table")
     # internal: run one peer case
     ap.add_argument("--peer")
     ap.add_argument("--pattern")
@@ -273,6 +384,10 @@ def main():
     if args.embedding_only:
         with tempfile.TemporaryDirectory() as cache:
             embedding(cache)
+        return 0
+    decode_peers = [p for p in args.peers.split(",") if p in ("sdpa", "flex")]
+    if args.decode_only:
+        decode_table(args.build, decode_peers, args.peer_timeout)
         return 0
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
@@ -320,6 +435,8 @@ def main():
                  f"{100 * s['gflops'] / peak:.0f}%" if ok else "-"]
         cells += [cell(row[p], s) for p in peers]
         print("| " + " | ".join(cells) + " |")
+
+    decode_table(args.build, decode_peers, args.peer_timeout)
 
     print()
     rss = {n: peak_rss_mb(args.build, n) for n in (1024, 32768)}
