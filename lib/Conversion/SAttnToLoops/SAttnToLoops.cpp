@@ -105,6 +105,8 @@ public:
   /// so that every K/V tile is loaded once per group instead of once per
   /// head. The tile function's `head` argument is then the key/value head.
   int64_t packedGroup = 0, packedLength = 0;
+  /// Keys per block of the packed tiles' dot-product scores.
+  int64_t dotKeys = 1;
 
 private:
   // Constants and small helpers.
@@ -148,6 +150,9 @@ private:
   void buildBody(Block *entry);
   /// One non-empty key tile; returns the new (m, l) vectors.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
+  /// S^T[c][r] of a packed tile (few rows) as dot products over D: whole
+  /// vectors of K rows instead of one broadcast per element.
+  void buildDotScores(Value k0, Value nc);
 
   AttentionOp op;
   TileSizes tiles;
@@ -167,6 +172,7 @@ private:
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
   Value qt, st, oacc, rowBuf;
+  Value qRows;   // packed tiles: scale * log2(e) * Q, one row per tile row
   Value keyUsed; // per key of a PARTIAL tile: 1 if some row keeps it, else 0
 };
 
@@ -286,8 +292,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     p0 = arith::SubIOp::create(b, loc, lk64, toI64(lq));
     p1 = lk64;
   } else {
-    kvHead = arith::DivUIOp::create(
-        b, loc, head, arith::MaxUIOp::create(b, loc, group, one));
+    kvHead = arith::DivUIOp::create(b, loc, head,
+                                    arith::MaxUIOp::create(b, loc, group, one));
     q0 = mulIdx(queryTile, idx(br));
     numRows = minIdx(idx(br), subIdx(lq, q0));
     p0 = arith::AddIOp::create(b, loc, toI64(q0),
@@ -299,34 +305,49 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
                                     b.getI64IntegerAttr(64));
   };
-  qt = scratch({headDim, br});
-  // Rows up to a multiple of keyChunk: the last block may run past Bc.
-  st = scratch({(tiles.keys + keyChunk - 1) / keyChunk * keyChunk, br});
+  // The scaled queries: Qt[d][r] (one vector of rows per d) for the
+  // broadcast scores, or Q'[r][d] (whole vectors of D, the columns past D
+  // 0) for the dot-product scores of packed tiles.
+  Value qScaled;
+  if (packedGroup) {
+    int64_t width = llvm::alignTo(headDim, lanes);
+    qScaled = qRows = scratch({br, width});
+    for (int64_t r = 0; r < br; ++r)
+      for (int64_t col = headDim / lanes * lanes; col < width; col += lanes)
+        vector::StoreOp::create(b, loc, splat(0.0f), qRows,
+                                ValueRange{idx(r), idx(col)});
+  } else {
+    qScaled = qt = scratch({headDim, br});
+  }
+  // Rows up to a multiple of the key block (keyChunk, or dotKeys for packed
+  // tiles): the last block may run past Bc.
+  int64_t block = packedGroup ? dotKeys : keyChunk;
+  st = scratch({static_cast<int64_t>(llvm::alignTo(tiles.keys, block)), br});
   oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
 
-  // Qt[d][r] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores
-  // are kept in base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last
-  // row and are never written back.
+  // scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores are kept in
+  // base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last row and are
+  // never written back.
   Value scaleVal = f32Const(static_cast<float>(scale * M_LOG2E));
-  scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
-                     [&](OpBuilder &, Location, Value r, ValueRange) {
-                       auto [rowHead, row] = rowSource(r);
-                       scf::ForOp::create(
-                           b, loc, idx(0), idx(headDim), one, ValueRange{},
-                           [&](OpBuilder &, Location, Value d, ValueRange) {
-                             Value x = widen(memref::LoadOp::create(
-                                 b, loc, q,
-                                 ValueRange{batch, rowHead, row, d}));
-                             memref::StoreOp::create(
-                                 b, loc,
-                                 arith::MulFOp::create(b, loc, x, scaleVal), qt,
-                                 ValueRange{d, r});
-                             scf::YieldOp::create(b, loc);
-                           });
-                       scf::YieldOp::create(b, loc);
-                     });
+  scf::ForOp::create(
+      b, loc, idx(0), idx(br), one, ValueRange{},
+      [&](OpBuilder &, Location, Value r, ValueRange) {
+        auto [rowHead, row] = rowSource(r);
+        scf::ForOp::create(
+            b, loc, idx(0), idx(headDim), one, ValueRange{},
+            [&](OpBuilder &, Location, Value d, ValueRange) {
+              Value x = widen(memref::LoadOp::create(
+                  b, loc, q, ValueRange{batch, rowHead, row, d}));
+              Value scaled = arith::MulFOp::create(b, loc, x, scaleVal);
+              memref::StoreOp::create(b, loc, scaled, qScaled,
+                                      packedGroup ? ValueRange{r, d}
+                                                  : ValueRange{d, r});
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc);
+      });
 
   // Oacc = 0
   Value zeroVec = splat(0.0f);
@@ -375,8 +396,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
                                              ValueRange{r, idx(j * lanes)});
           storeRowVector(arith::MulFOp::create(b, loc, acc, invVec), o,
-                         ValueRange{batch, rowHead, row}, j * lanes,
-                         valueDim);
+                         ValueRange{batch, rowHead, row}, j * lanes, valueDim);
         }
         if (op.getLse()) {
           Value logSum = math::FmaOp::create(
@@ -387,6 +407,71 @@ void TileFunctionBuilder::buildBody(Block *entry) {
               f32Const(-std::numeric_limits<float>::infinity()));
           memref::StoreOp::create(b, loc, value, lse,
                                   ValueRange{batch, rowHead, row});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
+  const int64_t rowsUsed = packedGroup * packedLength; // <= tiles.rows
+  const int64_t dVecs = (headDim + lanes - 1) / lanes;
+  Value lastKey = subIdx(lk, idx(1));
+  Value keysUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(dotKeys)),
+                        idx(dotKeys));
+  scf::ForOp::create(
+      b, loc, idx(0), keysUp, idx(dotKeys), ValueRange{},
+      [&](OpBuilder &, Location, Value c0, ValueRange) {
+        SmallVector<Value> keys;
+        for (int64_t j = 0; j < dotKeys; ++j)
+          keys.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
+        // acc[j][r] += K[key_j, d : d + lanes] * Q'[r, d : d + lanes]
+        SmallVector<Value> zeros(dotKeys * rowsUsed, splat(0.0f));
+        auto dLoop = scf::ForOp::create(
+            b, loc, idx(0), idx(dVecs * lanes), idx(lanes), zeros,
+            [&](OpBuilder &, Location, Value d, ValueRange acc) {
+              SmallVector<Value> qv, next;
+              for (int64_t r = 0; r < rowsUsed; ++r)
+                qv.push_back(vector::LoadOp::create(b, loc, vecF32, qRows,
+                                                    ValueRange{idx(r), d}));
+              for (int64_t j = 0; j < dotKeys; ++j) {
+                SmallVector<Value> at = {batch, kvHead, keys[j], d};
+                Value kv = headDim % lanes == 0
+                               ? widen(vector::LoadOp::create(
+                                     b, loc, VectorType::get({lanes}, elemType),
+                                     k, at))
+                               : Value();
+                if (!kv) { // D not a multiple of the lanes: masked tail
+                  Value valid = vector::CreateMaskOp::create(
+                      b, loc, VectorType::get({lanes}, b.getI1Type()),
+                      ValueRange{subIdx(idx(headDim), d)});
+                  Value zero = arith::ConstantOp::create(
+                      b, loc,
+                      DenseElementsAttr::get(VectorType::get({lanes}, elemType),
+                                             b.getZeroAttr(elemType)));
+                  kv = widen(vector::MaskedLoadOp::create(
+                      b, loc, VectorType::get({lanes}, elemType), k, at, valid,
+                      zero));
+                }
+                for (int64_t r = 0; r < rowsUsed; ++r)
+                  next.push_back(vector::FMAOp::create(b, loc, kv, qv[r],
+                                                       acc[j * rowsUsed + r]));
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        // S^T[c0 + j][r] = hsum(acc[j][r]); rows past rowsUsed are 0.
+        for (int64_t j = 0; j < dotKeys; ++j) {
+          SmallVector<Value> row(tiles.rows, f32Const(0.0f));
+          for (int64_t r = 0; r < rowsUsed; ++r)
+            row[r] =
+                vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            dLoop.getResult(j * rowsUsed + r));
+          for (int64_t n = 0; n < tiles.rows / lanes; ++n)
+            vector::StoreOp::create(
+                b, loc,
+                vector::FromElementsOp::create(
+                    b, loc, vecF32,
+                    ArrayRef<Value>(row).slice(n * lanes, lanes)),
+                st, ValueRange{addIdx(c0, idx(j)), idx(n * lanes)});
         }
         scf::YieldOp::create(b, loc);
       });
@@ -406,41 +491,44 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   // past Lk repeat the last key; those columns are never read below.
   Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
                       idx(keyChunk));
-  scf::ForOp::create(
-      b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
-      [&](OpBuilder &, Location, Value c0, ValueRange) {
-        SmallVector<Value> rows;
-        for (int64_t j = 0; j < keyChunk; ++j)
-          rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
-        for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
-          int64_t ng = std::min(groupVecs, nv - g0);
-          SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
-          auto dLoop = scf::ForOp::create(
-              b, loc, idx(0), idx(headDim), one, zeros,
-              [&](OpBuilder &, Location, Value d, ValueRange acc) {
-                SmallVector<Value> qv, next;
-                for (int64_t n = 0; n < ng; ++n)
-                  qv.push_back(vector::LoadOp::create(
-                      b, loc, vecF32, qt,
-                      ValueRange{d, idx((g0 + n) * lanes)}));
-                for (int64_t j = 0; j < keyChunk; ++j) {
-                  Value kv = widen(memref::LoadOp::create(
-                      b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
-                  Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
-                  for (int64_t n = 0; n < ng; ++n)
-                    next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
-                                                         acc[j * ng + n]));
-                }
-                scf::YieldOp::create(b, loc, next);
-              });
+  if (packedGroup)
+    buildDotScores(k0, nc);
+  else
+    scf::ForOp::create(
+        b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
+        [&](OpBuilder &, Location, Value c0, ValueRange) {
+          SmallVector<Value> rows;
           for (int64_t j = 0; j < keyChunk; ++j)
-            for (int64_t n = 0; n < ng; ++n)
-              vector::StoreOp::create(
-                  b, loc, dLoop.getResult(j * ng + n), st,
-                  ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
-        }
-        scf::YieldOp::create(b, loc);
-      });
+            rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
+          for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
+            int64_t ng = std::min(groupVecs, nv - g0);
+            SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
+            auto dLoop = scf::ForOp::create(
+                b, loc, idx(0), idx(headDim), one, zeros,
+                [&](OpBuilder &, Location, Value d, ValueRange acc) {
+                  SmallVector<Value> qv, next;
+                  for (int64_t n = 0; n < ng; ++n)
+                    qv.push_back(vector::LoadOp::create(
+                        b, loc, vecF32, qt,
+                        ValueRange{d, idx((g0 + n) * lanes)}));
+                  for (int64_t j = 0; j < keyChunk; ++j) {
+                    Value kv = widen(memref::LoadOp::create(
+                        b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
+                    Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
+                    for (int64_t n = 0; n < ng; ++n)
+                      next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
+                                                           acc[j * ng + n]));
+                  }
+                  scf::YieldOp::create(b, loc, next);
+                });
+            for (int64_t j = 0; j < keyChunk; ++j)
+              for (int64_t n = 0; n < ng; ++n)
+                vector::StoreOp::create(
+                    b, loc, dLoop.getResult(j * ng + n), st,
+                    ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
+          }
+          scf::YieldOp::create(b, loc);
+        });
 
   // PARTIAL tiles only: S = select(mask(p, k), S, -inf). (Folded away
   // when the static plan has no PARTIAL tile.)
@@ -562,9 +650,9 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   // (`guarded`) the V rows of keys no row keeps are replaced by 0: their P
   // is 0, but 0 * NaN would still reach O (unused KV-cache slots may hold
   // anything). FULL tiles read V as it is.
-  Value pvRows = mulIdx(
-      arith::CeilDivUIOp::create(b, loc, numRows, idx(kRowChunk)),
-      idx(kRowChunk));
+  Value pvRows =
+      mulIdx(arith::CeilDivUIOp::create(b, loc, numRows, idx(kRowChunk)),
+             idx(kRowChunk));
   auto buildPV = [&](bool guarded) {
     scf::ForOp::create(
         b, loc, idx(0), pvRows, idx(kRowChunk), ValueRange{},
@@ -689,6 +777,8 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     TileFunctionBuilder builder(op, tiles, vec);
     if (packed) {
       builder.packedGroup = hq / hkv;
+      builder.dotKeys =
+          std::clamp<int64_t>(vec.accBudget / ((hq / hkv) * lq), 1, 4);
       builder.packedLength = lq;
     } else {
       builder.plan =
@@ -730,13 +820,13 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value numQueryTiles =
-        packed ? one
-               : Value(arith::CeilDivUIOp::create(
-                     rewriter, loc, qDim(2),
-                     arith::ConstantIndexOp::create(rewriter, loc,
-                                                    tiles.rows)));
-    Value numHeads = packed ? arith::ConstantIndexOp::create(rewriter, loc, hkv)
-                            : qDim(1);
+        packed
+            ? one
+            : Value(arith::CeilDivUIOp::create(
+                  rewriter, loc, qDim(2),
+                  arith::ConstantIndexOp::create(rewriter, loc, tiles.rows)));
+    Value numHeads =
+        packed ? arith::ConstantIndexOp::create(rewriter, loc, hkv) : qDim(1);
     scf::ParallelOp::create(
         rewriter, loc, ValueRange{zero, zero, zero},
         ValueRange{qDim(0), numHeads, numQueryTiles}, ValueRange{one, one, one},

@@ -121,10 +121,16 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[G]], %c0)
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index) {
-// Q^T holds 8 rows: the 4 query heads of the group, padded to one vector.
-// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<128x8xf32>
+// 8 rows: the 4 query heads of the group, padded to one vector; the scaled
+// queries are kept as rows for the dot-product scores.
+// CHECK:         %[[QROWS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x128xf32>
 // Query row j of the tile: head kvHead * 4 + j.
 // CHECK:         arith.muli %[[KVHEAD]], %c4 : index
+// CHECK:         memref.store {{.*}}, %[[QROWS]]
+// Scores: whole vectors of K rows times Q rows, then a horizontal sum.
+// CHECK:         vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
+// CHECK:         vector.fma
+// CHECK:         vector.reduction <add>
 func.func @decode_gqa(%q: !dq, %k: !dkv, %v: !dkv) -> !dq {
   %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (!dq, !dkv, !dkv) -> !dq
   return %o : !dq

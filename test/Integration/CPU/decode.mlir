@@ -1,13 +1,15 @@
 // Decode and small-Lq attention with grouped-query heads: the G = Hq / Hkv
 // query heads that read one key/value head share a tile (G * Lq rows), so
-// each K/V tile is read once per group. Every mask family, tails, LSE,
-// f16/bf16, against the float64 reference.
+// each K/V tile is read once per group, and the scores are dot products over
+// whole vectors of K rows. Every mask family, tails, head dims that are not a
+// multiple of the vector, LSE, f16/bf16, against the float64 reference.
 // RUN: sattn-run %s --function=decode_causal --check | FileCheck %s --check-prefixes=CHECK,LSE
 // RUN: sattn-run %s --function=decode_streaming --check | FileCheck %s
 // RUN: sattn-run %s --function=small_lq_strided --check | FileCheck %s
 // RUN: sattn-run %s --function=small_lq_bigbird --check | FileCheck %s
 // RUN: sattn-run %s --function=decode_random_bf16 --check | FileCheck %s
 // RUN: sattn-run %s --function=mqa_window --check | FileCheck %s
+// RUN: sattn-run %s --function=odd_head_dims --check | FileCheck %s --check-prefixes=CHECK,LSE
 // CHECK: check result #0 (O): {{.*}}: ok
 // LSE: check result #1 (LSE): {{.*}}: ok
 
@@ -52,4 +54,15 @@ func.func @decode_random_bf16(%q: !q4, %k: !kv4, %v: !kv4) -> !q4 {
 func.func @mqa_window(%q: !q5, %k: !kv5, %v: !kv5) -> !q5 {
   %o = sattn.attention %q, %k, %v mask(#sattn.window<left = 10, right = 0>) : (!q5, !kv5, !kv5) -> !q5
   return %o : !q5
+}
+
+// D = 20 and Dv = 12: the last vector of each K row and of each V row is
+// partial.
+!q6 = tensor<1x4x2x20xf32>
+!k6 = tensor<1x2x50x20xf32>
+!v6 = tensor<1x2x50x12xf32>
+!o6 = tensor<1x4x2x12xf32>
+func.func @odd_head_dims(%q: !q6, %k: !k6, %v: !v6) -> (!o6, tensor<1x4x2xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (!q6, !k6, !v6) -> (!o6, tensor<1x4x2xf32>)
+  return %o, %l : !o6, tensor<1x4x2xf32>
 }
