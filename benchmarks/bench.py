@@ -79,8 +79,13 @@ def spec(mask, n, d):
 
 
 def run_sattn(build, mask, n, d, runs):
+    return run_sattn_spec(build, spec(mask, n, d), runs)
+
+
+def run_sattn_spec(build, text, runs):
+    """sattn-run --benchmark on a spec: median ms, useful GFLOP/s, JIT compile s."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
-        f.write(spec(mask, n, d))
+        f.write(text)
     try:
         out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, "--random-inputs",
                               f"--benchmark={runs}", f"--threads={THREADS}"],
@@ -182,19 +187,6 @@ def decode_spec(dtype, mask):
             f"  return %o : {q}\n}}\n")
 
 
-def run_sattn_spec(build, text, runs):
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
-        f.write(text)
-    try:
-        out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, "--random-inputs",
-                              f"--benchmark={runs}", f"--threads={THREADS}"],
-                             capture_output=True, text=True, timeout=1800)
-    finally:
-        os.unlink(f.name)
-    m = re.search(r"median ([\d.]+) ms", out.stdout)
-    return {"ms": float(m.group(1))} if m else {"error": (out.stderr or out.stdout).strip()[-200:]}
-
-
 def decode_inputs(dtype):
     import torch
     torch.manual_seed(0)
@@ -234,19 +226,9 @@ def peer_flex_decode(name, n, d, runs):
                              runs)}
 
 
-def measure_bandwidth(build):
-    exe = os.path.join(build, "benchmarks", "bandwidth")
-    os.makedirs(os.path.dirname(exe), exist_ok=True)
-    subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", os.path.join(HERE, "bandwidth.c"),
-                    "-o", exe], check=True)
-    out = subprocess.run([exe], capture_output=True, text=True,
-                         env=dict(os.environ, OMP_NUM_THREADS=str(THREADS)), check=True)
-    return float(out.stdout.strip())
-
-
 def decode_table(build, peers, timeout):
     """Decode side by side: time, K/V bytes per second, % of the bandwidth."""
-    bandwidth = measure_bandwidth(build)
+    bandwidth = measure(build, "bandwidth")
     print(f"\ndecode: Hq={DEC_HQ}, Hkv={DEC_HKV}, D={DEC_D}, Lk={DEC_LK}, Lq=1, {THREADS} threads; "
           f"read bandwidth {bandwidth:.1f} GB/s (vectorized sum of 1 GiB)")
     header = ["K/V", "mask", "keys read", "sattn ms", "K/V GB/s", "% bandwidth"] + \
@@ -291,10 +273,13 @@ def run_peer(peer, name, n, d, runs, timeout):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure_peak(build):
-    exe = os.path.join(build, "benchmarks", "peak")
+def measure(build, probe):
+    """Builds benchmarks/PROBE.c with the host's widest vectors and runs it on THREADS
+    threads: peak.c prints the f32 FMA peak in GFLOP/s, bandwidth.c the read bandwidth in
+    GB/s."""
+    exe = os.path.join(build, "benchmarks", probe)
     os.makedirs(os.path.dirname(exe), exist_ok=True)
-    subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", os.path.join(HERE, "peak.c"),
+    subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", os.path.join(HERE, f"{probe}.c"),
                     "-o", exe], check=True)
     out = subprocess.run([exe], capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS=str(THREADS)), check=True)
@@ -393,7 +378,7 @@ def main():
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
     ds = [int(x) for x in args.ds.split(",")]
     peers = [p for p in args.peers.split(",") if p]
-    peak = measure_peak(args.build)
+    peak = measure(args.build, "peak")
     print(f"machine f32 FMA peak on {THREADS} threads: {peak:.1f} GFLOP/s", flush=True)
 
     rows = []

@@ -150,8 +150,10 @@ private:
   void buildBody(Block *entry);
   /// One non-empty key tile; returns the new (m, l) vectors.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
-  /// S^T[c][r] of a packed tile (few rows) as dot products over D: whole
-  /// vectors of K rows instead of one broadcast per element.
+  /// S^T[c][r] of the key tile at k0 (nc keys) into `st`: outer products of
+  /// broadcast K elements and vectors of rows of Qt; for packed tiles (few
+  /// rows), dot products over D of whole vectors of K rows and rows of Q'.
+  void buildBroadcastScores(Value k0, Value nc);
   void buildDotScores(Value k0, Value nc);
 
   AttentionOp op;
@@ -412,6 +414,52 @@ void TileFunctionBuilder::buildBody(Block *entry) {
       });
 }
 
+void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
+  const int64_t nv = tiles.rows / lanes;
+  Value one = idx(1);
+  Value lastKey = subIdx(lk, one);
+  // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of keyChunk keys x
+  // groupVecs vectors of rows held in registers across the d loop. Key rows
+  // past Lk repeat the last key; those columns are never read below.
+  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
+                      idx(keyChunk));
+  scf::ForOp::create(
+      b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
+      [&](OpBuilder &, Location, Value c0, ValueRange) {
+        SmallVector<Value> rows;
+        for (int64_t j = 0; j < keyChunk; ++j)
+          rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
+        for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
+          int64_t ng = std::min(groupVecs, nv - g0);
+          SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
+          auto dLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(headDim), one, zeros,
+              [&](OpBuilder &, Location, Value d, ValueRange acc) {
+                SmallVector<Value> qv, next;
+                for (int64_t n = 0; n < ng; ++n)
+                  qv.push_back(vector::LoadOp::create(
+                      b, loc, vecF32, qt,
+                      ValueRange{d, idx((g0 + n) * lanes)}));
+                for (int64_t j = 0; j < keyChunk; ++j) {
+                  Value kv = widen(memref::LoadOp::create(
+                      b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
+                  Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
+                  for (int64_t n = 0; n < ng; ++n)
+                    next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
+                                                         acc[j * ng + n]));
+                }
+                scf::YieldOp::create(b, loc, next);
+              });
+          for (int64_t j = 0; j < keyChunk; ++j)
+            for (int64_t n = 0; n < ng; ++n)
+              vector::StoreOp::create(
+                  b, loc, dLoop.getResult(j * ng + n), st,
+                  ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
 void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
   const int64_t rowsUsed = packedGroup * packedLength; // <= tiles.rows
   const int64_t dVecs = (headDim + lanes - 1) / lanes;
@@ -483,52 +531,12 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   Value one = idx(1);
   Value k0 = mulIdx(keyTile, idx(tiles.keys));
   Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
-  Value lastKey = subIdx(lk, one);
   Value negInf = splat(-std::numeric_limits<float>::infinity());
 
-  // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of keyChunk keys x
-  // groupVecs vectors of rows held in registers across the d loop. Key rows
-  // past Lk repeat the last key; those columns are never read below.
-  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
-                      idx(keyChunk));
   if (packedGroup)
     buildDotScores(k0, nc);
   else
-    scf::ForOp::create(
-        b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
-        [&](OpBuilder &, Location, Value c0, ValueRange) {
-          SmallVector<Value> rows;
-          for (int64_t j = 0; j < keyChunk; ++j)
-            rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
-          for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
-            int64_t ng = std::min(groupVecs, nv - g0);
-            SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
-            auto dLoop = scf::ForOp::create(
-                b, loc, idx(0), idx(headDim), one, zeros,
-                [&](OpBuilder &, Location, Value d, ValueRange acc) {
-                  SmallVector<Value> qv, next;
-                  for (int64_t n = 0; n < ng; ++n)
-                    qv.push_back(vector::LoadOp::create(
-                        b, loc, vecF32, qt,
-                        ValueRange{d, idx((g0 + n) * lanes)}));
-                  for (int64_t j = 0; j < keyChunk; ++j) {
-                    Value kv = widen(memref::LoadOp::create(
-                        b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
-                    Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
-                    for (int64_t n = 0; n < ng; ++n)
-                      next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
-                                                           acc[j * ng + n]));
-                  }
-                  scf::YieldOp::create(b, loc, next);
-                });
-            for (int64_t j = 0; j < keyChunk; ++j)
-              for (int64_t n = 0; n < ng; ++n)
-                vector::StoreOp::create(
-                    b, loc, dLoop.getResult(j * ng + n), st,
-                    ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
-          }
-          scf::YieldOp::create(b, loc);
-        });
+    buildBroadcastScores(k0, nc);
 
   // PARTIAL tiles only: S = select(mask(p, k), S, -inf). (Folded away
   // when the static plan has no PARTIAL tile.)
