@@ -336,7 +336,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   scf::ForOp::create(
       b, loc, idx(0), idx(br), one, ValueRange{},
       [&](OpBuilder &, Location, Value r, ValueRange) {
-        auto [rowHead, row] = rowSource(r);
+        Value rowHead, row;
+        std::tie(rowHead, row) = rowSource(r);
         scf::ForOp::create(
             b, loc, idx(0), idx(headDim), one, ValueRange{},
             [&](OpBuilder &, Location, Value d, ValueRange) {
@@ -393,7 +394,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
             b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
             f32Const(0.0f));
         Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
-        auto [rowHead, row] = rowSource(r);
+        Value rowHead, row;
+        std::tie(rowHead, row) = rowSource(r);
         for (int64_t j = 0; j < numValueVecs; ++j) {
           Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
                                              ValueRange{r, idx(j * lanes)});
