@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   MaskAttrInterface simplified = simplifyMask(mask);
   const std::pair<int64_t, int64_t> shapes[] = {{13, 13}, {5, 19}, {19, 7},
                                                 {1, 24},  {0, 3},  {4, 0}};
-  for (auto [lq, lk] : shapes) {
+  for (const auto &shape : shapes) {
+    const int64_t lq = shape.first, lk = shape.second;
     auto fits = [&](MaskAttrInterface m) {
       return succeeded(m.verifyShape(
           [&] { return emitError(UnknownLoc::get(context)); }, lk));
