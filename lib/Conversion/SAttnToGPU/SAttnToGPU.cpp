@@ -114,6 +114,11 @@ private:
   Value minIdx(Value x, Value y) {
     return arith::MinSIOp::create(b, loc, x, y);
   }
+  /// !full: the tile is PARTIAL (uniform over the block).
+  Value isPartial(Value full) {
+    return arith::XOrIOp::create(
+        b, loc, full, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+  }
   Value lt(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   }
@@ -503,11 +508,7 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
   }
   gpu::BarrierOp::create(b, loc);
   if (!plan || plan->anyPartial) {
-    auto partial = scf::IfOp::create(
-        b, loc,
-        arith::XOrIOp::create(
-            b, loc, full,
-            arith::ConstantOp::create(b, loc, b.getBoolAttr(true))));
+    auto partial = scf::IfOp::create(b, loc, isPartial(full));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
     zeroUnusedValues(k0);
@@ -529,9 +530,8 @@ void KernelBuilder::zeroUnusedValues(Value k0) {
         Value p = arith::AddIOp::create(b, loc, p0, toI64(r));
         Value keep = arith::AndIOp::create(
             b, loc, lt(p, p1), mask.buildPredicate(b, loc, p, key64, lk64));
-        scf::YieldOp::create(b, loc,
-                             ValueRange{arith::OrIOp::create(b, loc, any[0],
-                                                             keep)});
+        scf::YieldOp::create(
+            b, loc, ValueRange{arith::OrIOp::create(b, loc, any[0], keep)});
       });
   store(arith::ExtUIOp::create(b, loc, b.getI32Type(), rowLoop.getResult(0)),
         keyUsed, {warp, lane});
@@ -548,8 +548,8 @@ void KernelBuilder::zeroUnusedValues(Value k0) {
     Value used = load(keyUsed, {idx(0), c});
     for (int64_t w = 1; w < kNumWarps; ++w)
       used = arith::OrIOp::create(b, loc, used, load(keyUsed, {idx(w), c}));
-    Value isUsed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, used,
-                                         i32(0));
+    Value isUsed =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, used, i32(0));
     store(arith::SelectOp::create(b, loc, isUsed, load(vs, {c, d}), zero), vs,
           {c, d});
   });
@@ -584,12 +584,9 @@ SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
   for (Value &si : s)
     si = arith::SelectOp::create(b, loc, inKeys, si, negInf);
   if (!plan || plan->anyPartial) {
-    auto partial = scf::IfOp::create(
-        b, loc, TypeRange(ValueRange(s)),
-        arith::XOrIOp::create(
-            b, loc, full,
-            arith::ConstantOp::create(b, loc, b.getBoolAttr(true))),
-        /*withElseRegion=*/true);
+    auto partial =
+        scf::IfOp::create(b, loc, TypeRange(ValueRange(s)), isPartial(full),
+                          /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
     SmallVector<Value> masked;
@@ -735,12 +732,9 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
           b, loc, lt(keyOf(j, e), lk),
           arith::MulFOp::create(b, loc, s[j][e], scaleLog2e), negInf));
   if (!plan || plan->anyPartial) {
-    auto partial = scf::IfOp::create(
-        b, loc, TypeRange(ValueRange(flat)),
-        arith::XOrIOp::create(
-            b, loc, full,
-            arith::ConstantOp::create(b, loc, b.getBoolAttr(true))),
-        /*withElseRegion=*/true);
+    auto partial =
+        scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), isPartial(full),
+                          /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
     Value pG = arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, quadRow)));
