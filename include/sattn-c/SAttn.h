@@ -77,13 +77,19 @@ SATTN_C_EXPORT sattn_status sattn_mask_evaluate(const char *mask,
  * parsed as one attribute (anything after it is an error). A negative size
  * is dynamic (`?`); `dtype` is "f32", "f16" or "bf16"; a NaN scale means
  * 1/sqrt(D); `target` as for sattn_compile_module. The kernel takes (Q, K, V)
- * and returns O, then LSE if with_lse. */
+ * and returns O, then LSE if with_lse. Score modifiers (docs/Semantics.md),
+ * off when zero (so that an initializer that stops before them means none):
+ * `softcap` > 0 and finite; `alibi_slopes`, `num_alibi_slopes` finite
+ * slopes, one per query head (checked against a dynamic Hq at run time). */
 typedef struct sattn_attention_desc {
   int64_t batch, query_heads, kv_heads, query_len, key_len, head_dim, value_dim;
   const char *dtype;
   float scale;
   int with_lse;
   const char *target;
+  float softcap;
+  const float *alibi_slopes;
+  size_t num_alibi_slopes;
 } sattn_attention_desc;
 SATTN_C_EXPORT sattn_status sattn_compile_mask(sattn_context ctx,
                                                const char *mask,

@@ -331,6 +331,29 @@ extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *text,
       return fail(SATTN_ERROR_INVALID_ARGUMENT, "scale must be finite");
     scale = " scale(" + llvm::formatv("{0:e9}", desc->scale).str() + ")";
   }
+  // Score modifiers: off when zero; the verifier checks the values.
+  if (desc->softcap != 0.0f) {
+    if (!(desc->softcap > 0.0f) || !std::isfinite(desc->softcap))
+      return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                  "softcap must be finite and > 0 (0 for none), got " +
+                      llvm::formatv("{0}", desc->softcap).str());
+    scale += " softcap(" + llvm::formatv("{0:e9}", desc->softcap).str() + ")";
+  }
+  if (desc->num_alibi_slopes != 0) {
+    if (!desc->alibi_slopes)
+      return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                  "alibi_slopes is NULL but num_alibi_slopes is " +
+                      std::to_string(desc->num_alibi_slopes));
+    scale += " alibi_slopes([";
+    for (size_t h = 0; h < desc->num_alibi_slopes; ++h) {
+      if (!std::isfinite(desc->alibi_slopes[h]))
+        return fail(SATTN_ERROR_INVALID_ARGUMENT,
+                    "alibi_slopes[" + std::to_string(h) + "] is not finite");
+      scale += (h ? ", " : "") +
+               llvm::formatv("{0:e9}", desc->alibi_slopes[h]).str();
+    }
+    scale += "])";
+  }
   std::string spec = "func.func @attention(%q: " + q + ", %k: " + k +
                      ", %v: " + v + ") -> " + results + " {\n  " + names +
                      " = sattn.attention %q, %k, %v mask(" + mask + ")" +

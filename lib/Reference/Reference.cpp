@@ -9,10 +9,15 @@
 
 using namespace mlir::sattn;
 
-void mlir::sattn::referenceAttention(MaskAttrInterface mask, double scale,
-                                     const HostTensor &q, const HostTensor &k,
-                                     const HostTensor &v, HostTensor &o,
-                                     HostTensor &lse) {
+void mlir::sattn::referenceAttention(AttentionOp op, const HostTensor &q,
+                                     const HostTensor &k, const HostTensor &v,
+                                     HostTensor &o, HostTensor &lse) {
+  MaskAttrInterface mask = op.getMask();
+  double scale = op.getScaleValue();
+  std::optional<double> softcap;
+  if (std::optional<llvm::APFloat> c = op.getSoftcap())
+    softcap = c->convertToDouble();
+  std::optional<llvm::ArrayRef<float>> slopes = op.getAlibiSlopes();
   int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
           d = q.shape()[3];
   int64_t hkv = k.shape()[1], lk = k.shape()[2], dv = v.shape()[3];
@@ -36,6 +41,10 @@ void mlir::sattn::referenceAttention(MaskAttrInterface mask, double scale,
             dot += q.get(((b * hq + h) * lq + i) * d + x) *
                    k.get(((b * hkv + g) * lk + kk) * d + x);
           s[kk] = scale * dot; // s_k = scale * dot(Q[b,h,i,:], K[b,g,k,:])
+          if (softcap)         // s_k = c * tanh(s_k / c)
+            s[kk] = *softcap * std::tanh(s[kk] / *softcap);
+          if (slopes) // s_k = s_k - m_h * |p - k|
+            s[kk] -= double((*slopes)[h]) * std::abs(double(p - kk));
           maxS = std::max(maxS, s[kk]);
           any = true;
         }

@@ -240,6 +240,11 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
                        llvm::Twine(k[1]) + ")");
     if (q[3] != k[3])
       return makeError("head dims of Q and K differ");
+    if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes();
+        slopes && static_cast<int64_t>(slopes->size()) != q[1])
+      return makeError("'alibi_slopes' has " + llvm::Twine(slopes->size()) +
+                       " slopes, one per query head, but Q " + shapeString(q) +
+                       " has Hq = " + llvm::Twine(q[1]));
     if (std::optional<int64_t> lk = k[2]; failed(step.op.getMask().verifyShape(
             [&] { return step.op.emitError(); }, lk)))
       return makeError("the mask does not fit Lk = " + llvm::Twine(k[2]));

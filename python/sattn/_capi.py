@@ -31,7 +31,9 @@ class AttentionDesc(ctypes.Structure):
                 ("key_len", ctypes.c_int64), ("head_dim", ctypes.c_int64),
                 ("value_dim", ctypes.c_int64), ("dtype", ctypes.c_char_p),
                 ("scale", ctypes.c_float), ("with_lse", ctypes.c_int),
-                ("target", ctypes.c_char_p)]
+                ("target", ctypes.c_char_p), ("softcap", ctypes.c_float),
+                ("alibi_slopes", ctypes.POINTER(ctypes.c_float)),
+                ("num_alibi_slopes", ctypes.c_size_t)]
 
 
 class PlanStats(ctypes.Structure):

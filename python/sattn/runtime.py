@@ -246,9 +246,38 @@ def _scale_value(scale):
     return value
 
 
+def _softcap_value(softcap):
+    """The C API's softcap: 0 means none; a given softcap must be finite and > 0."""
+    if softcap is None:
+        return 0.0
+    try:
+        value = float(softcap)
+    except (TypeError, ValueError):
+        raise TypeError(f"softcap must be a number, got {type(softcap).__name__}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"softcap must be finite and > 0, got {value} (omit it for none)")
+    return value
+
+
+def _alibi_array(slopes):
+    """ALiBi slopes as a C float array (None: none), one finite slope per query head."""
+    if slopes is None:
+        return None
+    try:
+        values = [float(m) for m in slopes]
+    except (TypeError, ValueError):
+        raise TypeError("alibi_slopes must be a sequence of numbers") from None
+    bad = [h for h, m in enumerate(values) if not math.isfinite(m)]
+    if bad:
+        raise ValueError(f"alibi_slopes must be finite, got {values[bad[0]]} for query head {bad[0]}")
+    return (ctypes.c_float * len(values))(*values)
+
+
 def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False,
-            target="cpu"):
-    """Compiles attention for these shapes (None in a shape: dynamic)."""
+            target="cpu", softcap=None, alibi_slopes=None):
+    """Compiles attention for these shapes (None in a shape: dynamic), with the
+    optional score modifiers of docs/Semantics.md: softcap (c > 0) and
+    alibi_slopes (one per query head)."""
     if not isinstance(mask, (Mask, str)):
         raise TypeError("mask must be a sattn mask or its attribute text")
     def dim(d):
@@ -262,7 +291,11 @@ def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse
         raise SAttnError(3, "shape error: Q, K and V must have rank 4 ([B, H, L, D])")
     desc = _capi.AttentionDesc(q_shape[0], q_shape[1], k_shape[1], q_shape[2], k_shape[2],
                                q_shape[3], v_shape[3], dtype.encode(),
-                               _scale_value(scale), int(return_lse), target.encode())
+                               _scale_value(scale), int(return_lse), target.encode(),
+                               _softcap_value(softcap))
+    slopes = _alibi_array(alibi_slopes)
+    if slopes is not None:
+        desc.alibi_slopes, desc.num_alibi_slopes = slopes, len(slopes)
     handle = ctypes.c_void_p()
     _check_interruptible(lib.sattn_compile_mask, _ctx(), str(mask).encode(),
                          ctypes.byref(desc), ctypes.byref(handle))
@@ -278,17 +311,19 @@ def _target_of(x):
     return "nvvm" if getattr(getattr(x, "device", None), "type", "cpu") == "cuda" else "cpu"
 
 
-def attention(q, k, v, mask, scale=None, return_lse=False):
+def attention(q, k, v, mask, scale=None, return_lse=False, softcap=None, alibi_slopes=None):
     """Masked attention of docs/Semantics.md on numpy arrays or DLPack tensors (torch;
-    CUDA tensors run on the GPU): O, or (O, LSE) with return_lse. Compiled
-    once per (mask, shapes, dtype, device)."""
+    CUDA tensors run on the GPU): O, or (O, LSE) with return_lse; softcap and
+    alibi_slopes modify the scores. Compiled once per (mask, shapes, dtype,
+    modifiers, device)."""
     target = _target_of(q)
+    slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
     key = (str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),
-           scale, return_lse, target)
+           scale, return_lse, target, softcap, slopes)
     kernel = _kernels.get(key)
     if kernel is None:
         kernel = compile(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse,
-                         target)
+                         target, softcap, slopes)
         with _kernels_lock:
             _kernels[key] = kernel
     return kernel(q, k, v)

@@ -15,12 +15,19 @@ import mask_oracle
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def reference(q, k, v, keep, scale, return_lse=False):
+def reference(q, k, v, keep, scale, return_lse=False, softcap=None, alibi=None):
     """docs/Semantics.md in float64."""
     q, k, v = (x.astype(np.float64) for x in (q, k, v))
     g = q.shape[1] // k.shape[1]
     k, v = np.repeat(k, g, axis=1), np.repeat(v, g, axis=1)
-    s = np.where(keep, scale * q @ np.swapaxes(k, -1, -2), -np.inf)
+    s = scale * q @ np.swapaxes(k, -1, -2)
+    if softcap is not None:  # s = c tanh(s / c)
+        s = softcap * np.tanh(s / softcap)
+    if alibi is not None:  # s = s - m_h |p - k|
+        lq, lk = s.shape[-2], s.shape[-1]
+        dist = np.abs((np.arange(lq) + lk - lq)[:, None] - np.arange(lk)[None, :])
+        s = s - np.asarray(alibi, np.float64)[:, None, None] * dist
+    s = np.where(keep, s, -np.inf)
     m = s.max(-1, keepdims=True) if s.shape[-1] else np.full(s.shape[:-1] + (1,), -np.inf)
     empty = ~np.isfinite(m)
     p = np.exp(s - np.where(empty, 0, m))
@@ -340,3 +347,27 @@ def test_pytorch_operator_example():
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+def test_score_modifiers():
+    """softcap and ALiBi (GQA, Lq != Lk, LSE over the modified scores), and
+    their bad values as Python errors before anything compiles."""
+    q, k, v = inputs((2, 4, 21, 32), (2, 2, 40, 32), (2, 2, 40, 32), seed=7)
+    slopes = [0.5, 0.25, 0.125, 0.0625]
+    o, lse = sattn.attention(q, k, v, sattn.causal(), return_lse=True, softcap=1.5,
+                             alibi_slopes=slopes)
+    want_o, want_lse = reference(q, k, v, sattn.causal().evaluate(21, 40), 1 / np.sqrt(32),
+                                 return_lse=True, softcap=1.5, alibi=slopes)
+    assert rel_err(o, want_o) <= 1e-5 and rel_err(lse, want_lse) <= 1e-5
+    with pytest.raises(ValueError, match="softcap must be finite and > 0"):
+        sattn.attention(q, k, v, sattn.causal(), softcap=0)
+    with pytest.raises(ValueError, match="alibi_slopes must be finite"):
+        sattn.attention(q, k, v, sattn.causal(), alibi_slopes=[0.5, float("nan"), 0, 0])
+    with pytest.raises(sattn.SAttnError, match="one slope per query head .Hq = 4., got 2"):
+        sattn.attention(q, k, v, sattn.causal(), alibi_slopes=[0.5, 0.25])
+    # A dynamic Hq is checked when the kernel runs, before any output is written.
+    kernel = sattn.compile(sattn.causal(), (2, None, 21, 32), (2, 2, 40, 32), (2, 2, 40, 32),
+                           alibi_slopes=[0.5, 0.25])
+    with pytest.raises(sattn.SAttnError, match="'alibi_slopes' has 2 slopes, one per query head"):
+        kernel(q, k, v)
+

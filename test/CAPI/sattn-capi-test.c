@@ -123,6 +123,34 @@ int main(void) {
   EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) ==
                           SATTN_ERROR_INVALID_ARGUMENT);
 
+  /* Score modifiers: bad values are errors, good ones compile and run. */
+  d.softcap = -1.0f;
+  EXPECT("negative softcap",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                 SATTN_ERROR_INVALID_ARGUMENT &&
+             strstr(sattn_last_error(), "softcap must be finite and > 0"));
+  const float slopes[3] = {0.5f, 0.25f, 0.125f};
+  d = causalDesc();
+  d.num_alibi_slopes = 2;
+  EXPECT("NULL alibi slopes",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                 SATTN_ERROR_INVALID_ARGUMENT &&
+             strstr(sattn_last_error(), "alibi_slopes is NULL"));
+  d.alibi_slopes = slopes;
+  d.num_alibi_slopes = 3;
+  EXPECT("one alibi slope per query head",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) ==
+                 SATTN_ERROR_COMPILE &&
+             strstr(sattn_last_error(),
+                    "one slope per query head (Hq = 2), got 3"));
+  d.num_alibi_slopes = 2;
+  d.softcap = 5.0f;
+  EXPECT("softcap and alibi",
+         sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_OK &&
+             runOnce(kernel, 3));
+  sattn_kernel_release(kernel);
+  d = causalDesc();
+
   EXPECT("compile",
          sattn_compile_mask(ctx, "#sattn.causal", &d, &kernel) == SATTN_OK);
   EXPECT("fresh kernel is not from the cache",

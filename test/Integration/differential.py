@@ -79,13 +79,18 @@ def random_mask(rng, depth, max_len):
     return om.union(*members) if kind == "union" else om.intersect(*members)
 
 
-def reference(q, k, v, keep, scale):
+def reference(q, k, v, keep, scale, softcap=None, alibi=None):
     """docs/Semantics.md's attention in float64: O and LSE."""
     b, hq, lq, d = q.shape
-    hkv = k.shape[1]
+    hkv, lk = k.shape[1], k.shape[2]
     kk = np.repeat(k, hq // hkv, axis=1) if hkv else k
     vv = np.repeat(v, hq // hkv, axis=1) if hkv else v
     s = scale * np.einsum("bhid,bhkd->bhik", q, kk)
+    if softcap is not None:  # s = c tanh(s / c)
+        s = softcap * np.tanh(s / softcap)
+    if alibi is not None:  # s = s - m_h |p - k|, p = i + Lk - Lq
+        dist = np.abs((np.arange(lq) + lk - lq)[:, None] - np.arange(lk)[None, :])
+        s = s - np.asarray(alibi, np.float64)[None, :, None, None] * dist[None, None]
     s = np.where(keep[None, None], s, -np.inf)
     m = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.full(s.shape[:-1] + (1,), -np.inf)
     empty = ~np.isfinite(m)
@@ -115,9 +120,15 @@ def make_case(rng, index):
     dynamic = rng.random() < 0.3
     tile = rng.choice([None, None, None, (16, 32), (32, 16), (48, 40), (16, 8)])
     garbage = rng.random() < 0.3
+    seed = rng.getrandbits(32)
+    # Score modifiers: softcap from tight (most scores saturate) to loose;
+    # ALiBi slopes from 0 to BLOOM's 2^-1 (f32 values, as the IR holds them).
+    softcap = rng.choice([0.5, 5.0, 30.0]) if rng.random() < 0.2 else None
+    alibi = ([float(np.float32(rng.uniform(0, 0.5))) for _ in range(hq)]
+             if rng.random() < 0.2 else None)
     return dict(index=index, dtype=dtype, batch=batch, hq=hq, hkv=hkv, lq=lq, lk=lk, d=d,
                 dv=dv, mask=mask, scale=scale, lse=lse, dynamic=dynamic, tile=tile,
-                garbage=garbage, seed=rng.getrandbits(32))
+                garbage=garbage, seed=seed, softcap=softcap, alibi=alibi)
 
 
 def new_seed():
@@ -136,7 +147,8 @@ def make_cases(seed, count, only=None, garbage=False):
 
 def describe(c):
     return (f"{c['dtype']}, B={c['batch']} Hq={c['hq']} Hkv={c['hkv']} Lq={c['lq']} Lk={c['lk']} "
-            f"D={c['d']} Dv={c['dv']}{', garbage in unkept keys' if c['garbage'] else ''}")
+            f"D={c['d']} Dv={c['dv']}{', softcap' if c['softcap'] else ''}"
+            f"{', ALiBi' if c['alibi'] else ''}{', garbage in unkept keys' if c['garbage'] else ''}")
 
 
 def spec_text(c):
@@ -148,6 +160,10 @@ def spec_text(c):
     results = f"({ot}, {lt})" if c["lse"] else ot
     names = "%o, %l" if c["lse"] else "%o"
     scale = f" scale({c['scale']})" if c["scale"] is not None else ""
+    if c["softcap"] is not None:
+        scale += f" softcap({c['softcap']})"
+    if c["alibi"] is not None:
+        scale += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
     attrs = f" {{sattn.tile = array<i64: {c['tile'][0]}, {c['tile'][1]}>}}" if c["tile"] else ""
     return (f"func.func @case(%q: {qt}, %k: {kt}, %v: {vt}) -> {results} {{\n"
             f"  {names} = sattn.attention %q, %k, %v mask({c['mask'].text}){scale}{attrs}\n"
@@ -190,7 +206,7 @@ def check_outputs(c, arrays, got_o, got_lse):
     unkept = ~keep.any(axis=0)  # their K, V may hold garbage; the reference never reads them
     k64[:, :, unkept, :] = 0
     v64[:, :, unkept, :] = 0
-    want_o, want_lse = reference(q64, k64, v64, keep, scale)
+    want_o, want_lse = reference(q64, k64, v64, keep, scale, c["softcap"], c["alibi"])
     got_o = got_o.astype(np.float64)
     tol = 1e-5 if c["dtype"] == "f32" else 1e-2
     if got_o.shape != want_o.shape:
@@ -272,7 +288,8 @@ def main():
     print(f"seed {seed}: {len(cases)} random cases ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}; "
           f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['lq'] != c['lk'] for c in cases)} Lq != Lk, "
           f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE, "
-          f"{sum(c['garbage'] for c in cases)} with garbage in unkept keys)")
+          f"{sum(c['garbage'] for c in cases)} with garbage in unkept keys, "
+          f"{sum(c['softcap'] is not None for c in cases)} softcap, {sum(c['alibi'] is not None for c in cases)} ALiBi)")
     for c, error in failures[:10]:
         print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n{spec_text(c)}"
               f"rerun: {sys.argv[0]} --sattn-run {args.sattn_run} --target {args.target} "

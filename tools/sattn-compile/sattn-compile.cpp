@@ -195,6 +195,9 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
   checkDim(q, 2, "q_len");
   checkDim(k, 1, "kv_heads");
   checkDim(k, 2, "k_len");
+  // One ALiBi slope per query head (the kernel holds them as constants).
+  if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes())
+    os << " || q_heads != " << slopes->size();
   os << ")\n    return CUDA_ERROR_INVALID_VALUE;\n"
      << "  if (rows == 0)\n    return CUDA_SUCCESS;\n"
      << "  return cuLaunchKernel(kernel, (unsigned)((q_len + " << code.rows

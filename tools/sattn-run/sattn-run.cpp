@@ -224,9 +224,8 @@ int main(int argc, char **argv) {
     std::vector<const HostTensor *> values = inputPtrs;
     std::vector<HostTensor> refs(2 * sig.steps.size());
     for (auto [s, step] : llvm::enumerate(sig.steps)) {
-      referenceAttention(step.op.getMask(), step.op.getScaleValue(),
-                         *values[step.q], *values[step.k], *values[step.v],
-                         refs[2 * s], refs[2 * s + 1]);
+      referenceAttention(step.op, *values[step.q], *values[step.k],
+                         *values[step.v], refs[2 * s], refs[2 * s + 1]);
       values.push_back(&refs[2 * s]);
       values.push_back(&refs[2 * s + 1]);
     }

@@ -10,17 +10,18 @@
 #ifndef SATTN_REFERENCE_REFERENCE_H
 #define SATTN_REFERENCE_REFERENCE_H
 
-#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
+#include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 #include "sattn/Runtime/HostTensor.h"
 
 namespace mlir {
 namespace sattn {
 
 /// O [B, Hq, Lq, Dv] and LSE [B, Hq, Lq] (f64) of Q [B, Hq, Lq, D],
-/// K [B, Hkv, Lk, D], V [B, Hkv, Lk, Dv] under `mask` with `scale`.
-void referenceAttention(MaskAttrInterface mask, double scale,
-                        const HostTensor &q, const HostTensor &k,
-                        const HostTensor &v, HostTensor &o, HostTensor &lse);
+/// K [B, Hkv, Lk, D], V [B, Hkv, Lk, Dv] under the mask, scale and score
+/// modifiers of `op` (only its attributes are read).
+void referenceAttention(AttentionOp op, const HostTensor &q,
+                        const HostTensor &k, const HostTensor &v, HostTensor &o,
+                        HostTensor &lse);
 
 /// About how many operations referenceAttention takes for these shapes
 /// (B x Hq x Lq x Lk x (D + Dv + the cost of one mask evaluation)),

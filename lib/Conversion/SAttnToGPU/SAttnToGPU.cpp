@@ -80,7 +80,8 @@ class KernelBuilder {
 public:
   KernelBuilder(AttentionOp op, GpuTileShape shape)
       : op(op), rows(shape.rows), rowsPerWarp(shape.rows / kNumWarps),
-        mma(shape.tensorCores), ctx(op.getContext()), b(ctx), loc(op.getLoc()) {
+        mma(shape.tensorCores), ctx(op.getContext()), b(ctx), loc(op.getLoc()),
+        mods(op) {
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
@@ -173,6 +174,9 @@ private:
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
   /// PARTIAL tiles: Vs rows of keys that no row of the tile keeps become 0.
   void zeroUnusedValues(Value k0);
+  /// The base-2 score t of query position p (i64) and key `key` (index)
+  /// after softcap and ALiBi.
+  Value modifyScore(Value t, Value p, Value key);
   SmallVector<Value> buildSimtTile(Value k0, ValueRange state, Value full);
   SmallVector<Value> buildMmaTile(Value k0, ValueRange state, Value full);
   /// O = acc / l and LSE of the SIMT and tensor-core kernels.
@@ -205,11 +209,13 @@ private:
   Type elemType, f32;
   int64_t headDim, valueDim, valueCols;
   MaskAttrInterface mask;
+  ScoreModifiers mods;
 
   // Values of the kernel being built.
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, lane, warp, warpRow0;
   Value qBase, kBase, vBase, oBase, lseBase;
   Value qs, ks, vs, keyUsed;
+  Value headSlope;        // ALiBi: the base-2 slope of the block's query head
   Value quadRow, quadCol; // g = lane / 4 and t = lane % 4 (tensor cores)
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
@@ -308,6 +314,8 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   Value queryTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  if (!mods.slopes.empty())
+    headSlope = mods.slopeOf(b, loc, head);
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
@@ -556,6 +564,18 @@ void KernelBuilder::zeroUnusedValues(Value k0) {
   gpu::BarrierOp::create(b, loc);
 }
 
+Value KernelBuilder::modifyScore(Value t, Value p, Value key) {
+  if (mods.softcap) // t = C tanh(t / C)
+    t = mods.applySoftcap(b, loc, t);
+  if (headSlope) { // t = t - slope |p - k|
+    auto toF32 = [&](Value i64) -> Value {
+      return arith::SIToFPOp::create(b, loc, f32, i64);
+    };
+    t = mods.applyAlibi(b, loc, t, headSlope, toF32(p), toF32(toI64(key)));
+  }
+  return t;
+}
+
 SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
                                                 Value full) {
   const int64_t rw = rowsPerWarp;
@@ -574,11 +594,16 @@ SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
                            scf::YieldOp::create(b, loc, next);
                          });
   SmallVector<Value> s(dotLoop.getResults());
+  Value key = add(k0, lane);
+  if (mods.any())
+    for (int64_t i = 0; i < rw; ++i)
+      s[i] = modifyScore(
+          s[i], arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, idx(i)))),
+          key);
 
   // s = -inf for keys past Lk; PARTIAL tiles only (not even built when the
   // static plan has none): s = mask(p, k) ? s : -inf.
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
-  Value key = add(k0, lane);
   Value key64 = toI64(key);
   Value inKeys = lt(key, lk);
   for (Value &si : s)
@@ -718,28 +743,32 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
     s[j] = acc;
   }
 
-  // s = scale * log2(e) * s (base 2), -inf past Lk; PARTIAL tiles only (not
-  // even built when the static plan has none): s = mask(p, k) ? s : -inf.
+  // s = scale * log2(e) * s (base 2), modified, -inf past Lk; PARTIAL tiles
+  // only (not even built when the static plan has none): s = mask(p, k) ? s :
+  // -inf.
   Value scaleLog2e = f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
   auto keyOf = [&](int64_t j, int64_t e) {
     return add(add(k0, idx(8 * j + e % 2)), col2t);
   };
+  Value pG = arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, quadRow)));
+  Value pG8 = arith::AddIOp::create(
+      b, loc, pG, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(8)));
   SmallVector<Value> flat;
   for (int64_t j = 0; j < keyTiles; ++j)
-    for (int64_t e = 0; e < 4; ++e)
-      flat.push_back(arith::SelectOp::create(
-          b, loc, lt(keyOf(j, e), lk),
-          arith::MulFOp::create(b, loc, s[j][e], scaleLog2e), negInf));
+    for (int64_t e = 0; e < 4; ++e) {
+      Value t = arith::MulFOp::create(b, loc, s[j][e], scaleLog2e);
+      if (mods.any())
+        t = modifyScore(t, e < 2 ? pG : pG8, keyOf(j, e));
+      flat.push_back(
+          arith::SelectOp::create(b, loc, lt(keyOf(j, e), lk), t, negInf));
+    }
   if (!plan || plan->anyPartial) {
     auto partial =
         scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), isPartial(full),
                           /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
-    Value pG = arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, quadRow)));
-    Value pG8 = arith::AddIOp::create(
-        b, loc, pG, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(8)));
     SmallVector<Value> masked;
     for (int64_t j = 0; j < keyTiles; ++j)
       for (int64_t e = 0; e < 4; ++e) {

@@ -68,7 +68,7 @@ class TileFunctionBuilder {
 public:
   TileFunctionBuilder(AttentionOp op, TileSizes tiles, VectorShape vec)
       : op(op), tiles(tiles), lanes(vec.lanes), ctx(op.getContext()), b(ctx),
-        loc(op.getLoc()) {
+        loc(op.getLoc()), mods(op) {
     // S = K Q^T blocks: keyChunk keys x groupVecs vectors of rows (a group of
     // rows at a time, so that accumulators + row vectors + one broadcast fit
     // the register file); O += P V blocks: kRowChunk rows x colChunk vectors.
@@ -155,6 +155,11 @@ private:
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
   void buildBroadcastScores(Value k0, Value nc);
   void buildDotScores(Value k0, Value nc);
+  /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
+  void buildScoreModifiers(Value k0, Value nc);
+  /// The query positions (i64) of tile rows n * lanes ... (n + 1) * lanes - 1:
+  /// p0 + r, or p0 + r mod Lq when the rows of a head group are packed.
+  Value rowPositions(int64_t n);
 
   AttentionOp op;
   TileSizes tiles;
@@ -167,6 +172,7 @@ private:
   int64_t headDim, valueDim, numValueVecs;
   MaskAttrInterface mask;
   float scale;
+  ScoreModifiers mods;
 
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
@@ -174,8 +180,9 @@ private:
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
   Value qt, st, oacc, rowBuf;
-  Value qRows;   // packed tiles: scale * log2(e) * Q, one row per tile row
-  Value keyUsed; // per key of a PARTIAL tile: 1 if some row keeps it, else 0
+  Value qRows;     // packed tiles: scale * log2(e) * Q, one row per tile row
+  Value keyUsed;   // per key of a PARTIAL tile: 1 if some row keeps it, else 0
+  Value rowSlopes; // ALiBi: the base-2 slope of each tile row's head
 };
 
 Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
@@ -328,6 +335,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
+  if (!mods.slopes.empty())
+    rowSlopes = scratch({br});
 
   // scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores are kept in
   // base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last row and are
@@ -338,6 +347,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
       [&](OpBuilder &, Location, Value r, ValueRange) {
         Value rowHead, row;
         std::tie(rowHead, row) = rowSource(r);
+        if (rowSlopes)
+          memref::StoreOp::create(b, loc, mods.slopeOf(b, loc, rowHead),
+                                  rowSlopes, ValueRange{r});
         scf::ForOp::create(
             b, loc, idx(0), idx(headDim), one, ValueRange{},
             [&](OpBuilder &, Location, Value d, ValueRange) {
@@ -527,6 +539,50 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
       });
 }
 
+Value TileFunctionBuilder::rowPositions(int64_t n) {
+  auto vecI64 = VectorType::get({lanes}, b.getI64Type());
+  SmallVector<int64_t> offsets(lanes);
+  for (int64_t i = 0; i < lanes; ++i) {
+    int64_t r = n * lanes + i;
+    offsets[i] = packedGroup ? r % packedLength : r;
+  }
+  return arith::AddIOp::create(
+      b, loc, vector::BroadcastOp::create(b, loc, vecI64, p0),
+      arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vecI64, ArrayRef(offsets))));
+}
+
+void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
+  const int64_t nv = tiles.rows / lanes;
+  // Per vector of rows: positions p as f32 and the rows' slopes.
+  SmallVector<Value> pos, slopes;
+  if (rowSlopes)
+    for (int64_t n = 0; n < nv; ++n) {
+      pos.push_back(arith::SIToFPOp::create(b, loc, vecF32, rowPositions(n)));
+      slopes.push_back(vector::LoadOp::create(b, loc, vecF32, rowSlopes,
+                                              ValueRange{idx(n * lanes)}));
+    }
+  scf::ForOp::create(
+      b, loc, idx(0), nc, idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value c, ValueRange) {
+        Value key;
+        if (rowSlopes)
+          key = vector::BroadcastOp::create(
+              b, loc, vecF32,
+              arith::SIToFPOp::create(b, loc, f32, toI64(addIdx(k0, c))));
+        for (int64_t n = 0; n < nv; ++n) {
+          SmallVector<Value, 2> at = {c, idx(n * lanes)};
+          Value t = vector::LoadOp::create(b, loc, vecF32, st, at);
+          if (mods.softcap) // t = C tanh(t / C)
+            t = mods.applySoftcap(b, loc, t);
+          if (rowSlopes) // t = t - slope |p - k|
+            t = mods.applyAlibi(b, loc, t, slopes[n], pos[n], key);
+          vector::StoreOp::create(b, loc, t, st, at);
+        }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
 SmallVector<Value>
 TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   const int64_t br = tiles.rows, nv = br / lanes;
@@ -539,6 +595,8 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     buildDotScores(k0, nc);
   else
     buildBroadcastScores(k0, nc);
+  if (mods.any())
+    buildScoreModifiers(k0, nc);
 
   // PARTIAL tiles only: S = select(mask(p, k), S, -inf). (Folded away
   // when the static plan has no PARTIAL tile.)
@@ -555,7 +613,6 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     b.setInsertionPointToStart(maskIf.thenBlock());
     auto vecI64 = VectorType::get({lanes}, b.getI64Type());
     Value lkVec = vector::BroadcastOp::create(b, loc, vecI64, lk64);
-    Value p0Vec = vector::BroadcastOp::create(b, loc, vecI64, p0);
     Value numRowsVec =
         vector::BroadcastOp::create(b, loc, vecI64, toI64(numRows));
     scf::ForOp::create(
@@ -565,28 +622,22 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
               vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, c)));
           Value anyRow;
           for (int64_t n = 0; n < nv; ++n) {
-            // Tile rows r = n * lanes + lane; their positions p0 + r, or
-            // p0 + r mod Lq when the rows of a head group are packed.
-            SmallVector<int64_t> rows(lanes), offsets(lanes);
-            for (int64_t i = 0; i < lanes; ++i) {
-              rows[i] = n * lanes + i;
-              offsets[i] = packedGroup ? rows[i] % packedLength : rows[i];
-            }
-            auto constVec = [&](ArrayRef<int64_t> values) -> Value {
-              return arith::ConstantOp::create(
-                  b, loc, DenseElementsAttr::get(vecI64, values));
-            };
-            Value pVec =
-                arith::AddIOp::create(b, loc, p0Vec, constVec(offsets));
-            Value keep = mask.buildPredicate(b, loc, pVec, kVec, lkVec);
+            Value keep =
+                mask.buildPredicate(b, loc, rowPositions(n), kVec, lkVec);
             SmallVector<Value, 2> at = {c, idx(n * lanes)};
             Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
             vector::StoreOp::create(
                 b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
                 at);
             // Padding rows (r >= numRows) do not make a key used.
+            SmallVector<int64_t> rows(lanes);
+            for (int64_t i = 0; i < lanes; ++i)
+              rows[i] = n * lanes + i;
             Value rowValid = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::slt, constVec(rows), numRowsVec);
+                b, loc, arith::CmpIPredicate::slt,
+                arith::ConstantOp::create(
+                    b, loc, DenseElementsAttr::get(vecI64, ArrayRef(rows))),
+                numRowsVec);
             Value kept = vector::ReductionOp::create(
                 b, loc, vector::CombiningKind::OR,
                 arith::AndIOp::create(b, loc, keep, rowValid));

@@ -8,9 +8,93 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::sattn;
+
+ScoreModifiers::ScoreModifiers(AttentionOp op) {
+  if (std::optional<APFloat> c = op.getSoftcap())
+    softcap = static_cast<float>(c->convertToFloat() * M_LOG2E);
+  if (std::optional<ArrayRef<float>> m = op.getAlibiSlopes())
+    for (float slope : *m)
+      slopes.push_back(static_cast<float>(slope * M_LOG2E));
+}
+
+/// An f32 constant of `like`'s type (scalar or vector).
+static Value f32Like(OpBuilder &b, Location loc, Value like, float value) {
+  Type type = like.getType();
+  auto attr = b.getF32FloatAttr(value);
+  if (auto vec = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vec, attr));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+/// tanh(x) for f32 scalars or vectors, in arith ops only (the CPU and GPU
+/// conversions both take it; the GPU one maps math ops to libdevice calls):
+/// the odd rational minimax x P(x^2) / Q(x^2) of Eigen's float tanh, on x
+/// clamped to +-7.9053, where tanh rounds to +-1 in f32 (a few ulp).
+static Value buildTanh(OpBuilder &b, Location loc, Value x) {
+  auto constant = [&](float v) { return f32Like(b, loc, x, v); };
+  auto clamp = [&](Value v, float bound, arith::CmpFPredicate keep) -> Value {
+    Value inRange = arith::CmpFOp::create(b, loc, keep, v, constant(bound));
+    return arith::SelectOp::create(b, loc, inRange, v, constant(bound));
+  };
+  Value clamped =
+      clamp(clamp(x, 7.90531110763549805f, arith::CmpFPredicate::ULE),
+            -7.90531110763549805f, arith::CmpFPredicate::UGE);
+  Value x2 = arith::MulFOp::create(b, loc, clamped, clamped);
+  auto horner = [&](ArrayRef<float> coeffs) -> Value {
+    Value acc = constant(coeffs.front());
+    for (float c : coeffs.drop_front())
+      acc = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, acc, x2), constant(c));
+    return acc;
+  };
+  Value p = horner({-2.76076847742355e-16f, 2.00018790482477e-13f,
+                    -8.60467152213735e-11f, 5.12229709037114e-08f,
+                    1.48572235717979e-05f, 6.37261928875436e-04f,
+                    4.89352455891786e-03f});
+  Value q = horner({1.19825839466702e-06f, 1.18534705686654e-04f,
+                    2.26843463243900e-03f, 4.89352518554385e-03f});
+  return arith::DivFOp::create(b, loc,
+                               arith::MulFOp::create(b, loc, clamped, p), q);
+}
+
+Value ScoreModifiers::applySoftcap(OpBuilder &b, Location loc, Value t) const {
+  // C tanh(t / C)
+  Value scaled =
+      arith::MulFOp::create(b, loc, t, f32Like(b, loc, t, 1.0f / *softcap));
+  return arith::MulFOp::create(b, loc, buildTanh(b, loc, scaled),
+                               f32Like(b, loc, t, *softcap));
+}
+
+Value ScoreModifiers::applyAlibi(OpBuilder &b, Location loc, Value t,
+                                 Value slope, Value p, Value k) const {
+  // t - slope |p - k|
+  Value diff = arith::SubFOp::create(b, loc, p, k);
+  Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                         diff, f32Like(b, loc, diff, 0.0f));
+  Value distance = arith::SelectOp::create(
+      b, loc, negative, arith::NegFOp::create(b, loc, diff), diff);
+  return arith::SubFOp::create(b, loc, t,
+                               arith::MulFOp::create(b, loc, slope, distance));
+}
+
+Value ScoreModifiers::slopeOf(OpBuilder &b, Location loc, Value head) const {
+  Value slope = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+  for (auto [h, m] : llvm::enumerate(slopes)) {
+    Value isHead =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, head,
+                              arith::ConstantIndexOp::create(b, loc, h));
+    slope = arith::SelectOp::create(
+        b, loc, isHead, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(m)),
+        slope);
+  }
+  return slope;
+}
 
 scf::ForOp mlir::sattn::buildKeyTileLoop(
     OpBuilder &b, Location loc, MaskAttrInterface mask,

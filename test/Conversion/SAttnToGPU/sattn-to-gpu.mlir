@@ -144,3 +144,28 @@ func.func @simt_bf16(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v:
       : (tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) -> tensor<1x1x64x64xbf16>
   return %o : tensor<1x1x64x64xbf16>
 }
+
+// -----
+
+// Score modifiers: the block's head picks its slope once (0.5 * log2(e) for
+// head 0); each lane's scores take t = C tanh(t / C) (arith only: no
+// libdevice call) and t -= slope |p - k| before keys past Lk become -inf.
+// CHECK-LABEL: func.func @modifiers
+// CHECK:       gpu.func @attention_0
+// CHECK-DAG:     arith.constant 0.72134751 : f32
+// CHECK-DAG:     arith.constant 2.885390e+00 : f32
+// CHECK:         arith.cmpi eq, %block_id_y, %c0 : index
+// CHECK:         scf.for
+// CHECK:           arith.cmpf ule
+// CHECK:           arith.divf {{.*}} : f32
+// CHECK:           arith.sitofp
+// CHECK:           arith.negf
+// CHECK:           arith.cmpi slt
+// CHECK:           arith.select
+// CHECK-NOT:     math.tanh
+// CHECK:         gpu.return
+func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: tensor<1x1x40x32xf32>) -> tensor<1x2x40x32xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(2.0) alibi_slopes([0.5, 0.25])
+      : (tensor<1x2x40x32xf32>, tensor<1x1x40x32xf32>, tensor<1x1x40x32xf32>) -> tensor<1x2x40x32xf32>
+  return %o : tensor<1x2x40x32xf32>
+}

@@ -150,3 +150,34 @@ func.func @dynamic_lse(%q: tensor<?x?x?x16xf16>, %k: tensor<?x?x?x16xf16>, %v: t
   %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<?x?x?x16xf16>, tensor<?x?x?x16xf16>, tensor<?x?x?x16xf16>) -> (tensor<?x?x?x16xf16>, tensor<?x?x?xf32>)
   return %o, %l : tensor<?x?x?x16xf16>, tensor<?x?x?xf32>
 }
+
+// -----
+
+// Score modifiers on every non-EMPTY tile, before the PARTIAL-tile mask: the
+// slope of each tile row's head (base 2: 0.5 * log2(e)), then per key
+// t = C tanh(t / C) (C = 2 log2(e); a rational tanh on t clamped to +-7.9)
+// and t -= slope |p - k|.
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-DAG:     arith.constant 0.72134751 : f32
+// CHECK-DAG:     arith.constant dense<2.885390e+00> : vector<8xf32>
+// CHECK-DAG:     arith.constant dense<7.90531111> : vector<8xf32>
+// CHECK:         scf.for
+// CHECK:           arith.cmpi eq, %{{.*}}, %c1 : index
+// CHECK:           arith.select
+// CHECK:           memref.store
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             arith.sitofp %{{.*}} : i64 to f32
+// CHECK:             arith.cmpf ule
+// CHECK:             arith.divf {{.*}} : vector<8xf32>
+// CHECK:             arith.mulf {{.*}} : vector<8xf32>
+// CHECK:             arith.subf {{.*}} : vector<8xf32>
+// CHECK:             arith.cmpf olt
+// CHECK:             arith.negf
+// CHECK:           scf.if
+// CHECK:             arith.cmpi sle
+func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: tensor<1x1x40x32xf32>) -> tensor<1x2x40x32xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(2.0) alibi_slopes([0.5, 0.25])
+      : (tensor<1x2x40x32xf32>, tensor<1x1x40x32xf32>, tensor<1x1x40x32xf32>) -> tensor<1x2x40x32xf32>
+  return %o : tensor<1x2x40x32xf32>
+}

@@ -10,8 +10,16 @@
 // RUN: sattn-run %s --check --function=block_sparse_bf16 | FileCheck %s
 // RUN: sattn-run %s --check --function=streaming_decode | FileCheck %s
 // RUN: sattn-run %s --check --function=empty_rows --threads=1 | FileCheck %s --check-prefixes=CHECK,LSE
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: %python -c "import numpy as np; r = np.random.default_rng(1).uniform; [np.save('%t/' + n + '.npy', r(-1, 1, s).astype('f4')) for n, s in [('q', (2, 4, 37, 64)), ('k', (2, 2, 53, 64)), ('q6', (2, 6, 37, 64))]]"
+// RUN: sattn-run %s --check --function=softcap_alibi --input=@%t/q.npy --input=@%t/k.npy --input=@%t/k.npy | FileCheck %s --check-prefixes=CHECK,LSE
+// RUN: not sattn-run %s --function=softcap_alibi --input=@%t/q6.npy --input=@%t/k.npy --input=@%t/k.npy --output=@%t/bad.npy --output=@%t/bad-lse.npy 2>&1 | FileCheck %s --check-prefix=SLOPES
+// RUN: not ls %t/bad.npy
+// RUN: sattn-run %s --check --function=softcap_bf16 | FileCheck %s
+// RUN: sattn-run %s --check --function=alibi_decode_gqa --threads=1 | FileCheck %s --check-prefixes=CHECK,LSE
 // CHECK: check result #0 (O): {{.*}} 0 NaN, 0 -inf mismatches: ok
 // LSE: check result #1 (LSE): {{.*}} 0 NaN, 0 -inf mismatches: ok
+// SLOPES: sattn-run: 'alibi_slopes' has 4 slopes, one per query head, but Q [2, 6, 37, 64] has Hq = 6
 
 func.func @dense(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
   %o = sattn.attention %q, %k, %v mask(#sattn.dense) : (tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32>
@@ -65,4 +73,23 @@ func.func @streaming_decode(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x300x64xf32>
 func.func @empty_rows(%q: tensor<1x1x40x16xf32>, %k: tensor<1x1x20x16xf32>, %v: tensor<1x1x20x16xf32>) -> (tensor<1x1x40x16xf32>, tensor<1x1x40xf32>) {
   %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<1x1x40x16xf32>, tensor<1x1x20x16xf32>, tensor<1x1x20x16xf32>) -> (tensor<1x1x40x16xf32>, tensor<1x1x40xf32>)
   return %o, %l : tensor<1x1x40x16xf32>, tensor<1x1x40xf32>
+}
+
+// Score modifiers (Gemma 2's softcap, ALiBi) with GQA, Lq != Lk, LSE over the
+// modified scores; dynamic heads and lengths.
+func.func @softcap_alibi(%q: tensor<?x?x?x64xf32>, %k: tensor<?x?x?x64xf32>, %v: tensor<?x?x?x64xf32>) -> (tensor<?x?x?x64xf32>, tensor<?x?x?xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.window<left = 40, right = 0>) softcap(2.5) alibi_slopes([0.5, 0.25, 0.125, 0.0625]) : (tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>) -> (tensor<?x?x?x64xf32>, tensor<?x?x?xf32>)
+  return %o, %l : tensor<?x?x?x64xf32>, tensor<?x?x?xf32>
+}
+
+func.func @softcap_bf16(%q: tensor<1x2x70x32xbf16>, %k: tensor<1x2x70x32xbf16>, %v: tensor<1x2x70x32xbf16>) -> tensor<1x2x70x32xbf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(0.5) : (tensor<1x2x70x32xbf16>, tensor<1x2x70x32xbf16>, tensor<1x2x70x32xbf16>) -> tensor<1x2x70x32xbf16>
+  return %o : tensor<1x2x70x32xbf16>
+}
+
+// Decode with the 4 query heads of a KV head packed into one tile: each
+// packed row has its own head's slope.
+func.func @alibi_decode_gqa(%q: tensor<1x8x2x64xf32>, %k: tensor<1x2x300x64xf32>, %v: tensor<1x2x300x64xf32>) -> (tensor<1x8x2x64xf32>, tensor<1x8x2xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(30.0) alibi_slopes([0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125, 0.00390625]) : (tensor<1x8x2x64xf32>, tensor<1x2x300x64xf32>, tensor<1x2x300x64xf32>) -> (tensor<1x8x2x64xf32>, tensor<1x8x2xf32>)
+  return %o, %l : tensor<1x8x2x64xf32>, tensor<1x8x2xf32>
 }

@@ -18,6 +18,26 @@
 namespace mlir {
 namespace sattn {
 
+/// The score modifiers of an attention op (docs/Semantics.md) in the base-2
+/// units the kernels keep scores in: t = s log2(e), so exp(s) = 2^t.
+struct ScoreModifiers {
+  explicit ScoreModifiers(AttentionOp op);
+
+  std::optional<float> softcap; // C = c log2(e)
+  SmallVector<float> slopes;    // m_h log2(e) per query head; empty: no ALiBi
+
+  bool any() const { return softcap || !slopes.empty(); }
+  /// c tanh(s / c) in base 2: C tanh(t / C), for f32 scalars or vectors.
+  Value applySoftcap(OpBuilder &b, Location loc, Value t) const;
+  /// s - m_h |p - k| in base 2: t - slope |p - k|, `slope` from slopeOf()
+  /// and p, k as f32 (exact below 2^24), all of t's type.
+  Value applyAlibi(OpBuilder &b, Location loc, Value t, Value slope, Value p,
+                   Value k) const;
+  /// m_head log2(e) (f32) for query head `head` (index); NaN for a head
+  /// past the slopes (a dynamic Hq the runtime did not check).
+  Value slopeOf(OpBuilder &b, Location loc, Value head) const;
+};
+
 /// Builds the value of one non-EMPTY key tile `kt` (index) from the loop
 /// state; `full` (i1) is true for FULL tiles, false for PARTIAL ones.
 using KeyTileBody =

@@ -118,6 +118,24 @@ LogicalResult AttentionOp::verify() {
   if (std::optional<APFloat> scale = getScale())
     if (!scale->isFinite())
       return emitOpError() << "'scale' must be a finite f32";
+  // Score modifiers: softcap c > 0 and finite (0 is not "off": omit it);
+  // one finite ALiBi slope per query head.
+  if (std::optional<APFloat> softcap = getSoftcap())
+    if (!softcap->isFinite() || softcap->convertToFloat() <= 0.0f)
+      return emitOpError() << "'softcap' must be a finite f32 > 0, got "
+                           << softcap->convertToFloat()
+                           << " (omit it for no softcap)";
+  if (std::optional<ArrayRef<float>> slopes = getAlibiSlopes()) {
+    if (!ShapedType::isDynamic(q[1]) &&
+        static_cast<int64_t>(slopes->size()) != q[1])
+      return emitOpError() << "'alibi_slopes' must have one slope per query "
+                              "head (Hq = "
+                           << q[1] << "), got " << slopes->size();
+    for (auto [h, slope] : llvm::enumerate(*slopes))
+      if (!std::isfinite(slope))
+        return emitOpError() << "'alibi_slopes' must be finite, got " << slope
+                             << " for query head " << h;
+  }
 
   // Rules of the mask that depend on the key length.
   std::optional<int64_t> lk;

@@ -198,3 +198,51 @@ func.func @unknown_discardable_attr(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16
   %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tiles = array<i64: 32, 64>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
+
+// -----
+
+func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
+  // expected-error @+1 {{'softcap' must be a finite f32 > 0, got 0.000000e+00 (omit it for no softcap)}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(0.0) : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
+  // expected-error @+1 {{'softcap' must be a finite f32 > 0, got -3.000000e+01}}
+  %o = "sattn.attention"(%q, %k, %v) {mask = #sattn.causal, softcap = -30.0 : f32} : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
+  // expected-error @+1 {{'softcap' must be a finite f32 > 0, got INF}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(0x7F800000) : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
+  // expected-error @+1 {{'alibi_slopes' must have one slope per query head (Hq = 2), got 3}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) alibi_slopes([0.5, 0.25, 0.125]) : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
+  // expected-error @+1 {{'alibi_slopes' must be finite, got nan for query head 1}}
+  %o = "sattn.attention"(%q, %k, %v) {mask = #sattn.causal, alibi_slopes = array<f32: 0.5, 0x7FC00000>} : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
+  // expected-error @+1 {{attribute 'alibi_slopes' failed to satisfy constraint: f32 dense array attribute}}
+  %o = "sattn.attention"(%q, %k, %v) {mask = #sattn.causal, alibi_slopes = array<f64: 0.5, 0.25>} : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}

@@ -55,3 +55,21 @@ func.func @no_keys(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x0x4xf32>, %v: tensor<
       : (tensor<1x2x3x4xf32>, tensor<1x2x0x4xf32>, tensor<1x2x0x4xf32>) -> tensor<1x2x3x4xf32>
   return %o : tensor<1x2x3x4xf32>
 }
+
+// -----
+
+// Score modifiers, in docs/Semantics.md's generic form (SPEC's attribute
+// names) and the pretty form; ALiBi against a dynamic Hq.
+// CHECK-LABEL: func.func @modifiers
+// CHECK: sattn.attention {{.*}} mask(#sattn.causal) softcap(3.000000e+01) alibi_slopes([5.000000e-01, 2.500000e-01]) :
+// CHECK: sattn.attention {{.*}} mask(#sattn.dense) scale(1.250000e-01) softcap(5.000000e+00) :
+// CHECK: sattn.attention {{.*}} mask(#sattn.causal) alibi_slopes([0.000000e+00, 1.000000e+00, 2.000000e+00]) :
+func.func @modifiers(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>, %qd: tensor<?x?x?x64xf32>, %kd: tensor<?x?x?x64xf32>) -> (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<?x?x?x64xf32>) {
+  %a = "sattn.attention"(%q, %k, %v) {mask = #sattn.causal, softcap = 3.0e+01 : f32, alibi_slopes = array<f32: 0.5, 0.25>}
+       : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  %b = sattn.attention %q, %k, %v mask(#sattn.dense) scale(0.125) softcap(5.0)
+       : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  %c = sattn.attention %qd, %kd, %kd mask(#sattn.causal) alibi_slopes([0.0, 1.0, 2.0])
+       : (tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>) -> tensor<?x?x?x64xf32>
+  return %a, %b, %c : tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<?x?x?x64xf32>
+}

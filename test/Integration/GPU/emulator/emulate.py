@@ -205,7 +205,8 @@ def main():
           f"({sum(c['dtype'] != 'f32' for c in cases)} f16/bf16, "
           f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
           f"{sum(c['lse'] for c in cases)} with LSE, {sum(c['garbage'] for c in cases)} with garbage "
-          f"in unkept keys)")
+          f"in unkept keys, {sum(c['softcap'] is not None for c in cases)} softcap, "
+          f"{sum(c['alibi'] is not None for c in cases)} ALiBi)")
     for c, tc, error in failures[:10]:
         print(f"FAILED case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
               f"{diff.describe(c)}): {error}\n{diff.spec_text(c)}"

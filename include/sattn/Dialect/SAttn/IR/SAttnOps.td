@@ -25,6 +25,8 @@ def SAttn_AttentionOp : SAttn_Op<"attention", [Pure]> {
     ```
     p          = i + (Lk - Lq)                            // bottom-right aligned
     s_k        = scale * dot(Q[b,h,i,:], K[b,g(h),k,:])    // for k with mask(p, k)
+    s_k        = c * tanh(s_k / c)                         // with softcap(c)
+    s_k        = s_k - m_h * |p - k|                       // with alibi_slopes(m)
     O[b,h,i,:] = sum_k softmax(s)_k * V[b,g(h),k,:]
     LSE[b,h,i] = log(sum_k exp(s_k))
     ```
@@ -35,6 +37,11 @@ def SAttn_AttentionOp : SAttn_Op<"attention", [Pure]> {
     optional LSE is `[B, Hq, Lq]` f32. B, heads and lengths may be dynamic;
     D and Dv are static. `scale` defaults to `1/sqrt(D)`.
 
+    Score modifiers, both optional: `softcap` (`c > 0`, finite; Gemma 2)
+    and `alibi_slopes` (one finite slope per query head; BLOOM, MPT). The
+    mask alone decides which pairs are kept; LSE is taken over the modified
+    scores.
+
     The mask is written in parentheses (`mask(#sattn.causal)`) so that the
     op's trailing `: (types) -> types` is not read as the attribute's type.
 
@@ -44,18 +51,27 @@ def SAttn_AttentionOp : SAttn_Op<"attention", [Pure]> {
     %o = sattn.attention %q, %k, %v mask(#sattn.causal) scale(0.125)
         : (tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
            tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32>
+    %a = sattn.attention %q, %k, %v mask(#sattn.causal) softcap(30.0)
+        alibi_slopes([0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125,
+                      0.00390625])
+        : (tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
+           tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32>
     ```
   }];
   let arguments = (ins SAttn_AttentionTensor:$query,
                        SAttn_AttentionTensor:$key,
                        SAttn_AttentionTensor:$value,
                        MaskAttrInterface:$mask,
-                       OptionalAttr<F32Attr>:$scale);
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<DenseF32ArrayAttr>:$alibi_slopes);
   let results = (outs SAttn_AttentionTensor:$output,
                       Optional<SAttn_LseTensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value `mask` `(` custom<Mask>($mask) `)`
-    (`scale` `(` $scale^ `)`)? attr-dict `:` functional-type(operands, results)
+    (`scale` `(` $scale^ `)`)? (`softcap` `(` $softcap^ `)`)?
+    (`alibi_slopes` `(` $alibi_slopes^ `)`)? attr-dict
+    `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
