@@ -403,6 +403,8 @@ static sattn_status viewOf(const DLTensor *t, const TensorSig &sig,
       kind = ElemKind::F16;
     else if (t->dtype.code == kDLBfloat && t->dtype.bits == 16)
       kind = ElemKind::BF16;
+    else if (t->dtype.code == kDLInt && t->dtype.bits == 32)
+      kind = ElemKind::I32;
   }
   if (!kind || *kind != sig.kind)
     return fail(SATTN_ERROR_DTYPE,
@@ -558,6 +560,9 @@ extern "C" sattn_status sattn_kernel_output_shape(
   case ElemKind::F64:
     *dtype = {kDLFloat, 64, 1};
     break;
+  case ElemKind::I32:
+    *dtype = {kDLInt, 32, 1};
+    break;
   }
   return SATTN_OK;
 }
@@ -571,9 +576,9 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
   if (!out || queryLen < 0 || keyLen < 0)
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 "sattn_kernel_plan_stats: NULL out or negative length");
-  AttentionOp op = kernel->compiled->kernel->steps().front().op;
+  AttentionOpInterface op = kernel->compiled->kernel->steps().front().op;
   MaskAttrInterface mask = op.getMask();
-  if (failed(mask.verifyShape([&] { return op.emitError(); }, keyLen)))
+  if (failed(mask.verifyShape([&] { return op->emitError(); }, keyLen)))
     return fail(SATTN_ERROR_SHAPE,
                 "the mask does not fit Lk = " + llvm::Twine(keyLen));
   const SpecKernel &k = *kernel->compiled->kernel;

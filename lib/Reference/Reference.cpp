@@ -9,9 +9,10 @@
 
 using namespace mlir::sattn;
 
-void mlir::sattn::referenceAttention(AttentionOp op, const HostTensor &q,
-                                     const HostTensor &k, const HostTensor &v,
-                                     HostTensor &o, HostTensor &lse) {
+void mlir::sattn::referenceAttention(AttentionOpInterface op,
+                                     const HostTensor &q, const HostTensor &k,
+                                     const HostTensor &v, HostTensor &o,
+                                     HostTensor &lse) {
   MaskAttrInterface mask = op.getMask();
   double scale = op.getScaleValue();
   std::optional<double> softcap;
@@ -89,4 +90,47 @@ int64_t mlir::sattn::referenceCost(MaskAttrInterface mask,
     if (llvm::MulOverflow(cost, factor, cost))
       return std::numeric_limits<int64_t>::max();
   return cost;
+}
+
+void mlir::sattn::referencePagedAttention(
+    PagedAttentionOp op, const HostTensor &q, const HostTensor &kCache,
+    const HostTensor &vCache, const HostTensor &blockTable,
+    const HostTensor &seqLens, HostTensor &o, HostTensor &lse) {
+  int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
+          d = q.shape()[3];
+  int64_t numPages = kCache.shape()[0], page = kCache.shape()[1],
+          hkv = kCache.shape()[2], dv = vCache.shape()[3];
+  int64_t maxPages = blockTable.shape()[1];
+  o = HostTensor(ElemKind::F64, {batch, hq, lq, dv});
+  lse = HostTensor(ElemKind::F64, {batch, hq, lq});
+  for (int64_t b = 0; b < batch; ++b) {
+    // Sequence b as the op of docs/Semantics.md: Q[b], and K, V gathered
+    // through its pages (key k: slot k mod page of page table[b, k / page];
+    // a page outside [0, P) holds no kept key and reads as 0).
+    int64_t lk = static_cast<int64_t>(seqLens.get(b));
+    HostTensor qb(ElemKind::F64, {1, hq, lq, d}),
+        kb(ElemKind::F64, {1, hkv, lk, d}), vb(ElemKind::F64, {1, hkv, lk, dv});
+    for (int64_t i = 0; i < hq * lq * d; ++i)
+      qb.set(i, q.get(b * hq * lq * d + i));
+    for (int64_t key = 0; key < lk; ++key) {
+      int64_t entry =
+          static_cast<int64_t>(blockTable.get(b * maxPages + key / page));
+      bool valid = entry >= 0 && entry < numPages;
+      int64_t slot = (entry * page + key % page) * hkv;
+      for (int64_t g = 0; g < hkv; ++g) {
+        for (int64_t x = 0; x < d; ++x)
+          kb.set((g * lk + key) * d + x,
+                 valid ? kCache.get((slot + g) * d + x) : 0.0);
+        for (int64_t x = 0; x < dv; ++x)
+          vb.set((g * lk + key) * dv + x,
+                 valid ? vCache.get((slot + g) * dv + x) : 0.0);
+      }
+    }
+    HostTensor ob, lseb;
+    referenceAttention(op, qb, kb, vb, ob, lseb);
+    for (int64_t i = 0; i < hq * lq * dv; ++i)
+      o.set(b * hq * lq * dv + i, ob.get(i));
+    for (int64_t i = 0; i < hq * lq; ++i)
+      lse.set(b * hq * lq + i, lseb.get(i));
+  }
 }

@@ -81,15 +81,14 @@ static void defineTruncSFBF2(llvm::Module &module) {
   llvm::Value *bits = b.CreateBitCast(x, b.getInt32Ty());
   llvm::Value *high = b.CreateLShr(bits, 16);
   // bf16 = (bits + 0x7fff + (bits >> 16 & 1)) >> 16, or a quiet NaN
-  llvm::Value *rounded = b.CreateLShr(
-      b.CreateAdd(b.CreateAdd(bits, b.getInt32(0x7fff)),
-                  b.CreateAnd(high, b.getInt32(1))),
-      16);
-  llvm::Value *result =
-      b.CreateSelect(b.CreateFCmpUNO(x, x),
-                     b.CreateOr(high, b.getInt32(0x40)), rounded);
-  b.CreateRet(b.CreateBitCast(b.CreateTrunc(result, b.getInt16Ty()),
-                              b.getBFloatTy()));
+  llvm::Value *rounded =
+      b.CreateLShr(b.CreateAdd(b.CreateAdd(bits, b.getInt32(0x7fff)),
+                               b.CreateAnd(high, b.getInt32(1))),
+                   16);
+  llvm::Value *result = b.CreateSelect(
+      b.CreateFCmpUNO(x, x), b.CreateOr(high, b.getInt32(0x40)), rounded);
+  b.CreateRet(
+      b.CreateBitCast(b.CreateTrunc(result, b.getInt16Ty()), b.getBFloatTy()));
 }
 
 llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
@@ -216,6 +215,8 @@ static std::vector<int64_t> descriptor(void *data, ArrayRef<int64_t> shape) {
 llvm::Error CpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                            llvm::ArrayRef<TensorView> outputs) const {
   if (llvm::Error err = checkOutputs(inputs, outputs))
+    return err;
+  if (llvm::Error err = checkIndexData(inputs))
     return err;
   std::vector<std::vector<int64_t>> descs;
   for (const TensorView &t : inputs)

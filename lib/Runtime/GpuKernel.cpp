@@ -37,12 +37,17 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
   auto fn = lowered->lookupSymbol<func::FuncOp>(function);
   if (!fn)
     return makeError("no function '" + function + "' in the spec");
-  SmallVector<AttentionOp> ops;
-  fn.walk([&](AttentionOp op) { ops.push_back(op); });
+  SmallVector<AttentionOpInterface> ops;
+  fn.walk([&](AttentionOpInterface op) { ops.push_back(op); });
   if (ops.size() != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention; '" +
                      function + "' has " + llvm::Twine(ops.size()));
+  auto attention = dyn_cast<AttentionOp>(ops.front().getOperation());
+  if (!attention)
+    return makeError("the nvvm target does not compile '" +
+                     ops.front()->getName().getStringRef() +
+                     "' yet (the cpu target does)");
   std::string cuda = getCudaToolkitPath(toolkit);
   if (format == GpuBinaryFormat::Cubin || format == GpuBinaryFormat::Fatbin) {
     llvm::SmallString<256> ptxas(cuda);
@@ -51,7 +56,7 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
       return makeError("no CUDA toolkit: a cubin needs ptxas, not found at " +
                        ptxas + " (set CUDA_HOME, or emit PTX)");
   }
-  GpuCode code = describeKernel(ops.front(), tensorCores);
+  GpuCode code = describeKernel(attention, tensorCores);
 
   DiagnosticCollector diags(ctx);
   PassManager pm(ctx);
@@ -108,8 +113,13 @@ GpuKernel::create(ModuleOp module, StringRef function) {
   if (kernel->sig.steps.size() != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention");
-  kernel->gpuCode =
-      describeKernel(kernel->sig.steps.front().op, /*tensorCores=*/true);
+  auto attention =
+      dyn_cast<AttentionOp>(kernel->sig.steps.front().op.getOperation());
+  if (!attention)
+    return makeError("the nvvm target does not compile '" +
+                     kernel->sig.steps.front().op->getName().getStringRef() +
+                     "' yet (the cpu target does)");
+  kernel->gpuCode = describeKernel(attention, /*tensorCores=*/true);
   return kernel;
 }
 

@@ -23,6 +23,8 @@ llvm::StringRef mlir::sattn::elemKindName(ElemKind kind) {
     return "bf16";
   case ElemKind::F64:
     return "f64";
+  case ElemKind::I32:
+    return "i32";
   }
   return "?";
 }
@@ -33,6 +35,7 @@ size_t mlir::sattn::elemKindSize(ElemKind kind) {
   case ElemKind::BF16:
     return 2;
   case ElemKind::F32:
+  case ElemKind::I32:
     return 4;
   case ElemKind::F64:
     return 8;
@@ -158,6 +161,11 @@ double HostTensor::get(int64_t i) const {
     std::memcpy(&d, p, 8);
     return d;
   }
+  case ElemKind::I32: {
+    int32_t x;
+    std::memcpy(&x, p, 4);
+    return x;
+  }
   case ElemKind::F16:
   case ElemKind::BF16: {
     uint16_t h;
@@ -179,6 +187,11 @@ void HostTensor::set(int64_t i, double value) {
   case ElemKind::F64:
     std::memcpy(p, &value, 8);
     return;
+  case ElemKind::I32: {
+    int32_t x = static_cast<int32_t>(value);
+    std::memcpy(p, &x, 4);
+    return;
+  }
   case ElemKind::F16:
   case ElemKind::BF16: {
     float f = static_cast<float>(value);
@@ -258,9 +271,12 @@ llvm::Expected<HostTensor> mlir::sattn::parseNpy(StringRef bytes,
     kind = ElemKind::F64;
   else if (descr == "<V2" || descr == "|V2" || descr == "bfloat16")
     kind = ElemKind::BF16;
+  else if (descr == "<i4")
+    kind = ElemKind::I32;
   else
-    return npyError(path, "unsupported dtype '" + descr +
-                              "' (want little-endian f32, f16, f64 or bf16)");
+    return npyError(path,
+                    "unsupported dtype '" + descr +
+                        "' (want little-endian f32, f16, f64, bf16 or i32)");
   if (headerField(header, "fortran_order") != "False")
     return npyError(path, "Fortran-order arrays are not supported (save a "
                           "C-contiguous array)");
@@ -307,6 +323,9 @@ llvm::Error mlir::sattn::writeNpy(StringRef path, const HostTensor &tensor) {
     break;
   case ElemKind::BF16:
     descr = "<V2";
+    break;
+  case ElemKind::I32:
+    descr = "<i4";
     break;
   }
   std::string header = "{'descr': '" + std::string(descr) +

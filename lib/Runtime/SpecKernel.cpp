@@ -29,6 +29,8 @@ static std::optional<ElemKind> elemKindOf(Type type) {
     return ElemKind::F16;
   if (type.isBF16())
     return ElemKind::BF16;
+  if (type.isSignlessInteger(32))
+    return ElemKind::I32;
   return std::nullopt;
 }
 
@@ -37,7 +39,8 @@ static llvm::Expected<TensorSig> sigOf(Type type, const llvm::Twine &what) {
   std::optional<ElemKind> kind =
       tensor ? elemKindOf(tensor.getElementType()) : std::nullopt;
   if (!kind)
-    return makeError(what + " must be a ranked tensor of f32, f16 or bf16");
+    return makeError(what +
+                     " must be a ranked tensor of f32, f16, bf16 or i32");
   return TensorSig{std::vector<int64_t>(tensor.getShape()), *kind};
 }
 
@@ -67,17 +70,19 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
   for (Operation &op : function.getBody().front()) {
     if (isa<func::ReturnOp>(op))
       break;
-    auto attention = dyn_cast<AttentionOp>(op);
+    auto attention = dyn_cast<AttentionOpInterface>(op);
     if (!attention)
       return makeError("'" + op.getName().getStringRef() + "' at " +
                        where(&op) +
-                       ": a spec function holds only "
-                       "sattn.attention ops and a return");
-    SpecStep step{attention, 0, 0, 0};
-    for (auto [operand, id] :
-         llvm::zip(attention->getOperands(),
-                   std::array<unsigned *, 3>{&step.q, &step.k, &step.v}))
-      *id = ids.lookup(operand); // every operand is defined above
+                       ": a spec function holds only attention ops "
+                       "(sattn.attention, sattn.paged_attention) and a "
+                       "return");
+    // Every operand is defined above: Q, K, V, then index operands.
+    SmallVector<unsigned> operands;
+    for (Value operand : attention->getOperands())
+      operands.push_back(ids.lookup(operand));
+    SpecStep step{attention, operands[0], operands[1], operands[2],
+                  std::vector<unsigned>(operands.begin() + 3, operands.end())};
     unsigned first = sig.numValues();
     for (OpResult result : attention->getResults())
       ids[result] = first + result.getResultNumber();
@@ -85,9 +90,9 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
   }
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-    if (!isa_and_present<AttentionOp>(value.getDefiningOp()))
+    if (!isa_and_present<AttentionOpInterface>(value.getDefiningOp()))
       return makeError("result #" + llvm::Twine(i) + " of '" + name +
-                       "' must be a result of a sattn.attention");
+                       "' must be a result of an attention op");
     auto output = sigOf(value.getType(), "result #" + llvm::Twine(i));
     if (!output)
       return output.takeError();
@@ -180,6 +185,101 @@ void mlir::sattn::registerKernelDependencies(DialectRegistry &registry) {
 
 SpecKernel::~SpecKernel() = default;
 
+/// One ALiBi slope per query head of Q (a dynamic Hq is checked here).
+static llvm::Error checkSlopes(const SpecStep &step, ArrayRef<int64_t> q) {
+  if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes();
+      slopes && static_cast<int64_t>(slopes->size()) != q[1])
+    return makeError("'alibi_slopes' has " + llvm::Twine(slopes->size()) +
+                     " slopes, one per query head, but Q " + shapeString(q) +
+                     " has Hq = " + llvm::Twine(q[1]));
+  return llvm::Error::success();
+}
+
+/// The shape rules of sattn.paged_attention: Q [B, Hq, Lq, D], the caches
+/// [P, page, Hkv, D] and [P, page, Hkv, Dv], block_table [B, M], seq_lens
+/// [B].
+static llvm::Error checkPagedShapes(const SpecStep &step, ArrayRef<int64_t> q,
+                                    ArrayRef<int64_t> k, ArrayRef<int64_t> v,
+                                    ArrayRef<int64_t> table,
+                                    ArrayRef<int64_t> lens) {
+  if (k[0] != v[0] || k[1] != v[1] || k[2] != v[2])
+    return makeError("key_cache " + shapeString(k) + " and value_cache " +
+                     shapeString(v) + " must agree in P, page and Hkv");
+  if (q[0] != table[0] || q[0] != lens[0])
+    return makeError("batch sizes differ: Q " + shapeString(q) +
+                     ", block_table " + shapeString(table) + ", seq_lens " +
+                     shapeString(lens));
+  if (k[2] == 0 ? q[1] != 0 : q[1] % k[2] != 0)
+    return makeError("query heads (" + llvm::Twine(q[1]) +
+                     ") must be a multiple of key/value heads (" +
+                     llvm::Twine(k[2]) + ")");
+  if (q[3] != k[3])
+    return makeError("head dims of Q and key_cache differ");
+  return checkSlopes(step, q);
+}
+
+/// Whether `mask` keeps some pair of [p0, p1) x [k0, k1) (both non-empty):
+/// classified, and PARTIAL rectangles split in halves down to single pairs.
+static bool keepsAny(MaskAttrInterface mask, int64_t p0, int64_t p1, int64_t k0,
+                     int64_t k1, int64_t lk) {
+  TileClass c = mask.classify(p0, p1, k0, k1, lk);
+  if (c != TileClass::Partial)
+    return c == TileClass::Full;
+  if (p1 - p0 == 1 && k1 - k0 == 1)
+    return mask.evaluate(p0, k0, lk);
+  if (p1 - p0 >= k1 - k0) {
+    int64_t mid = p0 + (p1 - p0) / 2;
+    return keepsAny(mask, p0, mid, k0, k1, lk) ||
+           keepsAny(mask, mid, p1, k0, k1, lk);
+  }
+  int64_t mid = k0 + (k1 - k0) / 2;
+  return keepsAny(mask, p0, p1, k0, mid, lk) ||
+         keepsAny(mask, p0, p1, mid, k1, lk);
+}
+
+/// The i32 element `i` of a host tensor.
+static int32_t loadI32(const TensorView &t, int64_t i) {
+  int32_t x;
+  std::memcpy(&x, static_cast<const char *>(t.data) + 4 * i, 4);
+  return x;
+}
+
+llvm::Error SpecKernel::checkIndexData(ArrayRef<TensorView> inputs) const {
+  for (const SpecStep &step : sig.steps) {
+    PagedAttentionOp paged = step.paged();
+    if (!paged)
+      continue;
+    const TensorView &table = inputs[step.indices[0]],
+                     &lens = inputs[step.indices[1]];
+    int64_t batch = table.shape[0], maxPages = table.shape[1];
+    int64_t numPages = inputs[step.k].shape[0], page = paged.getPageSize();
+    int64_t lq = inputs[step.q].shape[2];
+    MaskAttrInterface mask = paged.getMask();
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t lk = loadI32(lens, b);
+      if (lk < 0 || lk > maxPages * page)
+        return makeError("seq_lens[" + llvm::Twine(b) + "] = " +
+                         llvm::Twine(lk) + " is outside [0, M * page] = [0, " +
+                         llvm::Twine(maxPages * page) + "]");
+      // The entries of the pages that hold a kept key must name a page;
+      // others are never read for their value.
+      for (int64_t j = 0; lq > 0 && j * page < lk; ++j) {
+        int64_t entry = loadI32(table, b * maxPages + j);
+        if (entry >= 0 && entry < numPages)
+          continue;
+        if (keepsAny(mask, lk - lq, lk, j * page, std::min(j * page + page, lk),
+                     lk))
+          return makeError("block_table[" + llvm::Twine(b) + ", " +
+                           llvm::Twine(j) + "] = " + llvm::Twine(entry) +
+                           " is outside [0, P) = [0, " + llvm::Twine(numPages) +
+                           ") but sequence " + llvm::Twine(b) +
+                           " keeps keys of that page");
+      }
+    }
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error SpecKernel::prepare(ModuleOp module, StringRef function) {
   spec = module.clone();
   auto fn = spec->lookupSymbol<func::FuncOp>(function);
@@ -227,6 +327,14 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
     // Copies: push_back below may move the vectors.
     std::vector<int64_t> q = shapes[step.q], k = shapes[step.k],
                          v = shapes[step.v];
+    if (step.paged()) {
+      if (llvm::Error err = checkPagedShapes(
+              step, q, k, v, shapes[step.indices[0]], shapes[step.indices[1]]))
+        return std::move(err);
+      shapes.push_back({q[0], q[1], q[2], v[3]});
+      shapes.push_back({q[0], q[1], q[2]});
+      continue;
+    }
     // docs/Semantics.md's shape rules on the concrete shapes.
     if (q[0] != k[0] || q[0] != v[0])
       return makeError("batch sizes differ: Q " + shapeString(q) + ", K " +
@@ -240,11 +348,8 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
                        llvm::Twine(k[1]) + ")");
     if (q[3] != k[3])
       return makeError("head dims of Q and K differ");
-    if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes();
-        slopes && static_cast<int64_t>(slopes->size()) != q[1])
-      return makeError("'alibi_slopes' has " + llvm::Twine(slopes->size()) +
-                       " slopes, one per query head, but Q " + shapeString(q) +
-                       " has Hq = " + llvm::Twine(q[1]));
+    if (llvm::Error err = checkSlopes(step, q))
+      return err;
     if (std::optional<int64_t> lk = k[2]; failed(step.op.getMask().verifyShape(
             [&] { return step.op.emitError(); }, lk)))
       return makeError("the mask does not fit Lk = " + llvm::Twine(k[2]));

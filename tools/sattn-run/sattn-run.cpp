@@ -170,6 +170,20 @@ int main(int argc, char **argv) {
         t.set(e, dist(rng));
       inputs.push_back(std::move(t));
     }
+    // Valid index data: random sequence lengths in [0, M * page] and block
+    // tables of random pages (shuffled, shared).
+    for (const SpecStep &step : k.steps())
+      if (PagedAttentionOp paged = step.paged()) {
+        HostTensor &table = inputs[step.indices[0]],
+                   &lens = inputs[step.indices[1]];
+        int64_t numPages = inputs[step.k].shape()[0];
+        int64_t capacity =
+            numPages ? table.shape()[1] * paged.getPageSize() : 0;
+        for (int64_t e = 0; e < table.numElements(); ++e)
+          table.set(e, numPages ? int64_t(rng() % numPages) : 0);
+        for (int64_t b = 0; b < lens.numElements(); ++b)
+          lens.set(b, int64_t(rng() % (capacity + 1)));
+      }
   }
   std::vector<const HostTensor *> inputPtrs;
   std::vector<TensorView> inputViews;
@@ -203,8 +217,16 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(valueShapes.takeError()));
     int64_t cost = 0;
     for (const SpecStep &step : k.signature().steps) {
+      // Paged: as if every sequence had M * page keys in [B, Hkv, Lk, D].
+      std::vector<int64_t> kShape = (*valueShapes)[step.k],
+                           vShape = (*valueShapes)[step.v];
+      if (PagedAttentionOp paged = step.paged()) {
+        int64_t lk = (*valueShapes)[step.indices[0]][1] * paged.getPageSize();
+        kShape = {kShape[0], kShape[2], lk, kShape[3]};
+        vShape = {vShape[0], vShape[2], lk, vShape[3]};
+      }
       int64_t c = referenceCost(step.op.getMask(), (*valueShapes)[step.q],
-                                (*valueShapes)[step.k], (*valueShapes)[step.v]);
+                                kShape, vShape);
       cost = c > kMaxReferenceWork - cost ? kMaxReferenceWork + 1 : cost + c;
     }
     if (cost > kMaxReferenceWork)
@@ -224,8 +246,14 @@ int main(int argc, char **argv) {
     std::vector<const HostTensor *> values = inputPtrs;
     std::vector<HostTensor> refs(2 * sig.steps.size());
     for (auto [s, step] : llvm::enumerate(sig.steps)) {
-      referenceAttention(step.op, *values[step.q], *values[step.k],
-                         *values[step.v], refs[2 * s], refs[2 * s + 1]);
+      if (PagedAttentionOp paged = step.paged())
+        referencePagedAttention(paged, *values[step.q], *values[step.k],
+                                *values[step.v], *values[step.indices[0]],
+                                *values[step.indices[1]], refs[2 * s],
+                                refs[2 * s + 1]);
+      else
+        referenceAttention(step.op, *values[step.q], *values[step.k],
+                           *values[step.v], refs[2 * s], refs[2 * s + 1]);
       values.push_back(&refs[2 * s]);
       values.push_back(&refs[2 * s + 1]);
     }
@@ -284,11 +312,23 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(shapes.takeError()));
     for (const SpecStep &step : sig.steps) {
       ArrayRef<int64_t> q = (*shapes)[step.q], v = (*shapes)[step.v];
-      int64_t lk = (*shapes)[step.k][2];
-      std::optional<int64_t> kept = countKeptPairs(step.op.getMask(), q[2], lk);
-      counted &= kept.has_value();
-      if (kept)
-        flops += 2.0 * (q[3] + v[3]) * q[0] * q[1] * double(*kept);
+      // The key length of the sequences: Lk for all B of them, or each
+      // one's seq_lens entry.
+      std::vector<int64_t> lengths = {(*shapes)[step.k][2]};
+      double sequences = q[0];
+      if (step.paged()) {
+        lengths.clear();
+        for (int64_t b = 0; b < q[0]; ++b)
+          lengths.push_back(int64_t(inputs[step.indices[1]].get(b)));
+        sequences = 1;
+      }
+      for (int64_t lk : lengths) {
+        std::optional<int64_t> kept =
+            countKeptPairs(step.op.getMask(), q[2], lk);
+        counted &= kept.has_value();
+        if (kept)
+          flops += 2.0 * (q[3] + v[3]) * sequences * q[1] * double(*kept);
+      }
     }
     std::string rate =
         counted ? llvm::formatv("{0:f1} useful GFLOP/s", flops / median * 1e-9)

@@ -19,9 +19,18 @@ namespace sattn {
 /// O [B, Hq, Lq, Dv] and LSE [B, Hq, Lq] (f64) of Q [B, Hq, Lq, D],
 /// K [B, Hkv, Lk, D], V [B, Hkv, Lk, Dv] under the mask, scale and score
 /// modifiers of `op` (only its attributes are read).
-void referenceAttention(AttentionOp op, const HostTensor &q,
+void referenceAttention(AttentionOpInterface op, const HostTensor &q,
                         const HostTensor &k, const HostTensor &v, HostTensor &o,
                         HostTensor &lse);
+
+/// The same for sattn.paged_attention: each sequence's keys gathered through
+/// its block table (the index data must satisfy docs/Semantics.md's run-time
+/// rules: SpecKernel::checkIndexData).
+void referencePagedAttention(PagedAttentionOp op, const HostTensor &q,
+                             const HostTensor &kCache, const HostTensor &vCache,
+                             const HostTensor &blockTable,
+                             const HostTensor &seqLens, HostTensor &o,
+                             HostTensor &lse);
 
 /// About how many operations referenceAttention takes for these shapes
 /// (B x Hq x Lq x Lk x (D + Dv + the cost of one mask evaluation)),

@@ -14,7 +14,7 @@
 namespace mlir {
 namespace sattn {
 
-enum class ElemKind { F32, F16, BF16, F64 };
+enum class ElemKind { F32, F16, BF16, F64, I32 };
 
 llvm::StringRef elemKindName(ElemKind kind);
 size_t elemKindSize(ElemKind kind);
@@ -65,8 +65,8 @@ private:
   size_t offset = 0;
 };
 
-/// Reads a .npy file: little-endian f4, f2, f8, or 2-byte void ('V2', how
-/// ml_dtypes saves bfloat16) as bf16; C order only.
+/// Reads a .npy file: little-endian f4, f2, f8, i4, or 2-byte void ('V2',
+/// how ml_dtypes saves bfloat16) as bf16; C order only.
 llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
 llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);
 

@@ -31,11 +31,16 @@ struct TensorSig {
   ElemKind kind;
 };
 
-/// One sattn.attention of a spec function, in program order. Its operands
+/// One attention op of a spec function, in program order. Its operands
 /// are value ids (SpecSignature).
 struct SpecStep {
-  mutable AttentionOp op;
-  unsigned q, k, v;
+  mutable AttentionOpInterface op;
+  unsigned q, k, v;              // Q; K and V, or the K and V caches
+  std::vector<unsigned> indices; // paged: block_table, seq_lens
+  /// The sattn.paged_attention of this step, or null.
+  PagedAttentionOp paged() const {
+    return dyn_cast<PagedAttentionOp>(op.getOperation());
+  }
 };
 
 /// What the runtime calls: tensor arguments in, results of sattn.attention
@@ -56,7 +61,7 @@ struct SpecSignature {
 };
 
 /// Reads the signature of `function` and checks that it is a spec the
-/// runtime can call: tensor arguments, a body of sattn.attention ops whose
+/// runtime can call: tensor arguments, a body of attention ops whose
 /// operands are arguments or earlier results, results returned from them.
 llvm::Error analyzeSpec(func::FuncOp function, SpecSignature &signature);
 
@@ -122,6 +127,11 @@ public:
   /// The same for every value (SpecSignature's numbering).
   llvm::Expected<std::vector<std::vector<int64_t>>>
   valueShapes(llvm::ArrayRef<TensorView> inputs) const;
+
+  /// Checks the index data of the inputs (block tables, sequence lengths),
+  /// in host memory: each error names the operand, the position and the
+  /// value (docs/Semantics.md's run-time rules).
+  llvm::Error checkIndexData(llvm::ArrayRef<TensorView> inputs) const;
 
   /// Runs the kernel on tensors in device() memory; `outputs` must have the
   /// shapes of outputShapes().

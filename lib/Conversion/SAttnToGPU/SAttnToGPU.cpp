@@ -938,6 +938,17 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
   }
 };
 
+/// The attention ops the GPU target does not lower yet: a diagnostic, not a
+/// silent pass failure.
+struct UnsupportedOnGPU : public OpRewritePattern<PagedAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PagedAttentionOp op,
+                                PatternRewriter &) const override {
+    return op.emitOpError("has no GPU lowering yet (the CPU target, "
+                          "-convert-sattn-to-loops, runs it)");
+  }
+};
+
 struct ConvertSAttnToGPUPass
     : public sattn::impl::ConvertSAttnToGPUBase<ConvertSAttnToGPUPass> {
   using Base::Base;
@@ -955,6 +966,7 @@ struct ConvertSAttnToGPUPass
 void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                              bool tensorCores) {
   patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
+  patterns.add<UnsupportedOnGPU>(patterns.getContext());
 }
 
 std::optional<GpuTileShape> mlir::sattn::getGpuTileShape(Type elem, int64_t d,

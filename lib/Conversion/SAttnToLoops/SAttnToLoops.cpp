@@ -56,17 +56,17 @@ struct TileSizes {
   int64_t keys; // Bc
 };
 
-TileSizes getTileSizes(AttentionOp op) {
+TileSizes getTileSizes(Operation *op) {
   if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
     if (tile.size() == 2)
       return {tile[0], tile[1]};
   return {32, 64};
 }
 
-/// Builds the per-query-tile function of one sattn.attention.
+/// Builds the per-query-tile function of one attention op.
 class TileFunctionBuilder {
 public:
-  TileFunctionBuilder(AttentionOp op, TileSizes tiles, VectorShape vec)
+  TileFunctionBuilder(AttentionOpInterface op, TileSizes tiles, VectorShape vec)
       : op(op), tiles(tiles), lanes(vec.lanes), ctx(op.getContext()), b(ctx),
         loc(op.getLoc()), mods(op) {
     // S = K Q^T blocks: keyChunk keys x groupVecs vectors of rows (a group of
@@ -78,7 +78,8 @@ public:
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
-    valueDim = op.getValue().getType().getDimSize(3);
+    valueDim =
+        cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3);
     numValueVecs = (valueDim + lanes - 1) / lanes;
     mask = op.getMask();
     scale = op.getScaleValue();
@@ -107,6 +108,10 @@ public:
   int64_t packedGroup = 0, packedLength = 0;
   /// Keys per block of the packed tiles' dot-product scores.
   int64_t dotKeys = 1;
+  /// sattn.paged_attention: tokens per page (K and V are the caches
+  /// [P, page, Hkv, D], the function takes the block table and seq_lens);
+  /// 0 for contiguous K and V [B, Hkv, Lk, D].
+  int64_t pageSize = 0;
 
 private:
   // Constants and small helpers.
@@ -161,7 +166,7 @@ private:
   /// p0 + r, or p0 + r mod Lq when the rows of a head group are packed.
   Value rowPositions(int64_t n);
 
-  AttentionOp op;
+  AttentionOpInterface op;
   TileSizes tiles;
   int64_t lanes, groupVecs, keyChunk, colChunk;
   MLIRContext *ctx;
@@ -179,6 +184,10 @@ private:
   Value numRows; // valid rows of the tile (the rest repeat the last one)
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
+  /// The indices of the K or V row of key `key` (0 <= key < Lk), before the
+  /// column: [b, kvHead, key], or [page, slot, kvHead] of a paged cache.
+  SmallVector<Value, 4> keyRow(Value key);
+  Value blockTable, seqLens, numPages; // paged only
   Value qt, st, oacc, rowBuf;
   Value qRows;     // packed tiles: scale * log2(e) * Q, one row per tile row
   Value keyUsed;   // per key of a PARTIAL tile: 1 if some row keeps it, else 0
@@ -211,6 +220,25 @@ std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
   return {addIdx(mulIdx(kvHead, idx(packedGroup)),
                  arith::DivUIOp::create(b, loc, j, lqConst)),
           arith::RemUIOp::create(b, loc, j, lqConst)};
+}
+
+SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
+  if (!pageSize)
+    return {batch, kvHead, key};
+  // Slot key mod page of page block_table[b, key / page]; an entry outside
+  // [0, P) reads page 0 instead (only keys no row keeps can meet one).
+  Value page = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      memref::LoadOp::create(
+          b, loc, blockTable,
+          ValueRange{batch,
+                     arith::DivUIOp::create(b, loc, key, idx(pageSize))}));
+  Value valid = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, page, idx(0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page, numPages));
+  return {arith::SelectOp::create(b, loc, valid, page, idx(0)),
+          arith::RemUIOp::create(b, loc, key, idx(pageSize)), kvHead};
 }
 
 void TileFunctionBuilder::storeRowVector(Value value, Value memref,
@@ -258,11 +286,20 @@ Value TileFunctionBuilder::exp2(Value x) {
 func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
   b.setInsertionPointToEnd(module.getBody());
   Type index = b.getIndexType();
-  auto fnType = FunctionType::get(ctx,
-                                  {inputType(headDim), inputType(headDim),
-                                   inputType(valueDim), inputType(valueDim),
-                                   lseType(), index, index, index},
-                                  {});
+  SmallVector<Type> args = {inputType(headDim),
+                            inputType(headDim),
+                            inputType(valueDim),
+                            inputType(valueDim),
+                            lseType(),
+                            index,
+                            index,
+                            index};
+  if (pageSize) {
+    int64_t dyn = ShapedType::kDynamic;
+    args.push_back(MemRefType::get({dyn, dyn}, b.getI32Type()));
+    args.push_back(MemRefType::get({dyn}, b.getI32Type()));
+  }
+  auto fnType = FunctionType::get(ctx, args, {});
   auto fn = func::FuncOp::create(b, loc, name, fnType);
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
@@ -286,8 +323,28 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   Value one = idx(1);
   Value hq = memref::DimOp::create(b, loc, q, 1);
   lq = memref::DimOp::create(b, loc, q, 2);
-  Value hkv = memref::DimOp::create(b, loc, k, 1);
-  lk = memref::DimOp::create(b, loc, k, 2);
+  Value hkv = memref::DimOp::create(b, loc, k, pageSize ? 2 : 1);
+  if (pageSize) {
+    // Lk_b = seq_lens[b], clamped to [0, M * page] (0 without pages) so
+    // that bad index data can never make the kernel read out of bounds;
+    // the runtime rejects such data before the kernel runs.
+    blockTable = entry->getArgument(8);
+    seqLens = entry->getArgument(9);
+    numPages = memref::DimOp::create(b, loc, k, 0);
+    Value capacity =
+        mulIdx(memref::DimOp::create(b, loc, blockTable, 1), idx(pageSize));
+    capacity = arith::SelectOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, numPages,
+                              idx(0)),
+        idx(0), capacity);
+    Value len = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        memref::LoadOp::create(b, loc, seqLens, ValueRange{batch}));
+    lk = minIdx(arith::MaxSIOp::create(b, loc, len, idx(0)), capacity);
+  } else {
+    lk = memref::DimOp::create(b, loc, k, 2);
+  }
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
@@ -440,9 +497,10 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
   scf::ForOp::create(
       b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
       [&](OpBuilder &, Location, Value c0, ValueRange) {
-        SmallVector<Value> rows;
+        SmallVector<SmallVector<Value, 4>> rows;
         for (int64_t j = 0; j < keyChunk; ++j)
-          rows.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
+          rows.push_back(
+              keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
         for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
           int64_t ng = std::min(groupVecs, nv - g0);
           SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
@@ -455,8 +513,9 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
                       b, loc, vecF32, qt,
                       ValueRange{d, idx((g0 + n) * lanes)}));
                 for (int64_t j = 0; j < keyChunk; ++j) {
-                  Value kv = widen(memref::LoadOp::create(
-                      b, loc, k, ValueRange{batch, kvHead, rows[j], d}));
+                  SmallVector<Value, 4> at(rows[j]);
+                  at.push_back(d);
+                  Value kv = widen(memref::LoadOp::create(b, loc, k, at));
                   Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
                   for (int64_t n = 0; n < ng; ++n)
                     next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
@@ -483,9 +542,10 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
   scf::ForOp::create(
       b, loc, idx(0), keysUp, idx(dotKeys), ValueRange{},
       [&](OpBuilder &, Location, Value c0, ValueRange) {
-        SmallVector<Value> keys;
+        SmallVector<SmallVector<Value, 4>> keys;
         for (int64_t j = 0; j < dotKeys; ++j)
-          keys.push_back(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey));
+          keys.push_back(
+              keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
         // acc[j][r] += K[key_j, d : d + lanes] * Q'[r, d : d + lanes]
         SmallVector<Value> zeros(dotKeys * rowsUsed, splat(0.0f));
         auto dLoop = scf::ForOp::create(
@@ -496,7 +556,8 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
                 qv.push_back(vector::LoadOp::create(b, loc, vecF32, qRows,
                                                     ValueRange{idx(r), d}));
               for (int64_t j = 0; j < dotKeys; ++j) {
-                SmallVector<Value> at = {batch, kvHead, keys[j], d};
+                SmallVector<Value, 4> at(keys[j]);
+                at.push_back(d);
                 Value kv = headDim % lanes == 0
                                ? widen(vector::LoadOp::create(
                                      b, loc, VectorType::get({lanes}, elemType),
@@ -740,12 +801,11 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
             auto pvLoop = scf::ForOp::create(
                 b, loc, idx(0), nc, one, acc,
                 [&](OpBuilder &, Location, Value c, ValueRange cur) {
-                  Value key = addIdx(k0, c);
+                  SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
                   SmallVector<Value> vv, next;
                   for (int64_t j = 0; j < nj; ++j)
-                    vv.push_back(loadRowVector(v,
-                                               ValueRange{batch, kvHead, key},
-                                               (j0 + j) * lanes, valueDim));
+                    vv.push_back(
+                        loadRowVector(v, row, (j0 + j) * lanes, valueDim));
                   if (guarded) {
                     Value used = arith::CmpFOp::create(
                         b, loc, arith::CmpFPredicate::ONE,
@@ -787,36 +847,41 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   return result;
 }
 
-/// Rewrites one sattn.attention into buffers, an scf.parallel over (batch,
-/// head, query tile) and calls of its tile function.
-struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
+/// Rewrites one attention op (sattn.attention, sattn.paged_attention) into
+/// buffers, an scf.parallel over (batch, head, query tile) and calls of its
+/// tile function.
+struct AttentionToLoops
+    : public OpInterfaceRewritePattern<AttentionOpInterface> {
   AttentionToLoops(MLIRContext *ctx, VectorShape vec)
-      : OpRewritePattern(ctx), vec(vec) {}
+      : OpInterfaceRewritePattern(ctx), vec(vec) {}
   VectorShape vec;
 
-  LogicalResult matchAndRewrite(AttentionOp op,
+  LogicalResult matchAndRewrite(AttentionOpInterface op,
                                 PatternRewriter &rewriter) const override {
+    auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
     TileSizes tiles = getTileSizes(op);
     if (tiles.rows <= 0 || tiles.rows % vec.lanes != 0 ||
         tiles.rows % kRowChunk != 0 || tiles.keys <= 0)
-      return op.emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
-                            "of ")
+      return op->emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
+                             "of ")
              << std::max<int64_t>(vec.lanes, kRowChunk) << " and Bc >= 1";
     // The tile's scratch (Q^T, S, the O accumulator, row statistics) lives
     // on the stack of each thread; the head dims unroll into the code.
     int64_t d = op.getQuery().getType().getDimSize(3);
-    int64_t dv = op.getValue().getType().getDimSize(3);
+    auto kType = cast<RankedTensorType>(op->getOperand(1).getType());
+    int64_t dv =
+        cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3);
     if (d > kMaxHeadDim || dv > kMaxHeadDim)
-      return op.emitOpError("head dims D = ")
+      return op->emitOpError("head dims D = ")
              << d << ", Dv = " << dv << " exceed the CPU kernel's limit of "
              << kMaxHeadDim;
     int64_t scratchBytes =
         4 * tiles.rows * (d + llvm::alignTo(tiles.keys, 8) + dv + 3);
     if (scratchBytes > kMaxScratchBytes)
-      return op.emitOpError("'sattn.tile' = [")
+      return op->emitOpError("'sattn.tile' = [")
              << tiles.rows << ", " << tiles.keys << "] with D = " << d
              << ", Dv = " << dv << " needs " << scratchBytes
              << " bytes of scratch per thread; at most " << kMaxScratchBytes;
@@ -826,7 +891,7 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     // read once per group; the tile shrinks to those rows (whole vectors).
     auto qType = op.getQuery().getType();
     int64_t hq = qType.getDimSize(1), lq = qType.getDimSize(2);
-    int64_t hkv = op.getKey().getType().getDimSize(1);
+    int64_t hkv = kType.getDimSize(paged ? 2 : 1);
     bool packed = !ShapedType::isDynamic(hq) && !ShapedType::isDynamic(lq) &&
                   !ShapedType::isDynamic(hkv) && hkv > 0 && lq > 0 &&
                   hq / hkv > 1 && (hq / hkv) * lq <= tiles.rows;
@@ -836,14 +901,16 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
     std::string name = getFreshSymbolName(module, "__sattn_tile_");
     declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
+    if (paged)
+      builder.pageSize = paged.getPageSize();
     if (packed) {
       builder.packedGroup = hq / hkv;
       builder.dotKeys =
           std::clamp<int64_t>(vec.accBudget / ((hq / hkv) * lq), 1, 4);
       builder.packedLength = lq;
-    } else {
-      builder.plan =
-          declareStaticTilePlan(module, op, tiles.rows, tiles.keys, name);
+    } else if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation())) {
+      builder.plan = declareStaticTilePlan(module, contiguous, tiles.rows,
+                                           tiles.keys, name);
     }
     func::FuncOp tileFn = builder.build(module, name);
 
@@ -853,8 +920,9 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
                                     getInputBuffer(rewriter, loc, tensor));
     };
     Value q = toBuffer(op.getQuery(), builder.inputType(d));
-    Value k = toBuffer(op.getKey(), builder.inputType(d));
-    Value v = toBuffer(op.getValue(), builder.inputType(dv));
+    Value k = toBuffer(op->getOperand(1), builder.inputType(d));
+    Value v = toBuffer(op->getOperand(2), builder.inputType(dv));
+    SmallVector<Value> callArgs = {q, k, v};
 
     // Result buffers, with the query's dynamic sizes.
     auto qDim = [&](int64_t i) -> Value {
@@ -875,6 +943,15 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
         memref::CastOp::create(rewriter, loc, builder.inputType(dv), oBuf);
     Value lseArg =
         memref::CastOp::create(rewriter, loc, builder.lseType(), lseBuf);
+    callArgs.append({oArg, lseArg});
+    SmallVector<Value> indexArgs; // paged: block table, seq_lens
+    if (paged) {
+      int64_t dyn = ShapedType::kDynamic;
+      auto i32 = rewriter.getI32Type();
+      indexArgs = {
+          toBuffer(paged.getBlockTable(), MemRefType::get({dyn, dyn}, i32)),
+          toBuffer(paged.getSeqLens(), MemRefType::get({dyn}, i32))};
+    }
 
     // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br)); packed: (b, g, 0)
     // in (B, Hkv, 1).
@@ -904,9 +981,10 @@ struct AttentionToLoops : public OpRewritePattern<AttentionOp> {
               nb, nloc, arith::SubIOp::create(nb, nloc, numQueryTiles, one),
               half);
           Value qt = arith::SelectOp::create(nb, nloc, odd, fromEnd, half);
-          func::CallOp::create(
-              nb, nloc, tileFn,
-              ValueRange{q, k, v, oArg, lseArg, ivs[0], ivs[1], qt});
+          SmallVector<Value> args(callArgs);
+          args.append({ivs[0], ivs[1], qt});
+          args.append(indexArgs);
+          func::CallOp::create(nb, nloc, tileFn, args);
         });
 
     replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);

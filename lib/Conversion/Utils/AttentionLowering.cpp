@@ -14,7 +14,7 @@
 using namespace mlir;
 using namespace mlir::sattn;
 
-ScoreModifiers::ScoreModifiers(AttentionOp op) {
+ScoreModifiers::ScoreModifiers(AttentionOpInterface op) {
   if (std::optional<APFloat> c = op.getSoftcap())
     softcap = static_cast<float>(c->convertToFloat() * M_LOG2E);
   if (std::optional<ArrayRef<float>> m = op.getAlibiSlopes())
@@ -205,7 +205,8 @@ Value mlir::sattn::allocResultBuffer(OpBuilder &b, Location loc,
 }
 
 void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
-                                           AttentionOp op, Value o, Value lse) {
+                                           AttentionOpInterface op, Value o,
+                                           Value lse) {
   Location loc = op.getLoc();
   SmallVector<Value> results = {bufferization::ToTensorOp::create(
       rewriter, loc, op.getOutput().getType(), o, /*restrict=*/true,
@@ -225,6 +226,6 @@ mlir::sattn::rewriteEachAttention(ModuleOp module,
   // such an op.
   walkAndApplyPatterns(module, patterns);
   bool left = false;
-  module.walk([&](AttentionOp) { left = true; });
+  module.walk([&](AttentionOpInterface) { left = true; });
   return failure(left);
 }

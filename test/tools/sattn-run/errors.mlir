@@ -26,7 +26,7 @@
 // OK-NOT: error
 // SHAPE: sattn-run: input #0: shape [1, 2, 7, 16] does not match the function's dim 2 = 8
 // DTYPE: sattn-run: input #0: element type f16, the function wants f32
-// INT: i32.npy: unsupported dtype '<i4' (want little-endian f32, f16, f64 or bf16)
+// INT: sattn-run: input #0: element type i32, the function wants f32
 // FORTRAN: fortran.npy: Fortran-order arrays are not supported
 // MISSING: sattn-run: 'ok' takes 3 inputs, got 2 --input
 // NOFILE: sattn-run: {{.*}}nope.npy: cannot read: No such file or directory
@@ -34,7 +34,7 @@
 // LK-SAME: heads and length
 // NOFUNC: sattn-run: no function 'nosuch' in
 // AMBIGUOUS: sattn-run: the spec has 3 public functions: choose one with --function
-// NOTSPEC: sattn-run: result #0 of 'not_a_spec' must be a result of a sattn.attention
+// NOTSPEC: sattn-run: result #0 of 'not_a_spec' must be a result of an attention op
 // TARGET: sattn-run: unknown target 'tpu' (cpu or nvvm)
 // THREADS: sattn-run: --threads must be an integer in [1, 1024]
 // OUTPUTS: sattn-run: 'ok' returns 1 results, got 2 --output

@@ -21,7 +21,7 @@ namespace sattn {
 /// The score modifiers of an attention op (docs/Semantics.md) in the base-2
 /// units the kernels keep scores in: t = s log2(e), so exp(s) = 2^t.
 struct ScoreModifiers {
-  explicit ScoreModifiers(AttentionOp op);
+  explicit ScoreModifiers(AttentionOpInterface op);
 
   std::optional<float> softcap; // C = c log2(e)
   SmallVector<float> slopes;    // m_h log2(e) per query head; empty: no ALiBi
@@ -75,10 +75,10 @@ Value allocResultBuffer(OpBuilder &b, Location loc, RankedTensorType type,
 
 /// Replaces `op` by to_tensor of its output buffer `o` (and of `lse`, when
 /// the op returns LSE).
-void replaceWithResultBuffers(PatternRewriter &rewriter, AttentionOp op,
-                              Value o, Value lse);
+void replaceWithResultBuffers(PatternRewriter &rewriter,
+                              AttentionOpInterface op, Value o, Value lse);
 
-/// Rewrites each sattn.attention of `module` once with `patterns`; fails
+/// Rewrites each attention op of `module` once with `patterns`; fails
 /// if a pattern fails or an op is left.
 LogicalResult rewriteEachAttention(ModuleOp module,
                                    const FrozenRewritePatternSet &patterns);

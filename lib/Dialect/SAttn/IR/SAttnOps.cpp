@@ -30,46 +30,133 @@ static void printMask(OpAsmPrinter &printer, Operation *,
   printer.printAttribute(mask);
 }
 
+#include "sattn/Dialect/SAttn/IR/SAttnOpInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "sattn/Dialect/SAttn/IR/SAttnOps.cpp.inc"
 
 //===----------------------------------------------------------------------===//
-// AttentionOp
+// What every attention op checks
 //===----------------------------------------------------------------------===//
 
 static std::string dimStr(int64_t d) {
   return ShapedType::isDynamic(d) ? "?" : std::to_string(d);
 }
 
-float AttentionOp::getScaleValue() {
-  if (std::optional<APFloat> scale = getScale())
+/// Two sizes that must agree when both are static.
+static bool agree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// The scale attribute, or the f32 value of 1/sqrt(D).
+static float scaleValue(std::optional<APFloat> scale, int64_t d) {
+  if (scale)
     return scale->convertToFloat();
-  int64_t d = getQuery().getType().getDimSize(3);
   return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
+}
+
+/// One element type for Q, K, V and O (`named`: operand name and type).
+static LogicalResult
+verifyElementTypes(Operation *op, RankedTensorType query,
+                   ArrayRef<std::pair<StringRef, RankedTensorType>> named) {
+  Type elemType = query.getElementType();
+  for (auto [name, type] : named)
+    if (type.getElementType() != elemType)
+      return op->emitOpError()
+             << name << " element type " << type.getElementType()
+             << " differs from the query element type " << elemType
+             << " (Q, K, V and O share one element type)";
+  return success();
+}
+
+/// `scale`, `softcap` and `alibi_slopes` of an op with `hq` query heads.
+static LogicalResult verifyScoreAttrs(AttentionOpInterface op,
+                                      std::optional<APFloat> scale,
+                                      int64_t hq) {
+  if (scale && !scale->isFinite())
+    return op->emitOpError() << "'scale' must be a finite f32";
+  // Score modifiers: softcap c > 0 and finite (0 is not "off": omit it);
+  // one finite ALiBi slope per query head.
+  if (std::optional<APFloat> softcap = op.getSoftcap())
+    if (!softcap->isFinite() || softcap->convertToFloat() <= 0.0f)
+      return op->emitOpError()
+             << "'softcap' must be a finite f32 > 0, got "
+             << softcap->convertToFloat() << " (omit it for no softcap)";
+  if (std::optional<ArrayRef<float>> slopes = op.getAlibiSlopes()) {
+    if (!ShapedType::isDynamic(hq) &&
+        static_cast<int64_t>(slopes->size()) != hq)
+      return op->emitOpError() << "'alibi_slopes' must have one slope per "
+                                  "query head (Hq = "
+                               << hq << "), got " << slopes->size();
+    for (auto [h, slope] : llvm::enumerate(*slopes))
+      if (!std::isfinite(slope))
+        return op->emitOpError() << "'alibi_slopes' must be finite, got "
+                                 << slope << " for query head " << h;
+  }
+  return success();
+}
+
+/// The result shapes: O [B, Hq, Lq, Dv] (`expectedO`) and LSE [B, Hq, Lq].
+static LogicalResult verifyResults(AttentionOpInterface op,
+                                   ArrayRef<int64_t> expectedO) {
+  RankedTensorType oType = op.getOutput().getType();
+  if (oType.getShape() != expectedO) {
+    auto diag = op->emitOpError() << "result 'output' must have shape [B, Hq, "
+                                     "Lq, Dv] = [";
+    llvm::interleaveComma(expectedO, diag,
+                          [&](int64_t d) { diag << dimStr(d); });
+    return diag << "], got " << oType;
+  }
+  if (Value lse = op.getLse()) {
+    auto lseType = cast<RankedTensorType>(lse.getType());
+    ArrayRef<int64_t> expected = expectedO.drop_back();
+    if (lseType.getShape() != expected) {
+      auto diag = op->emitOpError()
+                  << "result 'lse' must have shape [B, Hq, Lq] = [";
+      llvm::interleaveComma(expected, diag,
+                            [&](int64_t d) { diag << dimStr(d); });
+      return diag << "], got " << lseType;
+    }
+  }
+  return success();
+}
+
+/// GQA: Hq a multiple of Hkv; D of Q and K equal; D, Dv static.
+static LogicalResult verifyHeads(Operation *op, int64_t hq, int64_t hkv,
+                                 int64_t qd, int64_t kd, int64_t vd) {
+  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
+      (hkv == 0 ? hq != 0 : hq % hkv != 0))
+    return op->emitOpError()
+           << "query heads (Hq = " << hq
+           << ") must be a multiple of key/value heads (Hkv = " << hkv << ")";
+  if (ShapedType::isDynamic(qd) || ShapedType::isDynamic(kd) ||
+      ShapedType::isDynamic(vd))
+    return op->emitOpError() << "head dims D (query, key) and Dv (value) must "
+                                "be static";
+  if (qd != kd)
+    return op->emitOpError()
+           << "query and key head dims (D) differ: " << qd << " vs " << kd;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+float AttentionOp::getScaleValue() {
+  return scaleValue(getScale(), getQuery().getType().getDimSize(3));
 }
 
 LogicalResult AttentionOp::verify() {
   auto qType = getQuery().getType(), kType = getKey().getType(),
-       vType = getValue().getType(), oType = getOutput().getType();
+       vType = getValue().getType();
   ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
-                    v = vType.getShape(), o = oType.getShape();
-
-  // One element type for Q, K, V and O.
-  Type elemType = qType.getElementType();
-  for (auto [name, type] :
-       {std::pair<StringRef, RankedTensorType>{"key", kType},
-        {"value", vType},
-        {"result 'output'", oType}})
-    if (type.getElementType() != elemType)
-      return emitOpError() << name << " element type " << type.getElementType()
-                           << " differs from the query element type "
-                           << elemType
-                           << " (Q, K, V and O share one element type)";
-
-  // Two sizes that must agree when both are static.
-  auto agree = [&](int64_t a, int64_t b) {
-    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-  };
+                    v = vType.getShape();
+  if (failed(verifyElementTypes(*this, qType,
+                                {{"key", kType},
+                                 {"value", vType},
+                                 {"result 'output'", getOutput().getType()}})))
+    return failure();
   if (!agree(q[0], k[0]) || !agree(q[0], v[0]) || !agree(k[0], v[0]))
     return emitOpError() << "batch sizes differ: query " << dimStr(q[0])
                          << ", key " << dimStr(k[0]) << ", value "
@@ -81,65 +168,61 @@ LogicalResult AttentionOp::verify() {
   if (!agree(k[2], v[2]))
     return emitOpError() << "key and value must have the same length (Lk), got "
                          << dimStr(k[2]) << " and " << dimStr(v[2]);
-  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
-      (k[1] == 0 ? q[1] != 0 : q[1] % k[1] != 0))
-    return emitOpError() << "query heads (Hq = " << q[1]
-                         << ") must be a multiple of key/value heads (Hkv = "
-                         << k[1] << ")";
-  if (ShapedType::isDynamic(q[3]) || ShapedType::isDynamic(k[3]) ||
-      ShapedType::isDynamic(v[3]))
-    return emitOpError() << "head dims D (query, key) and Dv (value) must be "
-                            "static";
-  if (q[3] != k[3])
-    return emitOpError() << "query and key head dims (D) differ: " << q[3]
-                         << " vs " << k[3];
-
-  // Result shapes equal the operands' dims, static where they are static.
-  SmallVector<int64_t> expectedO = {q[0], q[1], q[2], v[3]};
-  if (o != ArrayRef<int64_t>(expectedO)) {
-    auto diag = emitOpError() << "result 'output' must have shape [B, Hq, Lq, "
-                                 "Dv] = [";
-    llvm::interleaveComma(expectedO, diag,
-                          [&](int64_t d) { diag << dimStr(d); });
-    return diag << "], got " << oType;
-  }
-  if (Value lse = getLse()) {
-    auto lseType = cast<RankedTensorType>(lse.getType());
-    SmallVector<int64_t> expected = {q[0], q[1], q[2]};
-    if (lseType.getShape() != ArrayRef<int64_t>(expected)) {
-      auto diag = emitOpError()
-                  << "result 'lse' must have shape [B, Hq, Lq] = [";
-      llvm::interleaveComma(expected, diag,
-                            [&](int64_t d) { diag << dimStr(d); });
-      return diag << "], got " << lseType;
-    }
-  }
-
-  if (std::optional<APFloat> scale = getScale())
-    if (!scale->isFinite())
-      return emitOpError() << "'scale' must be a finite f32";
-  // Score modifiers: softcap c > 0 and finite (0 is not "off": omit it);
-  // one finite ALiBi slope per query head.
-  if (std::optional<APFloat> softcap = getSoftcap())
-    if (!softcap->isFinite() || softcap->convertToFloat() <= 0.0f)
-      return emitOpError() << "'softcap' must be a finite f32 > 0, got "
-                           << softcap->convertToFloat()
-                           << " (omit it for no softcap)";
-  if (std::optional<ArrayRef<float>> slopes = getAlibiSlopes()) {
-    if (!ShapedType::isDynamic(q[1]) &&
-        static_cast<int64_t>(slopes->size()) != q[1])
-      return emitOpError() << "'alibi_slopes' must have one slope per query "
-                              "head (Hq = "
-                           << q[1] << "), got " << slopes->size();
-    for (auto [h, slope] : llvm::enumerate(*slopes))
-      if (!std::isfinite(slope))
-        return emitOpError() << "'alibi_slopes' must be finite, got " << slope
-                             << " for query head " << h;
-  }
+  if (failed(verifyHeads(*this, q[1], k[1], q[3], k[3], v[3])) ||
+      failed(verifyResults(*this, {q[0], q[1], q[2], v[3]})) ||
+      failed(verifyScoreAttrs(*this, getScale(), q[1])))
+    return failure();
 
   // Rules of the mask that depend on the key length.
   std::optional<int64_t> lk;
   if (!ShapedType::isDynamic(k[2]))
     lk = k[2];
   return getMask().verifyShape([&] { return emitOpError() << "mask: "; }, lk);
+}
+
+//===----------------------------------------------------------------------===//
+// PagedAttentionOp
+//===----------------------------------------------------------------------===//
+
+float PagedAttentionOp::getScaleValue() {
+  return scaleValue(getScale(), getQuery().getType().getDimSize(3));
+}
+
+LogicalResult PagedAttentionOp::verify() {
+  auto qType = getQuery().getType(), kType = getKeyCache().getType(),
+       vType = getValueCache().getType();
+  ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
+                    v = vType.getShape(),
+                    table = getBlockTable().getType().getShape(),
+                    lens = getSeqLens().getType().getShape();
+  if (failed(verifyElementTypes(*this, qType,
+                                {{"key_cache", kType},
+                                 {"value_cache", vType},
+                                 {"result 'output'", getOutput().getType()}})))
+    return failure();
+  // The caches: [P, page, Hkv, D] and [P, page, Hkv, Dv], page static.
+  if (ShapedType::isDynamic(k[1]) || ShapedType::isDynamic(v[1]))
+    return emitOpError() << "the page size (dim 1 of key_cache and "
+                            "value_cache) must be static";
+  if (k[1] <= 0)
+    return emitOpError() << "the page size must be >= 1, got " << k[1];
+  if (!agree(k[0], v[0]) || k[1] != v[1] || !agree(k[2], v[2]))
+    return emitOpError() << "key_cache [P, page, Hkv, D] = [" << dimStr(k[0])
+                         << ", " << k[1] << ", " << dimStr(k[2]) << ", "
+                         << dimStr(k[3])
+                         << "] and value_cache [P, page, Hkv, Dv] = ["
+                         << dimStr(v[0]) << ", " << v[1] << ", " << dimStr(v[2])
+                         << ", " << dimStr(v[3])
+                         << "] must agree in P, page and Hkv";
+  if (!agree(q[0], table[0]) || !agree(q[0], lens[0]))
+    return emitOpError() << "batch sizes differ: query " << dimStr(q[0])
+                         << ", block_table " << dimStr(table[0])
+                         << ", seq_lens " << dimStr(lens[0]);
+  if (failed(verifyHeads(*this, q[1], k[2], q[3], k[3], v[3])) ||
+      failed(verifyResults(*this, {q[0], q[1], q[2], v[3]})) ||
+      failed(verifyScoreAttrs(*this, getScale(), q[1])))
+    return failure();
+  // Per-sequence lengths are dynamic Lk.
+  return getMask().verifyShape([&] { return emitOpError() << "mask: "; },
+                               std::nullopt);
 }

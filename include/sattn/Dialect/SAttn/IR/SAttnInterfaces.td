@@ -1,4 +1,4 @@
-//===- SAttnInterfaces.td - mask attribute interface -------*- tablegen -*-===//
+//===- SAttnInterfaces.td - mask and attention interfaces --*- tablegen -*-===//
 
 #ifndef SATTN_DIALECT_SATTN_IR_SATTNINTERFACES_TD
 #define SATTN_DIALECT_SATTN_IR_SATTNINTERFACES_TD
@@ -72,6 +72,33 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
         return {::mlir::sattn::buildI64Constant(b, loc, lk.getType(), 0),
                 lk};
       }]>,
+  ];
+}
+
+def AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
+  let cppNamespace = "::mlir::sattn";
+  let description = [{
+    What every attention op (`sattn.attention`, `sattn.paged_attention`)
+    shares: the mask, the scale and the score modifiers, the query and the
+    results O and LSE. Tools, the runtime and the reference read them
+    through this interface whatever the layout of K and V.
+  }];
+  let methods = [
+    InterfaceMethod<"The mask.", "::mlir::sattn::MaskAttrInterface",
+      "getMask", (ins), [{ return $_op.getMask(); }]>,
+    InterfaceMethod<"The scale in effect (the attribute or 1/sqrt(D)).",
+      "float", "getScaleValue", (ins), [{ return $_op.getScaleValue(); }]>,
+    InterfaceMethod<"The softcap c, if any.", "std::optional<::llvm::APFloat>",
+      "getSoftcap", (ins), [{ return $_op.getSoftcap(); }]>,
+    InterfaceMethod<"The ALiBi slopes, one per query head, if any.",
+      "std::optional<::llvm::ArrayRef<float>>", "getAlibiSlopes", (ins),
+      [{ return $_op.getAlibiSlopes(); }]>,
+    InterfaceMethod<"Q.", "::mlir::TypedValue<::mlir::RankedTensorType>",
+      "getQuery", (ins), [{ return $_op.getQuery(); }]>,
+    InterfaceMethod<"O.", "::mlir::TypedValue<::mlir::RankedTensorType>",
+      "getOutput", (ins), [{ return $_op.getOutput(); }]>,
+    InterfaceMethod<"LSE, or null.", "::mlir::Value", "getLse", (ins),
+      [{ return $_op.getLse(); }]>,
   ];
 }
 

@@ -11,6 +11,8 @@
 #include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
 #include "sattn/Dialect/SAttn/IR/SAttnDialect.h"
 
+#include "sattn/Dialect/SAttn/IR/SAttnOpInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h.inc"
 

@@ -16,8 +16,29 @@ def SAttn_AttentionTensor : RankedTensorOf<[F32, F16, BF16], [HasAnyRankOfPred<[
                                            "rank-4 tensor of f32, f16 or bf16">;
 def SAttn_LseTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[3]>],
                                      "rank-3 tensor of f32">;
+def SAttn_BlockTable : RankedTensorOf<[I32], [HasAnyRankOfPred<[2]>],
+                                      "rank-2 tensor of i32">;
+def SAttn_Lengths : RankedTensorOf<[I32], [HasAnyRankOfPred<[1]>],
+                                   "rank-1 tensor of i32">;
 
-def SAttn_AttentionOp : SAttn_Op<"attention", [Pure]> {
+// The attributes every attention op takes, and their syntax after the
+// operands.
+defvar SAttn_ScoreArgs = (ins MaskAttrInterface:$mask,
+                              OptionalAttr<F32Attr>:$scale,
+                              OptionalAttr<F32Attr>:$softcap,
+                              OptionalAttr<DenseF32ArrayAttr>:$alibi_slopes);
+defvar SAttn_ScoreSyntax = [{
+    `mask` `(` custom<Mask>($mask) `)` (`scale` `(` $scale^ `)`)?
+    (`softcap` `(` $softcap^ `)`)? (`alibi_slopes` `(` $alibi_slopes^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+}];
+defvar SAttn_ScoreDecls = [{
+    /// The scale in effect: the attribute, or the f32 value of 1/sqrt(D).
+    float getScaleValue();
+}];
+
+def SAttn_AttentionOp : SAttn_Op<"attention",
+    [Pure, DeclareOpInterfaceMethods<AttentionOpInterface>]> {
   let summary = "Masked scaled-dot-product attention";
   let description = [{
     Computes, for batch `b`, query head `h` and query row `i`:
@@ -58,26 +79,69 @@ def SAttn_AttentionOp : SAttn_Op<"attention", [Pure]> {
            tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32>
     ```
   }];
-  let arguments = (ins SAttn_AttentionTensor:$query,
-                       SAttn_AttentionTensor:$key,
-                       SAttn_AttentionTensor:$value,
-                       MaskAttrInterface:$mask,
-                       OptionalAttr<F32Attr>:$scale,
-                       OptionalAttr<F32Attr>:$softcap,
-                       OptionalAttr<DenseF32ArrayAttr>:$alibi_slopes);
+  let arguments = !con((ins SAttn_AttentionTensor:$query,
+                            SAttn_AttentionTensor:$key,
+                            SAttn_AttentionTensor:$value),
+                       SAttn_ScoreArgs);
   let results = (outs SAttn_AttentionTensor:$output,
                       Optional<SAttn_LseTensor>:$lse);
-  let assemblyFormat = [{
-    $query `,` $key `,` $value `mask` `(` custom<Mask>($mask) `)`
-    (`scale` `(` $scale^ `)`)? (`softcap` `(` $softcap^ `)`)?
-    (`alibi_slopes` `(` $alibi_slopes^ `)`)? attr-dict
-    `:` functional-type(operands, results)
-  }];
+  let assemblyFormat =
+      !strconcat("$query `,` $key `,` $value ", SAttn_ScoreSyntax);
   let hasVerifier = 1;
-  let extraClassDeclaration = [{
-    /// The scale in effect: the attribute, or the f32 value of 1/sqrt(D).
-    float getScaleValue();
+  let extraClassDeclaration = SAttn_ScoreDecls;
+}
+
+def SAttn_PagedAttentionOp : SAttn_Op<"paged_attention",
+    [Pure, DeclareOpInterfaceMethods<AttentionOpInterface>]> {
+  let summary = "Attention over a paged KV cache (vLLM's PagedAttention)";
+  let description = [{
+    `sattn.attention` for each sequence `b` of a batch whose keys and values
+    live in pages of a shared cache: key position `k` of sequence `b` is slot
+    `k mod page` of page `block_table[b, k / page]`, and sequence `b` has
+    `Lk_b = seq_lens[b]` keys (its `Lq` new tokens included), so its query
+    row `i` sits at position `p = i + Lk_b - Lq` and the mask sees
+    `0 <= k < Lk_b`.
+
+    | operand | shape |
+    |---|---|
+    | `query` | `[B, Hq, Lq, D]` (head-major, like `sattn.attention`) |
+    | `key_cache` | `[P, page, Hkv, D]` (token-major "NHD"; `page` static) |
+    | `value_cache` | `[P, page, Hkv, Dv]` |
+    | `block_table` | `[B, M]`, i32 |
+    | `seq_lens` | `[B]`, i32 |
+
+    O is `[B, Hq, Lq, Dv]` and the optional LSE `[B, Hq, Lq]` f32. Pages may
+    be shared between sequences and appear in any order; entries past
+    `ceil(Lk_b / page)`, and pages no kept key needs, are never read for
+    their value. At run time `0 <= Lk_b <= M * page` and every entry a kept
+    key needs lies in `[0, P)`, or the call is rejected before any output is
+    written.
+
+    Example (decode: one new token per sequence, pages of 16 tokens):
+
+    ```mlir
+    %o = sattn.paged_attention %q, %kc, %vc, %table, %lens
+        mask(#sattn.causal) softcap(30.0)
+        : (tensor<4x8x1x64xf16>, tensor<?x16x2x64xf16>, tensor<?x16x2x64xf16>,
+           tensor<4x?xi32>, tensor<4xi32>) -> tensor<4x8x1x64xf16>
+    ```
   }];
+  let arguments = !con((ins SAttn_AttentionTensor:$query,
+                            SAttn_AttentionTensor:$key_cache,
+                            SAttn_AttentionTensor:$value_cache,
+                            SAttn_BlockTable:$block_table,
+                            SAttn_Lengths:$seq_lens),
+                       SAttn_ScoreArgs);
+  let results = (outs SAttn_AttentionTensor:$output,
+                      Optional<SAttn_LseTensor>:$lse);
+  let assemblyFormat = !strconcat("$query `,` $key_cache `,` $value_cache `,` "
+                                  "$block_table `,` $seq_lens ",
+                                  SAttn_ScoreSyntax);
+  let hasVerifier = 1;
+  let extraClassDeclaration = !strconcat(SAttn_ScoreDecls, [{
+    /// Tokens per page (static).
+    int64_t getPageSize() { return getKeyCache().getType().getDimSize(1); }
+  }]);
 }
 
 #endif // SATTN_DIALECT_SATTN_IR_SATTNOPS_TD
