@@ -181,3 +181,35 @@ func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: t
       : (tensor<1x2x40x32xf32>, tensor<1x1x40x32xf32>, tensor<1x1x40x32xf32>) -> tensor<1x2x40x32xf32>
   return %o : tensor<1x2x40x32xf32>
 }
+
+// -----
+
+// sattn.paged_attention: the tile function also takes the block table and
+// seq_lens; Lk of batch b is seq_lens[b] clamped to [0, M * page] (0 without
+// pages), and each key row is read at [block_table[b, key / 16] (0 when out
+// of range), key mod 16, kvHead] of the cache: no gather copy.
+// CHECK-LABEL: func.func @paged
+// CHECK:         %[[T:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<?x?xi32> to memref<?x?xi32>
+// CHECK:         %[[N:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<?xi32> to memref<?xi32>
+// CHECK:         scf.parallel
+// CHECK:           func.call @__sattn_tile_0({{.*}}, %[[T]], %[[N]])
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-SAME:      %[[BATCH:[a-z0-9]+]]: index, %{{.*}}: index, %{{.*}}: index, %[[TABLE:.*]]: memref<?x?xi32>, %[[LENS:.*]]: memref<?xi32>)
+// CHECK:         %[[P:.*]] = memref.dim %arg1, %c0
+// CHECK:         %[[M:.*]] = memref.dim %[[TABLE]], %c1
+// CHECK:         arith.muli %[[M]], %c16
+// CHECK:         memref.load %[[LENS]][%[[BATCH]]]
+// CHECK:         arith.maxsi
+// CHECK:         arith.minsi
+// CHECK:         scf.for
+// CHECK:           arith.divui %{{.*}}, %c16 : index
+// CHECK:           %[[E:.*]] = memref.load %[[TABLE]][%[[BATCH]], %{{.*}}] : memref<?x?xi32>
+// CHECK:           arith.cmpi sge
+// CHECK:           arith.cmpi slt, %{{.*}}, %[[P]]
+// CHECK:           arith.select
+// CHECK:           arith.remui %{{.*}}, %c16 : index
+func.func @paged(%q: tensor<?x2x40x32xf32>, %kc: tensor<?x16x2x32xf32>, %vc: tensor<?x16x2x32xf32>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x2x40x32xf32> {
+  %o = sattn.paged_attention %q, %kc, %vc, %t, %l mask(#sattn.causal)
+      : (tensor<?x2x40x32xf32>, tensor<?x16x2x32xf32>, tensor<?x16x2x32xf32>, tensor<?x?xi32>, tensor<?xi32>) -> tensor<?x2x40x32xf32>
+  return %o : tensor<?x2x40x32xf32>
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Differential test of sattn.paged_attention against a float64 reference.
+
+Draws random paged cases -- page sizes 1 to 16, random block tables whose
+pages are shuffled and shared between sequences, sequence lengths 0, 1,
+page - 1, page, page + 1 and random, Lq 1 to 8, GQA, every mask family of
+differential.py, softcap and ALiBi, f32/f16/bf16, static and dynamic B, P
+and M -- runs each through `sattn-run` and compares O (and LSE) with
+docs/Semantics.md evaluated here in float64: each sequence's keys gathered
+through its block table with numpy, then differential.py's reference.
+
+Every case puts garbage where the op must not look: NaN in the cache slots
+no kept key maps to (past seq_len, unused pages, pages of keys no row
+keeps), and out-of-range entries (-1, P, 2^31 - 1) in the block-table
+entries no kept key needs.
+
+    paged.py --sattn-run build/bin/sattn-run [--cases N] [--seed S] [--case I]
+
+Without --seed each run draws a new seed and prints it; a failure prints the
+command that reruns just that case.
+"""
+import argparse
+import concurrent.futures
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import differential as diff  # noqa: E402  (beside this file)
+
+
+def make_case(rng, index):
+    dtype = rng.choice(sorted(diff.DTYPES))
+    batch, hkv = rng.randint(1, 3), rng.randint(1, 2)
+    hq = hkv * rng.choice([1, 2, 4])
+    page = rng.choice([1, 3, 8, 16])
+    lq = rng.randint(1, 8)
+    special = [0, 1, page - 1, page, page + 1]
+    lens = [rng.choice(special + [rng.randint(1, 150)] * 3) for _ in range(batch)]
+    max_pages = max(-(-n // page) for n in lens) + rng.randint(0, 2)
+    # Enough pages for the longest sequence, some shared, some unused.
+    num_pages = max(1, max_pages + rng.randint(-1, 4))
+    d = rng.choice([16, 32, 64, 128])
+    dv = rng.choice([d, d, 32])
+    return dict(index=index, dtype=dtype, batch=batch, hq=hq, hkv=hkv, lq=lq, lens=lens,
+                page=page, max_pages=max_pages, num_pages=num_pages, d=d, dv=dv,
+                mask=diff.random_mask(rng, rng.randint(0, 2), max(lens + [lq, 1])),
+                scale=rng.choice([None, 0.3]), lse=rng.random() < 0.4,
+                dynamic=rng.random() < 0.4,
+                softcap=rng.choice([0.5, 30.0]) if rng.random() < 0.25 else None,
+                alibi=([float(np.float32(rng.uniform(0, 0.5))) for _ in range(hq)]
+                       if rng.random() < 0.25 else None),
+                seed=rng.getrandbits(32))
+
+
+def describe(c):
+    return (f"{c['dtype']}, B={c['batch']} Hq={c['hq']} Hkv={c['hkv']} Lq={c['lq']} "
+            f"seq_lens={c['lens']} page={c['page']} M={c['max_pages']} P={c['num_pages']} "
+            f"D={c['d']} Dv={c['dv']}{', softcap' if c['softcap'] else ''}"
+            f"{', ALiBi' if c['alibi'] else ''}")
+
+
+def spec_text(c):
+    dyn = lambda x: "?" if c["dynamic"] else str(x)
+    el = c["dtype"]
+    qt = f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}x{c['d']}x{el}>"
+    kt = f"tensor<{dyn(c['num_pages'])}x{c['page']}x{c['hkv']}x{c['d']}x{el}>"
+    vt = f"tensor<{dyn(c['num_pages'])}x{c['page']}x{c['hkv']}x{c['dv']}x{el}>"
+    tt = f"tensor<{dyn(c['batch'])}x{dyn(c['max_pages'])}xi32>"
+    lt = f"tensor<{dyn(c['batch'])}xi32>"
+    ot = f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}x{c['dv']}x{el}>"
+    st = f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}xf32>"
+    results = f"({ot}, {st})" if c["lse"] else ot
+    names = "%o, %l" if c["lse"] else "%o"
+    attrs = f" scale({c['scale']})" if c["scale"] is not None else ""
+    if c["softcap"] is not None:
+        attrs += f" softcap({c['softcap']})"
+    if c["alibi"] is not None:
+        attrs += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
+    return (f"func.func @case(%q: {qt}, %kc: {kt}, %vc: {vt}, %t: {tt}, %n: {lt}) -> {results} {{\n"
+            f"  {names} = sattn.paged_attention %q, %kc, %vc, %t, %n mask({c['mask'].text}){attrs}\n"
+            f"      : ({qt}, {kt}, {vt}, {tt}, {lt}) -> {results}\n"
+            f"  return {names} : {results.strip('()')}\n}}\n")
+
+
+def kept_keys(c, n):
+    """The keys of a sequence of n keys that some query row keeps."""
+    return c["mask"].evaluate(c["lq"], n).any(axis=0) if n else np.zeros(0, bool)
+
+
+def make_inputs(c):
+    """Q, the caches, a block table and seq_lens; garbage wherever no kept key
+    looks (see the module docstring)."""
+    rng = np.random.default_rng(c["seed"])
+    np_dtype = diff.DTYPES[c["dtype"]]
+    b, page, m, p = c["batch"], c["page"], c["max_pages"], c["num_pages"]
+    q = rng.uniform(-1, 1, (b, c["hq"], c["lq"], c["d"])).astype(np_dtype)
+    kc = rng.uniform(-1, 1, (p, page, c["hkv"], c["d"])).astype(np_dtype)
+    vc = rng.uniform(-1, 1, (p, page, c["hkv"], c["dv"])).astype(np_dtype)
+    table = np.zeros((b, m), np.int32)
+    used = np.zeros((p, page), bool)  # slots some kept key reads
+    bad = [-1, p, 2**31 - 1]
+    for s, n in enumerate(c["lens"]):
+        kept = kept_keys(c, n)
+        for j in range(m):
+            keys = np.arange(j * page, min((j + 1) * page, n))
+            if keys.size and kept[keys].any():
+                table[s, j] = rng.integers(0, p)
+                used[table[s, j], keys[kept[keys]] - j * page] = True
+            else:  # never needed: any value, in range or not
+                table[s, j] = bad[(s + j) % 3] if rng.random() < 0.5 else rng.integers(0, p)
+    kc[~used] = np.nan
+    vc[~used] = np.nan
+    lens = np.asarray(c["lens"], np.int32)
+    return dict(q=q, kc=kc, vc=vc, t=table, n=lens)
+
+
+def check(c, a, got_o, got_lse):
+    scale = c["scale"] if c["scale"] is not None else float(np.float32(1.0 / np.sqrt(c["d"])))
+    want_o = np.zeros((c["batch"], c["hq"], c["lq"], c["dv"]))
+    want_lse = np.zeros((c["batch"], c["hq"], c["lq"]))
+    for s, n in enumerate(c["lens"]):
+        keys = np.arange(n)
+        kept = kept_keys(c, n)
+        pages = a["t"][s, keys // c["page"]] if n else np.zeros(0, np.int64)
+        pages = np.where(kept, pages, 0)  # entries of unkept keys may be anything
+        k = a["kc"][pages, keys % c["page"]].astype(np.float64)  # [n, Hkv, D]
+        v = a["vc"][pages, keys % c["page"]].astype(np.float64)
+        k[~kept], v[~kept] = 0, 0
+        keep = c["mask"].evaluate(c["lq"], n)
+        o, lse = diff.reference(a["q"][s:s + 1].astype(np.float64), k.transpose(1, 0, 2)[None],
+                                v.transpose(1, 0, 2)[None], keep, scale, c["softcap"], c["alibi"])
+        want_o[s], want_lse[s] = o[0], lse[0]
+    got_o = got_o.astype(np.float64)
+    tol = 1e-5 if c["dtype"] == "f32" else 1e-2
+    if np.isnan(got_o).any():
+        return "NaN in O"
+    err = np.linalg.norm(got_o - want_o) / max(np.linalg.norm(want_o), 1e-30)
+    if np.linalg.norm(want_o) == 0:
+        err = np.abs(got_o).max() if got_o.size else 0.0
+    if err > tol:
+        return f"O relative error {err:.3e} > {tol}"
+    if c["lse"]:
+        got_lse = got_lse.astype(np.float64)
+        if not np.array_equal(np.isinf(got_lse), np.isinf(want_lse)):
+            return "the empty rows (LSE = -inf) differ"
+        fin = np.isfinite(want_lse)
+        lerr = np.linalg.norm(got_lse[fin] - want_lse[fin]) / max(np.linalg.norm(want_lse[fin]), 1)
+        if lerr > tol:
+            return f"LSE relative error {lerr:.3e} > {tol}"
+    return None
+
+
+def run_case(sattn_run, c, workdir):
+    a = make_inputs(c)
+    base = os.path.join(workdir, f"case{c['index']}")
+    with open(base + ".mlir", "w") as f:
+        f.write(spec_text(c))
+    args = [sattn_run, base + ".mlir"]
+    for n in ("q", "kc", "vc", "t", "n"):
+        np.save(f"{base}.{n}.npy", a[n])
+        args.append(f"--input=@{base}.{n}.npy")
+    args.append(f"--output=@{base}.o.npy")
+    if c["lse"]:
+        args.append(f"--output=@{base}.lse.npy")
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}"
+    got_o = np.load(base + ".o.npy")
+    if c["dtype"] == "bf16":
+        got_o = got_o.view(diff.ml_dtypes.bfloat16)
+    got_lse = np.load(base + ".lse.npy") if c["lse"] else None
+    for name in os.listdir(workdir):
+        if name.startswith(f"case{c['index']}."):
+            os.remove(os.path.join(workdir, name))
+    return check(c, a, got_o, got_lse)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sattn-run", required=True)
+    ap.add_argument("--cases", type=int, default=100)
+    ap.add_argument("--seed", type=int, help="default: a new one each run")
+    ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+
+    seed = diff.new_seed() if args.seed is None else args.seed
+    rng = random.Random(seed)
+    cases = [make_case(rng, i) for i in range(args.cases if args.case is None else args.case + 1)]
+    if args.case is not None:
+        cases = cases[args.case:]
+    failures = []
+    with tempfile.TemporaryDirectory() as workdir, \
+            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for c, error in pool.map(lambda c: (c, run_case(args.sattn_run, c, workdir)), cases):
+            if error:
+                failures.append((c, error))
+    lens = [n for c in cases for n in c["lens"]]
+    print(f"seed {seed}: {len(cases)} random paged cases ({len(lens)} sequences, "
+          f"{sum(n == 0 for n in lens)} empty; {sum(c['dynamic'] for c in cases)} dynamic, "
+          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE, "
+          f"{sum(c['softcap'] is not None for c in cases)} softcap, "
+          f"{sum(c['alibi'] is not None for c in cases)} ALiBi)")
+    for c, error in failures[:10]:
+        print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n{spec_text(c)}"
+              f"rerun: {sys.argv[0]} --sattn-run {args.sattn_run} --seed {seed} --case {c['index']}\n")
+    print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
