@@ -495,6 +495,10 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
   if (k.device() == KernelDevice::Cuda)
     if (llvm::Error err = static_cast<const GpuKernel &>(k).checkAlignment(in))
       return fail(SATTN_ERROR_LAYOUT, llvm::toString(std::move(err)));
+  // Index data (block tables, sequence lengths) in host memory.
+  if (k.device() == KernelDevice::Host)
+    if (llvm::Error err = k.checkIndexData(in))
+      return fail(SATTN_ERROR_INVALID_ARGUMENT, llvm::toString(std::move(err)));
   if (llvm::Error err = k.run(in, out)) {
     std::string msg = llvm::toString(std::move(err));
     bool deviceError = k.device() == KernelDevice::Cuda;

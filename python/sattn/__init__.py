@@ -6,6 +6,7 @@
     o, lse = sattn.attention(q, k, v, mask=mask, return_lse=True)
     kernel = sattn.compile(mask, q.shape, k.shape, v.shape, dtype="f32")
     o = kernel(q, k, v)
+    o = sattn.paged_attention(q, k_cache, v_cache, block_table, seq_lens, mask=mask)
 
 Masks print as their `#sattn.*` attribute text and compose with | & ~.
 Compiler errors raise sattn.SAttnError carrying the diagnostic text.
@@ -14,9 +15,11 @@ Compiler errors raise sattn.SAttnError carrying the diagnostic text.
 from .mask import (Mask, bigbird, block_sparse, causal, complement, dense, dilated,
                    global_tokens, intersect, longformer, random_blocks, sink,
                    sparse_transformer, streaming, strided, union, window)
-from .runtime import Kernel, SAttnError, attention, compile, compile_spec
+from .runtime import (Kernel, SAttnError, attention, compile, compile_paged, compile_spec,
+                      paged_attention)
 
-__all__ = ["Mask", "Kernel", "SAttnError", "attention", "compile", "compile_spec",
+__all__ = ["Mask", "Kernel", "SAttnError", "attention", "compile", "compile_paged",
+           "compile_spec", "paged_attention",
            "bigbird", "block_sparse", "causal", "complement", "dense", "dilated",
            "global_tokens", "intersect", "longformer", "random_blocks", "sink",
            "sparse_transformer", "streaming", "strided", "union", "window"]

@@ -43,7 +43,7 @@ class PlanStats(ctypes.Structure):
                 ("density", ctypes.c_double)]
 
 
-KDLCPU, KDLFLOAT, KDLBFLOAT = 1, 2, 4
+KDLCPU, KDLINT, KDLFLOAT, KDLBFLOAT = 1, 0, 2, 4
 STATUS_NAMES = {1: "invalid argument", 2: "compile error", 3: "shape error",
                 4: "dtype error", 5: "layout error", 6: "device error", 7: "I/O error"}
 

@@ -42,24 +42,26 @@ def _ctx():
 
 # --- tensors -----------------------------------------------------------------
 
-_DTYPES = {}  # dtype object -> "f32" | "f16" | "bf16"
+_DTYPES = {}  # dtype object -> "f32" | "f16" | "bf16" | "i32"
 _DL_TYPES = {"f32": (_capi.KDLFLOAT, 32), "f16": (_capi.KDLFLOAT, 16),
-             "bf16": (_capi.KDLBFLOAT, 16)}
+             "bf16": (_capi.KDLBFLOAT, 16), "i32": (_capi.KDLINT, 32)}
 
 
 def _dtype_name(x):
-    """'f32', 'f16' or 'bf16' of a numpy array or a torch tensor."""
+    """'f32', 'f16', 'bf16' or 'i32' (index tensors) of a numpy array or a torch
+    tensor."""
     dtype = getattr(x, "dtype", None)
     name = _DTYPES.get(dtype)
     if name is None:
         text = str(dtype)
-        for key, value in (("bfloat16", "bf16"), ("float32", "f32"), ("float16", "f16")):
+        for key, value in (("bfloat16", "bf16"), ("float32", "f32"), ("float16", "f16"),
+                           ("int32", "i32")):
             if key in text:
                 name = _DTYPES[dtype] = value
                 break
         else:
             raise SAttnError(4, f"dtype error: unsupported element type {text!r} "
-                                "(want float32, float16 or bfloat16)")
+                                "(want float32, float16 or bfloat16; int32 for indices)")
     return name
 
 
@@ -327,3 +329,75 @@ def attention(q, k, v, mask, scale=None, return_lse=False, softcap=None, alibi_s
         with _kernels_lock:
             _kernels[key] = kernel
     return kernel(q, k, v)
+
+
+def _float_text(x):
+    """An f32 value as an MLIR float literal."""
+    return f"{float(x):.9e}"
+
+
+def _score_attrs(scale, softcap, alibi_slopes):
+    """The op's `scale(...) softcap(...) alibi_slopes([...])` text, checked as
+    the C API checks them."""
+    text = ""
+    if scale is not None:
+        text += f" scale({_float_text(_scale_value(scale))})"
+    if softcap is not None:
+        text += f" softcap({_float_text(_softcap_value(softcap))})"
+    slopes = _alibi_array(alibi_slopes)
+    if slopes is not None:
+        text += f" alibi_slopes([{', '.join(_float_text(m) for m in slopes)}])"
+    return text
+
+
+def compile_paged(mask, q_shape, k_cache_shape, v_cache_shape, dtype="f32", scale=None,
+                  return_lse=False, target="cpu", softcap=None, alibi_slopes=None):
+    """Compiles sattn.paged_attention (docs/Semantics.md) for Q [B, Hq, Lq, D] and
+    caches [P, page, Hkv, D], [P, page, Hkv, Dv]: B, P and the block table's
+    width M stay dynamic, so one kernel serves a growing cache. The kernel
+    takes (q, k_cache, v_cache, block_table, seq_lens), the last two int32."""
+    if not isinstance(mask, (Mask, str)):
+        raise TypeError("mask must be a sattn mask or its attribute text")
+    if dtype not in ("f32", "f16", "bf16"):
+        raise SAttnError(4, f"dtype error: dtype must be f32, f16 or bf16, got {dtype!r}")
+    if len(q_shape) != 4 or len(k_cache_shape) != 4 or len(v_cache_shape) != 4:
+        raise SAttnError(3, "shape error: Q [B, Hq, Lq, D] and the caches [P, page, Hkv, D] "
+                            "must have rank 4")
+    _, hq, lq, d = (int(x) for x in q_shape)
+    _, page, hkv, kd = (int(x) for x in k_cache_shape)
+    dv = int(v_cache_shape[3])
+    q = f"tensor<?x{hq}x{lq}x{d}x{dtype}>"
+    kc = f"tensor<?x{page}x{hkv}x{kd}x{dtype}>"
+    vc = f"tensor<?x{page}x{hkv}x{dv}x{dtype}>"
+    o = f"tensor<?x{hq}x{lq}x{dv}x{dtype}>"
+    results = f"({o}, tensor<?x{hq}x{lq}xf32>)" if return_lse else o
+    names = "%o, %l" if return_lse else "%o"
+    spec = (f"func.func @paged(%q: {q}, %kc: {kc}, %vc: {vc}, %t: tensor<?x?xi32>, "
+            f"%n: tensor<?xi32>) -> {results} {{\n"
+            f"  {names} = sattn.paged_attention %q, %kc, %vc, %t, %n mask({mask})"
+            f"{_score_attrs(scale, softcap, alibi_slopes)}\n"
+            f"      : ({q}, {kc}, {vc}, tensor<?x?xi32>, tensor<?xi32>) -> {results}\n"
+            f"  return {names} : {results.strip('()')}\n}}\n")
+    return compile_spec(spec, "paged", target)
+
+
+def paged_attention(q, k_cache, v_cache, block_table, seq_lens, mask, scale=None,
+                    return_lse=False, softcap=None, alibi_slopes=None):
+    """Attention over a paged KV cache (vLLM's layout, docs/Semantics.md):
+    sequence b has seq_lens[b] keys, key k in slot k % page of page
+    block_table[b, k // page] of the caches [P, page, Hkv, D]; q is
+    [B, Hq, Lq, D] (its Lq newest tokens). Bad index data raises SAttnError
+    before any output is written. Compiled once per (mask, head and page
+    shapes, dtype, modifiers, device)."""
+    target = _target_of(q)
+    slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
+    key = ("paged", str(mask), tuple(q.shape[1:]), tuple(k_cache.shape[1:]),
+           tuple(v_cache.shape[1:]), _dtype_name(q), scale, return_lse, target, softcap, slopes)
+    kernel = _kernels.get(key)
+    if kernel is None:
+        kernel = compile_paged(mask, q.shape, k_cache.shape, v_cache.shape, _dtype_name(q),
+                               scale, return_lse, target, softcap, slopes)
+        with _kernels_lock:
+            _kernels[key] = kernel
+    return kernel(q, k_cache, v_cache, block_table, seq_lens)
+

@@ -214,6 +214,8 @@ def test_bad_tensors_are_rejected():
     with pytest.raises(sattn.SAttnError, match="not contiguous row-major"):
         kernel(np.zeros((1, 1, 16, 8), np.float32).swapaxes(2, 3), q, q)
     with pytest.raises(sattn.SAttnError, match="unsupported element type"):
+        kernel(q.astype(np.int64), q, q)
+    with pytest.raises(sattn.SAttnError, match="the kernel wants f32"):
         kernel(q.astype(np.int32), q, q)
     with pytest.raises(sattn.SAttnError, match="takes 3 inputs"):
         kernel(q, q)
@@ -371,3 +373,40 @@ def test_score_modifiers():
     with pytest.raises(sattn.SAttnError, match="'alibi_slopes' has 2 slopes, one per query head"):
         kernel(q, k, v)
 
+
+
+def test_paged_attention():
+    """Decode over a paged cache (shuffled, shared pages, NaN in unused slots)
+    matches attention on the gathered keys; bad index data raises before any
+    output is written."""
+    rng = np.random.default_rng(3)
+    page, lens = 4, np.array([9, 0, 4], np.int32)
+    table = np.array([[5, 2, 0], [7, 7, 7], [2, 1, 3]], np.int32)  # page 2 shared
+    k_cache = rng.uniform(-1, 1, (8, page, 2, 32)).astype(np.float32)
+    v_cache = rng.uniform(-1, 1, (8, page, 2, 32)).astype(np.float32)
+    k_cache[[1, 3, 4, 6, 7]] = np.nan  # pages no kept key reads
+    k_cache[0, 1:] = np.nan            # slots past seq_lens[0] = 9
+    q = rng.uniform(-1, 1, (3, 4, 2, 32)).astype(np.float32)
+    o, lse = sattn.paged_attention(q, k_cache, v_cache, table, lens, sattn.causal(),
+                                   return_lse=True, softcap=20.0, alibi_slopes=[0.1] * 4)
+    for b, n in enumerate(lens):
+        keys = np.arange(n)
+        k = k_cache[table[b, keys // page], keys % page].transpose(1, 0, 2)[None]
+        v = v_cache[table[b, keys // page], keys % page].transpose(1, 0, 2)[None]
+        want_o, want_lse = reference(q[b:b + 1], k, v, sattn.causal().evaluate(2, n),
+                                     1 / np.sqrt(32), return_lse=True, softcap=20.0,
+                                     alibi=[0.1] * 4)
+        assert rel_err(o[b:b + 1], want_o) <= 1e-5
+        assert np.array_equal(np.isinf(lse[b]), np.isinf(want_lse[0]))
+    assert not np.isnan(o).any() and (o[1] == 0).all()  # seq_lens 0: empty rows
+    bad = table.copy()
+    bad[0, 2] = 8
+    with pytest.raises(sattn.SAttnError, match=r"block_table\[0, 2\] = 8 is outside \[0, P\)"):
+        sattn.paged_attention(q, k_cache, v_cache, bad, lens, sattn.causal())
+    with pytest.raises(sattn.SAttnError, match=r"seq_lens\[0\] = 13 is outside"):
+        sattn.paged_attention(q, k_cache, v_cache, table, np.array([13, 0, 4], np.int32),
+                              sattn.causal())
+    bad[0, 2], bad[2, 1] = 0, 8  # [2, 1]: sequence 2 has 4 keys, all on page entry 0
+    sattn.paged_attention(q, k_cache, v_cache, bad, lens, sattn.causal())
+    with pytest.raises(sattn.SAttnError, match="int64"):
+        sattn.paged_attention(q, k_cache, v_cache, table.astype(np.int64), lens, sattn.causal())

@@ -123,6 +123,52 @@ int main(void) {
   EXPECT("null mask", sattn_compile_mask(ctx, NULL, &d, &kernel) ==
                           SATTN_ERROR_INVALID_ARGUMENT);
 
+  /* sattn.paged_attention with i32 DLPack tensors: pages 2 and 0 hold the
+   * 5 keys of the one sequence; its decode row then equals the mean of the
+   * V rows when every score is 0 (Q = 0). A block-table entry outside
+   * [0, P) that a kept key needs is an error before anything runs. */
+  {
+    const char *paged =
+        "func.func @p(%q: tensor<1x1x1x4xf32>, %kc: tensor<3x4x1x4xf32>, "
+        "%vc: tensor<3x4x1x4xf32>, %t: tensor<1x2xi32>, %n: tensor<1xi32>) "
+        "-> tensor<1x1x1x4xf32> {\n"
+        "  %o = sattn.paged_attention %q, %kc, %vc, %t, %n mask(#sattn.causal) "
+        ": (tensor<1x1x1x4xf32>, tensor<3x4x1x4xf32>, tensor<3x4x1x4xf32>, "
+        "tensor<1x2xi32>, tensor<1xi32>) -> tensor<1x1x1x4xf32>\n"
+        "  return %o : tensor<1x1x1x4xf32>\n}\n";
+    float q[4] = {0}, kc[48], vc[48], o[4] = {0};
+    for (int i = 0; i < 48; ++i) {
+      kc[i] = 0.5f;
+      vc[i] = (float)(i / 4); /* V row of slot s of page p: 4 p + s */
+    }
+    int32_t table[2] = {2, 0}, lens[1] = {5};
+    int64_t qShape[4] = {1, 1, 1, 4}, cShape[4] = {3, 4, 1, 4},
+            tShape[2] = {1, 2}, nShape[1] = {1};
+    DLTensor tq = tensor(q, qShape, 4, kDLFloat, 32),
+             tk = tensor(kc, cShape, 4, kDLFloat, 32),
+             tv = tensor(vc, cShape, 4, kDLFloat, 32),
+             tt = tensor(table, tShape, 2, kDLInt, 32),
+             tn = tensor(lens, nShape, 1, kDLInt, 32),
+             to = tensor(o, qShape, 4, kDLFloat, 32);
+    const DLTensor *in[5] = {&tq, &tk, &tv, &tt, &tn};
+    DLTensor *out[1] = {&to};
+    sattn_kernel pk;
+    /* keys 0-3: page 2 (rows 8..11), key 4: page 0 (row 0) */
+    float want = (8 + 9 + 10 + 11 + 0) / 5.0f;
+    EXPECT("paged attention with i32 tensors",
+           sattn_compile_module(ctx, paged, NULL, NULL, &pk) == SATTN_OK &&
+               sattn_kernel_run(pk, in, 5, out, 1) == SATTN_OK &&
+               fabsf(o[0] - want) < 1e-5f && fabsf(o[3] - want) < 1e-5f);
+    table[1] = 3;
+    o[0] = -1.0f;
+    EXPECT("paged block-table entry out of range",
+           sattn_kernel_run(pk, in, 5, out, 1) ==
+                   SATTN_ERROR_INVALID_ARGUMENT &&
+               strstr(sattn_last_error(), "block_table[0, 1] = 3") &&
+               o[0] == -1.0f);
+    sattn_kernel_release(pk);
+  }
+
   /* Score modifiers: bad values are errors, good ones compile and run. */
   d.softcap = -1.0f;
   EXPECT("negative softcap",

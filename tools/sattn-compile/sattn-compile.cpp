@@ -65,6 +65,8 @@ static int fail(const llvm::Twine &msg) {
 }
 
 static const char *cType(ElemKind kind) {
+  if (kind == ElemKind::I32)
+    return "int32_t";
   return kind == ElemKind::F32 ? "float" : "uint16_t"; // f16, bf16: raw bits
 }
 
