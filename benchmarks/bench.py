@@ -10,7 +10,8 @@ machine's f32 FMA peak measured in the same run, and the times of
   - PyTorch FlexAttention on CPU (torch.compile, BlockMask),
 on the same inputs. A peer that cannot run a case gets the reason in the table.
 Then decode (Hq = 32, Hkv = 8, D = 128, Lk = 32768, Lq = 1; f32, f16, bf16
-K/V, dense and streaming<sink = 4, window = 1024>) against torch SDPA
+K/V, dense and streaming<sink = 4, window = 1024>, and sattn.paged_attention
+over pages of 16 tokens in shuffled order) against torch SDPA
 (enable_gqa) and FlexAttention, as K/V bytes per second and % of the
 machine's read bandwidth measured in the same run (bandwidth.c). Then the
 memory check (peak RSS of sattn-run from N = 1024 to 32768, causal window
@@ -82,12 +83,14 @@ def run_sattn(build, mask, n, d, runs):
     return run_sattn_spec(build, spec(mask, n, d), runs)
 
 
-def run_sattn_spec(build, text, runs):
-    """sattn-run --benchmark on a spec: median ms, useful GFLOP/s, JIT compile s."""
+def run_sattn_spec(build, text, runs, inputs=None):
+    """sattn-run --benchmark on a spec (random inputs, or these .npy files):
+    median ms, useful GFLOP/s, JIT compile s."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
         f.write(text)
+    args = [f"--input=@{path}" for path in inputs] if inputs else ["--random-inputs"]
     try:
-        out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, "--random-inputs",
+        out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, *args,
                               f"--benchmark={runs}", f"--threads={THREADS}"],
                              capture_output=True, text=True, timeout=1800)
     finally:
@@ -174,7 +177,9 @@ def peer_flex(name, n, d, runs):
 # --- decode ------------------------------------------------------------------
 
 DEC_HQ, DEC_HKV, DEC_D, DEC_LK = 32, 8, 128, 32768
-DEC_CASES = [("f32", "dense"), ("f16", "dense"), ("bf16", "dense"), ("f32", "streaming")]
+DEC_CASES = [("f32", "dense"), ("f16", "dense"), ("bf16", "dense"), ("f32", "streaming"),
+             ("f32", "paged"), ("f16", "paged")]
+DEC_PAGE = 16
 DEC_MASKS = {"dense": (M.causal(), "kv >= 0"),
              "streaming": (M.streaming(4, 1024), "(kv < 4) | (q - kv < 1024)")}
 
@@ -185,6 +190,31 @@ def decode_spec(dtype, mask):
     return (f"func.func @bench(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
             f"  %o = sattn.attention %q, %k, %v mask({mask.text}) : ({q}, {kv}, {kv}) -> {q}\n"
             f"  return %o : {q}\n}}\n")
+
+
+def decode_paged(dtype, workdir):
+    """sattn.paged_attention decode over pages of 16 tokens in shuffled order:
+    its spec and input files."""
+    import numpy as np
+    pages = DEC_LK // DEC_PAGE
+    q = f"tensor<1x{DEC_HQ}x1x{DEC_D}x{dtype}>"
+    kv = f"tensor<{pages}x{DEC_PAGE}x{DEC_HKV}x{DEC_D}x{dtype}>"
+    t, n = f"tensor<1x{pages}xi32>", "tensor<1xi32>"
+    text = (f"func.func @bench(%q: {q}, %kc: {kv}, %vc: {kv}, %t: {t}, %n: {n}) -> {q} {{\n"
+            f"  %o = sattn.paged_attention %q, %kc, %vc, %t, %n mask(#sattn.causal)"
+            f" : ({q}, {kv}, {kv}, {t}, {n}) -> {q}\n  return %o : {q}\n}}\n")
+    rng = np.random.default_rng(0)
+    np_type = {"f32": np.float32, "f16": np.float16}[dtype]
+    arrays = {"q": rng.uniform(-1, 1, (1, DEC_HQ, 1, DEC_D)).astype(np_type),
+              "kc": rng.uniform(-1, 1, (pages, DEC_PAGE, DEC_HKV, DEC_D)).astype(np_type),
+              "vc": rng.uniform(-1, 1, (pages, DEC_PAGE, DEC_HKV, DEC_D)).astype(np_type),
+              "t": rng.permutation(pages).astype(np.int32)[None],
+              "n": np.array([DEC_LK], np.int32)}
+    paths = []
+    for name, a in arrays.items():
+        paths.append(os.path.join(workdir, name + ".npy"))
+        np.save(paths[-1], a)
+    return text, paths
 
 
 def decode_inputs(dtype):
@@ -236,8 +266,16 @@ def decode_table(build, peers, timeout):
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for dtype, mask_name in DEC_CASES:
-        mask = DEC_MASKS[mask_name][0]
-        r = run_sattn_spec(build, decode_spec(dtype, mask), 10)
+        paged = mask_name == "paged"
+        if paged:  # causal over a paged cache: the peers run it contiguous
+            mask_name = f"paged {DEC_PAGE}, shuffled"
+            with tempfile.TemporaryDirectory() as workdir:
+                text, files = decode_paged(dtype, workdir)
+                r = run_sattn_spec(build, text, 10, files)
+            mask = DEC_MASKS["dense"][0]
+        else:
+            mask = DEC_MASKS[mask_name][0]
+            r = run_sattn_spec(build, decode_spec(dtype, mask), 10)
         keys = int(mask.evaluate(1, DEC_LK).sum())
         size = 4 if dtype == "f32" else 2
         cells = [dtype, mask_name, str(keys)]
@@ -246,7 +284,9 @@ def decode_table(build, peers, timeout):
             cells += [f"{r['ms']:.2f}", f"{gbs:.1f}", f"{100 * gbs / bandwidth:.0f}%"]
         else:
             cells += ["n/a: " + r["error"], "-", "-"]
-        for p in peers:
+        if paged:
+            cells += ["-"] * len(peers)  # the peers have no paged cache: see the rows above
+        for p in peers if not paged else []:
             pr = run_peer(p + "_decode", f"{dtype}:{mask_name}", 1, DEC_D, 10, timeout)
             cells.append("n/a: " + pr["error"] if "error" in pr else f"{pr['ms']:.2f}")
         print("| " + " | ".join(cells) + " |", flush=True)

@@ -160,6 +160,10 @@ private:
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
   void buildBroadcastScores(Value k0, Value nc);
   void buildDotScores(Value k0, Value nc);
+  /// Paged caches: prefetches the K and V rows of the keys [k0, k0 + Bc)
+  /// (below Lk), which the hardware prefetchers do not see coming: in the
+  /// token-major cache consecutive keys of a head are Hkv * D elements apart.
+  void prefetchKeyRows(Value k0);
   /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
   void buildScoreModifiers(Value k0, Value nc);
   /// The query positions (i64) of tile rows n * lanes ... (n + 1) * lanes - 1:
@@ -185,9 +189,14 @@ private:
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
   /// The indices of the K or V row of key `key` (0 <= key < Lk), before the
-  /// column: [b, kvHead, key], or [page, slot, kvHead] of a paged cache.
-  SmallVector<Value, 4> keyRow(Value key);
+  /// column: [b, kvHead, key], or [page, slot, kvHead] of a paged cache,
+  /// the page from tilePages when the key is in the current tile.
+  SmallVector<Value, 4> keyRow(Value key, bool inTile = true);
+  /// Paged: the cache page of key `key`, block_table[b, key / page], or 0
+  /// when the entry is outside [0, P) (only keys no row keeps can meet one).
+  Value pageOf(Value key);
   Value blockTable, seqLens, numPages; // paged only
+  Value tilePages, tileK0; // paged: the page of each key of the current tile
   Value qt, st, oacc, rowBuf;
   Value qRows;     // packed tiles: scale * log2(e) * Q, one row per tile row
   Value keyUsed;   // per key of a PARTIAL tile: 1 if some row keeps it, else 0
@@ -222,11 +231,18 @@ std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
           arith::RemUIOp::create(b, loc, j, lqConst)};
 }
 
-SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
+SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key, bool inTile) {
   if (!pageSize)
     return {batch, kvHead, key};
-  // Slot key mod page of page block_table[b, key / page]; an entry outside
-  // [0, P) reads page 0 instead (only keys no row keeps can meet one).
+  // Slot key mod page of its page.
+  Value page = inTile ? memref::LoadOp::create(b, loc, tilePages,
+                                               ValueRange{subIdx(key, tileK0)})
+                            .getResult()
+                      : pageOf(key);
+  return {page, arith::RemUIOp::create(b, loc, key, idx(pageSize)), kvHead};
+}
+
+Value TileFunctionBuilder::pageOf(Value key) {
   Value page = arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
       memref::LoadOp::create(
@@ -237,8 +253,7 @@ SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, page, idx(0)),
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page, numPages));
-  return {arith::SelectOp::create(b, loc, valid, page, idx(0)),
-          arith::RemUIOp::create(b, loc, key, idx(pageSize)), kvHead};
+  return arith::SelectOp::create(b, loc, valid, page, idx(0));
 }
 
 void TileFunctionBuilder::storeRowVector(Value value, Value memref,
@@ -392,6 +407,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
+  if (pageSize)
+    tilePages = memref::AllocaOp::create(
+        b, loc, MemRefType::get({tiles.keys}, b.getIndexType()));
   if (!mods.slopes.empty())
     rowSlopes = scratch({br});
 
@@ -488,10 +506,10 @@ void TileFunctionBuilder::buildBody(Block *entry) {
 void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
   const int64_t nv = tiles.rows / lanes;
   Value one = idx(1);
-  Value lastKey = subIdx(lk, one);
+  Value lastKey = subIdx(addIdx(k0, nc), one); // the tile's last key
   // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of keyChunk keys x
   // groupVecs vectors of rows held in registers across the d loop. Key rows
-  // past Lk repeat the last key; those columns are never read below.
+  // past the tile repeat its last key; those columns are never read below.
   Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
                       idx(keyChunk));
   scf::ForOp::create(
@@ -536,7 +554,7 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
 void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
   const int64_t rowsUsed = packedGroup * packedLength; // <= tiles.rows
   const int64_t dVecs = (headDim + lanes - 1) / lanes;
-  Value lastKey = subIdx(lk, idx(1));
+  Value lastKey = subIdx(addIdx(k0, nc), idx(1)); // the tile's last key
   Value keysUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(dotKeys)),
                         idx(dotKeys));
   scf::ForOp::create(
@@ -644,6 +662,26 @@ void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
       });
 }
 
+void TileFunctionBuilder::prefetchKeyRows(Value k0) {
+  Value count = arith::MaxSIOp::create(
+      b, loc, minIdx(idx(tiles.keys), subIdx(lk, k0)), idx(0));
+  int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
+  scf::ForOp::create(
+      b, loc, idx(0), count, idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value c, ValueRange) {
+        SmallVector<Value, 4> row = keyRow(addIdx(k0, c), /*inTile=*/false);
+        for (auto [memref, dim] : {std::pair(k, headDim), {v, valueDim}})
+          for (int64_t col = 0; col < dim; col += lineElems) {
+            SmallVector<Value, 4> at(row);
+            at.push_back(idx(col));
+            memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false,
+                                       /*localityHint=*/3,
+                                       /*isDataCache=*/true);
+          }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
 SmallVector<Value>
 TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   const int64_t br = tiles.rows, nv = br / lanes;
@@ -651,6 +689,18 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   Value k0 = mulIdx(keyTile, idx(tiles.keys));
   Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
   Value negInf = splat(-std::numeric_limits<float>::infinity());
+  if (pageSize) {
+    // The page of each key of the tile, looked up once; then the next
+    // tile's rows are prefetched while this one computes.
+    tileK0 = k0;
+    scf::ForOp::create(b, loc, idx(0), nc, one, ValueRange{},
+                       [&](OpBuilder &, Location, Value c, ValueRange) {
+                         memref::StoreOp::create(b, loc, pageOf(addIdx(k0, c)),
+                                                 tilePages, ValueRange{c});
+                         scf::YieldOp::create(b, loc);
+                       });
+    prefetchKeyRows(addIdx(k0, idx(tiles.keys)));
+  }
 
   if (packedGroup)
     buildDotScores(k0, nc);
