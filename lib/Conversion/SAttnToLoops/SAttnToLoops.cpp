@@ -188,15 +188,20 @@ private:
   Value numRows; // valid rows of the tile (the rest repeat the last one)
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
-  /// The indices of the K or V row of key `key` (0 <= key < Lk), before the
-  /// column: [b, kvHead, key], or [page, slot, kvHead] of a paged cache,
-  /// the page from tilePages when the key is in the current tile.
+  /// The indices of the K or V row of key `key` (0 <= key < Lk) in kData()
+  /// and vData(), before the column: [b, kvHead, key]; for a paged cache the
+  /// row [(page * page_size + slot) * Hkv + kvHead] of its [rows, D] view,
+  /// from tileRows for keys of the current tile, or [page, slot, kvHead] of
+  /// K and V themselves when `inTile` is false.
   SmallVector<Value, 4> keyRow(Value key, bool inTile = true);
+  Value kData() { return pageSize ? kRows : k; }
+  Value vData() { return pageSize ? vRows : v; }
   /// Paged: the cache page of key `key`, block_table[b, key / page], or 0
   /// when the entry is outside [0, P) (only keys no row keeps can meet one).
   Value pageOf(Value key);
-  Value blockTable, seqLens, numPages; // paged only
-  Value tilePages, tileK0; // paged: the page of each key of the current tile
+  Value blockTable, seqLens, numPages, numKvHeads; // paged only
+  Value kRows, vRows; // paged: the caches as [P * page * Hkv, D] and [.., Dv]
+  Value tileRows, tileK0; // paged: the cache row of each key of the tile
   Value qt, st, oacc, rowBuf;
   Value qRows;     // packed tiles: scale * log2(e) * Q, one row per tile row
   Value keyUsed;   // per key of a PARTIAL tile: 1 if some row keeps it, else 0
@@ -234,12 +239,12 @@ std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
 SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key, bool inTile) {
   if (!pageSize)
     return {batch, kvHead, key};
+  if (inTile)
+    return {memref::LoadOp::create(b, loc, tileRows,
+                                   ValueRange{subIdx(key, tileK0)})};
   // Slot key mod page of its page.
-  Value page = inTile ? memref::LoadOp::create(b, loc, tilePages,
-                                               ValueRange{subIdx(key, tileK0)})
-                            .getResult()
-                      : pageOf(key);
-  return {page, arith::RemUIOp::create(b, loc, key, idx(pageSize)), kvHead};
+  return {pageOf(key), arith::RemUIOp::create(b, loc, key, idx(pageSize)),
+          kvHead};
 }
 
 Value TileFunctionBuilder::pageOf(Value key) {
@@ -339,6 +344,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   Value hq = memref::DimOp::create(b, loc, q, 1);
   lq = memref::DimOp::create(b, loc, q, 2);
   Value hkv = memref::DimOp::create(b, loc, k, pageSize ? 2 : 1);
+  numKvHeads = hkv;
   if (pageSize) {
     // Lk_b = seq_lens[b], clamped to [0, M * page] (0 without pages) so
     // that bad index data can never make the kernel read out of bounds;
@@ -407,9 +413,13 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   oacc = scratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
-  if (pageSize)
-    tilePages = memref::AllocaOp::create(
+  if (pageSize) {
+    tileRows = memref::AllocaOp::create(
         b, loc, MemRefType::get({tiles.keys}, b.getIndexType()));
+    SmallVector<ReassociationIndices> rowsAndColumns = {{0, 1, 2}, {3}};
+    kRows = memref::CollapseShapeOp::create(b, loc, k, rowsAndColumns);
+    vRows = memref::CollapseShapeOp::create(b, loc, v, rowsAndColumns);
+  }
   if (!mods.slopes.empty())
     rowSlopes = scratch({br});
 
@@ -533,7 +543,7 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
                 for (int64_t j = 0; j < keyChunk; ++j) {
                   SmallVector<Value, 4> at(rows[j]);
                   at.push_back(d);
-                  Value kv = widen(memref::LoadOp::create(b, loc, k, at));
+                  Value kv = widen(memref::LoadOp::create(b, loc, kData(), at));
                   Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
                   for (int64_t n = 0; n < ng; ++n)
                     next.push_back(vector::FMAOp::create(b, loc, kb, qv[n],
@@ -579,7 +589,7 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
                 Value kv = headDim % lanes == 0
                                ? widen(vector::LoadOp::create(
                                      b, loc, VectorType::get({lanes}, elemType),
-                                     k, at))
+                                     kData(), at))
                                : Value();
                 if (!kv) { // D not a multiple of the lanes: masked tail
                   Value valid = vector::CreateMaskOp::create(
@@ -590,8 +600,8 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
                       DenseElementsAttr::get(VectorType::get({lanes}, elemType),
                                              b.getZeroAttr(elemType)));
                   kv = widen(vector::MaskedLoadOp::create(
-                      b, loc, VectorType::get({lanes}, elemType), k, at, valid,
-                      zero));
+                      b, loc, VectorType::get({lanes}, elemType), kData(), at,
+                      valid, zero));
                 }
                 for (int64_t r = 0; r < rowsUsed; ++r)
                   next.push_back(vector::FMAOp::create(b, loc, kv, qv[r],
@@ -690,15 +700,20 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
   Value negInf = splat(-std::numeric_limits<float>::infinity());
   if (pageSize) {
-    // The page of each key of the tile, looked up once; then the next
+    // The cache row of each key of the tile, looked up once; then the next
     // tile's rows are prefetched while this one computes.
     tileK0 = k0;
-    scf::ForOp::create(b, loc, idx(0), nc, one, ValueRange{},
-                       [&](OpBuilder &, Location, Value c, ValueRange) {
-                         memref::StoreOp::create(b, loc, pageOf(addIdx(k0, c)),
-                                                 tilePages, ValueRange{c});
-                         scf::YieldOp::create(b, loc);
-                       });
+    scf::ForOp::create(
+        b, loc, idx(0), nc, one, ValueRange{},
+        [&](OpBuilder &, Location, Value c, ValueRange) {
+          SmallVector<Value, 4> at = keyRow(addIdx(k0, c), /*inTile=*/false);
+          // (page * page_size + slot) * Hkv + kvHead
+          Value row = addIdx(
+              mulIdx(addIdx(mulIdx(at[0], idx(pageSize)), at[1]), numKvHeads),
+              kvHead);
+          memref::StoreOp::create(b, loc, row, tileRows, ValueRange{c});
+          scf::YieldOp::create(b, loc);
+        });
     prefetchKeyRows(addIdx(k0, idx(tiles.keys)));
   }
 
@@ -854,8 +869,8 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
                   SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
                   SmallVector<Value> vv, next;
                   for (int64_t j = 0; j < nj; ++j)
-                    vv.push_back(
-                        loadRowVector(v, row, (j0 + j) * lanes, valueDim));
+                    vv.push_back(loadRowVector(vData(), row, (j0 + j) * lanes,
+                                               valueDim));
                   if (guarded) {
                     Value used = arith::CmpFOp::create(
                         b, loc, arith::CmpFPredicate::ONE,
