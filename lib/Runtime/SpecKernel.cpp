@@ -195,6 +195,19 @@ static llvm::Error checkSlopes(const SpecStep &step, ArrayRef<int64_t> q) {
   return llvm::Error::success();
 }
 
+/// GQA (Hq a multiple of `hkv`), the head dim `kd` of K equal to Q's, and
+/// one ALiBi slope per query head.
+static llvm::Error checkHeads(const SpecStep &step, ArrayRef<int64_t> q,
+                              int64_t hkv, int64_t kd, StringRef kName) {
+  if (hkv == 0 ? q[1] != 0 : q[1] % hkv != 0)
+    return makeError("query heads (" + llvm::Twine(q[1]) +
+                     ") must be a multiple of key/value heads (" +
+                     llvm::Twine(hkv) + ")");
+  if (q[3] != kd)
+    return makeError("head dims of Q and " + kName + " differ");
+  return checkSlopes(step, q);
+}
+
 /// The shape rules of sattn.paged_attention: Q [B, Hq, Lq, D], the caches
 /// [P, page, Hkv, D] and [P, page, Hkv, Dv], block_table [B, M], seq_lens
 /// [B].
@@ -209,13 +222,7 @@ static llvm::Error checkPagedShapes(const SpecStep &step, ArrayRef<int64_t> q,
     return makeError("batch sizes differ: Q " + shapeString(q) +
                      ", block_table " + shapeString(table) + ", seq_lens " +
                      shapeString(lens));
-  if (k[2] == 0 ? q[1] != 0 : q[1] % k[2] != 0)
-    return makeError("query heads (" + llvm::Twine(q[1]) +
-                     ") must be a multiple of key/value heads (" +
-                     llvm::Twine(k[2]) + ")");
-  if (q[3] != k[3])
-    return makeError("head dims of Q and key_cache differ");
-  return checkSlopes(step, q);
+  return checkHeads(step, q, k[2], k[3], "key_cache");
 }
 
 /// Whether `mask` keeps some pair of [p0, p1) x [k0, k1) (both non-empty):
@@ -342,13 +349,7 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
     if (k[1] != v[1] || k[2] != v[2])
       return makeError("K " + shapeString(k) + " and V " + shapeString(v) +
                        " must agree in heads and length");
-    if (k[1] == 0 ? q[1] != 0 : q[1] % k[1] != 0)
-      return makeError("query heads (" + llvm::Twine(q[1]) +
-                       ") must be a multiple of key/value heads (" +
-                       llvm::Twine(k[1]) + ")");
-    if (q[3] != k[3])
-      return makeError("head dims of Q and K differ");
-    if (llvm::Error err = checkSlopes(step, q))
+    if (llvm::Error err = checkHeads(step, q, k[1], k[3], "K"))
       return err;
     if (std::optional<int64_t> lk = k[2]; failed(step.op.getMask().verifyShape(
             [&] { return step.op.emitError(); }, lk)))
