@@ -18,11 +18,12 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 }
 
 /// The launch facts of the kernel of `op` (all but the binary).
-static GpuCode describeKernel(AttentionOp op, bool tensorCores) {
+static GpuCode describeKernel(AttentionOpInterface op, bool tensorCores) {
   auto qType = op.getQuery().getType();
-  std::optional<GpuTileShape> shape =
-      getGpuTileShape(qType.getElementType(), qType.getDimSize(3),
-                      op.getValue().getType().getDimSize(3), tensorCores);
+  std::optional<GpuTileShape> shape = getGpuTileShape(
+      qType.getElementType(), qType.getDimSize(3),
+      cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3),
+      tensorCores);
   // No shape: the conversion reports the op.
   return GpuCode{"", "attention_0", shape ? shape->rows : 0, bool(op.getLse()),
                  shape && shape->tensorCores};
@@ -43,11 +44,6 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention; '" +
                      function + "' has " + llvm::Twine(ops.size()));
-  auto attention = dyn_cast<AttentionOp>(ops.front().getOperation());
-  if (!attention)
-    return makeError("the nvvm target does not compile '" +
-                     ops.front()->getName().getStringRef() +
-                     "' yet (the cpu target does)");
   std::string cuda = getCudaToolkitPath(toolkit);
   if (format == GpuBinaryFormat::Cubin || format == GpuBinaryFormat::Fatbin) {
     llvm::SmallString<256> ptxas(cuda);
@@ -56,7 +52,7 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
       return makeError("no CUDA toolkit: a cubin needs ptxas, not found at " +
                        ptxas + " (set CUDA_HOME, or emit PTX)");
   }
-  GpuCode code = describeKernel(attention, tensorCores);
+  GpuCode code = describeKernel(ops.front(), tensorCores);
 
   DiagnosticCollector diags(ctx);
   PassManager pm(ctx);
@@ -116,9 +112,10 @@ GpuKernel::create(ModuleOp module, StringRef function) {
   auto attention =
       dyn_cast<AttentionOp>(kernel->sig.steps.front().op.getOperation());
   if (!attention)
-    return makeError("the nvvm target does not compile '" +
+    return makeError("the nvvm runtime does not launch '" +
                      kernel->sig.steps.front().op->getName().getStringRef() +
-                     "' yet (the cpu target does)");
+                     "' yet (its PTX compiles with sattn-compile; the cpu "
+                     "target runs it)");
   kernel->gpuCode = describeKernel(attention, /*tensorCores=*/true);
   return kernel;
 }

@@ -258,6 +258,9 @@ int main(int argc, char **argv) {
         tensorCores);
     if (!code)
       return fail(llvm::toString(code.takeError()));
+    if (emit == "header" && sig.steps.front().paged())
+      return fail("--emit=header does not write a launcher for "
+                  "sattn.paged_attention yet (emit ptx or cubin)");
     text = emit == "header"
                ? gpuHeader(name, *code, sig.inputs, sig.steps.front(), chip)
                : std::move(code->binary);

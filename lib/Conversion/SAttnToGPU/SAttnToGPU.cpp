@@ -78,14 +78,17 @@ int64_t mmaSharedBytes(Type elem, int64_t d, int64_t dv) {
 /// Builds the kernel of one sattn.attention.
 class KernelBuilder {
 public:
-  KernelBuilder(AttentionOp op, GpuTileShape shape)
+  KernelBuilder(AttentionOpInterface op, GpuTileShape shape)
       : op(op), rows(shape.rows), rowsPerWarp(shape.rows / kNumWarps),
         mma(shape.tensorCores), ctx(op.getContext()), b(ctx), loc(op.getLoc()),
         mods(op) {
     auto qType = op.getQuery().getType();
     elemType = qType.getElementType();
     headDim = qType.getDimSize(3);
-    valueDim = op.getValue().getType().getDimSize(3);
+    valueDim =
+        cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3);
+    if (auto paged = dyn_cast<PagedAttentionOp>(op.getOperation()))
+      pageSize = paged.getPageSize();
     valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
     mask = op.getMask();
     f32 = b.getF32Type();
@@ -97,6 +100,10 @@ public:
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
 
   std::optional<TilePlanTables> plan;
+  /// sattn.paged_attention: tokens per page (K and V are the flat caches
+  /// [P, page, Hkv, D]; the kernel also takes the block table, seq_lens, P
+  /// and M); 0 for contiguous K and V.
+  int64_t pageSize = 0;
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -166,6 +173,12 @@ private:
   void copyRows16B(Value src, Value dst, int64_t numRows, int64_t width,
                    function_ref<Value(Value)> rowOffset,
                    function_ref<Value(Value)> keepRow);
+  /// The row of key `key` (0 <= key < Lk) in K viewed as [rows, D] (and V as
+  /// [rows, Dv]): (b * Hkv + kvHead) * Lk + key, or for a paged cache
+  /// (block_table[b, key / page] * page + key mod page) * Hkv + kvHead, the
+  /// page 0 when the entry is outside [0, P) (only keys no row keeps can
+  /// meet one).
+  Value keyRowIndex(Value key);
   /// The max or the sum of `x` over the 32 lanes of the warp, in every lane.
   Value warpReduce(Value x, bool isMax);
 
@@ -200,7 +213,7 @@ private:
   /// (rows per warp for SIMT, 2 for tensor cores) and accumulators.
   int64_t numRowStates() const { return mma ? 2 : rowsPerWarp; }
 
-  AttentionOp op;
+  AttentionOpInterface op;
   int64_t rows, rowsPerWarp;
   bool mma;
   MLIRContext *ctx;
@@ -213,7 +226,8 @@ private:
 
   // Values of the kernel being built.
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, lane, warp, warpRow0;
-  Value qBase, kBase, vBase, oBase, lseBase;
+  Value qBase, oBase, lseBase, kSlice, batch, kvHead, numKvHeads;
+  Value blockTable, numPages, maxPages; // paged only
   Value qs, ks, vs, keyUsed;
   Value headSlope;        // ALiBi: the base-2 slope of the block's query head
   Value quadRow, quadCol; // g = lane / 4 and t = lane % 4 (tensor cores)
@@ -245,6 +259,25 @@ void KernelBuilder::copyRows16B(Value src, Value dst, int64_t numRows,
   });
 }
 
+Value KernelBuilder::keyRowIndex(Value key) {
+  if (!pageSize)
+    return add(kSlice, key);
+  Value page = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      load(blockTable,
+           {add(mul(batch, maxPages),
+                arith::DivUIOp::create(b, loc, key, idx(pageSize)))}));
+  Value valid = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, page, idx(0)),
+      lt(page, numPages));
+  page = arith::SelectOp::create(b, loc, valid, page, idx(0));
+  return add(mul(add(mul(page, idx(pageSize)),
+                     arith::RemUIOp::create(b, loc, key, idx(pageSize))),
+                 numKvHeads),
+             kvHead);
+}
+
 Value KernelBuilder::warpReduce(Value x, bool isMax) {
   for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
     Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
@@ -258,11 +291,17 @@ Value KernelBuilder::warpReduce(Value x, bool isMax) {
 gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   b.setInsertionPointToEnd(module.getBody());
   Type index = b.getIndexType();
-  auto fnType = FunctionType::get(ctx,
-                                  {flatType(elemType), flatType(elemType),
-                                   flatType(elemType), flatType(elemType),
-                                   flatType(f32), index, index, index, index},
-                                  {});
+  // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk); paged: Lk is unused and the block
+  // table, seq_lens, P and M follow.
+  SmallVector<Type> args = {flatType(elemType), flatType(elemType),
+                            flatType(elemType), flatType(elemType),
+                            flatType(f32),      index,
+                            index,              index,
+                            index};
+  if (pageSize)
+    args.append({flatType(b.getI32Type()), flatType(b.getI32Type()), index,
+                 index});
+  auto fnType = FunctionType::get(ctx, args, {});
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
@@ -301,6 +340,7 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   Value hq = fn.getArgument(5), hkv = fn.getArgument(6);
   lq = fn.getArgument(7);
   lk = fn.getArgument(8);
+  numKvHeads = hkv;
   qs = fn.getWorkgroupAttributions()[0];
   ks = fn.getWorkgroupAttributions()[1];
   vs = fn.getWorkgroupAttributions()[2];
@@ -313,22 +353,35 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   warpRow0 = mul(warp, idx(rowsPerWarp));
   Value queryTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  if (pageSize) {
+    // Lk_b = seq_lens[b], clamped to [0, M * page] (0 without pages): bad
+    // index data never makes the kernel read out of bounds.
+    blockTable = fn.getArgument(9);
+    numPages = fn.getArgument(11);
+    maxPages = fn.getArgument(12);
+    Value capacity = arith::SelectOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, numPages,
+                              idx(0)),
+        idx(0), mul(maxPages, idx(pageSize)));
+    Value len = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                           load(fn.getArgument(10), {batch}));
+    lk = minIdx(arith::MaxSIOp::create(b, loc, len, idx(0)), capacity);
+  }
   if (!mods.slopes.empty())
     headSlope = mods.slopeOf(b, loc, head);
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
-  Value kvHead = arith::DivUIOp::create(
+  kvHead = arith::DivUIOp::create(
       b, loc, head, arith::MaxUIOp::create(b, loc, group, one));
   // Flat offsets of the (batch, head) slices.
   Value qSlice = mul(add(mul(batch, hq), head), lq);
-  Value kSlice = mul(add(mul(batch, hkv), kvHead), lk);
+  kSlice = mul(add(mul(batch, hkv), kvHead), lk);
   qBase = mul(qSlice, idx(headDim));
   oBase = mul(qSlice, idx(valueDim));
   lseBase = qSlice;
-  kBase = mul(kSlice, idx(headDim));
-  vBase = mul(kSlice, idx(valueDim));
 
   q0 = mul(queryTile, idx(rows));
   Value numRows = minIdx(idx(rows), sub(lq, q0));
@@ -489,23 +542,24 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     auto inKeys = [&](Value c) { return lt(add(k0, c), lk); };
     copyRows16B(
         k, ks, kKeyTile, headDim,
-        [&](Value c) { return add(kBase, mul(keyRow(c), idx(headDim))); },
+        [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(headDim)); },
         inKeys);
     copyRows16B(
         v, vs, kKeyTile, valueDim,
-        [&](Value c) { return add(vBase, mul(keyRow(c), idx(valueDim))); },
+        [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(valueDim)); },
         inKeys);
   } else {
     forLoop(warp, idx(kKeyTile), kNumWarps, [&](Value c) {
       Value key = add(k0, c);
       Value inKeys = lt(key, lk);
       Value keyRow = minIdx(key, lastKey);
-      Value kRow = add(kBase, mul(keyRow, idx(headDim)));
+      Value row = keyRowIndex(keyRow);
+      Value kRow = mul(row, idx(headDim));
       forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
         Value x = load(k, add(kRow, d));
         store(arith::SelectOp::create(b, loc, inKeys, x, zeroElem), ks, {c, d});
       });
-      Value vRow = add(vBase, mul(keyRow, idx(valueDim)));
+      Value vRow = mul(row, idx(valueDim));
       forLoop(lane, idx(valueCols * kWarpSize), kWarpSize, [&](Value d) {
         Value x = load(v, add(vRow, minIdx(d, idx(valueDim - 1))));
         Value keep =
@@ -861,23 +915,27 @@ gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module) {
 }
 
 /// Rewrites one sattn.attention into a kernel and its launch.
-struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
+struct AttentionToGPU
+    : public OpInterfaceRewritePattern<AttentionOpInterface> {
   AttentionToGPU(MLIRContext *ctx, bool tensorCores)
-      : OpRewritePattern(ctx), tensorCores(tensorCores) {}
+      : OpInterfaceRewritePattern(ctx), tensorCores(tensorCores) {}
   bool tensorCores;
 
-  LogicalResult matchAndRewrite(AttentionOp op,
+  LogicalResult matchAndRewrite(AttentionOpInterface op,
                                 PatternRewriter &rewriter) const override {
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
+    auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
     auto qType = op.getQuery().getType();
     Type elem = qType.getElementType();
-    int64_t d = qType.getDimSize(3), dv = op.getValue().getType().getDimSize(3);
+    int64_t d = qType.getDimSize(3),
+            dv = cast<RankedTensorType>(op->getOperand(2).getType())
+                     .getDimSize(3);
     std::optional<GpuTileShape> shape =
         getGpuTileShape(elem, d, dv, tensorCores);
     if (!shape)
-      return op.emitOpError("head dims D = ")
+      return op->emitOpError("head dims D = ")
              << d << ", Dv = " << dv << " with " << elem << " need "
              << simtSharedBytes(4, elem, d, dv)
              << " bytes of shared memory for the smallest GPU tile; the "
@@ -888,8 +946,9 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
     std::string name = getFreshSymbolName(kernels, "attention_");
     declareMaskTables(kernels, op.getMask());
     KernelBuilder builder(op, *shape);
-    builder.plan =
-        declareStaticTilePlan(kernels, op, shape->rows, kKeyTile, name);
+    if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation()))
+      builder.plan = declareStaticTilePlan(kernels, contiguous, shape->rows,
+                                           kKeyTile, name);
     gpu::GPUFuncOp kernel = builder.build(kernels, name);
 
     // Flat buffers of the operands and results.
@@ -904,8 +963,8 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
           rewriter, loc, builder.flatType(type.getElementType()), flat);
     };
     Value q = getInputBuffer(rewriter, loc, op.getQuery());
-    Value k = getInputBuffer(rewriter, loc, op.getKey());
-    Value v = getInputBuffer(rewriter, loc, op.getValue());
+    Value k = getInputBuffer(rewriter, loc, op->getOperand(1));
+    Value v = getInputBuffer(rewriter, loc, op->getOperand(2));
     auto dim = [&](Value buffer, int64_t i) -> Value {
       return memref::DimOp::create(rewriter, loc, buffer, i);
     };
@@ -925,27 +984,24 @@ struct AttentionToGPU : public OpRewritePattern<AttentionOp> {
     Value lq = dim(q, 2);
     Value numQueryTiles =
         arith::CeilDivUIOp::create(rewriter, loc, lq, c(shape->rows));
+    SmallVector<Value> args = {flatten(q), flatten(k), flatten(v),
+                               flatten(oBuf), flatten(lseBuf), dim(q, 1)};
+    if (paged) { // Hkv, Lk (unused), block table, seq_lens, P, M
+      Value table = getInputBuffer(rewriter, loc, paged.getBlockTable());
+      args.append({dim(k, 2), lq, c(0), flatten(table),
+                   flatten(getInputBuffer(rewriter, loc, paged.getSeqLens())),
+                   dim(k, 0), dim(table, 1)});
+    } else {
+      args.append({dim(k, 1), lq, dim(k, 2)});
+    }
     gpu::LaunchFuncOp::create(
         rewriter, loc, kernel,
         gpu::KernelDim3{numQueryTiles, dim(q, 1), dim(q, 0)},
         gpu::KernelDim3{c(kGpuBlockThreads), c(1), c(1)},
-        /*dynamicSharedMemorySize=*/Value(),
-        ValueRange{flatten(q), flatten(k), flatten(v), flatten(oBuf),
-                   flatten(lseBuf), dim(q, 1), dim(k, 1), lq, dim(k, 2)});
+        /*dynamicSharedMemorySize=*/Value(), args);
 
     replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
-  }
-};
-
-/// The attention ops the GPU target does not lower yet: a diagnostic, not a
-/// silent pass failure.
-struct UnsupportedOnGPU : public OpRewritePattern<PagedAttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(PagedAttentionOp op,
-                                PatternRewriter &) const override {
-    return op.emitOpError("has no GPU lowering yet (the CPU target, "
-                          "-convert-sattn-to-loops, runs it)");
   }
 };
 
@@ -966,7 +1022,6 @@ struct ConvertSAttnToGPUPass
 void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                              bool tensorCores) {
   patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
-  patterns.add<UnsupportedOnGPU>(patterns.getContext());
 }
 
 std::optional<GpuTileShape> mlir::sattn::getGpuTileShape(Type elem, int64_t d,

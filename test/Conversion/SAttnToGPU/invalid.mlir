@@ -17,12 +17,3 @@ func.func @bf16_fits(%q: tensor<1x1x64x256xbf16>, %k: tensor<1x1x64x256xbf16>, %
       : (tensor<1x1x64x256xbf16>, tensor<1x1x64x256xbf16>, tensor<1x1x64x256xbf16>) -> tensor<1x1x64x256xbf16>
   return %o : tensor<1x1x64x256xbf16>
 }
-
-// -----
-
-func.func @paged(%q: tensor<2x4x1x64xf32>, %kc: tensor<8x16x2x64xf32>, %vc: tensor<8x16x2x64xf32>, %t: tensor<2x4xi32>, %l: tensor<2xi32>) -> tensor<2x4x1x64xf32> {
-  // expected-error @+1 {{'sattn.paged_attention' op has no GPU lowering yet (the CPU target, -convert-sattn-to-loops, runs it)}}
-  %o = sattn.paged_attention %q, %kc, %vc, %t, %l mask(#sattn.causal)
-      : (tensor<2x4x1x64xf32>, tensor<8x16x2x64xf32>, tensor<8x16x2x64xf32>, tensor<2x4xi32>, tensor<2xi32>) -> tensor<2x4x1x64xf32>
-  return %o : tensor<2x4x1x64xf32>
-}

@@ -169,3 +169,26 @@ func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: t
       : (tensor<1x2x40x32xf32>, tensor<1x1x40x32xf32>, tensor<1x1x40x32xf32>) -> tensor<1x2x40x32xf32>
   return %o : tensor<1x2x40x32xf32>
 }
+
+// -----
+
+// sattn.paged_attention: the kernel also takes the flat block table and
+// seq_lens, P and M (Lk is unused); Lk of the block's sequence is seq_lens[b]
+// clamped, and each key's K/V row is read in place at row
+// (block_table[b * M + key / 16] * 16 + key mod 16) * Hkv + kvHead.
+// CHECK-LABEL: func.func @paged
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0
+// CHECK-SAME:      %c0 : index, %{{.*}} : memref<?xi32>, %{{.*}} : memref<?xi32>, %{{.*}} : index, %{{.*}} : index)
+// CHECK:       gpu.func @attention_0({{.*}}, %[[TABLE:.*]]: memref<?xi32>, %[[LENS:.*]]: memref<?xi32>, %[[P:.*]]: index, %[[M:.*]]: index)
+// CHECK:         memref.load %[[LENS]][%block_id_z]
+// CHECK:         scf.for
+// CHECK:           arith.muli %block_id_z, %[[M]]
+// CHECK:           memref.load %[[TABLE]]
+// CHECK:           arith.cmpi slt, %{{.*}}, %[[P]]
+// CHECK:           arith.select
+// CHECK:           arith.remui %{{.*}}, %c16 : index
+func.func @paged(%q: tensor<?x2x40x32xf32>, %kc: tensor<?x16x2x32xf32>, %vc: tensor<?x16x2x32xf32>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x2x40x32xf32> {
+  %o = sattn.paged_attention %q, %kc, %vc, %t, %l mask(#sattn.causal)
+      : (tensor<?x2x40x32xf32>, tensor<?x16x2x32xf32>, tensor<?x16x2x32xf32>, tensor<?x?xi32>, tensor<?xi32>) -> tensor<?x2x40x32xf32>
+  return %o : tensor<?x2x40x32xf32>
+}

@@ -19,6 +19,7 @@ import argparse
 import concurrent.futures
 import ctypes
 import os
+import random
 import re
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 import differential as diff  # noqa: E402
+import paged  # noqa: E402
 
 
 RENAMES = {
@@ -139,10 +141,10 @@ def run(args, **kw):
     return proc.stdout
 
 
-def run_case(a, c, tensor_cores, emulator, workdir):
-    base = os.path.join(workdir, f"case{c['index']}_{int(tensor_cores)}")
+def compile_kernel(a, spec, tensor_cores, emulator, base):
+    """The emulated kernel library of a spec, and the kernel's rows per block."""
     with open(base + ".mlir", "w") as f:
-        f.write(diff.spec_text(c))
+        f.write(spec)
     converted = run([a.sattn_opt, base + ".mlir", "-sattn-expand-presets",
                      f"-convert-sattn-to-gpu=tensor-cores={int(tensor_cores)}"]).decode()
     rows = int(re.search(r"sattn.tile = array<i64: (\d+), 32>", converted).group(1))
@@ -156,8 +158,12 @@ def run_case(a, c, tensor_cores, emulator, workdir):
         f.write(host_ir(ll))
     run([a.llc, "-O1", "-relocation-model=pic", "-filetype=obj", base + ".ll", "-o", base + ".o"])
     run(["c++", "-shared", base + ".o", emulator, "-lpthread", "-o", base + ".so"])
-    lib = ctypes.CDLL(base + ".so")
+    return ctypes.CDLL(base + ".so"), rows
 
+
+def run_case(a, c, tensor_cores, emulator, workdir):
+    base = os.path.join(workdir, f"case{c['index']}_{int(tensor_cores)}")
+    lib, rows = compile_kernel(a, diff.spec_text(c), tensor_cores, emulator, base)
     arrays = diff.make_inputs(c)
     q, k, v = (np.ascontiguousarray(arrays[n]) for n in "qkv")
     b, hq, hkv, lq, lk, dv = (c[n] for n in ("batch", "hq", "hkv", "lq", "lk", "dv"))
@@ -168,10 +174,34 @@ def run_case(a, c, tensor_cores, emulator, workdir):
     for x in (q, k, v, o, lse):
         args += [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
     args += [hq, hkv, lq, lk]
-    lib.emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 3
-    lib.emu_launch(ctypes.cast(lib.attention_0, ctypes.c_void_p), (ctypes.c_int64 * 29)(*args),
-                   -(-lq // rows), hq, b)
+    launch(lib, args, (-(-lq // rows), hq, b))
     return diff.check_outputs(c, arrays, o, lse if c["lse"] else None)
+
+
+def run_paged_case(a, c, tensor_cores, emulator, workdir):
+    """A case of paged.py: the kernel reads K/V through the block table."""
+    base = os.path.join(workdir, f"paged{c['index']}_{int(tensor_cores)}")
+    lib, rows = compile_kernel(a, paged.spec_text(c), tensor_cores, emulator, base)
+    arrays = paged.make_inputs(c)
+    b, hq, lq, dv = c["batch"], c["hq"], c["lq"], c["dv"]
+    o = np.full((b, hq, lq, dv), np.nan, dtype=arrays["q"].dtype)
+    lse = np.full((b, hq, lq), np.nan, dtype=np.float32)
+    flat = lambda x: [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
+    args = []
+    for x in (arrays["q"], arrays["kc"], arrays["vc"], o, lse):
+        args += flat(x)
+    args += [hq, c["hkv"], lq, 0] + flat(arrays["t"]) + flat(arrays["n"])
+    args += [c["num_pages"], c["max_pages"]]
+    launch(lib, args, (-(-lq // rows), hq, b))
+    return paged.check(c, arrays, o, lse if c["lse"] else None)
+
+
+def launch(lib, args, grid):
+    """Runs attention_0 of the emulated kernel library with these flat
+    parameters on a grid of blocks."""
+    lib.emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p] + [ctypes.c_int] * 3
+    lib.emu_launch(ctypes.cast(lib.attention_0, ctypes.c_void_p), len(args),
+                   (ctypes.c_int64 * len(args))(*args), *grid)
 
 
 def main():
@@ -183,8 +213,12 @@ def main():
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--paged", action="store_true",
+                    help="sattn.paged_attention cases of paged.py instead")
     a = ap.parse_args()
     seed = diff.new_seed() if a.seed is None else a.seed
+    if a.paged:
+        return main_paged(a, seed)
     # The differential test's sequence, less the cases too big for the GPU.
     cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage) if diff.fits_gpu(c)]
     cases = cases[:a.cases]
@@ -213,6 +247,31 @@ def main():
               f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --seed {seed} "
               f"--case {c['index']}{' --garbage' if a.garbage else ''}\n")
     print(f"{sum(counts.values()) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def main_paged(a, seed):
+    rng = random.Random(seed)
+    cases = [paged.make_case(rng, i) for i in range(a.cases if a.case is None else a.case + 1)]
+    cases = [c for c in cases[a.case or 0:] if diff.fits_gpu(c)]
+    failures = []
+    with tempfile.TemporaryDirectory() as workdir:
+        emulator = os.path.join(workdir, "nvvm_emulator.o")
+        run(["c++", "-std=c++17", "-O1", "-fPIC", "-c", os.path.join(HERE, "nvvm_emulator.cpp"),
+             "-o", emulator])
+        jobs = [(c, tc) for c in cases for tc in (True, False)]
+        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+            for (c, tc), error in pool.map(
+                    lambda j: (j, run_paged_case(a, j[0], j[1], emulator, workdir)), jobs):
+                if error:
+                    failures.append((c, tc, error))
+    print(f"seed {seed}: {len(cases)} random paged cases, each with tensor-cores on and off")
+    for c, tc, error in failures[:10]:
+        print(f"FAILED paged case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
+              f"{paged.describe(c)}): {error}\n{paged.spec_text(c)}"
+              f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --paged "
+              f"--seed {seed} --case {c['index']}\n")
+    print(f"{2 * len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

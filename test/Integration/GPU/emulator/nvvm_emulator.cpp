@@ -47,14 +47,22 @@ float f16ToFloat(uint16_t h) {
   return fromBits(sign | ((exp + 112) << 23) | (man << 13));
 }
 
-using Kernel = void (*)(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int64_t, int64_t, int64_t, int64_t);
+/// The kernels' parameters, flattened: 29 for sattn.attention (five flat
+/// memrefs of 5 words, then Hq, Hkv, Lq, Lk), 41 for sattn.paged_attention
+/// (two more memrefs, P and M).
+#define I64x29                                                                 \
+  int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,      \
+      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
+      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
+      int64_t, int64_t, int64_t, int64_t, int64_t
+using Kernel = void (*)(I64x29);
+using PagedKernel = void (*)(I64x29, int64_t, int64_t, int64_t, int64_t,
+                             int64_t, int64_t, int64_t, int64_t, int64_t,
+                             int64_t, int64_t, int64_t);
 
 struct Launch {
-  Kernel kernel;
+  void *kernel;
+  int numArgs; // 29 or 41
   const int64_t *args;
   int grid[3], thread;
 };
@@ -68,10 +76,19 @@ void *runThread(void *p) {
   for (cta[2] = 0; cta[2] < l->grid[2]; ++cta[2])
     for (cta[1] = 0; cta[1] < l->grid[1]; ++cta[1])
       for (cta[0] = 0; cta[0] < l->grid[0]; ++cta[0]) {
-        l->kernel(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-                  a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17],
-                  a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25],
-                  a[26], a[27], a[28]);
+        if (l->numArgs == 29)
+          reinterpret_cast<Kernel>(l->kernel)(
+              a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+              a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18],
+              a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27],
+              a[28]);
+        else
+          reinterpret_cast<PagedKernel>(l->kernel)(
+              a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+              a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18],
+              a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27],
+              a[28], a[29], a[30], a[31], a[32], a[33], a[34], a[35], a[36],
+              a[37], a[38], a[39], a[40]);
         pthread_barrier_wait(&blockBarrier);
       }
   return nullptr;
@@ -140,14 +157,15 @@ void emu_mma(float *d, int isBf16, uint32_t a0, uint32_t a1, uint32_t a2,
 }
 
 /// Runs `kernel` on grid (gx, gy, gz) with 128 threads per block.
-void emu_launch(Kernel kernel, const int64_t *args, int gx, int gy, int gz) {
+void emu_launch(void *kernel, int numArgs, const int64_t *args, int gx, int gy,
+                int gz) {
   pthread_barrier_init(&blockBarrier, nullptr, kThreads);
   for (auto &w : warpBarrier)
     pthread_barrier_init(&w, nullptr, kWarp);
   std::vector<pthread_t> threads(kThreads);
   std::vector<Launch> launches(kThreads);
   for (int i = 0; i < kThreads; ++i) {
-    launches[i] = {kernel, args, {gx, gy, gz}, i};
+    launches[i] = {kernel, numArgs, args, {gx, gy, gz}, i};
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1 << 20);
