@@ -109,14 +109,8 @@ GpuKernel::create(ModuleOp module, StringRef function) {
   if (kernel->sig.steps.size() != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention");
-  auto attention =
-      dyn_cast<AttentionOp>(kernel->sig.steps.front().op.getOperation());
-  if (!attention)
-    return makeError("the nvvm runtime does not launch '" +
-                     kernel->sig.steps.front().op->getName().getStringRef() +
-                     "' yet (its PTX compiles with sattn-compile; the cpu "
-                     "target runs it)");
-  kernel->gpuCode = describeKernel(attention, /*tensorCores=*/true);
+  kernel->gpuCode =
+      describeKernel(kernel->sig.steps.front().op, /*tensorCores=*/true);
   return kernel;
 }
 
@@ -179,17 +173,39 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     if (llvm::Error err = checkDevice(t, "output #" + llvm::Twine(i)))
       return err;
 
+  // Index data (paged: block table, seq_lens) is checked on a host copy
+  // before anything runs.
+  const SpecStep &step = sig.steps.front();
+  std::vector<HostTensor> hostIndices;
+  if (!step.indices.empty()) {
+    std::vector<TensorView> views(inputs.begin(), inputs.end());
+    for (unsigned i : step.indices) {
+      auto host = HostTensor::allocate(inputs[i].kind, inputs[i].shape);
+      if (!host)
+        return host.takeError();
+      if (llvm::Error err = driver.copyToHost(
+              host->data(), reinterpret_cast<CudaDevicePtr>(inputs[i].data),
+              host->numBytes()))
+        return err;
+      hostIndices.push_back(std::move(*host));
+      views[i] = hostIndices.back().view();
+    }
+    if (llvm::Error err = checkIndexData(views))
+      return err;
+  }
+
   // Buffers of the op: Q, K, V from the inputs, O and LSE from the outputs
   // (LSE in scratch memory when the kernel writes it but the function does
   // not return it).
-  const SpecStep &step = sig.steps.front();
   const TensorView &q = inputs[step.q], &k = inputs[step.k],
                    &v = inputs[step.v];
   void *o = nullptr, *lse = nullptr;
   for (auto [i, id] : llvm::enumerate(sig.outputValues))
     (sig.producer(id).second == 0 ? o : lse) = outputs[i].data;
   int64_t batch = q.shape[0], hq = q.shape[1], lq = q.shape[2];
-  int64_t hkv = k.shape[1], lk = k.shape[2];
+  // Paged: K and V are the caches [P, page, Hkv, D]; Lk is per sequence.
+  PagedAttentionOp paged = step.paged();
+  int64_t hkv = paged ? k.shape[2] : k.shape[1], lk = paged ? 0 : k.shape[2];
   int64_t rowsTotal = batch * hq * lq;
   CudaDevicePtr scratch = 0, dummy = 0;
   llvm::scope_exit release([&] {
@@ -227,21 +243,37 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   auto flat = [](void *data, int64_t size) {
     return FlatMemRef{data, data, 0, size, 1};
   };
-  FlatMemRef memrefs[5] = {
+  // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk), then for paged kernels (block
+  // table, seq_lens, P, M): the kernel's parameters (SAttnToGPU).
+  FlatMemRef memrefs[7] = {
       flat(q.data, q.numElements()), flat(k.data, k.numElements()),
       flat(v.data, v.numElements()), flat(o, rowsTotal * v.shape[3]),
       flat(lse, lse ? rowsTotal : 0)};
-  int64_t sizes[4] = {hq, hkv, lq, lk};
-  std::vector<void *> params;
-  for (FlatMemRef &m : memrefs) {
-    params.push_back(&m.allocated);
-    params.push_back(&m.aligned);
-    params.push_back(&m.offset);
-    params.push_back(&m.size);
-    params.push_back(&m.stride);
+  int64_t sizes[6] = {hq, hkv, lq, lk};
+  if (paged) {
+    const TensorView &table = inputs[step.indices[0]],
+                     &lens = inputs[step.indices[1]];
+    memrefs[5] = flat(table.data, table.numElements());
+    memrefs[6] = flat(lens.data, lens.numElements());
+    sizes[4] = k.shape[0];     // P
+    sizes[5] = table.shape[1]; // M
   }
-  for (int64_t &s : sizes)
-    params.push_back(&s);
+  std::vector<void *> params;
+  auto pushMemRef = [&](FlatMemRef &m) {
+    for (void *field : {(void *)&m.allocated, (void *)&m.aligned,
+                        (void *)&m.offset, (void *)&m.size, (void *)&m.stride})
+      params.push_back(field);
+  };
+  for (int i = 0; i < 5; ++i)
+    pushMemRef(memrefs[i]);
+  for (int i = 0; i < 4; ++i)
+    params.push_back(&sizes[i]);
+  if (paged) {
+    pushMemRef(memrefs[5]);
+    pushMemRef(memrefs[6]);
+    params.push_back(&sizes[4]);
+    params.push_back(&sizes[5]);
+  }
   unsigned grid[3] = {unsigned(numQueryTiles), unsigned(hq), unsigned(batch)};
   unsigned block[3] = {unsigned(kGpuBlockThreads), 1, 1};
   // The inputs may come from work on any stream of the context (PyTorch's

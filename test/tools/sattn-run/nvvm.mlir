@@ -5,13 +5,12 @@
 // RUN: not sattn-run %s --function=too_wide --target=nvvm --random-inputs 2>&1 | FileCheck %s --check-prefix=WIDE
 // The CPU target takes the same wide spec.
 // RUN: sattn-run %s --function=too_wide --check | FileCheck %s --check-prefix=CPU
-// The nvvm runtime does not launch paged kernels yet (their PTX compiles).
-// RUN: not sattn-run %S/paged-errors.mlir --target=nvvm --random-inputs 2>&1 | FileCheck %s --check-prefix=PAGED
+// A paged spec compiles for the GPU, then finds no device either.
+// RUN: env SATTN_LIBCUDA=%t.missing-libcuda.so not sattn-run %s --function=paged --target=nvvm --random-inputs 2>&1 | FileCheck %s --check-prefix=NODEV
 
 // NODEV: sattn-run: no CUDA device: cannot load the CUDA driver ({{.*}}missing-libcuda.so
 // WIDE: error: 'sattn.attention' op head dims D = 512, Dv = 64 with 'f32' need {{[0-9]+}} bytes of shared memory for the smallest GPU tile; the limit is 49152
 // CPU: check result #0 (O): {{.*}}: ok
-// PAGED: sattn-run: the nvvm runtime does not launch 'sattn.paged_attention' yet (its PTX compiles with sattn-compile; the cpu target runs it)
 
 !t = tensor<1x2x40x16xf32>
 func.func @ok(%q: !t, %k: !t, %v: !t) -> !t {
@@ -24,4 +23,9 @@ func.func @ok(%q: !t, %k: !t, %v: !t) -> !t {
 func.func @too_wide(%q: !w, %k: !w, %v: !wv) -> !wv {
   %o = sattn.attention %q, %k, %v mask(#sattn.dense) : (!w, !w, !wv) -> !wv
   return %o : !wv
+}
+
+func.func private @paged(%q: tensor<2x4x1x64xf16>, %kc: tensor<8x16x2x64xf16>, %vc: tensor<8x16x2x64xf16>, %t: tensor<2x4xi32>, %n: tensor<2xi32>) -> tensor<2x4x1x64xf16> {
+  %o = sattn.paged_attention %q, %kc, %vc, %t, %n mask(#sattn.causal) : (tensor<2x4x1x64xf16>, tensor<8x16x2x64xf16>, tensor<8x16x2x64xf16>, tensor<2x4xi32>, tensor<2xi32>) -> tensor<2x4x1x64xf16>
+  return %o : tensor<2x4x1x64xf16>
 }
