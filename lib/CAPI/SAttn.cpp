@@ -495,14 +495,15 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
   if (k.device() == KernelDevice::Cuda)
     if (llvm::Error err = static_cast<const GpuKernel &>(k).checkAlignment(in))
       return fail(SATTN_ERROR_LAYOUT, llvm::toString(std::move(err)));
-  // Index data (block tables, sequence lengths) in host memory.
-  if (k.device() == KernelDevice::Host)
-    if (llvm::Error err = k.checkIndexData(in))
-      return fail(SATTN_ERROR_INVALID_ARGUMENT, llvm::toString(std::move(err)));
   if (llvm::Error err = k.run(in, out)) {
-    std::string msg = llvm::toString(std::move(err));
-    bool deviceError = k.device() == KernelDevice::Cuda;
-    return fail(deviceError ? SATTN_ERROR_DEVICE : SATTN_ERROR_SHAPE, msg);
+    // Bad index data is the caller's argument on every device (the kernel
+    // checks it before anything runs); other run errors are the device's.
+    sattn_status status = k.device() == KernelDevice::Cuda
+                              ? SATTN_ERROR_DEVICE
+                              : SATTN_ERROR_SHAPE;
+    if (err.isA<IndexDataError>())
+      status = SATTN_ERROR_INVALID_ARGUMENT;
+    return fail(status, llvm::toString(std::move(err)));
   }
   return SATTN_OK;
 }

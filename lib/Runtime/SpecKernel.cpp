@@ -185,6 +185,8 @@ void mlir::sattn::registerKernelDependencies(DialectRegistry &registry) {
 
 SpecKernel::~SpecKernel() = default;
 
+char IndexDataError::ID = 0;
+
 /// One ALiBi slope per query head of Q (a dynamic Hq is checked here).
 static llvm::Error checkSlopes(const SpecStep &step, ArrayRef<int64_t> q) {
   if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes();
@@ -265,9 +267,11 @@ llvm::Error SpecKernel::checkIndexData(ArrayRef<TensorView> inputs) const {
     for (int64_t b = 0; b < batch; ++b) {
       int64_t lk = loadI32(lens, b);
       if (lk < 0 || lk > maxPages * page)
-        return makeError("seq_lens[" + llvm::Twine(b) + "] = " +
-                         llvm::Twine(lk) + " is outside [0, M * page] = [0, " +
-                         llvm::Twine(maxPages * page) + "]");
+        return llvm::make_error<IndexDataError>(
+            ("seq_lens[" + llvm::Twine(b) + "] = " + llvm::Twine(lk) +
+             " is outside [0, M * page] = [0, " + llvm::Twine(maxPages * page) +
+             "]")
+                .str());
       // The entries of the pages that hold a kept key must name a page;
       // others are never read for their value.
       for (int64_t j = 0; lq > 0 && j * page < lk; ++j) {
@@ -276,11 +280,12 @@ llvm::Error SpecKernel::checkIndexData(ArrayRef<TensorView> inputs) const {
           continue;
         if (keepsAny(mask, lk - lq, lk, j * page, std::min(j * page + page, lk),
                      lk))
-          return makeError("block_table[" + llvm::Twine(b) + ", " +
-                           llvm::Twine(j) + "] = " + llvm::Twine(entry) +
-                           " is outside [0, P) = [0, " + llvm::Twine(numPages) +
-                           ") but sequence " + llvm::Twine(b) +
-                           " keeps keys of that page");
+          return llvm::make_error<IndexDataError>(
+              ("block_table[" + llvm::Twine(b) + ", " + llvm::Twine(j) +
+               "] = " + llvm::Twine(entry) + " is outside [0, P) = [0, " +
+               llvm::Twine(numPages) + ") but sequence " + llvm::Twine(b) +
+               " keeps keys of that page")
+                  .str());
       }
     }
   }

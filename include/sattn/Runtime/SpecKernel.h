@@ -105,6 +105,21 @@ private:
 /// Where a kernel's tensors live.
 enum class KernelDevice { Host, Cuda };
 
+/// Bad index data (a block-table entry, a sequence length): the caller's
+/// argument is invalid, whatever device the kernel runs on.
+class IndexDataError : public llvm::ErrorInfo<IndexDataError> {
+public:
+  static char ID;
+  explicit IndexDataError(std::string message) : message(std::move(message)) {}
+  void log(llvm::raw_ostream &os) const override { os << message; }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+
+private:
+  std::string message;
+};
+
 /// A compiled spec function: its signature and a way to run it.
 class SpecKernel {
 public:
