@@ -240,31 +240,39 @@ def compare(dtype, got_o, want_o, got_lse=None, want_lse=None):
     return None
 
 
+def run_spec(sattn_run, base, spec, arrays, dtype, lse, extra=()):
+    """Writes `spec` and the named input arrays beside `base`, runs sattn-run on
+    them and returns (error, O, LSE): the error of sattn-run, or None and its
+    outputs (LSE when `lse`). The files are removed."""
+    with open(base + ".mlir", "w") as f:
+        f.write(spec)
+    args = [sattn_run, base + ".mlir", *extra]
+    for n, x in arrays.items():
+        np.save(f"{base}.{n}.npy", x)
+        args.append(f"--input=@{base}.{n}.npy")
+    outputs = ["o", "lse"] if lse else ["o"]
+    args += [f"--output=@{base}.{n}.npy" for n in outputs]
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}", None, None
+        got_o = np.load(base + ".o.npy")
+        if dtype == "bf16" and ml_dtypes is not None:
+            got_o = got_o.view(ml_dtypes.bfloat16)
+        return None, got_o, np.load(base + ".lse.npy") if lse else None
+    finally:
+        for n in [*arrays, *outputs]:
+            if os.path.exists(f"{base}.{n}.npy"):
+                os.remove(f"{base}.{n}.npy")
+        os.remove(base + ".mlir")
+
+
 def run_case(sattn_run, target, c, workdir):
     arrays = make_inputs(c)
-    base = os.path.join(workdir, f"case{c['index']}")
-    with open(base + ".mlir", "w") as f:
-        f.write(spec_text(c))
-    args = [sattn_run, base + ".mlir", f"--target={target}"]
-    for n in "qkv":
-        np.save(f"{base}.{n}.npy", arrays[n])
-        args.append(f"--input=@{base}.{n}.npy")
-    args.append(f"--output=@{base}.o.npy")
-    if c["lse"]:
-        args.append(f"--output=@{base}.lse.npy")
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}"
-    got_o = np.load(base + ".o.npy")
-    if c["dtype"] == "bf16" and ml_dtypes is not None:
-        got_o = got_o.view(ml_dtypes.bfloat16)
-    got_lse = np.load(base + ".lse.npy") if c["lse"] else None
-    error = check_outputs(c, arrays, got_o, got_lse)
-    for n in list("qkvo") + ["lse"]:
-        if os.path.exists(f"{base}.{n}.npy"):
-            os.remove(f"{base}.{n}.npy")
-    os.remove(base + ".mlir")
-    return error
+    error, got_o, got_lse = run_spec(sattn_run, os.path.join(workdir, f"case{c['index']}"),
+                                     spec_text(c), arrays, c["dtype"], c["lse"],
+                                     [f"--target={target}"])
+    return error or check_outputs(c, arrays, got_o, got_lse)
 
 
 def main():

@@ -23,7 +23,6 @@ import argparse
 import concurrent.futures
 import os
 import random
-import subprocess
 import sys
 import tempfile
 
@@ -139,27 +138,9 @@ def check(c, a, got_o, got_lse):
 
 def run_case(sattn_run, c, workdir):
     a = make_inputs(c)
-    base = os.path.join(workdir, f"case{c['index']}")
-    with open(base + ".mlir", "w") as f:
-        f.write(spec_text(c))
-    args = [sattn_run, base + ".mlir"]
-    for n in ("q", "kc", "vc", "t", "n"):
-        np.save(f"{base}.{n}.npy", a[n])
-        args.append(f"--input=@{base}.{n}.npy")
-    args.append(f"--output=@{base}.o.npy")
-    if c["lse"]:
-        args.append(f"--output=@{base}.lse.npy")
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}"
-    got_o = np.load(base + ".o.npy")
-    if c["dtype"] == "bf16":
-        got_o = got_o.view(diff.ml_dtypes.bfloat16)
-    got_lse = np.load(base + ".lse.npy") if c["lse"] else None
-    for name in os.listdir(workdir):
-        if name.startswith(f"case{c['index']}."):
-            os.remove(os.path.join(workdir, name))
-    return check(c, a, got_o, got_lse)
+    error, got_o, got_lse = diff.run_spec(sattn_run, os.path.join(workdir, f"case{c['index']}"),
+                                          spec_text(c), a, c["dtype"], c["lse"])
+    return error or check(c, a, got_o, got_lse)
 
 
 def main():

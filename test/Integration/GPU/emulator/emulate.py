@@ -204,6 +204,20 @@ def launch(lib, args, grid):
                    (ctypes.c_int64 * len(args))(*args), *grid)
 
 
+def run_jobs(a, cases, run_one):
+    """Builds the emulator, runs each case with tensor cores on and off through
+    run_one(a, case, tensor_cores, emulator, workdir) and returns the failures
+    as (case, tensor_cores, error)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        emulator = os.path.join(workdir, "nvvm_emulator.o")
+        run(["c++", "-std=c++17", "-O1", "-fPIC", "-c", os.path.join(HERE, "nvvm_emulator.cpp"),
+             "-o", emulator])
+        jobs = [(c, tc) for c in cases for tc in (True, False)]
+        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+            results = pool.map(lambda j: (j, run_one(a, j[0], j[1], emulator, workdir)), jobs)
+            return [(c, tc, error) for (c, tc), error in results if error]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sattn-opt", required=True)
@@ -222,19 +236,7 @@ def main():
     # The differential test's sequence, less the cases too big for the GPU.
     cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage) if diff.fits_gpu(c)]
     cases = cases[:a.cases]
-    failures, counts = [], {}
-    with tempfile.TemporaryDirectory() as workdir:
-        emulator = os.path.join(workdir, "nvvm_emulator.o")
-        run(["c++", "-std=c++17", "-O1", "-fPIC", "-c", os.path.join(HERE, "nvvm_emulator.cpp"),
-             "-o", emulator])
-        jobs = [(c, tc) for c in cases for tc in (True, False)]
-        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
-            results = pool.map(lambda j: (j, run_case(a, j[0], j[1], emulator, workdir)), jobs)
-            for (c, tc), error in results:
-                key = "tensor-cores" if tc else "simt"
-                counts[key] = counts.get(key, 0) + 1
-                if error:
-                    failures.append((c, tc, error))
+    failures = run_jobs(a, cases, run_case)
     print(f"seed {seed}: {len(cases)} random cases, each with tensor-cores on and off "
           f"({sum(c['dtype'] != 'f32' for c in cases)} f16/bf16, "
           f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
@@ -246,7 +248,7 @@ def main():
               f"{diff.describe(c)}): {error}\n{diff.spec_text(c)}"
               f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --seed {seed} "
               f"--case {c['index']}{' --garbage' if a.garbage else ''}\n")
-    print(f"{sum(counts.values()) - len(failures)} passed, {len(failures)} failed")
+    print(f"{2 * len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 
@@ -254,17 +256,7 @@ def main_paged(a, seed):
     rng = random.Random(seed)
     cases = [paged.make_case(rng, i) for i in range(a.cases if a.case is None else a.case + 1)]
     cases = [c for c in cases[a.case or 0:] if diff.fits_gpu(c)]
-    failures = []
-    with tempfile.TemporaryDirectory() as workdir:
-        emulator = os.path.join(workdir, "nvvm_emulator.o")
-        run(["c++", "-std=c++17", "-O1", "-fPIC", "-c", os.path.join(HERE, "nvvm_emulator.cpp"),
-             "-o", emulator])
-        jobs = [(c, tc) for c in cases for tc in (True, False)]
-        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
-            for (c, tc), error in pool.map(
-                    lambda j: (j, run_paged_case(a, j[0], j[1], emulator, workdir)), jobs):
-                if error:
-                    failures.append((c, tc, error))
+    failures = run_jobs(a, cases, run_paged_case)
     print(f"seed {seed}: {len(cases)} random paged cases, each with tensor-cores on and off")
     for c, tc, error in failures[:10]:
         print(f"FAILED paged case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
