@@ -96,29 +96,35 @@ static LogicalResult verifyScoreAttrs(AttentionOpInterface op,
   return success();
 }
 
-/// The result shapes: O [B, Hq, Lq, Dv] (`expectedO`) and LSE [B, Hq, Lq].
+/// The result shapes: O (`expectedO`, named `oDims`) and LSE (`expectedLse`,
+/// named `lseDims`).
 static LogicalResult verifyResults(AttentionOpInterface op,
-                                   ArrayRef<int64_t> expectedO) {
-  RankedTensorType oType = op.getOutput().getType();
-  if (oType.getShape() != expectedO) {
-    auto diag = op->emitOpError() << "result 'output' must have shape [B, Hq, "
-                                     "Lq, Dv] = [";
-    llvm::interleaveComma(expectedO, diag,
+                                   ArrayRef<int64_t> expectedO,
+                                   StringRef oDims,
+                                   ArrayRef<int64_t> expectedLse,
+                                   StringRef lseDims) {
+  auto check = [&](Type type, StringRef name, ArrayRef<int64_t> expected,
+                   StringRef dims) -> LogicalResult {
+    if (cast<RankedTensorType>(type).getShape() == expected)
+      return success();
+    auto diag = op->emitOpError() << "result '" << name << "' must have shape "
+                                  << dims << " = [";
+    llvm::interleaveComma(expected, diag,
                           [&](int64_t d) { diag << dimStr(d); });
-    return diag << "], got " << oType;
-  }
-  if (Value lse = op.getLse()) {
-    auto lseType = cast<RankedTensorType>(lse.getType());
-    ArrayRef<int64_t> expected = expectedO.drop_back();
-    if (lseType.getShape() != expected) {
-      auto diag = op->emitOpError()
-                  << "result 'lse' must have shape [B, Hq, Lq] = [";
-      llvm::interleaveComma(expected, diag,
-                            [&](int64_t d) { diag << dimStr(d); });
-      return diag << "], got " << lseType;
-    }
-  }
+    return diag << "], got " << type;
+  };
+  if (failed(check(op.getOutput().getType(), "output", expectedO, oDims)))
+    return failure();
+  if (Value lse = op.getLse())
+    return check(lse.getType(), "lse", expectedLse, lseDims);
   return success();
+}
+
+/// O [B, Hq, Lq, Dv] and LSE [B, Hq, Lq] of the head-major ops.
+static LogicalResult verifyHeadMajorResults(AttentionOpInterface op,
+                                            ArrayRef<int64_t> q, int64_t dv) {
+  return verifyResults(op, {q[0], q[1], q[2], dv}, "[B, Hq, Lq, Dv]",
+                       {q[0], q[1], q[2]}, "[B, Hq, Lq]");
 }
 
 /// GQA: Hq a multiple of Hkv; D of Q and K equal; D, Dv static.
@@ -169,7 +175,7 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "key and value must have the same length (Lk), got "
                          << dimStr(k[2]) << " and " << dimStr(v[2]);
   if (failed(verifyHeads(*this, q[1], k[1], q[3], k[3], v[3])) ||
-      failed(verifyResults(*this, {q[0], q[1], q[2], v[3]})) ||
+      failed(verifyHeadMajorResults(*this, q, v[3])) ||
       failed(verifyScoreAttrs(*this, getScale(), q[1])))
     return failure();
 
@@ -219,7 +225,53 @@ LogicalResult PagedAttentionOp::verify() {
                          << ", block_table " << dimStr(table[0])
                          << ", seq_lens " << dimStr(lens[0]);
   if (failed(verifyHeads(*this, q[1], k[2], q[3], k[3], v[3])) ||
-      failed(verifyResults(*this, {q[0], q[1], q[2], v[3]})) ||
+      failed(verifyHeadMajorResults(*this, q, v[3])) ||
+      failed(verifyScoreAttrs(*this, getScale(), q[1])))
+    return failure();
+  // Per-sequence lengths are dynamic Lk.
+  return getMask().verifyShape([&] { return emitOpError() << "mask: "; },
+                               std::nullopt);
+}
+
+//===----------------------------------------------------------------------===//
+// VarlenAttentionOp
+//===----------------------------------------------------------------------===//
+
+float VarlenAttentionOp::getScaleValue() {
+  return scaleValue(getScale(), getQuery().getType().getDimSize(2));
+}
+
+LogicalResult VarlenAttentionOp::verify() {
+  auto qType = getQuery().getType(), kType = getKey().getType(),
+       vType = getValue().getType();
+  ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
+                    v = vType.getShape(),
+                    cuq = getCuSeqlensQ().getType().getShape(),
+                    cuk = getCuSeqlensK().getType().getShape();
+  if (failed(verifyElementTypes(*this, qType,
+                                {{"key", kType},
+                                 {"value", vType},
+                                 {"result 'output'", getOutput().getType()}})))
+    return failure();
+  if (!agree(k[0], v[0]) || !agree(k[1], v[1]))
+    return emitOpError() << "key [Tk, Hkv, D] = [" << dimStr(k[0]) << ", "
+                         << dimStr(k[1]) << ", " << dimStr(k[2])
+                         << "] and value [Tk, Hkv, Dv] = [" << dimStr(v[0])
+                         << ", " << dimStr(v[1]) << ", " << dimStr(v[2])
+                         << "] must agree in Tk and Hkv";
+  // cu_seqlens_q and cu_seqlens_k: [B + 1] each.
+  for (auto [name, n] : {std::pair<StringRef, int64_t>{"cu_seqlens_q", cuq[0]},
+                         {"cu_seqlens_k", cuk[0]}})
+    if (!ShapedType::isDynamic(n) && n < 1)
+      return emitOpError() << "'" << name
+                           << "' must have B + 1 >= 1 entries, got " << n;
+  if (!agree(cuq[0], cuk[0]))
+    return emitOpError() << "cu_seqlens_q and cu_seqlens_k must both have B + "
+                            "1 entries, got "
+                         << dimStr(cuq[0]) << " and " << dimStr(cuk[0]);
+  if (failed(verifyHeads(*this, q[1], k[1], q[2], k[2], v[2])) ||
+      failed(verifyResults(*this, {q[0], q[1], v[2]}, "[Tq, Hq, Dv]",
+                           {q[1], q[0]}, "[Hq, Tq]")) ||
       failed(verifyScoreAttrs(*this, getScale(), q[1])))
     return failure();
   // Per-sequence lengths are dynamic Lk.

@@ -78,10 +78,11 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
 def AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
   let cppNamespace = "::mlir::sattn";
   let description = [{
-    What every attention op (`sattn.attention`, `sattn.paged_attention`)
-    shares: the mask, the scale and the score modifiers, the query and the
-    results O and LSE. Tools, the runtime and the reference read them
-    through this interface whatever the layout of K and V.
+    What every attention op (`sattn.attention`, `sattn.paged_attention`,
+    `sattn.varlen_attention`) shares: the mask, the scale and the score
+    modifiers, the query, the head counts and dims, and the results O and
+    LSE. Tools, the runtime and the reference read them through this
+    interface whatever the layout of Q, K and V.
   }];
   let methods = [
     InterfaceMethod<"The mask.", "::mlir::sattn::MaskAttrInterface",
@@ -95,6 +96,16 @@ def AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
       [{ return $_op.getAlibiSlopes(); }]>,
     InterfaceMethod<"Q.", "::mlir::TypedValue<::mlir::RankedTensorType>",
       "getQuery", (ins), [{ return $_op.getQuery(); }]>,
+    InterfaceMethod<"Hq: dim 1 of Q in every layout.", "int64_t",
+      "getNumQueryHeads", (ins),
+      [{ return $_op.getQuery().getType().getDimSize(1); }]>,
+    InterfaceMethod<"D: the last dim of Q (static).", "int64_t", "getHeadDim",
+      (ins), [{ return $_op.getQuery().getType().getShape().back(); }]>,
+    InterfaceMethod<"Dv: the last dim of V, operand 2 (static).", "int64_t",
+      "getValueHeadDim", (ins), [{
+        return ::llvm::cast<::mlir::RankedTensorType>(
+            $_op->getOperand(2).getType()).getShape().back();
+      }]>,
     InterfaceMethod<"O.", "::mlir::TypedValue<::mlir::RankedTensorType>",
       "getOutput", (ins), [{ return $_op.getOutput(); }]>,
     InterfaceMethod<"LSE, or null.", "::mlir::Value", "getLse", (ins),

@@ -16,6 +16,10 @@ def SAttn_AttentionTensor : RankedTensorOf<[F32, F16, BF16], [HasAnyRankOfPred<[
                                            "rank-4 tensor of f32, f16 or bf16">;
 def SAttn_LseTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[3]>],
                                      "rank-3 tensor of f32">;
+def SAttn_PackedTensor : RankedTensorOf<[F32, F16, BF16], [HasAnyRankOfPred<[3]>],
+                                        "rank-3 tensor of f32, f16 or bf16">;
+def SAttn_PackedLse : RankedTensorOf<[F32], [HasAnyRankOfPred<[2]>],
+                                     "rank-2 tensor of f32">;
 def SAttn_BlockTable : RankedTensorOf<[I32], [HasAnyRankOfPred<[2]>],
                                       "rank-2 tensor of i32">;
 def SAttn_Lengths : RankedTensorOf<[I32], [HasAnyRankOfPred<[1]>],
@@ -142,6 +146,53 @@ def SAttn_PagedAttentionOp : SAttn_Op<"paged_attention",
     /// Tokens per page (static).
     int64_t getPageSize() { return getKeyCache().getType().getDimSize(1); }
   }]);
+}
+
+def SAttn_VarlenAttentionOp : SAttn_Op<"varlen_attention",
+    [Pure, DeclareOpInterfaceMethods<AttentionOpInterface>]> {
+  let summary = "Attention over packed variable-length sequences";
+  let description = [{
+    `sattn.attention` for each sequence `b` of a batch packed one after
+    another along the token axis: sequence `b` is query rows
+    `cu_seqlens_q[b] .. cu_seqlens_q[b+1]` and keys `cu_seqlens_k[b] ..
+    cu_seqlens_k[b+1]`. Positions count from each sequence's own start, so
+    the mask (random blocks included) and ALiBi are per sequence, and no
+    query ever sees another sequence's key: the document mask of packed
+    training batches, and batched prefill of prompts of different lengths.
+
+    | operand | shape |
+    |---|---|
+    | `query` | `[Tq, Hq, D]` (token-major) |
+    | `key` | `[Tk, Hkv, D]` |
+    | `value` | `[Tk, Hkv, Dv]` |
+    | `cu_seqlens_q` | `[B + 1]`, i32 |
+    | `cu_seqlens_k` | `[B + 1]`, i32 |
+
+    O is `[Tq, Hq, Dv]` and the optional LSE `[Hq, Tq]` f32. At run time
+    each cu_seqlens starts at 0, never decreases and ends at Tq (Tk), or the
+    call is rejected before any output is written.
+
+    Example (three prompts of 5, 0 and 12 tokens, causal):
+
+    ```mlir
+    %o = sattn.varlen_attention %q, %k, %v, %cuq, %cuk mask(#sattn.causal)
+        : (tensor<17x8x64xbf16>, tensor<17x2x64xbf16>, tensor<17x2x64xbf16>,
+           tensor<4xi32>, tensor<4xi32>) -> tensor<17x8x64xbf16>
+    ```
+  }];
+  let arguments = !con((ins SAttn_PackedTensor:$query,
+                            SAttn_PackedTensor:$key,
+                            SAttn_PackedTensor:$value,
+                            SAttn_Lengths:$cu_seqlens_q,
+                            SAttn_Lengths:$cu_seqlens_k),
+                       SAttn_ScoreArgs);
+  let results = (outs SAttn_PackedTensor:$output,
+                      Optional<SAttn_PackedLse>:$lse);
+  let assemblyFormat = !strconcat("$query `,` $key `,` $value `,` "
+                                  "$cu_seqlens_q `,` $cu_seqlens_k ",
+                                  SAttn_ScoreSyntax);
+  let hasVerifier = 1;
+  let extraClassDeclaration = SAttn_ScoreDecls;
 }
 
 #endif // SATTN_DIALECT_SATTN_IR_SATTNOPS_TD
