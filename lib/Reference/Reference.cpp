@@ -134,3 +134,42 @@ void mlir::sattn::referencePagedAttention(
       lse.set(b * hq * lq + i, lseb.get(i));
   }
 }
+
+void mlir::sattn::referenceVarlenAttention(
+    VarlenAttentionOp op, const HostTensor &q, const HostTensor &k,
+    const HostTensor &v, const HostTensor &cuSeqlensQ,
+    const HostTensor &cuSeqlensK, HostTensor &o, HostTensor &lse) {
+  int64_t tq = q.shape()[0], hq = q.shape()[1], d = q.shape()[2];
+  int64_t hkv = k.shape()[1], dv = v.shape()[2];
+  int64_t batch = cuSeqlensQ.shape()[0] - 1;
+  o = HostTensor(ElemKind::F64, {tq, hq, dv});
+  lse = HostTensor(ElemKind::F64, {hq, tq});
+  for (int64_t b = 0; b < batch; ++b) {
+    // Sequence b as the op of docs/Semantics.md on its own rows and keys,
+    // copied from the token-major [T, H, D] tensors into [1, H, L, D].
+    auto at = [](const HostTensor &cu, int64_t i) {
+      return static_cast<int64_t>(cu.get(i));
+    };
+    int64_t q0 = at(cuSeqlensQ, b), lq = at(cuSeqlensQ, b + 1) - q0;
+    int64_t k0 = at(cuSeqlensK, b), lk = at(cuSeqlensK, b + 1) - k0;
+    auto gather = [](const HostTensor &packed, int64_t first, int64_t len,
+                     int64_t heads, int64_t width) {
+      HostTensor out(ElemKind::F64, {1, heads, len, width});
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < len; ++i)
+          for (int64_t x = 0; x < width; ++x)
+            out.set((h * len + i) * width + x,
+                    packed.get(((first + i) * heads + h) * width + x));
+      return out;
+    };
+    HostTensor ob, lseb;
+    referenceAttention(op, gather(q, q0, lq, hq, d), gather(k, k0, lk, hkv, d),
+                       gather(v, k0, lk, hkv, dv), ob, lseb);
+    for (int64_t h = 0; h < hq; ++h)
+      for (int64_t i = 0; i < lq; ++i) {
+        for (int64_t x = 0; x < dv; ++x)
+          o.set(((q0 + i) * hq + h) * dv + x, ob.get((h * lq + i) * dv + x));
+        lse.set(h * tq + q0 + i, lseb.get(h * lq + i));
+      }
+  }
+}

@@ -19,11 +19,9 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 
 /// The launch facts of the kernel of `op` (all but the binary).
 static GpuCode describeKernel(AttentionOpInterface op, bool tensorCores) {
-  auto qType = op.getQuery().getType();
-  std::optional<GpuTileShape> shape = getGpuTileShape(
-      qType.getElementType(), qType.getDimSize(3),
-      cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3),
-      tensorCores);
+  std::optional<GpuTileShape> shape =
+      getGpuTileShape(op.getQuery().getType().getElementType(),
+                      op.getHeadDim(), op.getValueHeadDim(), tensorCores);
   // No shape: the conversion reports the op.
   return GpuCode{"", "attention_0", shape ? shape->rows : 0, bool(op.getLse()),
                  shape && shape->tensorCores};

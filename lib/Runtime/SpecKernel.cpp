@@ -75,8 +75,8 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
       return makeError("'" + op.getName().getStringRef() + "' at " +
                        where(&op) +
                        ": a spec function holds only attention ops "
-                       "(sattn.attention, sattn.paged_attention) and a "
-                       "return");
+                       "(sattn.attention, sattn.paged_attention, "
+                       "sattn.varlen_attention) and a return");
     // Every operand is defined above: Q, K, V, then index operands.
     SmallVector<unsigned> operands;
     for (Value operand : attention->getOperands())
@@ -205,7 +205,7 @@ static llvm::Error checkHeads(const SpecStep &step, ArrayRef<int64_t> q,
     return makeError("query heads (" + llvm::Twine(q[1]) +
                      ") must be a multiple of key/value heads (" +
                      llvm::Twine(hkv) + ")");
-  if (q[3] != kd)
+  if (q.back() != kd)
     return makeError("head dims of Q and " + kName + " differ");
   return checkSlopes(step, q);
 }
@@ -225,6 +225,21 @@ static llvm::Error checkPagedShapes(const SpecStep &step, ArrayRef<int64_t> q,
                      ", block_table " + shapeString(table) + ", seq_lens " +
                      shapeString(lens));
   return checkHeads(step, q, k[2], k[3], "key_cache");
+}
+
+/// The shape rules of sattn.varlen_attention: Q [Tq, Hq, D], K [Tk, Hkv, D],
+/// V [Tk, Hkv, Dv], cu_seqlens_q and cu_seqlens_k [B + 1].
+static llvm::Error checkVarlenShapes(const SpecStep &step, ArrayRef<int64_t> q,
+                                     ArrayRef<int64_t> k, ArrayRef<int64_t> v,
+                                     ArrayRef<int64_t> cuq,
+                                     ArrayRef<int64_t> cuk) {
+  if (k[0] != v[0] || k[1] != v[1])
+    return makeError("K " + shapeString(k) + " and V " + shapeString(v) +
+                     " must agree in Tk and Hkv");
+  if (cuq[0] < 1 || cuq[0] != cuk[0])
+    return makeError("cu_seqlens_q " + shapeString(cuq) + " and cu_seqlens_k " +
+                     shapeString(cuk) + " must both have B + 1 >= 1 entries");
+  return checkHeads(step, q, k[1], k[2], "K");
 }
 
 /// Whether `mask` keeps some pair of [p0, p1) x [k0, k1) (both non-empty):
@@ -253,8 +268,42 @@ static int32_t loadI32(const TensorView &t, int64_t i) {
   return x;
 }
 
+/// cu_seqlens (`name`) of `total` rows: 0, never decreasing, ending at total.
+static llvm::Error checkCuSeqlens(const TensorView &cu, StringRef name,
+                                  int64_t total, StringRef totalName) {
+  int64_t n = cu.shape[0];
+  auto error = [&](int64_t i, const llvm::Twine &rule) {
+    return llvm::make_error<IndexDataError>(
+        (name + "[" + llvm::Twine(i) + "] = " + llvm::Twine(loadI32(cu, i)) +
+         " " + rule)
+            .str());
+  };
+  if (n > 0 && loadI32(cu, 0) != 0)
+    return error(0, "must be 0 (the first sequence starts at row 0)");
+  for (int64_t i = 1; i < n; ++i)
+    if (loadI32(cu, i) < loadI32(cu, i - 1))
+      return error(i, "is below " + name + "[" + llvm::Twine(i - 1) + "] = " +
+                          llvm::Twine(loadI32(cu, i - 1)) +
+                          " (cu_seqlens never decrease)");
+  if (n > 0 && loadI32(cu, n - 1) != total)
+    return error(n - 1, "must be " + totalName + " = " + llvm::Twine(total) +
+                            " (the last sequence ends at the last row)");
+  return llvm::Error::success();
+}
+
 llvm::Error SpecKernel::checkIndexData(ArrayRef<TensorView> inputs) const {
   for (const SpecStep &step : sig.steps) {
+    if (step.varlen()) {
+      if (llvm::Error err =
+              checkCuSeqlens(inputs[step.indices[0]], "cu_seqlens_q",
+                             inputs[step.q].shape[0], "Tq"))
+        return err;
+      if (llvm::Error err =
+              checkCuSeqlens(inputs[step.indices[1]], "cu_seqlens_k",
+                             inputs[step.k].shape[0], "Tk"))
+        return err;
+      continue;
+    }
     PagedAttentionOp paged = step.paged();
     if (!paged)
       continue;
@@ -339,6 +388,15 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
     // Copies: push_back below may move the vectors.
     std::vector<int64_t> q = shapes[step.q], k = shapes[step.k],
                          v = shapes[step.v];
+    if (step.varlen()) {
+      if (llvm::Error err =
+              checkVarlenShapes(step, q, k, v, shapes[step.indices[0]],
+                                shapes[step.indices[1]]))
+        return std::move(err);
+      shapes.push_back({q[0], q[1], v[2]});
+      shapes.push_back({q[1], q[0]});
+      continue;
+    }
     if (step.paged()) {
       if (llvm::Error err = checkPagedShapes(
               step, q, k, v, shapes[step.indices[0]], shapes[step.indices[1]]))

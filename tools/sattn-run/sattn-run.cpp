@@ -184,6 +184,22 @@ int main(int argc, char **argv) {
         for (int64_t b = 0; b < lens.numElements(); ++b)
           lens.set(b, int64_t(rng() % (capacity + 1)));
       }
+    // Valid cu_seqlens: B random cut points of the rows, sorted (repeated
+    // points make empty sequences).
+    for (const SpecStep &step : k.steps())
+      if (step.varlen())
+        for (auto [cu, total] :
+             {std::pair(&inputs[step.indices[0]], inputs[step.q].shape()[0]),
+              std::pair(&inputs[step.indices[1]], inputs[step.k].shape()[0])}) {
+          std::vector<int64_t> cuts = {0};
+          for (int64_t b = 1; b + 1 < cu->numElements(); ++b)
+            cuts.push_back(int64_t(rng() % (total + 1)));
+          cuts.push_back(total);
+          llvm::sort(cuts);
+          for (auto [b, cut] : llvm::enumerate(cuts))
+            if (int64_t(b) < cu->numElements())
+              cu->set(b, cut);
+        }
   }
   std::vector<const HostTensor *> inputPtrs;
   std::vector<TensorView> inputViews;
@@ -220,13 +236,18 @@ int main(int argc, char **argv) {
       // Paged: as if every sequence had M * page keys in [B, Hkv, Lk, D].
       std::vector<int64_t> kShape = (*valueShapes)[step.k],
                            vShape = (*valueShapes)[step.v];
+      // Varlen: at most one sequence of Tq rows and Tk keys.
+      std::vector<int64_t> qShape = (*valueShapes)[step.q];
       if (PagedAttentionOp paged = step.paged()) {
         int64_t lk = (*valueShapes)[step.indices[0]][1] * paged.getPageSize();
         kShape = {kShape[0], kShape[2], lk, kShape[3]};
         vShape = {vShape[0], vShape[2], lk, vShape[3]};
+      } else if (step.varlen()) {
+        qShape = {1, qShape[1], qShape[0], qShape[2]};
+        kShape = {1, kShape[1], kShape[0], kShape[2]};
+        vShape = {1, vShape[1], vShape[0], vShape[2]};
       }
-      int64_t c = referenceCost(step.op.getMask(), (*valueShapes)[step.q],
-                                kShape, vShape);
+      int64_t c = referenceCost(step.op.getMask(), qShape, kShape, vShape);
       cost = c > kMaxReferenceWork - cost ? kMaxReferenceWork + 1 : cost + c;
     }
     if (cost > kMaxReferenceWork)
@@ -251,6 +272,11 @@ int main(int argc, char **argv) {
                                 *values[step.v], *values[step.indices[0]],
                                 *values[step.indices[1]], refs[2 * s],
                                 refs[2 * s + 1]);
+      else if (VarlenAttentionOp varlen = step.varlen())
+        referenceVarlenAttention(varlen, *values[step.q], *values[step.k],
+                                 *values[step.v], *values[step.indices[0]],
+                                 *values[step.indices[1]], refs[2 * s],
+                                 refs[2 * s + 1]);
       else
         referenceAttention(step.op, *values[step.q], *values[step.k],
                            *values[step.v], refs[2 * s], refs[2 * s + 1]);
@@ -311,23 +337,34 @@ int main(int argc, char **argv) {
     if (!shapes)
       return fail(llvm::toString(shapes.takeError()));
     for (const SpecStep &step : sig.steps) {
-      ArrayRef<int64_t> q = (*shapes)[step.q], v = (*shapes)[step.v];
-      // The key length of the sequences: Lk for all B of them, or each
-      // one's seq_lens entry.
-      std::vector<int64_t> lengths = {(*shapes)[step.k][2]};
-      double sequences = q[0];
+      ArrayRef<int64_t> q = (*shapes)[step.q];
+      // (Lq, Lk) of the sequences: the same for all B of them, each one's
+      // seq_lens entry (paged), or each one's cu_seqlens spans (varlen).
+      std::vector<std::pair<int64_t, int64_t>> lengths;
+      double sequences = 1;
+      const HostTensor *index0 =
+          step.indices.empty() ? nullptr : &inputs[step.indices[0]];
       if (step.paged()) {
-        lengths.clear();
         for (int64_t b = 0; b < q[0]; ++b)
-          lengths.push_back(int64_t(inputs[step.indices[1]].get(b)));
-        sequences = 1;
+          lengths.push_back(
+              {q[2], int64_t(inputs[step.indices[1]].get(b))});
+      } else if (step.varlen()) {
+        const HostTensor &cuk = inputs[step.indices[1]];
+        for (int64_t b = 0; b + 1 < index0->numElements(); ++b)
+          lengths.push_back(
+              {int64_t(index0->get(b + 1) - index0->get(b)),
+               int64_t(cuk.get(b + 1) - cuk.get(b))});
+      } else {
+        lengths.push_back({q[2], (*shapes)[step.k][2]});
+        sequences = q[0];
       }
-      for (int64_t lk : lengths) {
+      for (auto [lq, lk] : lengths) {
         std::optional<int64_t> kept =
-            countKeptPairs(step.op.getMask(), q[2], lk);
+            countKeptPairs(step.op.getMask(), lq, lk);
         counted &= kept.has_value();
         if (kept)
-          flops += 2.0 * (q[3] + v[3]) * sequences * q[1] * double(*kept);
+          flops += 2.0 * (step.op.getHeadDim() + step.op.getValueHeadDim()) *
+                   sequences * q[1] * double(*kept);
       }
     }
     std::string rate =

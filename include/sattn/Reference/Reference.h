@@ -32,6 +32,16 @@ void referencePagedAttention(PagedAttentionOp op, const HostTensor &q,
                              const HostTensor &seqLens, HostTensor &o,
                              HostTensor &lse);
 
+/// The same for sattn.varlen_attention: each sequence's rows and keys of the
+/// token-major Q [Tq, Hq, D], K [Tk, Hkv, D], V [Tk, Hkv, Dv]; O [Tq, Hq, Dv]
+/// and LSE [Hq, Tq] (the cu_seqlens must satisfy docs/Semantics.md's
+/// run-time rules: SpecKernel::checkIndexData).
+void referenceVarlenAttention(VarlenAttentionOp op, const HostTensor &q,
+                              const HostTensor &k, const HostTensor &v,
+                              const HostTensor &cuSeqlensQ,
+                              const HostTensor &cuSeqlensK, HostTensor &o,
+                              HostTensor &lse);
+
 /// About how many operations referenceAttention takes for these shapes
 /// (B x Hq x Lq x Lk x (D + Dv + the cost of one mask evaluation)),
 /// saturating; callers refuse more than kMaxReferenceWork.

@@ -36,10 +36,15 @@ struct TensorSig {
 struct SpecStep {
   mutable AttentionOpInterface op;
   unsigned q, k, v;              // Q; K and V, or the K and V caches
-  std::vector<unsigned> indices; // paged: block_table, seq_lens
+  /// paged: block_table, seq_lens; varlen: cu_seqlens_q, cu_seqlens_k
+  std::vector<unsigned> indices;
   /// The sattn.paged_attention of this step, or null.
   PagedAttentionOp paged() const {
     return dyn_cast<PagedAttentionOp>(op.getOperation());
+  }
+  /// The sattn.varlen_attention of this step, or null.
+  VarlenAttentionOp varlen() const {
+    return dyn_cast<VarlenAttentionOp>(op.getOperation());
   }
 };
 
@@ -143,7 +148,8 @@ public:
   llvm::Expected<std::vector<std::vector<int64_t>>>
   valueShapes(llvm::ArrayRef<TensorView> inputs) const;
 
-  /// Checks the index data of the inputs (block tables, sequence lengths),
+  /// Checks the index data of the inputs (block tables, sequence lengths,
+  /// cu_seqlens),
   /// in host memory: each error names the operand, the position and the
   /// value (docs/Semantics.md's run-time rules).
   llvm::Error checkIndexData(llvm::ArrayRef<TensorView> inputs) const;

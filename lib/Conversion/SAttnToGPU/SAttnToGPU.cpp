@@ -82,11 +82,9 @@ public:
       : op(op), rows(shape.rows), rowsPerWarp(shape.rows / kNumWarps),
         mma(shape.tensorCores), ctx(op.getContext()), b(ctx), loc(op.getLoc()),
         mods(op) {
-    auto qType = op.getQuery().getType();
-    elemType = qType.getElementType();
-    headDim = qType.getDimSize(3);
-    valueDim =
-        cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3);
+    elemType = op.getQuery().getType().getElementType();
+    headDim = op.getHeadDim();
+    valueDim = op.getValueHeadDim();
     if (auto paged = dyn_cast<PagedAttentionOp>(op.getOperation()))
       pageSize = paged.getPageSize();
     valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
@@ -927,11 +925,11 @@ struct AttentionToGPU
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
     auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
+    if (isa<VarlenAttentionOp>(op.getOperation()))
+      return op->emitOpError("is not supported by the nvvm target yet");
     auto qType = op.getQuery().getType();
     Type elem = qType.getElementType();
-    int64_t d = qType.getDimSize(3),
-            dv = cast<RankedTensorType>(op->getOperand(2).getType())
-                     .getDimSize(3);
+    int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
     std::optional<GpuTileShape> shape =
         getGpuTileShape(elem, d, dv, tensorCores);
     if (!shape)

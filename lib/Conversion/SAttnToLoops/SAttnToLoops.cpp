@@ -75,11 +75,10 @@ public:
     groupVecs = std::min<int64_t>(tiles.rows / lanes, 2);
     keyChunk = std::max<int64_t>(1, vec.accBudget / groupVecs);
     colChunk = std::max<int64_t>(1, vec.accBudget / kRowChunk);
-    auto qType = op.getQuery().getType();
-    elemType = qType.getElementType();
-    headDim = qType.getDimSize(3);
-    valueDim =
-        cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3);
+    elemType = op.getQuery().getType().getElementType();
+    headDim = op.getHeadDim();
+    valueDim = op.getValueHeadDim();
+    strided = isa<VarlenAttentionOp>(op.getOperation());
     numValueVecs = (valueDim + lanes - 1) / lanes;
     mask = op.getMask();
     scale = op.getScaleValue();
@@ -87,13 +86,21 @@ public:
     vecF32 = VectorType::get({lanes}, f32);
   }
 
+  /// [B, H, L, lastDim] of Q, K, V and O; strided views for varlen.
   MemRefType inputType(int64_t lastDim) {
     int64_t dyn = ShapedType::kDynamic;
-    return MemRefType::get({dyn, dyn, dyn, lastDim}, elemType);
+    MemRefLayoutAttrInterface layout;
+    if (strided)
+      layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1});
+    return MemRefType::get({dyn, dyn, dyn, lastDim}, elemType, layout);
   }
+  /// [B, H, L] of LSE; strided views for varlen.
   MemRefType lseType() {
     int64_t dyn = ShapedType::kDynamic;
-    return MemRefType::get({dyn, dyn, dyn}, f32);
+    MemRefLayoutAttrInterface layout;
+    if (strided)
+      layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, 1});
+    return MemRefType::get({dyn, dyn, dyn}, f32, layout);
   }
 
   func::FuncOp build(ModuleOp module, StringRef name);
@@ -112,6 +119,10 @@ public:
   /// [P, page, Hkv, D], the function takes the block table and seq_lens);
   /// 0 for contiguous K and V [B, Hkv, Lk, D].
   int64_t pageSize = 0;
+  /// sattn.varlen_attention: the function takes one sequence's strided
+  /// views of the token-major tensors, [1, H, L_b, D] with row stride H * D
+  /// (and LSE [1, Hq, L_b] with row stride 1).
+  bool strided = false;
 
 private:
   // Constants and small helpers.
@@ -912,6 +923,152 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   return result;
 }
 
+/// sattn.varlen_attention: the query tiles of all sequences form one list,
+/// so the parallel loop over (head, tile) shares the work evenly whatever the
+/// lengths; each call of the tile function gets strided [1, H, L_b, D] views
+/// of its sequence's rows of the token-major Q, K, V, O and LSE.
+static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
+                            TileFunctionBuilder &builder, func::FuncOp tileFn,
+                            int64_t rows) {
+  Location loc = op.getLoc();
+  Type index = rewriter.getIndexType();
+  auto c = [&](int64_t x) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, x);
+  };
+  auto dim = [&](Value memref, int64_t i) -> Value {
+    return memref::DimOp::create(rewriter, loc, memref, i);
+  };
+  Value q = getInputBuffer(rewriter, loc, op.getQuery());
+  Value k = getInputBuffer(rewriter, loc, op.getKey());
+  Value v = getInputBuffer(rewriter, loc, op.getValue());
+  Value cuq = getInputBuffer(rewriter, loc, op.getCuSeqlensQ());
+  Value cuk = getInputBuffer(rewriter, loc, op.getCuSeqlensK());
+  Value tq = dim(q, 0), hq = dim(q, 1), tk = dim(k, 0), hkv = dim(k, 1);
+  auto align = rewriter.getI64IntegerAttr(64);
+  // O [Tq, Hq, Dv] and LSE [Hq, Tq].
+  Value oBuf =
+      allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
+  Value lseBuf;
+  if (Value lse = op.getLse()) {
+    auto type = cast<RankedTensorType>(lse.getType());
+    SmallVector<Value> sizes;
+    if (type.isDynamicDim(0))
+      sizes.push_back(hq);
+    if (type.isDynamicDim(1))
+      sizes.push_back(tq);
+    lseBuf = memref::AllocOp::create(
+        rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        sizes, align);
+  } else {
+    lseBuf = memref::AllocaOp::create(
+        rewriter, loc, MemRefType::get({1, 1}, rewriter.getF32Type()));
+  }
+
+  // The rows [start, end) of sequence b in a cu_seqlens, clamped to
+  // [0, total] and non-decreasing: bad index data (which the runtime
+  // rejects) can never make the kernel touch memory outside the tensors.
+  auto span = [&](OpBuilder &nb, Value cu, Value b,
+                  Value total) -> std::pair<Value, Value> {
+    auto at = [&](Value i) -> Value {
+      return arith::IndexCastOp::create(
+          nb, loc, index, memref::LoadOp::create(nb, loc, cu, ValueRange{i}));
+    };
+    auto clamp = [&](Value x, Value lo) -> Value {
+      return arith::MinSIOp::create(
+          nb, loc, arith::MaxSIOp::create(nb, loc, x, lo), total);
+    };
+    Value start = clamp(at(b), c(0));
+    Value next = arith::AddIOp::create(nb, loc, b, c(1));
+    return {start, clamp(at(next), start)};
+  };
+  // The query tiles of all sequences: work[t] = (b, qt), filled serially
+  // (a few entries per sequence) so that the parallel loop reads its
+  // sequence and tile without a search.
+  Value numSeqs =
+      arith::MaxSIOp::create(rewriter, loc,
+                             arith::SubIOp::create(rewriter, loc, dim(cuq, 0),
+                                                   c(1)),
+                             c(0));
+  auto forEachSeq = [&](Value init,
+                        function_ref<void(OpBuilder &, Value, Value, Value)>
+                            fill) -> Value {
+    return scf::ForOp::create(
+               rewriter, loc, c(0), numSeqs, c(1), ValueRange{init},
+               [&](OpBuilder &nb, Location, Value b, ValueRange first) {
+                 auto [start, end] = span(nb, cuq, b, tq);
+                 Value count = arith::CeilDivUIOp::create(
+                     nb, loc, arith::SubIOp::create(nb, loc, end, start),
+                     c(rows));
+                 if (fill)
+                   fill(nb, b, first[0], count);
+                 scf::YieldOp::create(
+                     nb, loc,
+                     ValueRange{arith::AddIOp::create(nb, loc, first[0],
+                                                      count)});
+               })
+        .getResult(0);
+  };
+  Value numTiles = forEachSeq(c(0), nullptr);
+  Value work = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get({ShapedType::kDynamic, 2}, index),
+      ValueRange{numTiles});
+  forEachSeq(c(0), [&](OpBuilder &nb, Value b, Value first, Value count) {
+    scf::ForOp::create(nb, loc, c(0), count, c(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value qt, ValueRange) {
+                         Value t = arith::AddIOp::create(nb, loc, first, qt);
+                         memref::StoreOp::create(nb, loc, b, work,
+                                                 ValueRange{t, c(0)});
+                         memref::StoreOp::create(nb, loc, qt, work,
+                                                 ValueRange{t, c(1)});
+                         scf::YieldOp::create(nb, loc);
+                       });
+  });
+
+  scf::ParallelOp::create(
+      rewriter, loc, ValueRange{c(0), c(0)}, ValueRange{hq, numTiles},
+      ValueRange{c(1), c(1)},
+      [&](OpBuilder &nb, Location, ValueRange ivs) {
+        Value head = ivs[0], t = ivs[1];
+        Value b = memref::LoadOp::create(nb, loc, work, ValueRange{t, c(0)});
+        Value qt = memref::LoadOp::create(nb, loc, work, ValueRange{t, c(1)});
+        auto [qStart, qEnd] = span(nb, cuq, b, tq);
+        auto [kStart, kEnd] = span(nb, cuk, b, tk);
+        Value lq = arith::SubIOp::create(nb, loc, qEnd, qStart);
+        Value lk = arith::SubIOp::create(nb, loc, kEnd, kStart);
+        // [1, heads, len, width] at row `start` of a token-major [T, heads,
+        // width] buffer: strides [heads * width, width, heads * width, 1].
+        auto view = [&](Value buffer, Value start, Value heads, Value len,
+                        int64_t width) -> Value {
+          Value rowStride = arith::MulIOp::create(nb, loc, heads, c(width));
+          return memref::ReinterpretCastOp::create(
+              nb, loc, builder.inputType(width), buffer,
+              OpFoldResult(arith::MulIOp::create(nb, loc, start, rowStride)),
+              ArrayRef<OpFoldResult>{c(1), heads, len,
+                                     nb.getIndexAttr(width)},
+              ArrayRef<OpFoldResult>{rowStride, c(width), rowStride,
+                                     nb.getIndexAttr(1)});
+        };
+        auto attention = cast<AttentionOpInterface>(op.getOperation());
+        int64_t d = attention.getHeadDim(), dv = attention.getValueHeadDim();
+        SmallVector<Value> args = {view(q, qStart, hq, lq, d),
+                                   view(k, kStart, hkv, lk, d),
+                                   view(v, kStart, hkv, lk, dv),
+                                   view(oBuf, qStart, hq, lq, dv)};
+        // LSE [Hq, Tq] as [1, Hq, L_b]: strides [Tq, Tq, 1] from column
+        // qStart (a 1 x 1 dummy without LSE: never written).
+        Value lseStride = op.getLse() ? tq : c(0);
+        args.push_back(memref::ReinterpretCastOp::create(
+            nb, loc, builder.lseType(), lseBuf,
+            OpFoldResult(op.getLse() ? qStart : c(0)),
+            ArrayRef<OpFoldResult>{c(1), op.getLse() ? hq : c(1),
+                                   op.getLse() ? lq : c(1)},
+            ArrayRef<OpFoldResult>{lseStride, lseStride, nb.getIndexAttr(1)}));
+        args.append({c(0), head, qt});
+        func::CallOp::create(nb, loc, tileFn, args);
+      });
+  replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
+}
+
 /// Rewrites one attention op (sattn.attention, sattn.paged_attention) into
 /// buffers, an scf.parallel over (batch, head, query tile) and calls of its
 /// tile function.
@@ -935,10 +1092,9 @@ struct AttentionToLoops
              << std::max<int64_t>(vec.lanes, kRowChunk) << " and Bc >= 1";
     // The tile's scratch (Q^T, S, the O accumulator, row statistics) lives
     // on the stack of each thread; the head dims unroll into the code.
-    int64_t d = op.getQuery().getType().getDimSize(3);
+    int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
     auto kType = cast<RankedTensorType>(op->getOperand(1).getType());
-    int64_t dv =
-        cast<RankedTensorType>(op->getOperand(2).getType()).getDimSize(3);
+    auto varlen = dyn_cast<VarlenAttentionOp>(op.getOperation());
     if (d > kMaxHeadDim || dv > kMaxHeadDim)
       return op->emitOpError("head dims D = ")
              << d << ", Dv = " << dv << " exceed the CPU kernel's limit of "
@@ -957,7 +1113,8 @@ struct AttentionToLoops
     auto qType = op.getQuery().getType();
     int64_t hq = qType.getDimSize(1), lq = qType.getDimSize(2);
     int64_t hkv = kType.getDimSize(paged ? 2 : 1);
-    bool packed = !ShapedType::isDynamic(hq) && !ShapedType::isDynamic(lq) &&
+    bool packed = !varlen && !ShapedType::isDynamic(hq) &&
+                  !ShapedType::isDynamic(lq) &&
                   !ShapedType::isDynamic(hkv) && hkv > 0 && lq > 0 &&
                   hq / hkv > 1 && (hq / hkv) * lq <= tiles.rows;
     if (packed)
@@ -978,6 +1135,10 @@ struct AttentionToLoops
                                            tiles.keys, name);
     }
     func::FuncOp tileFn = builder.build(module, name);
+    if (varlen) {
+      buildVarlenLoop(rewriter, varlen, builder, tileFn, tiles.rows);
+      return success();
+    }
 
     Location loc = op.getLoc();
     auto toBuffer = [&](Value tensor, MemRefType kernelType) -> Value {

@@ -221,3 +221,39 @@ func.func @paged(%q: tensor<?x2x40x32xf32>, %kc: tensor<?x16x2x32xf32>, %vc: ten
       : (tensor<?x2x40x32xf32>, tensor<?x16x2x32xf32>, tensor<?x16x2x32xf32>, tensor<?x?xi32>, tensor<?xi32>) -> tensor<?x2x40x32xf32>
   return %o : tensor<?x2x40x32xf32>
 }
+
+// -----
+
+// sattn.varlen_attention: the query tiles of all sequences are listed once
+// (work[t] = (sequence, tile), sequence spans clamped to [0, T] and never
+// decreasing), the parallel loop runs over (Hq, all tiles), and each call
+// gets strided [1, H, L_b, D] views of its sequence in the token-major
+// tensors (row stride H * D) and LSE [Hq, Tq] as [1, Hq, L_b] (stride Tq).
+// CHECK-LABEL: func.func @varlen
+// CHECK:         %[[Q:.*]] = bufferization.to_buffer %arg0 read_only : tensor<?x4x32xf32> to memref<?x4x32xf32>
+// CHECK:         %[[TQ:.*]] = tensor.dim %arg0, %c0
+// CHECK:         %[[O:.*]] = memref.alloc(%[[TQ]]) {alignment = 64 : i64} : memref<?x4x32xf32>
+// CHECK:         %[[LSE:.*]] = memref.alloc(%[[TQ]]) {alignment = 64 : i64} : memref<4x?xf32>
+// CHECK:         %[[NT:.*]] = scf.for
+// CHECK:           arith.maxsi
+// CHECK:           arith.minsi %{{.*}}, %[[TQ]]
+// CHECK:           arith.ceildivui %{{.*}}, %c32
+// CHECK:         %[[WORK:.*]] = memref.alloc(%[[NT]]) : memref<?x2xindex>
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             memref.store %{{.*}}, %[[WORK]][%{{.*}}, %c0]
+// CHECK:             memref.store %{{.*}}, %[[WORK]][%{{.*}}, %c1]
+// CHECK:         scf.parallel (%[[H:.*]], %[[T:.*]]) = (%c0, %c0) to (%c4, %[[NT]])
+// CHECK:           memref.load %[[WORK]][%[[T]], %c0]
+// CHECK:           %[[QT:.*]] = memref.load %[[WORK]][%[[T]], %c1]
+// CHECK:           memref.reinterpret_cast %[[Q]] to offset: [%{{.*}}], sizes: [1, 4, %{{.*}}, 32], strides: [128, 32, 128, 1]
+// CHECK:           memref.reinterpret_cast %[[O]] to offset: [%{{.*}}], sizes: [1, 4, %{{.*}}, 32], strides: [128, 32, 128, 1]
+// CHECK:           memref.reinterpret_cast %[[LSE]] to offset: [%{{.*}}], sizes: [1, 4, %{{.*}}], strides: [%[[TQ]], %[[TQ]], 1]
+// CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[H]], %[[QT]])
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK-SAME:      memref<?x?x?x32xf32, strided<[?, ?, ?, 1], offset: ?>>
+func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2x32xf32>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>) {
+  %o, %l = sattn.varlen_attention %q, %k, %v, %cq, %ck mask(#sattn.causal)
+      : (tensor<?x4x32xf32>, tensor<?x2x32xf32>, tensor<?x2x32xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>)
+  return %o, %l : tensor<?x4x32xf32>, tensor<4x?xf32>
+}
