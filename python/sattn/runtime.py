@@ -401,3 +401,57 @@ def paged_attention(q, k_cache, v_cache, block_table, seq_lens, mask, scale=None
             _kernels[key] = kernel
     return kernel(q, k_cache, v_cache, block_table, seq_lens)
 
+
+
+def compile_varlen(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False,
+                   target="cpu", softcap=None, alibi_slopes=None):
+    """Compiles sattn.varlen_attention (docs/Semantics.md) for the token-major
+    Q [Tq, Hq, D], K [Tk, Hkv, D], V [Tk, Hkv, Dv]: Tq, Tk and the number of
+    sequences stay dynamic. The kernel takes (q, k, v, cu_seqlens_q,
+    cu_seqlens_k), the last two int32 [B + 1]; it returns O [Tq, Hq, Dv] (and
+    LSE [Hq, Tq])."""
+    if not isinstance(mask, (Mask, str)):
+        raise TypeError("mask must be a sattn mask or its attribute text")
+    if dtype not in ("f32", "f16", "bf16"):
+        raise SAttnError(4, f"dtype error: dtype must be f32, f16 or bf16, got {dtype!r}")
+    if len(q_shape) != 3 or len(k_shape) != 3 or len(v_shape) != 3:
+        raise SAttnError(3, "shape error: Q [Tq, Hq, D], K [Tk, Hkv, D] and V [Tk, Hkv, Dv] "
+                            "must have rank 3")
+    _, hq, d = (int(x) for x in q_shape)
+    _, hkv, kd = (int(x) for x in k_shape)
+    dv = int(v_shape[2])
+    q = f"tensor<?x{hq}x{d}x{dtype}>"
+    k = f"tensor<?x{hkv}x{kd}x{dtype}>"
+    v = f"tensor<?x{hkv}x{dv}x{dtype}>"
+    o = f"tensor<?x{hq}x{dv}x{dtype}>"
+    results = f"({o}, tensor<{hq}x?xf32>)" if return_lse else o
+    names = "%o, %l" if return_lse else "%o"
+    spec = (f"func.func @varlen(%q: {q}, %k: {k}, %v: {v}, %cq: tensor<?xi32>, "
+            f"%ck: tensor<?xi32>) -> {results} {{\n"
+            f"  {names} = sattn.varlen_attention %q, %k, %v, %cq, %ck mask({mask})"
+            f"{_score_attrs(scale, softcap, alibi_slopes)}\n"
+            f"      : ({q}, {k}, {v}, tensor<?xi32>, tensor<?xi32>) -> {results}\n"
+            f"  return {names} : {results.strip('()')}\n}}\n")
+    return compile_spec(spec, "varlen", target)
+
+
+def varlen_attention(q, k, v, cu_seqlens_q, cu_seqlens_k, mask, scale=None, return_lse=False,
+                     softcap=None, alibi_slopes=None):
+    """Attention over sequences packed one after another (FlashAttention's
+    varlen, docs/Semantics.md): sequence b is rows cu_seqlens_q[b] ..
+    cu_seqlens_q[b + 1] of q [Tq, Hq, D] and keys cu_seqlens_k[b] ..
+    cu_seqlens_k[b + 1] of k, v [Tk, Hkv, D]; masks and ALiBi count positions
+    from each sequence's start. Bad cu_seqlens raise SAttnError before any
+    output is written. Compiled once per (mask, head shapes, dtype, modifiers,
+    device)."""
+    target = _target_of(q)
+    slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
+    key = ("varlen", str(mask), tuple(q.shape[1:]), tuple(k.shape[1:]), tuple(v.shape[1:]),
+           _dtype_name(q), scale, return_lse, target, softcap, slopes)
+    kernel = _kernels.get(key)
+    if kernel is None:
+        kernel = compile_varlen(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale,
+                                return_lse, target, softcap, slopes)
+        with _kernels_lock:
+            _kernels[key] = kernel
+    return kernel(q, k, v, cu_seqlens_q, cu_seqlens_k)

@@ -410,3 +410,35 @@ def test_paged_attention():
     sattn.paged_attention(q, k_cache, v_cache, bad, lens, sattn.causal())
     with pytest.raises(sattn.SAttnError, match="int64"):
         sattn.paged_attention(q, k_cache, v_cache, table.astype(np.int64), lens, sattn.causal())
+
+
+def test_varlen_attention():
+    """Packed sequences (one empty, Lq != Lk for one) match attention on each
+    sequence alone, with masks and ALiBi per sequence; NaN in keys no row of
+    their sequence keeps never reaches O; bad cu_seqlens raise before any
+    output is written."""
+    rng = np.random.default_rng(4)
+    lq, lk = [5, 0, 4, 7], [5, 3, 40, 12]
+    cq, ck = (np.concatenate([[0], np.cumsum(n)]).astype(np.int32) for n in (lq, lk))
+    q = rng.uniform(-1, 1, (sum(lq), 4, 32)).astype(np.float32)
+    k = rng.uniform(-1, 1, (sum(lk), 2, 32)).astype(np.float32)
+    v = rng.uniform(-1, 1, (sum(lk), 2, 16)).astype(np.float32)
+    mask = sattn.window(8, 0)
+    k[ck[2]:ck[2] + 10] = np.nan  # sequence 2 (rows at 36-39): keys 0-9 unkept
+    v[ck[2]:ck[2] + 10] = np.nan
+    o, lse = sattn.varlen_attention(q, k, v, cq, ck, mask, return_lse=True, alibi_slopes=[0.1] * 4)
+    assert o.shape == (sum(lq), 4, 16) and lse.shape == (4, sum(lq))
+    for b in range(4):
+        rows = lambda x, c: x[c[b]:c[b + 1]].transpose(1, 0, 2)[None]
+        kb, vb = rows(k, ck), rows(v, ck)
+        keep = mask.evaluate(lq[b], lk[b])
+        kb, vb = (np.where(keep.any(axis=0)[None, None, :, None], x, 0) for x in (kb, vb))
+        want_o, want_lse = reference(rows(q, cq), kb, vb, keep, 1 / np.sqrt(32),
+                                     return_lse=True, alibi=[0.1] * 4)
+        assert rel_err(o[cq[b]:cq[b + 1]].transpose(1, 0, 2)[None], want_o) <= 1e-5
+        assert np.allclose(lse[:, cq[b]:cq[b + 1]], want_lse[0])
+    assert not np.isnan(o).any()
+    with pytest.raises(sattn.SAttnError, match=r"cu_seqlens_k\[2\] = 2 is below cu_seqlens_k\[1\] = 5"):
+        sattn.varlen_attention(q, k, v, cq, np.array([0, 5, 2, 48, 60], np.int32), mask)
+    with pytest.raises(sattn.SAttnError, match=r"cu_seqlens_q\[4\] = 15 must be Tq = 16"):
+        sattn.varlen_attention(q, k, v, np.array([0, 5, 5, 9, 15], np.int32), ck, mask)

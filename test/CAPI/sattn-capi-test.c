@@ -170,6 +170,47 @@ int main(void) {
     sattn_kernel_release(pk);
   }
 
+  /* sattn.varlen_attention: sequences of 2 and 3 tokens packed in 5 rows,
+   * Q = 0, V row r all r: causal row i of a sequence is the mean of its own
+   * first i + 1 V rows (0 | 0.5 || 2 | 2.5 | 3), never another sequence's.
+   * cu_seqlens that decrease are an error before anything runs. */
+  {
+    const char *varlen =
+        "func.func @v(%q: tensor<5x1x4xf32>, %k: tensor<5x1x4xf32>, "
+        "%v: tensor<5x1x4xf32>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) "
+        "-> tensor<5x1x4xf32> {\n"
+        "  %o = sattn.varlen_attention %q, %k, %v, %cq, %ck mask(#sattn.causal) "
+        ": (tensor<5x1x4xf32>, tensor<5x1x4xf32>, tensor<5x1x4xf32>, "
+        "tensor<3xi32>, tensor<3xi32>) -> tensor<5x1x4xf32>\n"
+        "  return %o : tensor<5x1x4xf32>\n}\n";
+    float q[20] = {0}, v[20], o[20] = {0};
+    for (int i = 0; i < 20; ++i)
+      v[i] = (float)(i / 4);
+    int32_t cu[3] = {0, 2, 5};
+    int64_t shape[3] = {5, 1, 4}, cuShape[1] = {3};
+    DLTensor tq = tensor(q, shape, 3, kDLFloat, 32),
+             tv = tensor(v, shape, 3, kDLFloat, 32),
+             tc = tensor(cu, cuShape, 1, kDLInt, 32),
+             to = tensor(o, shape, 3, kDLFloat, 32);
+    const DLTensor *in[5] = {&tq, &tq, &tv, &tc, &tc};
+    DLTensor *out[1] = {&to};
+    sattn_kernel vk;
+    const float want[5] = {0.0f, 0.5f, 2.0f, 2.5f, 3.0f};
+    int ok = sattn_compile_module(ctx, varlen, NULL, NULL, &vk) == SATTN_OK &&
+             sattn_kernel_run(vk, in, 5, out, 1) == SATTN_OK;
+    for (int r = 0; ok && r < 5; ++r)
+      ok = fabsf(o[4 * r] - want[r]) < 1e-5f && fabsf(o[4 * r + 3] - want[r]) < 1e-5f;
+    EXPECT("varlen attention with i32 cu_seqlens", ok);
+    cu[1] = 6;
+    o[0] = -1.0f;
+    EXPECT("varlen cu_seqlens that decrease",
+           sattn_kernel_run(vk, in, 5, out, 1) ==
+                   SATTN_ERROR_INVALID_ARGUMENT &&
+               strstr(sattn_last_error(), "cu_seqlens_q[2] = 5 is below") &&
+               o[0] == -1.0f);
+    sattn_kernel_release(vk);
+  }
+
   /* Score modifiers: bad values are errors, good ones compile and run. */
   d.softcap = -1.0f;
   EXPECT("negative softcap",
