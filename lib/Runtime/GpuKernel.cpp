@@ -171,8 +171,8 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     if (llvm::Error err = checkDevice(t, "output #" + llvm::Twine(i)))
       return err;
 
-  // Index data (paged: block table, seq_lens) is checked on a host copy
-  // before anything runs.
+  // Index data (paged: block table, seq_lens; varlen: cu_seqlens) is
+  // checked on a host copy before anything runs.
   const SpecStep &step = sig.steps.front();
   std::vector<HostTensor> hostIndices;
   if (!step.indices.empty()) {
@@ -205,6 +205,27 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   PagedAttentionOp paged = step.paged();
   int64_t hkv = paged ? k.shape[2] : k.shape[1], lk = paged ? 0 : k.shape[2];
   int64_t rowsTotal = batch * hq * lq;
+  // Varlen: Q [Tq, Hq, D], K [Tk, Hkv, D]; the kernel takes Tq and Tk as Lq
+  // and Lk, and the grid covers the longest sequence's query tiles.
+  bool varlen = step.varlen();
+  int64_t numQueryTiles = 0;
+  if (varlen) {
+    const HostTensor &cuq = hostIndices.front();
+    batch = cuq.numElements() - 1;
+    hq = q.shape[1];
+    lq = q.shape[0];
+    hkv = k.shape[1];
+    lk = k.shape[0];
+    rowsTotal = hq * lq;
+    for (int64_t b = 0; b < batch; ++b)
+      numQueryTiles =
+          std::max<int64_t>(numQueryTiles, (int64_t(cuq.get(b + 1)) -
+                                            int64_t(cuq.get(b)) +
+                                            gpuCode.rows - 1) /
+                                               gpuCode.rows);
+  } else {
+    numQueryTiles = (lq + gpuCode.rows - 1) / gpuCode.rows;
+  }
   CudaDevicePtr scratch = 0, dummy = 0;
   llvm::scope_exit release([&] {
     driver.free(scratch);
@@ -219,13 +240,12 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   }
   if (!o) {
     auto buffer =
-        driver.allocate(rowsTotal * v.shape[3] * elemKindSize(q.kind));
+        driver.allocate(rowsTotal * v.shape.back() * elemKindSize(q.kind));
     if (!buffer)
       return buffer.takeError();
     dummy = *buffer;
     o = reinterpret_cast<void *>(dummy);
   }
-  int64_t numQueryTiles = (lq + gpuCode.rows - 1) / gpuCode.rows;
   if (rowsTotal == 0)
     return llvm::Error::success(); // nothing to compute
   if (numQueryTiles > 0x7fffffff || hq > 65535 || batch > 65535)
@@ -242,19 +262,22 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     return FlatMemRef{data, data, 0, size, 1};
   };
   // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk), then for paged kernels (block
-  // table, seq_lens, P, M): the kernel's parameters (SAttnToGPU).
+  // table, seq_lens, P, M), for varlen kernels (cu_seqlens_q, cu_seqlens_k):
+  // the kernel's parameters (SAttnToGPU).
   FlatMemRef memrefs[7] = {
       flat(q.data, q.numElements()), flat(k.data, k.numElements()),
-      flat(v.data, v.numElements()), flat(o, rowsTotal * v.shape[3]),
+      flat(v.data, v.numElements()), flat(o, rowsTotal * v.shape.back()),
       flat(lse, lse ? rowsTotal : 0)};
   int64_t sizes[6] = {hq, hkv, lq, lk};
+  if (paged || varlen) {
+    const TensorView &first = inputs[step.indices[0]],
+                     &second = inputs[step.indices[1]];
+    memrefs[5] = flat(first.data, first.numElements());
+    memrefs[6] = flat(second.data, second.numElements());
+  }
   if (paged) {
-    const TensorView &table = inputs[step.indices[0]],
-                     &lens = inputs[step.indices[1]];
-    memrefs[5] = flat(table.data, table.numElements());
-    memrefs[6] = flat(lens.data, lens.numElements());
-    sizes[4] = k.shape[0];     // P
-    sizes[5] = table.shape[1]; // M
+    sizes[4] = k.shape[0];                      // P
+    sizes[5] = inputs[step.indices[0]].shape[1]; // M
   }
   std::vector<void *> params;
   auto pushMemRef = [&](FlatMemRef &m) {
@@ -266,9 +289,11 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     pushMemRef(memrefs[i]);
   for (int i = 0; i < 4; ++i)
     params.push_back(&sizes[i]);
-  if (paged) {
+  if (paged || varlen) {
     pushMemRef(memrefs[5]);
     pushMemRef(memrefs[6]);
+  }
+  if (paged) {
     params.push_back(&sizes[4]);
     params.push_back(&sizes[5]);
   }

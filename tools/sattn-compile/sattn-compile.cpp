@@ -258,9 +258,10 @@ int main(int argc, char **argv) {
         tensorCores);
     if (!code)
       return fail(llvm::toString(code.takeError()));
-    if (emit == "header" && sig.steps.front().paged())
-      return fail("--emit=header does not write a launcher for "
-                  "sattn.paged_attention yet (emit ptx or cubin)");
+    if (emit == "header" && !sig.steps.front().indices.empty())
+      return fail("--emit=header does not write a launcher for " +
+                  sig.steps.front().op->getName().getStringRef() +
+                  " yet (emit ptx or cubin)");
     text = emit == "header"
                ? gpuHeader(name, *code, sig.inputs, sig.steps.front(), chip)
                : std::move(code->binary);

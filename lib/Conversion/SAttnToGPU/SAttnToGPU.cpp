@@ -87,6 +87,7 @@ public:
     valueDim = op.getValueHeadDim();
     if (auto paged = dyn_cast<PagedAttentionOp>(op.getOperation()))
       pageSize = paged.getPageSize();
+    varlen = isa<VarlenAttentionOp>(op.getOperation());
     valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
     mask = op.getMask();
     f32 = b.getF32Type();
@@ -102,6 +103,10 @@ public:
   /// [P, page, Hkv, D]; the kernel also takes the block table, seq_lens, P
   /// and M); 0 for contiguous K and V.
   int64_t pageSize = 0;
+  /// sattn.varlen_attention: Q, K, V, O are the token-major [T, H, D]
+  /// tensors, LSE [Hq, Tq]; the kernel also takes cu_seqlens_q and
+  /// cu_seqlens_k, and Lq, Lk are Tq and Tk.
+  bool varlen = false;
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -172,7 +177,8 @@ private:
                    function_ref<Value(Value)> rowOffset,
                    function_ref<Value(Value)> keepRow);
   /// The row of key `key` (0 <= key < Lk) in K viewed as [rows, D] (and V as
-  /// [rows, Dv]): (b * Hkv + kvHead) * Lk + key, or for a paged cache
+  /// [rows, Dv]): (b * Hkv + kvHead) * Lk + key, for varlen (keyStart + key)
+  /// * Hkv + kvHead, or for a paged cache
   /// (block_table[b, key / page] * page + key mod page) * Hkv + kvHead, the
   /// page 0 when the entry is outside [0, P) (only keys no row keeps can
   /// meet one).
@@ -225,6 +231,8 @@ private:
   // Values of the kernel being built.
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, lane, warp, warpRow0;
   Value qBase, oBase, lseBase, kSlice, batch, kvHead, numKvHeads;
+  Value qRowStride, oRowStride; // elements between query rows of Q and O
+  Value keyStart;               // varlen: the sequence's first key
   Value blockTable, numPages, maxPages; // paged only
   Value qs, ks, vs, keyUsed;
   Value headSlope;        // ALiBi: the base-2 slope of the block's query head
@@ -258,6 +266,8 @@ void KernelBuilder::copyRows16B(Value src, Value dst, int64_t numRows,
 }
 
 Value KernelBuilder::keyRowIndex(Value key) {
+  if (varlen)
+    return add(mul(add(keyStart, key), numKvHeads), kvHead);
   if (!pageSize)
     return add(kSlice, key);
   Value page = arith::IndexCastOp::create(
@@ -290,7 +300,8 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   b.setInsertionPointToEnd(module.getBody());
   Type index = b.getIndexType();
   // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk); paged: Lk is unused and the block
-  // table, seq_lens, P and M follow.
+  // table, seq_lens, P and M follow; varlen: Lq, Lk are Tq, Tk and
+  // cu_seqlens_q, cu_seqlens_k follow.
   SmallVector<Type> args = {flatType(elemType), flatType(elemType),
                             flatType(elemType), flatType(elemType),
                             flatType(f32),      index,
@@ -299,6 +310,8 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   if (pageSize)
     args.append({flatType(b.getI32Type()), flatType(b.getI32Type()), index,
                  index});
+  if (varlen)
+    args.append({flatType(b.getI32Type()), flatType(b.getI32Type())});
   auto fnType = FunctionType::get(ctx, args, {});
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
@@ -325,6 +338,7 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   fn->setAttr("sattn.tile", b.getDenseI64ArrayAttr({rows, kKeyTile}));
   b.setInsertionPointToStart(&fn.getBody().front());
   buildBody(fn);
+  b.setInsertionPointToEnd(&fn.getBody().front());
   gpu::ReturnOp::create(b, loc);
   return fn;
 }
@@ -374,14 +388,47 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
   kvHead = arith::DivUIOp::create(
       b, loc, head, arith::MaxUIOp::create(b, loc, group, one));
-  // Flat offsets of the (batch, head) slices.
-  Value qSlice = mul(add(mul(batch, hq), head), lq);
-  kSlice = mul(add(mul(batch, hkv), kvHead), lk);
-  qBase = mul(qSlice, idx(headDim));
-  oBase = mul(qSlice, idx(valueDim));
-  lseBase = qSlice;
-
   q0 = mul(queryTile, idx(rows));
+  if (varlen) {
+    // Sequence b: rows [cu_q[b], cu_q[b + 1]) and keys [cu_k[b], cu_k[b +
+    // 1]), clamped to [0, T] and never decreasing (memory-safe for any
+    // cu_seqlens; the runtime rejects bad ones). Q, O rows are Hq * D apart;
+    // LSE [Hq, Tq]. Blocks past the sequence's last query tile return.
+    auto span = [&](Value cu, Value total) -> std::pair<Value, Value> {
+      auto at = [&](Value i) -> Value {
+        return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                          load(cu, {i}));
+      };
+      auto clamp = [&](Value x, Value lo) -> Value {
+        return minIdx(arith::MaxSIOp::create(b, loc, x, lo), total);
+      };
+      Value start = clamp(at(batch), idx(0));
+      return {start, clamp(at(add(batch, one)), start)};
+    };
+    Value tq = lq, tk = lk;
+    auto [qStart, qEnd] = span(fn.getArgument(9), tq);
+    auto [kStart, kEnd] = span(fn.getArgument(10), tk);
+    lq = sub(qEnd, qStart);
+    lk = sub(kEnd, kStart);
+    keyStart = kStart;
+    qBase = mul(add(mul(qStart, hq), head), idx(headDim));
+    oBase = mul(add(mul(qStart, hq), head), idx(valueDim));
+    lseBase = add(mul(head, tq), qStart);
+    qRowStride = mul(hq, idx(headDim));
+    oRowStride = mul(hq, idx(valueDim));
+    auto inSequence = scf::IfOp::create(b, loc, lt(q0, lq));
+    b.setInsertionPointToStart(inSequence.thenBlock());
+  } else {
+    // Flat offsets of the (batch, head) slices.
+    Value qSlice = mul(add(mul(batch, hq), head), lq);
+    kSlice = mul(add(mul(batch, hkv), kvHead), lk);
+    qBase = mul(qSlice, idx(headDim));
+    oBase = mul(qSlice, idx(valueDim));
+    lseBase = qSlice;
+    qRowStride = idx(headDim);
+    oRowStride = idx(valueDim);
+  }
+
   Value numRows = minIdx(idx(rows), sub(lq, q0));
   // Query positions of the tile: p = i + (Lk - Lq), bottom-right aligned.
   lk64 = toI64(lk);
@@ -399,7 +446,7 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     copyRows16B(
         q, qs, rows, headDim,
         [&](Value r) {
-          return add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+          return add(qBase, mul(minIdx(add(q0, r), lastRow), qRowStride));
         },
         nullptr);
     gpu::BarrierOp::create(b, loc);
@@ -422,7 +469,7 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
         f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
     forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
       Value rowOffset =
-          add(qBase, mul(minIdx(add(q0, r), lastRow), idx(headDim)));
+          add(qBase, mul(minIdx(add(q0, r), lastRow), qRowStride));
       forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
         Value x = widen(load(q, add(rowOffset, d)));
         store(arith::MulFOp::create(b, loc, x, scaleLog2e), qs, {r, d});
@@ -462,7 +509,7 @@ void KernelBuilder::buildRowOutput(Value r, Value numRows, Value m, Value l,
       b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
       f32Const(0.0f));
   Value row = add(q0, r);
-  storeO(add(oBase, mul(row, idx(valueDim))), inv);
+  storeO(add(oBase, mul(row, oRowStride)), inv);
   if (!op.getLse())
     return;
   // LSE = (m + log2(l)) ln2 (-inf for an empty row), m being in base 2.
@@ -925,8 +972,6 @@ struct AttentionToGPU
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
     auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
-    if (isa<VarlenAttentionOp>(op.getOperation()))
-      return op->emitOpError("is not supported by the nvvm target yet");
     auto qType = op.getQuery().getType();
     Type elem = qType.getElementType();
     int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
@@ -967,19 +1012,20 @@ struct AttentionToGPU
       return memref::DimOp::create(rewriter, loc, buffer, i);
     };
     Value oBuf = allocResultBuffer(rewriter, loc, op.getOutput().getType(), q);
-    Value lseBuf =
-        op.getLse()
-            ? allocResultBuffer(rewriter, loc,
-                                cast<RankedTensorType>(op.getLse().getType()),
-                                q)
-            : memref::AllocOp::create(
-                  rewriter, loc, MemRefType::get({1}, rewriter.getF32Type()));
+    Value lseBuf = allocLseBuffer(rewriter, loc, op, q);
+    if (!lseBuf)
+      lseBuf = memref::AllocOp::create(
+          rewriter, loc, MemRefType::get({1}, rewriter.getF32Type()));
 
-    // grid (ceil(Lq / Br), Hq, B), block (128, 1, 1)
+    // grid (ceil(Lq / Br), Hq, B), block (128, 1, 1); varlen: (ceil(Tq /
+    // Br), Hq, B), the blocks past a sequence's query tiles return at once
+    // (the runtime launches max_b ceil(Lq_b / Br) tiles instead).
     auto c = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, value);
     };
-    Value lq = dim(q, 2);
+    auto varlen = dyn_cast<VarlenAttentionOp>(op.getOperation());
+    Value lq = dim(q, varlen ? 0 : 2);
+    Value batch = dim(q, 0);
     Value numQueryTiles =
         arith::CeilDivUIOp::create(rewriter, loc, lq, c(shape->rows));
     SmallVector<Value> args = {flatten(q), flatten(k), flatten(v),
@@ -989,12 +1035,20 @@ struct AttentionToGPU
       args.append({dim(k, 2), lq, c(0), flatten(table),
                    flatten(getInputBuffer(rewriter, loc, paged.getSeqLens())),
                    dim(k, 0), dim(table, 1)});
+    } else if (varlen) { // Hkv, Tq, Tk, cu_seqlens_q, cu_seqlens_k
+      Value cuq = getInputBuffer(rewriter, loc, varlen.getCuSeqlensQ());
+      args.append({dim(k, 1), lq, dim(k, 0), flatten(cuq),
+                   flatten(getInputBuffer(rewriter, loc,
+                                          varlen.getCuSeqlensK()))});
+      batch = arith::MaxSIOp::create(
+          rewriter, loc, arith::SubIOp::create(rewriter, loc, dim(cuq, 0), c(1)),
+          c(0));
     } else {
       args.append({dim(k, 1), lq, dim(k, 2)});
     }
     gpu::LaunchFuncOp::create(
         rewriter, loc, kernel,
-        gpu::KernelDim3{numQueryTiles, dim(q, 1), dim(q, 0)},
+        gpu::KernelDim3{numQueryTiles, dim(q, 1), batch},
         gpu::KernelDim3{c(kGpuBlockThreads), c(1), c(1)},
         /*dynamicSharedMemorySize=*/Value(), args);
 

@@ -948,21 +948,11 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
   // O [Tq, Hq, Dv] and LSE [Hq, Tq].
   Value oBuf =
       allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
-  Value lseBuf;
-  if (Value lse = op.getLse()) {
-    auto type = cast<RankedTensorType>(lse.getType());
-    SmallVector<Value> sizes;
-    if (type.isDynamicDim(0))
-      sizes.push_back(hq);
-    if (type.isDynamicDim(1))
-      sizes.push_back(tq);
-    lseBuf = memref::AllocOp::create(
-        rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()),
-        sizes, align);
-  } else {
+  Value lseBuf = allocLseBuffer(
+      rewriter, loc, cast<AttentionOpInterface>(op.getOperation()), q, align);
+  if (!lseBuf)
     lseBuf = memref::AllocaOp::create(
         rewriter, loc, MemRefType::get({1, 1}, rewriter.getF32Type()));
-  }
 
   // The rows [start, end) of sequence b in a cu_seqlens, clamped to
   // [0, total] and non-decreasing: bad index data (which the runtime
@@ -1154,15 +1144,11 @@ struct AttentionToLoops
     auto qDim = [&](int64_t i) -> Value {
       return memref::DimOp::create(rewriter, loc, q, i);
     };
-    auto allocFor = [&](RankedTensorType type) -> Value {
-      return allocResultBuffer(rewriter, loc, type, q,
-                               rewriter.getI64IntegerAttr(64));
-    };
-    Value oBuf = allocFor(op.getOutput().getType());
-    Value lseBuf;
-    if (Value lseResult = op.getLse())
-      lseBuf = allocFor(cast<RankedTensorType>(lseResult.getType()));
-    else
+    auto align = rewriter.getI64IntegerAttr(64);
+    Value oBuf =
+        allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
+    Value lseBuf = allocLseBuffer(rewriter, loc, op, q, align);
+    if (!lseBuf)
       lseBuf = memref::AllocaOp::create(
           rewriter, loc, MemRefType::get({1, 1, 1}, rewriter.getF32Type()));
     Value oArg =

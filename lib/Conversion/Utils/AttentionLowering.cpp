@@ -194,14 +194,29 @@ Value mlir::sattn::getInputBuffer(OpBuilder &b, Location loc, Value tensor) {
 
 Value mlir::sattn::allocResultBuffer(OpBuilder &b, Location loc,
                                      RankedTensorType type, Value query,
-                                     IntegerAttr alignment) {
+                                     IntegerAttr alignment,
+                                     ArrayRef<int64_t> queryDims) {
   SmallVector<Value> dynSizes;
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (type.isDynamicDim(i))
-      dynSizes.push_back(memref::DimOp::create(b, loc, query, i));
+      dynSizes.push_back(memref::DimOp::create(
+          b, loc, query, queryDims.empty() ? i : queryDims[i]));
   return memref::AllocOp::create(
       b, loc, MemRefType::get(type.getShape(), type.getElementType()), dynSizes,
       alignment);
+}
+
+Value mlir::sattn::allocLseBuffer(OpBuilder &b, Location loc,
+                                  AttentionOpInterface op, Value query,
+                                  IntegerAttr alignment) {
+  Value lse = op.getLse();
+  if (!lse)
+    return {};
+  SmallVector<int64_t, 2> queryDims;
+  if (isa<VarlenAttentionOp>(op.getOperation()))
+    queryDims = {1, 0};
+  return allocResultBuffer(b, loc, cast<RankedTensorType>(lse.getType()),
+                           query, alignment, queryDims);
 }
 
 void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,

@@ -192,3 +192,25 @@ func.func @paged(%q: tensor<?x2x40x32xf32>, %kc: tensor<?x16x2x32xf32>, %vc: ten
       : (tensor<?x2x40x32xf32>, tensor<?x16x2x32xf32>, tensor<?x16x2x32xf32>, tensor<?x?xi32>, tensor<?xi32>) -> tensor<?x2x40x32xf32>
   return %o : tensor<?x2x40x32xf32>
 }
+
+// -----
+
+// sattn.varlen_attention: the kernel also takes cu_seqlens_q and
+// cu_seqlens_k, with Tq and Tk as Lq and Lk; the grid is (ceil(Tq / Br), Hq,
+// B). Block z reads its sequence's spans (clamped to [0, T]) and returns at
+// once past its last query tile; Q rows are Hq * D apart, keys are row
+// (cu_k[b] + key) * Hkv + kvHead.
+// CHECK-LABEL: func.func @varlen
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%{{.*}}, %c4, %{{.*}}) threads in (%c128, %c1, %c1)
+// CHECK-SAME:      %c4 : index, %c2 : index, %{{.*}} : index, %{{.*}} : index, %{{.*}} : memref<?xi32>, %{{.*}} : memref<?xi32>)
+// CHECK:       gpu.func @attention_0({{.*}}, %[[TQ:.*]]: index, %[[TK:.*]]: index, %[[CUQ:.*]]: memref<?xi32>, %[[CUK:.*]]: memref<?xi32>)
+// CHECK:         memref.load %[[CUQ]][%block_id_z]
+// CHECK:         arith.minsi %{{.*}}, %[[TQ]]
+// CHECK:         memref.load %[[CUK]][%block_id_z]
+// CHECK:         arith.minsi %{{.*}}, %[[TK]]
+// CHECK:         scf.if
+func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2x32xf32>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>) {
+  %o, %l = sattn.varlen_attention %q, %k, %v, %cq, %ck mask(#sattn.causal)
+      : (tensor<?x4x32xf32>, tensor<?x2x32xf32>, tensor<?x2x32xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>)
+  return %o, %l : tensor<?x4x32xf32>, tensor<4x?xf32>
+}

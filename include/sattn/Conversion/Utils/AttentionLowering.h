@@ -69,9 +69,16 @@ std::string getFreshSymbolName(Operation *symbolTable, StringRef prefix);
 Value getInputBuffer(OpBuilder &b, Location loc, Value tensor);
 
 /// A buffer for a result of type `type` (O or LSE), its dynamic sizes taken
-/// from the query buffer `query`.
+/// from the query buffer `query`: dim i from query dim i, or from query dim
+/// queryDims[i] when given (varlen LSE [Hq, Tq] of Q [Tq, Hq, D]: {1, 0}).
 Value allocResultBuffer(OpBuilder &b, Location loc, RankedTensorType type,
-                        Value query, IntegerAttr alignment = {});
+                        Value query, IntegerAttr alignment = {},
+                        ArrayRef<int64_t> queryDims = {});
+
+/// The LSE buffer of `op` ([B, Hq, Lq], or [Hq, Tq] for varlen), or null
+/// when the op has no LSE result.
+Value allocLseBuffer(OpBuilder &b, Location loc, AttentionOpInterface op,
+                     Value query, IntegerAttr alignment = {});
 
 /// Replaces `op` by to_tensor of its output buffer `o` (and of `lse`, when
 /// the op returns LSE).

@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 import differential as diff  # noqa: E402
 import paged  # noqa: E402
+import varlen  # noqa: E402
 
 
 RENAMES = {
@@ -196,6 +197,25 @@ def run_paged_case(a, c, tensor_cores, emulator, workdir):
     return paged.check(c, arrays, o, lse if c["lse"] else None)
 
 
+def run_varlen_case(a, c, tensor_cores, emulator, workdir):
+    """A case of varlen.py: the kernel reads each sequence's rows of the
+    token-major tensors through cu_seqlens."""
+    base = os.path.join(workdir, f"varlen{c['index']}_{int(tensor_cores)}")
+    lib, rows = compile_kernel(a, varlen.spec_text(c), tensor_cores, emulator, base)
+    arrays = varlen.make_inputs(c)
+    tq, tk, hq = sum(c["lq"]), sum(c["lk"]), c["hq"]
+    o = np.full((tq, hq, c["dv"]), np.nan, dtype=arrays["q"].dtype)
+    lse = np.full((hq, tq), np.nan, dtype=np.float32)
+    flat = lambda x: [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
+    args = []
+    for x in (arrays["q"], arrays["k"], arrays["v"], o, lse):
+        args += flat(x)
+    args += [hq, c["hkv"], tq, tk] + flat(arrays["cq"]) + flat(arrays["ck"])
+    # The runtime's grid: the most query tiles of any sequence.
+    launch(lib, args, (max(-(-n // rows) for n in c["lq"]), hq, len(c["lq"])))
+    return varlen.check(c, arrays, o, lse if c["lse"] else None)
+
+
 def launch(lib, args, grid):
     """Runs attention_0 of the emulated kernel library with these flat
     parameters on a grid of blocks."""
@@ -229,10 +249,12 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--paged", action="store_true",
                     help="sattn.paged_attention cases of paged.py instead")
+    ap.add_argument("--varlen", action="store_true",
+                    help="sattn.varlen_attention cases of varlen.py instead")
     a = ap.parse_args()
     seed = diff.new_seed() if a.seed is None else a.seed
-    if a.paged:
-        return main_paged(a, seed)
+    if a.paged or a.varlen:
+        return main_serving(a, seed, paged if a.paged else varlen)
     # The differential test's sequence, less the cases too big for the GPU.
     cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage) if diff.fits_gpu(c)]
     cases = cases[:a.cases]
@@ -252,16 +274,18 @@ def main():
     return 1 if failures else 0
 
 
-def main_paged(a, seed):
+def main_serving(a, seed, op):
+    """Random cases of paged.py or varlen.py (`op`)."""
+    name = op.__name__
     rng = random.Random(seed)
-    cases = [paged.make_case(rng, i) for i in range(a.cases if a.case is None else a.case + 1)]
+    cases = [op.make_case(rng, i) for i in range(a.cases if a.case is None else a.case + 1)]
     cases = [c for c in cases[a.case or 0:] if diff.fits_gpu(c)]
-    failures = run_jobs(a, cases, run_paged_case)
-    print(f"seed {seed}: {len(cases)} random paged cases, each with tensor-cores on and off")
+    failures = run_jobs(a, cases, run_paged_case if op is paged else run_varlen_case)
+    print(f"seed {seed}: {len(cases)} random {name} cases, each with tensor-cores on and off")
     for c, tc, error in failures[:10]:
-        print(f"FAILED paged case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
-              f"{paged.describe(c)}): {error}\n{paged.spec_text(c)}"
-              f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --paged "
+        print(f"FAILED {name} case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
+              f"{op.describe(c)}): {error}\n{op.spec_text(c)}"
+              f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --{name} "
               f"--seed {seed} --case {c['index']}\n")
     print(f"{2 * len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0

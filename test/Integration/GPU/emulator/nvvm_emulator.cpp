@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -49,21 +50,22 @@ float f16ToFloat(uint16_t h) {
 
 /// The kernels' parameters, flattened: 29 for sattn.attention (five flat
 /// memrefs of 5 words, then Hq, Hkv, Lq, Lk), 41 for sattn.paged_attention
-/// (two more memrefs, P and M).
-#define I64x29                                                                 \
+/// (two more memrefs, P and M), 39 for sattn.varlen_attention (two more
+/// memrefs). Every kernel is called with kMaxArgs words, the unused ones 0:
+/// in the x86-64 C calling convention extra integer arguments are ignored.
+constexpr int kMaxArgs = 41;
+#define I64x41                                                                 \
   int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,      \
       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
-      int64_t, int64_t, int64_t, int64_t, int64_t
-using Kernel = void (*)(I64x29);
-using PagedKernel = void (*)(I64x29, int64_t, int64_t, int64_t, int64_t,
-                             int64_t, int64_t, int64_t, int64_t, int64_t,
-                             int64_t, int64_t, int64_t);
+      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
+      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
+      int64_t
+using Kernel = void (*)(I64x41);
 
 struct Launch {
   void *kernel;
-  int numArgs; // 29 or 41
-  const int64_t *args;
+  const int64_t *args; // kMaxArgs words
   int grid[3], thread;
 };
 
@@ -76,19 +78,12 @@ void *runThread(void *p) {
   for (cta[2] = 0; cta[2] < l->grid[2]; ++cta[2])
     for (cta[1] = 0; cta[1] < l->grid[1]; ++cta[1])
       for (cta[0] = 0; cta[0] < l->grid[0]; ++cta[0]) {
-        if (l->numArgs == 29)
-          reinterpret_cast<Kernel>(l->kernel)(
-              a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-              a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18],
-              a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27],
-              a[28]);
-        else
-          reinterpret_cast<PagedKernel>(l->kernel)(
-              a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-              a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18],
-              a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27],
-              a[28], a[29], a[30], a[31], a[32], a[33], a[34], a[35], a[36],
-              a[37], a[38], a[39], a[40]);
+        reinterpret_cast<Kernel>(l->kernel)(
+            a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
+            a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19],
+            a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27], a[28],
+            a[29], a[30], a[31], a[32], a[33], a[34], a[35], a[36], a[37],
+            a[38], a[39], a[40]);
         pthread_barrier_wait(&blockBarrier);
       }
   return nullptr;
@@ -163,9 +158,11 @@ void emu_launch(void *kernel, int numArgs, const int64_t *args, int gx, int gy,
   for (auto &w : warpBarrier)
     pthread_barrier_init(&w, nullptr, kWarp);
   std::vector<pthread_t> threads(kThreads);
+  std::vector<int64_t> padded(kMaxArgs, 0);
+  std::copy(args, args + std::min(numArgs, kMaxArgs), padded.begin());
   std::vector<Launch> launches(kThreads);
   for (int i = 0; i < kThreads; ++i) {
-    launches[i] = {kernel, numArgs, args, {gx, gy, gz}, i};
+    launches[i] = {kernel, padded.data(), {gx, gy, gz}, i};
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1 << 20);
