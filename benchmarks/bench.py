@@ -13,7 +13,10 @@ Then decode (Hq = 32, Hkv = 8, D = 128, Lk = 32768, Lq = 1; f32, f16, bf16
 K/V, dense and streaming<sink = 4, window = 1024>, and sattn.paged_attention
 over pages of 16 tokens in shuffled order) against torch SDPA
 (enable_gqa) and FlexAttention, as K/V bytes per second and % of the
-machine's read bandwidth measured in the same run (bandwidth.c). Then the
+machine's read bandwidth measured in the same run (bandwidth.c). Then
+batched prefill of 8 causal prompts of 100-2000 tokens (sattn.varlen_attention)
+against one causal prefill of the same useful work, SDPA per prompt and
+FlexAttention with a document mask. Then the
 memory check (peak RSS of sattn-run from N = 1024 to 32768, causal window
 256) and the JIT compile time of the example specs.
 
@@ -292,8 +295,97 @@ def decode_table(build, peers, timeout):
         print("| " + " | ".join(cells) + " |", flush=True)
 
 
+# --- varlen prefill -----------------------------------------------------------
+
+VAR_LENS = [100, 2000, 230, 1500, 640, 1024, 1800, 415]  # 8 prompts, causal
+VAR_D = 64
+
+
+def varlen_arrays():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    t = sum(VAR_LENS)
+    cu = np.concatenate([[0], np.cumsum(VAR_LENS)]).astype(np.int32)
+    q, k, v = (rng.uniform(-1, 1, (t, HEADS, VAR_D)).astype(np.float32) for _ in range(3))
+    return q, k, v, cu
+
+
+def varlen_spec():
+    t, b1 = sum(VAR_LENS), len(VAR_LENS) + 1
+    x, c = f"tensor<{t}x{HEADS}x{VAR_D}xf32>", f"tensor<{b1}xi32>"
+    return (f"func.func @bench(%q: {x}, %k: {x}, %v: {x}, %cq: {c}, %ck: {c}) -> {x} {{\n"
+            f"  %o = sattn.varlen_attention %q, %k, %v, %cq, %ck mask(#sattn.causal)"
+            f" : ({x}, {x}, {x}, {c}, {c}) -> {x}\n  return %o : {x}\n}}\n")
+
+
+def peer_sdpa_varlen(name, n, d, runs):
+    """Each prompt on its own, is_causal (PyTorch's CPU SDPA has no varlen)."""
+    import torch
+    torch.set_num_threads(THREADS)
+    q, k, v, cu = (torch.from_numpy(a) for a in varlen_arrays())
+    seqs = [tuple(x[cu[b]:cu[b + 1]].transpose(0, 1)[None] for x in (q, k, v))
+            for b in range(len(VAR_LENS))]
+    f = torch.nn.functional.scaled_dot_product_attention
+    with torch.no_grad():
+        return {"ms": timeit(lambda: [f(*s, is_causal=True) for s in seqs], runs)}
+
+
+def peer_flex_varlen(name, n, d, runs):
+    """The packed prompts as one sequence with a causal document mask."""
+    import torch
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    torch.set_num_threads(THREADS)
+    q, k, v, cu = (torch.from_numpy(a) for a in varlen_arrays())
+    t = q.shape[0]
+    doc = torch.repeat_interleave(torch.arange(len(VAR_LENS)), torch.tensor(VAR_LENS))
+    mask_mod = lambda b, h, qi, kv: (doc[qi] == doc[kv]) & (qi >= kv)  # noqa: E731
+    block_mask = create_block_mask(mask_mod, None, None, t, t, device="cpu")
+    q, k, v = (x.transpose(0, 1)[None].contiguous() for x in (q, k, v))
+    compiled = torch.compile(flex_attention)
+    with torch.no_grad():
+        compiled(q, k, v, block_mask=block_mask)
+        return {"ms": timeit(lambda: compiled(q, k, v, block_mask=block_mask), runs)}
+
+
+def varlen_table(build, peers, timeout):
+    """Batched prefill of prompts of different lengths (sattn.varlen_attention)
+    against one causal prefill of the same useful work."""
+    import numpy as np
+    n = int(round(np.sqrt(sum(x * x for x in VAR_LENS))))
+    print(f"\nvarlen prefill: {len(VAR_LENS)} causal prompts of {min(VAR_LENS)}-{max(VAR_LENS)} "
+          f"tokens ({sum(VAR_LENS)} in all), H={HEADS}, D={VAR_D}, f32, {THREADS} threads; "
+          f"reference: one causal prefill of N={n} (about the same useful work)")
+    header = ["case", "sattn ms", "useful GFLOP/s", "rate / one prefill"] + \
+        [f"{p} ms" for p in peers]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    with tempfile.TemporaryDirectory() as workdir:
+        files = []
+        for name, a in zip(("q", "k", "v", "cq", "ck"), (*varlen_arrays(), varlen_arrays()[3])):
+            files.append(os.path.join(workdir, name + ".npy"))
+            np.save(files[-1], a)
+        packed = run_sattn_spec(build, varlen_spec(), 5, files)
+    one = run_sattn(build, M.causal(), n, VAR_D, 5)
+    for label, r, peer_name in ((f"varlen, {len(VAR_LENS)} prompts", packed, "varlen"),
+                                (f"one causal prefill, N={n}", one, None)):
+        cells = [label]
+        if "ms" in r:
+            ratio = r["gflops"] / one["gflops"] if "gflops" in one else float("nan")
+            cells += [f"{r['ms']:.1f}", f"{r['gflops']:.1f}", f"{ratio:.2f}"]
+        else:
+            cells += ["n/a: " + r["error"], "-", "-"]
+        for p in peers:
+            if peer_name:
+                pr = run_peer(p + "_varlen", peer_name, 0, VAR_D, 5, timeout)
+                cells.append("n/a: " + pr["error"] if "error" in pr else f"{pr['ms']:.1f}")
+            else:
+                cells.append("-")
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
 PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
-         "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode}
+         "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode,
+         "sdpa_varlen": peer_sdpa_varlen, "flex_varlen": peer_flex_varlen}
 
 
 def run_peer(peer, name, n, d, runs, timeout):
@@ -394,7 +486,8 @@ def main():
     ap.add_argument("--peer-timeout", type=int, default=900)
     ap.add_argument("--embedding-only", action="store_true",
                     help="only the C API cache and Python overhead measurements")
-    ap.add_argument("--decode-only", action="store_true", help="only the decode table")
+    ap.add_argument("--decode-only", action="store_true",
+                    help="only the serving tables (decode, varlen prefill)")
     # internal: run one peer case
     ap.add_argument("--peer")
     ap.add_argument("--pattern")
@@ -413,6 +506,7 @@ def main():
     decode_peers = [p for p in args.peers.split(",") if p in ("sdpa", "flex")]
     if args.decode_only:
         decode_table(args.build, decode_peers, args.peer_timeout)
+        varlen_table(args.build, decode_peers, args.peer_timeout)
         return 0
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
@@ -462,6 +556,7 @@ def main():
         print("| " + " | ".join(cells) + " |")
 
     decode_table(args.build, decode_peers, args.peer_timeout)
+    varlen_table(args.build, decode_peers, args.peer_timeout)
 
     print()
     rss = {n: peak_rss_mb(args.build, n) for n in (1024, 32768)}

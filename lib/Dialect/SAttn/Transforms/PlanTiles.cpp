@@ -77,7 +77,11 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
   }
 
   void runOnOperation() override {
-    getOperation()->walk([&](AttentionOp op) {
+    // Paged decode keeps the CPU conversion's own tile (one group of query
+    // heads per tile).
+    getOperation()->walk([&](AttentionOpInterface op) {
+      if (isa<PagedAttentionOp>(op.getOperation()))
+        return;
       auto [defaultRows, defaultKeys] = chooseTileSizes(op.getMask());
       int64_t br = queryTile > 0 ? queryTile : defaultRows;
       int64_t bc = keyTile > 0 ? keyTile : defaultKeys;
@@ -89,8 +93,9 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
       }
       op->setAttr("sattn.tile",
                   DenseI64ArrayAttr::get(&getContext(), {br, bc}));
-      if (printStats)
-        reportStats(op, br, bc);
+      if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation());
+          contiguous && printStats)
+        reportStats(contiguous, br, bc);
     });
   }
 

@@ -64,7 +64,9 @@ def SAttnSimplifyMasks : Pass<"sattn-simplify-masks"> {
 def SAttnPlanTiles : Pass<"sattn-plan-tiles"> {
   let summary = "Choose the tile sizes of each sattn.attention and report the plan";
   let description = [{
-    Sets `sattn.tile = array<i64: Br, Bc>` on each `sattn.attention`: Br query
+    Sets `sattn.tile = array<i64: Br, Bc>` on each `sattn.attention` and
+    `sattn.varlen_attention` (`sattn.paged_attention` keeps the conversion's
+    decode tile; statistics are reported for `sattn.attention`): Br query
     rows (a multiple of the vector lanes) by Bc keys. By default Br = 32 and
     Bc = 64, Bc = 32 for band masks (causal, window, dilated, sink and their
     combinations: less waste on the edges of the band); when the mask is made
