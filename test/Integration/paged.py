@@ -38,7 +38,9 @@ def make_case(rng, index):
     page = rng.choice([1, 3, 8, 16])
     lq = rng.randint(1, 8)
     special = [0, 1, page - 1, page, page + 1]
-    lens = [rng.choice(special + [rng.randint(1, 150)] * 3) for _ in range(batch)]
+    # Lengths past 256 keys span several flash-decoding splits.
+    lens = [rng.choice(special + [rng.randint(1, 150)] * 3 + [rng.randint(257, 700)])
+            for _ in range(batch)]
     max_pages = max(-(-n // page) for n in lens) + rng.randint(0, 2)
     # Enough pages for the longest sequence, some shared, some unused.
     num_pages = max(1, max_pages + rng.randint(-1, 4))

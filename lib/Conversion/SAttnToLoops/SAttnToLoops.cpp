@@ -40,6 +40,10 @@ namespace {
 constexpr int64_t kRowChunk = 4; // rows per register block of O += P V
 constexpr int64_t kMaxHeadDim = 512;
 constexpr int64_t kMaxScratchBytes = 1 << 20; // of a thread's stack
+/// Flash-decoding: keys per split are a multiple of this (a paged split then
+/// spans 16 pages of 16 tokens, whose rows of all KV heads stay in the
+/// caches while the heads are walked in turn).
+constexpr int64_t kSplitGranule = 256;
 
 /// Register blocking for the host's vector registers: 256-bit (AVX2, 16
 /// registers) or 512-bit (AVX-512, 32 registers).
@@ -123,6 +127,22 @@ public:
   /// views of the token-major tensors, [1, H, L_b, D] with row stride H * D
   /// (and LSE [1, Hq, L_b] with row stride 1).
   bool strided = false;
+  /// Flash-decoding (packed decode tiles): each call takes three more
+  /// arguments (s, numSplits, keysPerSplit), walks only the keys [s *
+  /// keysPerSplit, (s + 1) * keysPerSplit) (a multiple of the key tile) and
+  /// writes that part's normalized O and its LSE (f32) into row b *
+  /// numSplits + s of partial buffers; buildMerge() combines them.
+  bool split = false;
+
+  /// The function that merges the splits of one (batch, query head):
+  /// O = sum_s exp(LSE_s - LSE) O_s with LSE = log sum_s exp(LSE_s).
+  func::FuncOp buildMerge(ModuleOp module, StringRef name);
+  /// [B, H, L, Dv] and [B, H, L] f32: the partial results of the splits.
+  MemRefType partialType(bool lseOnly) {
+    int64_t dyn = ShapedType::kDynamic;
+    return lseOnly ? MemRefType::get({dyn, dyn, dyn}, f32)
+                   : MemRefType::get({dyn, dyn, dyn, valueDim}, f32);
+  }
 
 private:
   // Constants and small helpers.
@@ -196,6 +216,7 @@ private:
 
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
+  Value outBatch; // the batch index of O and LSE (b * numSplits + s)
   Value numRows; // valid rows of the tile (the rest repeat the last one)
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
@@ -223,14 +244,15 @@ Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
                                          int64_t col, int64_t dim) {
   SmallVector<Value> ix(indices);
   ix.push_back(idx(col));
-  auto vecType = VectorType::get({lanes}, elemType);
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  auto vecType = VectorType::get({lanes}, elem);
   if (col + lanes <= dim)
     return widen(vector::LoadOp::create(b, loc, vecType, memref, ix));
   Value maskBits = vector::ConstantMaskOp::create(
       b, loc, VectorType::get({lanes}, b.getI1Type()),
       ArrayRef<int64_t>{dim - col});
   Value zero = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
+      b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elem)));
   return widen(vector::MaskedLoadOp::create(b, loc, vecType, memref, ix,
                                             maskBits, zero));
 }
@@ -277,7 +299,9 @@ void TileFunctionBuilder::storeRowVector(Value value, Value memref,
                                          int64_t dim) {
   SmallVector<Value> ix(indices);
   ix.push_back(idx(col));
-  value = narrow(value);
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  if (elem != f32)
+    value = narrow(value);
   if (col + lanes <= dim) {
     vector::StoreOp::create(b, loc, value, memref, ix);
     return;
@@ -320,8 +344,8 @@ func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
   SmallVector<Type> args = {inputType(headDim),
                             inputType(headDim),
                             inputType(valueDim),
-                            inputType(valueDim),
-                            lseType(),
+                            split ? partialType(false) : inputType(valueDim),
+                            split ? partialType(true) : lseType(),
                             index,
                             index,
                             index};
@@ -330,6 +354,8 @@ func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
     args.push_back(MemRefType::get({dyn, dyn}, b.getI32Type()));
     args.push_back(MemRefType::get({dyn}, b.getI32Type()));
   }
+  if (split) // s, numSplits, keysPerSplit
+    args.append({index, index, index});
   auto fnType = FunctionType::get(ctx, args, {});
   auto fn = func::FuncOp::create(b, loc, name, fnType);
   fn.setPrivate();
@@ -376,6 +402,15 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     lk = minIdx(arith::MaxSIOp::create(b, loc, len, idx(0)), capacity);
   } else {
     lk = memref::DimOp::create(b, loc, k, 2);
+  }
+  outBatch = batch;
+  std::pair<Value, Value> keyBounds;
+  if (split) {
+    unsigned n = entry->getNumArguments();
+    Value s = entry->getArgument(n - 3), perSplit = entry->getArgument(n - 1);
+    outBatch = addIdx(mulIdx(batch, entry->getArgument(n - 2)), s);
+    Value first = mulIdx(s, perSplit);
+    keyBounds = {toI64(first), toI64(addIdx(first, perSplit))};
   }
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
@@ -479,9 +514,11 @@ void TileFunctionBuilder::buildBody(Block *entry) {
 
   scf::ForOp loop =
       buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys,
-                       init, [&](Value kt, ValueRange state, Value full) {
+                       init,
+                       [&](Value kt, ValueRange state, Value full) {
                          return buildKeyTile(kt, state, full);
-                       });
+                       },
+                       keyBounds);
 
   // O = Oacc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
   // empty), m being in base 2.
@@ -508,9 +545,10 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
                                              ValueRange{r, idx(j * lanes)});
           storeRowVector(arith::MulFOp::create(b, loc, acc, invVec), o,
-                         ValueRange{batch, rowHead, row}, j * lanes, valueDim);
+                         ValueRange{outBatch, rowHead, row}, j * lanes,
+                         valueDim);
         }
-        if (op.getLse()) {
+        if (op.getLse() || split) {
           Value logSum = math::FmaOp::create(
               b, loc, m, f32Const(static_cast<float>(M_LN2)),
               math::LogOp::create(b, loc, l));
@@ -518,10 +556,91 @@ void TileFunctionBuilder::buildBody(Block *entry) {
               b, loc, nonEmpty, logSum,
               f32Const(-std::numeric_limits<float>::infinity()));
           memref::StoreOp::create(b, loc, value, lse,
-                                  ValueRange{batch, rowHead, row});
+                                  ValueRange{outBatch, rowHead, row});
         }
         scf::YieldOp::create(b, loc);
       });
+}
+
+func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
+  b.setInsertionPointToEnd(module.getBody());
+  Type index = b.getIndexType();
+  auto fn = func::FuncOp::create(
+      b, loc, name,
+      FunctionType::get(ctx,
+                        {partialType(false), partialType(true),
+                         inputType(valueDim), lseType(), index, index, index},
+                        {}));
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  Value partO = entry->getArgument(0), partLse = entry->getArgument(1);
+  o = entry->getArgument(2);
+  lse = entry->getArgument(3);
+  Value bIdx = entry->getArgument(4), h = entry->getArgument(5),
+        numSplits = entry->getArgument(6);
+  Value first = mulIdx(bIdx, numSplits), last = addIdx(first, numSplits);
+  float negInf = -std::numeric_limits<float>::infinity();
+  scf::ForOp::create(
+      b, loc, idx(0), memref::DimOp::create(b, loc, o, 2), idx(1),
+      ValueRange{}, [&](OpBuilder &, Location, Value i, ValueRange) {
+        auto lseOf = [&](Value s) -> Value {
+          return memref::LoadOp::create(b, loc, partLse, ValueRange{s, h, i});
+        };
+        // m = max_s LSE_s
+        Value m =
+            scf::ForOp::create(
+                b, loc, first, last, idx(1), ValueRange{f32Const(negInf)},
+                [&](OpBuilder &, Location, Value s, ValueRange acc) {
+                  scf::YieldOp::create(
+                      b, loc,
+                      ValueRange{arith::MaximumFOp::create(b, loc, acc[0],
+                                                           lseOf(s))});
+                })
+                .getResult(0);
+        Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            m, f32Const(negInf));
+        m = arith::SelectOp::create(b, loc, empty, f32Const(0.0f), m);
+        // w_s = exp(LSE_s - m), l = sum_s w_s, acc = sum_s w_s O_s
+        SmallVector<Value> init = {f32Const(0.0f)};
+        init.append(numValueVecs, splat(0.0f));
+        auto sum = scf::ForOp::create(
+            b, loc, first, last, idx(1), init,
+            [&](OpBuilder &, Location, Value s, ValueRange acc) {
+              Value w = math::ExpOp::create(
+                  b, loc, arith::SubFOp::create(b, loc, lseOf(s), m));
+              Value wVec = vector::BroadcastOp::create(b, loc, vecF32, w);
+              SmallVector<Value> next = {
+                  arith::AddFOp::create(b, loc, acc[0], w)};
+              for (int64_t j = 0; j < numValueVecs; ++j)
+                next.push_back(vector::FMAOp::create(
+                    b, loc, wVec,
+                    loadRowVector(partO, {s, h, i}, j * lanes, valueDim),
+                    acc[1 + j]));
+              scf::YieldOp::create(b, loc, next);
+            });
+        // O = acc / l (0 for an empty row); LSE = m + log(l) (-inf)
+        Value l = sum.getResult(0);
+        Value inv = arith::SelectOp::create(
+            b, loc, empty, f32Const(0.0f),
+            arith::DivFOp::create(b, loc, f32Const(1.0f), l));
+        Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
+        for (int64_t j = 0; j < numValueVecs; ++j)
+          storeRowVector(
+              arith::MulFOp::create(b, loc, sum.getResult(1 + j), invVec), o,
+              {bIdx, h, i}, j * lanes, valueDim);
+        if (op.getLse())
+          memref::StoreOp::create(
+              b, loc,
+              arith::SelectOp::create(
+                  b, loc, empty, f32Const(negInf),
+                  arith::AddFOp::create(b, loc, m,
+                                        math::LogOp::create(b, loc, l))),
+              lse, ValueRange{bIdx, h, i});
+        scf::YieldOp::create(b, loc);
+      });
+  func::ReturnOp::create(b, loc);
+  return fn;
 }
 
 void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
@@ -848,65 +967,107 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   // (`guarded`) the V rows of keys no row keeps are replaced by 0: their P
   // is 0, but 0 * NaN would still reach O (unused KV-cache slots may hold
   // anything). FULL tiles read V as it is.
+  //
+  // Paged caches: the V rows of one head are Hkv * Dv elements apart, a
+  // power-of-two stride that maps a whole tile onto a few L1 sets, so each
+  // column chunk would miss L1 again on every row. There Oacc is scaled by
+  // alpha first and P V runs over blocks of kPagedKeyBlock keys, whose V rows
+  // stay in L1 while the column chunks walk them.
+  constexpr int64_t kPagedKeyBlock = 8;
   Value pvRows =
       mulIdx(arith::CeilDivUIOp::create(b, loc, numRows, idx(kRowChunk)),
              idx(kRowChunk));
+  auto forEachRowChunk = [&](function_ref<void(ArrayRef<Value>)> body) {
+    scf::ForOp::create(b, loc, idx(0), pvRows, idx(kRowChunk), ValueRange{},
+                       [&](OpBuilder &, Location, Value r0, ValueRange) {
+                         SmallVector<Value> rowIdx;
+                         for (int64_t i = 0; i < kRowChunk; ++i)
+                           rowIdx.push_back(addIdx(r0, idx(i)));
+                         body(rowIdx);
+                         scf::YieldOp::create(b, loc);
+                       });
+  };
+  auto alphaOf = [&](Value r) -> Value {
+    return vector::BroadcastOp::create(
+        b, loc, vecF32,
+        memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(0), r}));
+  };
+  // acc = Oacc (times alpha when `scale`) + sum over keys [c0, c1) of P V.
+  auto pvBlock = [&](ArrayRef<Value> rowIdx, Value c0, Value c1, bool scale,
+                     bool guarded) {
+    SmallVector<Value> alphaRow;
+    if (scale)
+      for (Value r : rowIdx)
+        alphaRow.push_back(alphaOf(r));
+    for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
+      int64_t nj = std::min(colChunk, numValueVecs - j0);
+      SmallVector<Value> acc;
+      for (int64_t i = 0; i < kRowChunk; ++i)
+        for (int64_t j = 0; j < nj; ++j) {
+          Value old = vector::LoadOp::create(
+              b, loc, vecF32, oacc,
+              ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
+          acc.push_back(scale ? arith::MulFOp::create(b, loc, old, alphaRow[i])
+                              : old);
+        }
+      auto pvLoop = scf::ForOp::create(
+          b, loc, c0, c1, one, acc,
+          [&](OpBuilder &, Location, Value c, ValueRange cur) {
+            SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
+            SmallVector<Value> vv, next;
+            for (int64_t j = 0; j < nj; ++j)
+              vv.push_back(
+                  loadRowVector(vData(), row, (j0 + j) * lanes, valueDim));
+            if (guarded) {
+              Value used = arith::CmpFOp::create(
+                  b, loc, arith::CmpFPredicate::ONE,
+                  memref::LoadOp::create(b, loc, keyUsed, ValueRange{c}),
+                  f32Const(0.0f));
+              for (Value &x : vv)
+                x = arith::SelectOp::create(b, loc, used, x, zeroVec);
+            }
+            for (int64_t i = 0; i < kRowChunk; ++i) {
+              Value pb = vector::BroadcastOp::create(
+                  b, loc, vecF32,
+                  memref::LoadOp::create(b, loc, st, ValueRange{c, rowIdx[i]}));
+              for (int64_t j = 0; j < nj; ++j)
+                next.push_back(
+                    vector::FMAOp::create(b, loc, pb, vv[j], cur[i * nj + j]));
+            }
+            scf::YieldOp::create(b, loc, next);
+          });
+      for (int64_t i = 0; i < kRowChunk; ++i)
+        for (int64_t j = 0; j < nj; ++j)
+          vector::StoreOp::create(b, loc, pvLoop.getResult(i * nj + j), oacc,
+                                  ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
+    }
+  };
   auto buildPV = [&](bool guarded) {
+    if (!pageSize) {
+      forEachRowChunk([&](ArrayRef<Value> rowIdx) {
+        pvBlock(rowIdx, idx(0), nc, /*scale=*/true, guarded);
+      });
+      return;
+    }
+    forEachRowChunk([&](ArrayRef<Value> rowIdx) {
+      for (Value r : rowIdx)
+        for (int64_t j = 0; j < numValueVecs; ++j) {
+          SmallVector<Value, 2> at = {r, idx(j * lanes)};
+          vector::StoreOp::create(
+              b, loc,
+              arith::MulFOp::create(
+                  b, loc, vector::LoadOp::create(b, loc, vecF32, oacc, at),
+                  alphaOf(r)),
+              oacc, at);
+        }
+    });
     scf::ForOp::create(
-        b, loc, idx(0), pvRows, idx(kRowChunk), ValueRange{},
-        [&](OpBuilder &, Location, Value r0, ValueRange) {
-          SmallVector<Value> rowIdx, alphaRow;
-          for (int64_t i = 0; i < kRowChunk; ++i) {
-            rowIdx.push_back(addIdx(r0, idx(i)));
-            alphaRow.push_back(vector::BroadcastOp::create(
-                b, loc, vecF32,
-                memref::LoadOp::create(b, loc, rowBuf,
-                                       ValueRange{idx(0), rowIdx[i]})));
-          }
-          for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
-            int64_t nj = std::min(colChunk, numValueVecs - j0);
-            SmallVector<Value> acc;
-            for (int64_t i = 0; i < kRowChunk; ++i)
-              for (int64_t j = 0; j < nj; ++j)
-                acc.push_back(arith::MulFOp::create(
-                    b, loc,
-                    vector::LoadOp::create(
-                        b, loc, vecF32, oacc,
-                        ValueRange{rowIdx[i], idx((j0 + j) * lanes)}),
-                    alphaRow[i]));
-            auto pvLoop = scf::ForOp::create(
-                b, loc, idx(0), nc, one, acc,
-                [&](OpBuilder &, Location, Value c, ValueRange cur) {
-                  SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
-                  SmallVector<Value> vv, next;
-                  for (int64_t j = 0; j < nj; ++j)
-                    vv.push_back(loadRowVector(vData(), row, (j0 + j) * lanes,
-                                               valueDim));
-                  if (guarded) {
-                    Value used = arith::CmpFOp::create(
-                        b, loc, arith::CmpFPredicate::ONE,
-                        memref::LoadOp::create(b, loc, keyUsed, ValueRange{c}),
-                        f32Const(0.0f));
-                    for (Value &x : vv)
-                      x = arith::SelectOp::create(b, loc, used, x, zeroVec);
-                  }
-                  for (int64_t i = 0; i < kRowChunk; ++i) {
-                    Value pb = vector::BroadcastOp::create(
-                        b, loc, vecF32,
-                        memref::LoadOp::create(b, loc, st,
-                                               ValueRange{c, rowIdx[i]}));
-                    for (int64_t j = 0; j < nj; ++j)
-                      next.push_back(vector::FMAOp::create(b, loc, pb, vv[j],
-                                                           cur[i * nj + j]));
-                  }
-                  scf::YieldOp::create(b, loc, next);
-                });
-            for (int64_t i = 0; i < kRowChunk; ++i)
-              for (int64_t j = 0; j < nj; ++j)
-                vector::StoreOp::create(
-                    b, loc, pvLoop.getResult(i * nj + j), oacc,
-                    ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
-          }
+        b, loc, idx(0), nc, idx(kPagedKeyBlock), ValueRange{},
+        [&](OpBuilder &, Location, Value c0, ValueRange) {
+          Value c1 = minIdx(addIdx(c0, idx(kPagedKeyBlock)), nc);
+          forEachRowChunk([&](ArrayRef<Value> rowIdx) {
+            pvBlock(rowIdx, c0, c1, /*scale=*/false, guarded);
+          });
           scf::YieldOp::create(b, loc);
         });
   };
@@ -1059,6 +1220,96 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
   replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
 }
 
+/// Packed decode, flash-decoding style: the key range is cut into splits,
+/// an scf.parallel over (b, split, kv head) runs the tile function on each
+/// (the KV heads innermost, so a thread walks the heads of one split in turn
+/// while its K/V rows are in the caches: a paged cache keeps all heads of a
+/// token in one row), then one over (b, query head) merges the splits by
+/// their LSE. Splits: paged, kSplitGranule keys each; contiguous, enough
+/// for 4 tasks per thread when B * Hkv is smaller.
+static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
+                             func::FuncOp tileFn, func::FuncOp mergeFn,
+                             ArrayRef<Value> qkv, ArrayRef<Value> indexArgs,
+                             std::pair<Value, Value> results, int64_t hkv,
+                             int64_t tileKeys) {
+  Location loc = op.getLoc();
+  auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
+  auto c = [&](int64_t x) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, x);
+  };
+  auto ceilDiv = [&](Value x, Value y) -> Value {
+    return arith::CeilDivUIOp::create(rewriter, loc, x, y);
+  };
+  auto maxIdx = [&](Value x, Value y) -> Value {
+    return arith::MaxSIOp::create(rewriter, loc, x, y);
+  };
+  auto mul = [&](Value x, Value y) -> Value {
+    return arith::MulIOp::create(rewriter, loc, x, y);
+  };
+  Value q = qkv[0], k = qkv[1];
+  Value batch = memref::DimOp::create(rewriter, loc, q, 0);
+  // The longest key range: Lk, or M * page.
+  Value lkMax =
+      paged ? mul(memref::DimOp::create(rewriter, loc, indexArgs[0], 1),
+                  c(paged.getPageSize()))
+            : memref::DimOp::create(rewriter, loc, k, 2);
+  int64_t granule = llvm::alignTo(kSplitGranule, tileKeys);
+  Value chunks = maxIdx(ceilDiv(lkMax, c(granule)), c(1));
+  Value splits = chunks;
+  if (!paged) {
+    auto module = op->getParentOfType<ModuleOp>();
+    auto threadsFn = module.lookupSymbol<func::FuncOp>("omp_get_max_threads");
+    if (!threadsFn) {
+      OpBuilder mb(module.getBodyRegion());
+      threadsFn = func::FuncOp::create(
+          mb, loc, "omp_get_max_threads",
+          FunctionType::get(rewriter.getContext(), {},
+                            {rewriter.getI32Type()}));
+      threadsFn.setPrivate();
+    }
+    Value threads = arith::IndexCastOp::create(
+        rewriter, loc, rewriter.getIndexType(),
+        func::CallOp::create(rewriter, loc, threadsFn, ValueRange{})
+            .getResult(0));
+    Value wanted = ceilDiv(mul(c(4), threads), maxIdx(mul(batch, c(hkv)), c(1)));
+    splits = arith::MinSIOp::create(rewriter, loc, maxIdx(wanted, c(1)), chunks);
+  }
+  Value perSplit = mul(ceilDiv(chunks, splits), c(granule));
+  splits = maxIdx(ceilDiv(lkMax, perSplit), c(1));
+
+  // The splits' normalized O [B * splits, Hq, Lq, Dv] and LSE, f32.
+  auto qType = op.getQuery().getType();
+  SmallVector<Value> sizes = {mul(batch, splits), c(qType.getDimSize(1)),
+                              c(qType.getDimSize(2))};
+  auto fnType = tileFn.getFunctionType();
+  auto align = rewriter.getI64IntegerAttr(64);
+  Value partO = memref::AllocOp::create(
+      rewriter, loc, cast<MemRefType>(fnType.getInput(3)), sizes, align);
+  Value partLse = memref::AllocOp::create(
+      rewriter, loc, cast<MemRefType>(fnType.getInput(4)), sizes, align);
+
+  Value zero = c(0), one = c(1);
+  scf::ParallelOp::create(
+      rewriter, loc, ValueRange{zero, zero, zero},
+      ValueRange{batch, splits, c(hkv)}, ValueRange{one, one, one},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+        SmallVector<Value> args(qkv);
+        args.append({partO, partLse, ivs[0], ivs[2], zero});
+        args.append(indexArgs.begin(), indexArgs.end());
+        args.append({ivs[1], splits, perSplit});
+        func::CallOp::create(nb, nloc, tileFn, args);
+      });
+  scf::ParallelOp::create(
+      rewriter, loc, ValueRange{zero, zero},
+      ValueRange{batch, c(qType.getDimSize(1))}, ValueRange{one, one},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+        func::CallOp::create(nb, nloc, mergeFn,
+                             ValueRange{partO, partLse, results.first,
+                                        results.second, ivs[0], ivs[1],
+                                        splits});
+      });
+}
+
 /// Rewrites one attention op (sattn.attention, sattn.paged_attention) into
 /// buffers, an scf.parallel over (batch, head, query tile) and calls of its
 /// tile function.
@@ -1116,6 +1367,7 @@ struct AttentionToLoops
     if (paged)
       builder.pageSize = paged.getPageSize();
     if (packed) {
+      builder.split = true;
       builder.packedGroup = hq / hkv;
       builder.dotKeys =
           std::clamp<int64_t>(vec.accBudget / ((hq / hkv) * lq), 1, 4);
@@ -1125,6 +1377,9 @@ struct AttentionToLoops
                                            tiles.keys, name);
     }
     func::FuncOp tileFn = builder.build(module, name);
+    func::FuncOp mergeFn;
+    if (builder.split)
+      mergeFn = builder.buildMerge(module, name + "_merge");
     if (varlen) {
       buildVarlenLoop(rewriter, varlen, builder, tileFn, tiles.rows);
       return success();
@@ -1165,21 +1420,23 @@ struct AttentionToLoops
           toBuffer(paged.getSeqLens(), MemRefType::get({dyn}, i32))};
     }
 
-    // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br)); packed: (b, g, 0)
-    // in (B, Hkv, 1).
+    if (builder.split) {
+      buildSplitDecode(rewriter, op, tileFn, mergeFn,
+                       ArrayRef<Value>(callArgs).take_front(3), indexArgs,
+                       {oArg, lseArg}, hkv, tiles.keys);
+      replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
+      return success();
+    }
+
+    // scf.parallel (b, h, qt) in (B, Hq, ceil(Lq / Br)).
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value numQueryTiles =
-        packed
-            ? one
-            : Value(arith::CeilDivUIOp::create(
-                  rewriter, loc, qDim(2),
-                  arith::ConstantIndexOp::create(rewriter, loc, tiles.rows)));
-    Value numHeads =
-        packed ? arith::ConstantIndexOp::create(rewriter, loc, hkv) : qDim(1);
+    Value numQueryTiles = arith::CeilDivUIOp::create(
+        rewriter, loc, qDim(2),
+        arith::ConstantIndexOp::create(rewriter, loc, tiles.rows));
     scf::ParallelOp::create(
         rewriter, loc, ValueRange{zero, zero, zero},
-        ValueRange{qDim(0), numHeads, numQueryTiles}, ValueRange{one, one, one},
+        ValueRange{qDim(0), qDim(1), numQueryTiles}, ValueRange{one, one, one},
         [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
           // Query tiles in zigzag order (0, n-1, 1, n-2, ...): with causal
           // masks the work per tile grows with qt, and each thread's

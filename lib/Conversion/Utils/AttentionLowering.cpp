@@ -99,7 +99,8 @@ Value ScoreModifiers::slopeOf(OpBuilder &b, Location loc, Value head) const {
 scf::ForOp mlir::sattn::buildKeyTileLoop(
     OpBuilder &b, Location loc, MaskAttrInterface mask,
     const std::optional<TilePlanTables> &plan, Value queryTile, Value p0,
-    Value p1, Value lk, int64_t keys, ValueRange init, KeyTileBody body) {
+    Value p1, Value lk, int64_t keys, ValueRange init, KeyTileBody body,
+    std::pair<Value, Value> keyBounds) {
   Type index = b.getIndexType();
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   if (plan) {
@@ -140,6 +141,10 @@ scf::ForOp mlir::sattn::buildKeyTileLoop(
   Value keys64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(keys));
   kLo = arith::MaxSIOp::create(b, loc, kLo, zero64);
   kHi = arith::MinSIOp::create(b, loc, kHi, lk64);
+  if (keyBounds.first) {
+    kLo = arith::MaxSIOp::create(b, loc, kLo, keyBounds.first);
+    kHi = arith::MinSIOp::create(b, loc, kHi, keyBounds.second);
+  }
   Value ktLo = arith::FloorDivSIOp::create(b, loc, kLo, keys64);
   Value ktHi = arith::MaxSIOp::create(
       b, loc, arith::CeilDivSIOp::create(b, loc, kHi, keys64), ktLo);

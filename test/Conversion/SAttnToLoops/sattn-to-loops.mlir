@@ -111,16 +111,25 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // -----
 
 // Decode with GQA (Hq = 32, Hkv = 8, Lq = 1): the 4 query heads of a
-// key/value head share one tile of 8 rows (one AVX2 vector), so the
-// parallel loop runs over (B, Hkv) and each K/V tile is read once per group.
+// key/value head share one tile of 8 rows (one AVX2 vector), so each K/V
+// tile is read once per group. Flash-decoding: the key range is cut into
+// splits (multiples of 256 keys, enough for 4 tasks per OpenMP thread), the
+// parallel loop runs over (B, split, Hkv) into f32 partial results, then
+// one over (B, Hq) merges the splits by their LSE.
 !dq = tensor<1x32x1x128xf32>
 !dkv = tensor<1x8x?x128xf32>
 // CHECK-LABEL: func.func @decode_gqa
 // CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
-// CHECK:         scf.parallel (%[[G:.*]]) = (%c0) to (%[[C8]]) step (%c1)
-// CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[G]], %c0)
+// CHECK:         call @omp_get_max_threads()
+// CHECK:         %[[PER:.*]] = arith.muli %{{.*}}, %c256 : index
+// CHECK:         memref.alloc(%[[S:.*]]) {alignment = 64 : i64} : memref<?x32x1x128xf32>
+// CHECK:         memref.alloc(%[[S]]) {alignment = 64 : i64} : memref<?x32x1xf32>
+// CHECK:         scf.parallel (%[[SPLIT:.*]], %[[G:.*]]) = (%c0, %c0) to (%[[S]], %[[C8]]) step (%c1, %c1)
+// CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[G]], %c0, %[[SPLIT]], %[[S]], %[[PER]])
+// CHECK:         scf.parallel (%[[H:.*]]) = (%c0) to (%c32) step (%c1)
+// CHECK:           func.call @__sattn_tile_0_merge({{.*}}, %c0, %[[H]], %[[S]])
 // CHECK-LABEL: func.func private @__sattn_tile_0(
-// CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index) {
+// CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index) {
 // 8 rows: the 4 query heads of the group, padded to one vector; the scaled
 // queries are kept as rows for the dot-product scores.
 // CHECK:         %[[QROWS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x128xf32>
@@ -131,6 +140,11 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
 // CHECK:         vector.fma
 // CHECK:         vector.reduction <add>
+// The merge: m = max_s LSE_s, O = sum_s exp(LSE_s - m) O_s / sum_s exp(..).
+// CHECK-LABEL: func.func private @__sattn_tile_0_merge(
+// CHECK:         arith.maximumf
+// CHECK:         math.exp
+// CHECK:         vector.fma
 func.func @decode_gqa(%q: !dq, %k: !dkv, %v: !dkv) -> !dq {
   %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (!dq, !dkv, !dkv) -> !dq
   return %o : !dq

@@ -48,11 +48,14 @@ using KeyTileBody =
 /// length `lk` (index), carrying `init`:
 ///  - with `plan`: the tiles its CSR tables list for queryTile;
 ///  - else: the tiles inside the mask's closed-form key range, each
-///    classified at run time (buildClassify) and skipped when EMPTY.
+///    classified at run time (buildClassify) and skipped when EMPTY; with
+///    `keyBounds` (i64, multiples of `keys`; no plan) only the tiles inside
+///    [keyBounds.first, keyBounds.second) (a split of the key range).
 scf::ForOp buildKeyTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
                             const std::optional<TilePlanTables> &plan,
                             Value queryTile, Value p0, Value p1, Value lk,
-                            int64_t keys, ValueRange init, KeyTileBody body);
+                            int64_t keys, ValueRange init, KeyTileBody body,
+                            std::pair<Value, Value> keyBounds = {});
 
 /// The compile-time tile plan of `op` (declareTilePlanTables) when its query
 /// and key lengths are static; named after `prefix`.
