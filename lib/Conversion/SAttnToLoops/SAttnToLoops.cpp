@@ -127,11 +127,11 @@ public:
   /// views of the token-major tensors, [1, H, L_b, D] with row stride H * D
   /// (and LSE [1, Hq, L_b] with row stride 1).
   bool strided = false;
-  /// Flash-decoding (packed decode tiles): each call takes three more
-  /// arguments (s, numSplits, keysPerSplit), walks only the keys [s *
-  /// keysPerSplit, (s + 1) * keysPerSplit) (a multiple of the key tile) and
-  /// writes that part's normalized O and its LSE (f32) into row b *
-  /// numSplits + s of partial buffers; buildMerge() combines them.
+  /// Flash-decoding (packed decode tiles): each call takes four more
+  /// arguments (s, numSplits, keyBegin, keyEnd), walks only the keys
+  /// [keyBegin, keyEnd) (multiples of the key tile) and writes that part's
+  /// normalized O and its LSE (f32) into row b * numSplits + s of partial
+  /// buffers; buildMerge() combines them.
   bool split = false;
 
   /// The function that merges the splits of one (batch, query head):
@@ -354,8 +354,8 @@ func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
     args.push_back(MemRefType::get({dyn, dyn}, b.getI32Type()));
     args.push_back(MemRefType::get({dyn}, b.getI32Type()));
   }
-  if (split) // s, numSplits, keysPerSplit
-    args.append({index, index, index});
+  if (split) // s, numSplits, keyBegin, keyEnd
+    args.append({index, index, index, index});
   auto fnType = FunctionType::get(ctx, args, {});
   auto fn = func::FuncOp::create(b, loc, name, fnType);
   fn.setPrivate();
@@ -407,10 +407,10 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   std::pair<Value, Value> keyBounds;
   if (split) {
     unsigned n = entry->getNumArguments();
-    Value s = entry->getArgument(n - 3), perSplit = entry->getArgument(n - 1);
-    outBatch = addIdx(mulIdx(batch, entry->getArgument(n - 2)), s);
-    Value first = mulIdx(s, perSplit);
-    keyBounds = {toI64(first), toI64(addIdx(first, perSplit))};
+    outBatch = addIdx(mulIdx(batch, entry->getArgument(n - 3)),
+                      entry->getArgument(n - 4));
+    keyBounds = {toI64(entry->getArgument(n - 2)),
+                 toI64(entry->getArgument(n - 1))};
   }
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
@@ -1225,8 +1225,10 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
 /// (the KV heads innermost, so a thread walks the heads of one split in turn
 /// while its K/V rows are in the caches: a paged cache keeps all heads of a
 /// token in one row), then one over (b, query head) merges the splits by
-/// their LSE. Splits: paged, kSplitGranule keys each; contiguous, enough
-/// for 4 tasks per thread when B * Hkv is smaller.
+/// their LSE. Splits: paged, kSplitGranule keys of [0, M * page) each;
+/// contiguous, enough for 4 tasks per thread when B * Hkv is smaller, over
+/// the mask's key range for the decode rows only (a window's splits all
+/// hold kept keys, so every thread gets some).
 static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
                              func::FuncOp tileFn, func::FuncOp mergeFn,
                              ArrayRef<Value> qkv, ArrayRef<Value> indexArgs,
@@ -1248,13 +1250,37 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
   };
   Value q = qkv[0], k = qkv[1];
   Value batch = memref::DimOp::create(rewriter, loc, q, 0);
-  // The longest key range: Lk, or M * page.
-  Value lkMax =
-      paged ? mul(memref::DimOp::create(rewriter, loc, indexArgs[0], 1),
-                  c(paged.getPageSize()))
-            : memref::DimOp::create(rewriter, loc, k, 2);
   int64_t granule = llvm::alignTo(kSplitGranule, tileKeys);
-  Value chunks = maxIdx(ceilDiv(lkMax, c(granule)), c(1));
+  // The keys to split, [first, first + span): [0, M * page), or the
+  // granule-aligned hull of the mask's key range for the rows at positions
+  // [Lk - Lq, Lk) within [0, Lk).
+  Value first = c(0), span;
+  if (paged) {
+    span = mul(memref::DimOp::create(rewriter, loc, indexArgs[0], 1),
+               c(paged.getPageSize()));
+  } else {
+    Type i64 = rewriter.getI64Type();
+    Value lk = memref::DimOp::create(rewriter, loc, k, 2);
+    Value lk64 = arith::IndexCastOp::create(rewriter, loc, i64, lk);
+    Value p0 = arith::SubIOp::create(
+        rewriter, loc, lk64,
+        arith::ConstantOp::create(
+            rewriter, loc,
+            rewriter.getI64IntegerAttr(op.getQuery().getType().getDimSize(2))));
+    auto [lo, hi] = op.getMask().buildKeyRange(rewriter, loc, p0, lk64, lk64);
+    auto toIndex = [&](Value x) -> Value {
+      return arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                        x);
+    };
+    Value kHi = arith::MinSIOp::create(rewriter, loc, maxIdx(toIndex(hi), c(0)),
+                                       lk);
+    Value kLo = arith::MinSIOp::create(rewriter, loc, maxIdx(toIndex(lo), c(0)),
+                                       kHi);
+    first = mul(arith::DivUIOp::create(rewriter, loc, kLo, c(granule)),
+                c(granule));
+    span = arith::SubIOp::create(rewriter, loc, kHi, first);
+  }
+  Value chunks = maxIdx(ceilDiv(span, c(granule)), c(1));
   Value splits = chunks;
   if (!paged) {
     auto module = op->getParentOfType<ModuleOp>();
@@ -1275,7 +1301,7 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
     splits = arith::MinSIOp::create(rewriter, loc, maxIdx(wanted, c(1)), chunks);
   }
   Value perSplit = mul(ceilDiv(chunks, splits), c(granule));
-  splits = maxIdx(ceilDiv(lkMax, perSplit), c(1));
+  splits = maxIdx(ceilDiv(span, perSplit), c(1));
 
   // The splits' normalized O [B * splits, Hq, Lq, Dv] and LSE, f32.
   auto qType = op.getQuery().getType();
@@ -1296,7 +1322,10 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
         SmallVector<Value> args(qkv);
         args.append({partO, partLse, ivs[0], ivs[2], zero});
         args.append(indexArgs.begin(), indexArgs.end());
-        args.append({ivs[1], splits, perSplit});
+        Value begin = arith::AddIOp::create(nb, nloc, first,
+                                            mul(ivs[1], perSplit));
+        args.append({ivs[1], splits, begin,
+                     arith::AddIOp::create(nb, nloc, begin, perSplit)});
         func::CallOp::create(nb, nloc, tileFn, args);
       });
   scf::ParallelOp::create(

@@ -112,10 +112,10 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 
 // Decode with GQA (Hq = 32, Hkv = 8, Lq = 1): the 4 query heads of a
 // key/value head share one tile of 8 rows (one AVX2 vector), so each K/V
-// tile is read once per group. Flash-decoding: the key range is cut into
-// splits (multiples of 256 keys, enough for 4 tasks per OpenMP thread), the
-// parallel loop runs over (B, split, Hkv) into f32 partial results, then
-// one over (B, Hq) merges the splits by their LSE.
+// tile is read once per group. Flash-decoding: the mask's key range for the
+// decode rows is cut into splits (multiples of 256 keys, enough for 4 tasks
+// per OpenMP thread), the parallel loop runs over (B, split, Hkv) into f32
+// partial results, then one over (B, Hq) merges the splits by their LSE.
 !dq = tensor<1x32x1x128xf32>
 !dkv = tensor<1x8x?x128xf32>
 // CHECK-LABEL: func.func @decode_gqa
@@ -125,11 +125,12 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         memref.alloc(%[[S:.*]]) {alignment = 64 : i64} : memref<?x32x1x128xf32>
 // CHECK:         memref.alloc(%[[S]]) {alignment = 64 : i64} : memref<?x32x1xf32>
 // CHECK:         scf.parallel (%[[SPLIT:.*]], %[[G:.*]]) = (%c0, %c0) to (%[[S]], %[[C8]]) step (%c1, %c1)
-// CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[G]], %c0, %[[SPLIT]], %[[S]], %[[PER]])
+// CHECK:           arith.muli %[[SPLIT]], %[[PER]] : index
+// CHECK:           func.call @__sattn_tile_0({{.*}}, %c0, %[[G]], %c0, %[[SPLIT]], %[[S]], %{{.*}}, %{{.*}})
 // CHECK:         scf.parallel (%[[H:.*]]) = (%c0) to (%c32) step (%c1)
 // CHECK:           func.call @__sattn_tile_0_merge({{.*}}, %c0, %[[H]], %[[S]])
 // CHECK-LABEL: func.func private @__sattn_tile_0(
-// CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index) {
+// CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index) {
 // 8 rows: the 4 query heads of the group, padded to one vector; the scaled
 // queries are kept as rows for the dot-product scores.
 // CHECK:         %[[QROWS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x128xf32>

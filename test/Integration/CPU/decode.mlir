@@ -10,6 +10,15 @@
 // RUN: sattn-run %s --function=decode_random_bf16 --check | FileCheck %s
 // RUN: sattn-run %s --function=mqa_window --check | FileCheck %s
 // RUN: sattn-run %s --function=odd_head_dims --check | FileCheck %s --check-prefixes=CHECK,LSE
+// Flash-decoding splits: one KV head and a window of 700 over 3000 keys, so
+// the splits cover only the window's keys [2048, 3000) (3 of them, merged by
+// their LSE); a dynamic Lk from files.
+// RUN: sattn-run %s --function=split_window --check | FileCheck %s --check-prefixes=CHECK,LSE
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: %python -c "import numpy as np; r = np.random.default_rng(0); [np.save('%t/' + n + '.npy', r.uniform(-1, 1, s).astype('f4')) for n, s in [('q', (1, 4, 2, 64)), ('k', (1, 1, 5000, 64))]]"
+// RUN: sattn-run %s --function=split_dynamic --input=@%t/q.npy --input=@%t/k.npy --input=@%t/k.npy --output=@%t/o.npy
+// RUN: %python -c "import numpy as np; q, k, o = (np.load('%t/' + n + '.npy').astype('f8') for n in 'qko'); s = np.einsum('hid,kd->hik', q[0], k[0, 0]) / 8; p = np.arange(2) + 4998; s[:, np.arange(5000)[None] > p[:, None]] = -np.inf; w = np.exp(s - s.max(-1, keepdims=True)); want = (w / w.sum(-1, keepdims=True)) @ k[0, 0]; print('split dynamic rel err', np.linalg.norm(o[0] - want) / np.linalg.norm(want) < 1e-5)" | FileCheck %s --check-prefix=DYN
+// DYN: split dynamic rel err True
 // CHECK: check result #0 (O): {{.*}}: ok
 // LSE: check result #1 (LSE): {{.*}}: ok
 
@@ -65,4 +74,14 @@ func.func @mqa_window(%q: !q5, %k: !kv5, %v: !kv5) -> !q5 {
 func.func @odd_head_dims(%q: !q6, %k: !k6, %v: !v6) -> (!o6, tensor<1x4x2xf32>) {
   %o, %l = sattn.attention %q, %k, %v mask(#sattn.causal) : (!q6, !k6, !v6) -> (!o6, tensor<1x4x2xf32>)
   return %o, %l : !o6, tensor<1x4x2xf32>
+}
+
+func.func @split_window(%q: tensor<1x4x1x64xf32>, %k: tensor<1x1x3000x64xf32>, %v: tensor<1x1x3000x64xf32>) -> (tensor<1x4x1x64xf32>, tensor<1x4x1xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.window<left = 700, right = 0>) : (tensor<1x4x1x64xf32>, tensor<1x1x3000x64xf32>, tensor<1x1x3000x64xf32>) -> (tensor<1x4x1x64xf32>, tensor<1x4x1xf32>)
+  return %o, %l : tensor<1x4x1x64xf32>, tensor<1x4x1xf32>
+}
+
+func.func private @split_dynamic(%q: tensor<1x4x2x64xf32>, %k: tensor<1x1x?x64xf32>, %v: tensor<1x1x?x64xf32>) -> tensor<1x4x2x64xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.causal) : (tensor<1x4x2x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>) -> tensor<1x4x2x64xf32>
+  return %o : tensor<1x4x2x64xf32>
 }
