@@ -117,28 +117,138 @@ static std::string header(StringRef fn, ArrayRef<TensorSig> inputs,
 
 /// The C header of a GPU kernel: the PTX, a loader and a launcher that need
 /// only the CUDA driver API.
+/// The launcher's view of one kernel parameter: a flat memref (a device
+/// pointer and its element count, a C expression) or an int64_t.
+struct LaunchParam {
+  std::string name, size; // size empty: a scalar
+};
+
 static std::string gpuHeader(StringRef fn, const GpuCode &code,
                              ArrayRef<TensorSig> inputs, const SpecStep &step,
                              StringRef chipName) {
-  const TensorSig &q = inputs[step.q], &k = inputs[step.k], &v = inputs[step.v];
-  int64_t d = q.shape[3], dv = v.shape[3];
+  const TensorSig &q = inputs[step.q], &k = inputs[step.k];
+  AttentionOpInterface op = step.op;
+  int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
+  std::string ds = std::to_string(d), dvs = std::to_string(dv);
+  PagedAttentionOp paged = step.paged();
+  bool varlen = bool(step.varlen());
+  // The layouts, the launcher's size arguments, the kernel's parameters in
+  // order (SAttnToGPU), the grid and the static sizes to check.
+  std::string layout, sizeArgs, rows, gridX, gridZ;
+  std::vector<LaunchParam> params;
+  std::vector<std::pair<std::string, int64_t>> staticSizes;
+  std::vector<std::string> sizes; // the size arguments, all >= 0
+  auto memref = [&](std::string name, std::string size) {
+    params.push_back({std::move(name), std::move(size)});
+  };
+  auto scalar = [&](std::string name) { params.push_back({std::move(name), ""}); };
+  auto fixed = [&](const TensorSig &sig, int dim, std::string var) {
+    if (!ShapedType::isDynamic(sig.shape[dim]))
+      staticSizes.push_back({std::move(var), sig.shape[dim]});
+  };
+  if (varlen) {
+    layout = "Q [total_q, Hq, " + ds + "], K [total_k, Hkv, " + ds +
+             "], V [total_k, Hkv, " + dvs + "],\n * O [total_q, Hq, " + dvs +
+             "] of " + elemKindName(q.kind).str() +
+             "; LSE [Hq, total_q] f32; cu_seqlens_q, cu_seqlens_k [num_seqs "
+             "+ 1] int32;\n * max_seqlen_q: at least the longest "
+             "sequence's rows (as in FlashAttention's varlen API)";
+    sizeArgs = "CUdeviceptr cu_seqlens_q,\n    CUdeviceptr cu_seqlens_k, "
+               "int64_t num_seqs, int64_t q_heads, int64_t kv_heads,\n    "
+               "int64_t total_q, int64_t total_k, int64_t max_seqlen_q";
+    rows = "total_q * q_heads";
+    memref("q", "rows * " + ds);
+    memref("k", "total_k * kv_heads * " + ds);
+    memref("v", "total_k * kv_heads * " + dvs);
+    memref("o", "rows * " + dvs);
+    memref("lse", "lse ? rows : 0");
+    for (const char *s : {"q_heads", "kv_heads", "total_q", "total_k"})
+      scalar(s);
+    memref("cu_seqlens_q", "num_seqs + 1");
+    memref("cu_seqlens_k", "num_seqs + 1");
+    gridX = "max_seqlen_q";
+    gridZ = "num_seqs";
+    sizes = {"num_seqs", "q_heads", "total_q", "total_k", "max_seqlen_q"};
+    fixed(q, 0, "total_q");
+    fixed(q, 1, "q_heads");
+    fixed(k, 0, "total_k");
+    fixed(k, 1, "kv_heads");
+    fixed(inputs[step.indices[0]], 0, "num_seqs + 1");
+  } else if (paged) {
+    std::string page = std::to_string(paged.getPageSize());
+    layout = "Q [B, Hq, Lq, " + ds + "], K cache [num_pages, " + page +
+             ", Hkv, " + ds + "], V cache [num_pages, " + page + ", Hkv, " +
+             dvs + "],\n * O [B, Hq, Lq, " + dvs + "] of " +
+             elemKindName(q.kind).str() +
+             "; LSE [B, Hq, Lq] f32; block_table [B, max_pages], seq_lens "
+             "[B] int32";
+    sizeArgs = "CUdeviceptr block_table,\n    CUdeviceptr seq_lens, int64_t "
+               "batch, int64_t q_heads, int64_t kv_heads,\n    int64_t "
+               "q_len, int64_t num_pages, int64_t max_pages";
+    rows = "batch * q_heads * q_len";
+    memref("q", "rows * " + ds);
+    memref("k", "num_pages * " + page + " * kv_heads * " + ds);
+    memref("v", "num_pages * " + page + " * kv_heads * " + dvs);
+    memref("o", "rows * " + dvs);
+    memref("lse", "lse ? rows : 0");
+    for (const char *s : {"q_heads", "kv_heads", "q_len", "unused_k_len"})
+      scalar(s);
+    memref("block_table", "batch * max_pages");
+    memref("seq_lens", "batch");
+    scalar("num_pages");
+    scalar("max_pages");
+    gridX = "q_len";
+    gridZ = "batch";
+    sizes = {"batch", "q_heads", "q_len", "num_pages", "max_pages"};
+    fixed(q, 0, "batch");
+    fixed(q, 1, "q_heads");
+    fixed(q, 2, "q_len");
+    fixed(k, 0, "num_pages");
+    fixed(k, 2, "kv_heads");
+    fixed(inputs[step.indices[0]], 1, "max_pages");
+  } else {
+    layout = "Q [B, Hq, Lq, " + ds + "], K [B, Hkv, Lk, " + ds +
+             "], V [B, Hkv, Lk, " + dvs + "],\n * O [B, Hq, Lq, " + dvs +
+             "] of " + elemKindName(q.kind).str() + "; LSE [B, Hq, Lq] f32";
+    sizeArgs = "int64_t batch,\n    int64_t q_heads, int64_t kv_heads, "
+               "int64_t q_len, int64_t k_len";
+    rows = "batch * q_heads * q_len";
+    memref("q", "rows * " + ds);
+    memref("k", "batch * kv_heads * k_len * " + ds);
+    memref("v", "batch * kv_heads * k_len * " + dvs);
+    memref("o", "rows * " + dvs);
+    memref("lse", "lse ? rows : 0");
+    for (const char *s : {"q_heads", "kv_heads", "q_len", "k_len"})
+      scalar(s);
+    gridX = "q_len";
+    gridZ = "batch";
+    sizes = {"batch", "q_heads", "q_len", "k_len"};
+    fixed(q, 0, "batch");
+    fixed(q, 1, "q_heads");
+    fixed(q, 2, "q_len");
+    fixed(k, 1, "kv_heads");
+    fixed(k, 2, "k_len");
+  }
+
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = ("SATTN_GPU_KERNEL_" + fn.upper() + "_H");
   std::string prefix = ("sattn_" + fn).str();
   os << "/* Generated by sattn-compile --target=nvvm: the GPU kernel of @" << fn
-     << " (PTX for " << chipName << " and newer, "
-     << (code.tensorCores ? "tensor cores" : "SIMT")
+     << " (" << op->getName().getStringRef() << ", PTX for " << chipName
+     << " and newer, " << (code.tensorCores ? "tensor cores" : "SIMT")
      << ").\n"
         " * Needs only the CUDA driver at run time (cuda.h, -lcuda): no "
         "LLVM/MLIR.\n"
-        " * Device buffers, row-major: Q [B, Hq, Lq, "
-     << d << "], K [B, Hkv, Lk, " << d << "], V [B, Hkv, Lk, " << dv
-     << "],\n * O [B, Hq, Lq, " << dv << "] of " << elemKindName(q.kind)
-     << "; LSE [B, Hq, Lq] f32"
-     << (code.hasLse ? " (required)" : " (not written: pass 0)") << "."
-     << (code.tensorCores ? "\n * Q, K and V must be 16-byte aligned." : "")
-     << " */\n"
+        " * Device buffers, row-major: "
+     << layout << (code.hasLse ? " (LSE required)" : " (LSE not written: pass 0)")
+     << "."
+     << (code.tensorCores ? "\n * Q, K and V must be 16-byte aligned." : "");
+  if (paged || varlen)
+    os << "\n * The index data is not checked here (docs/Semantics.md's "
+          "run-time rules are the\n * caller's; the kernel clamps it, so bad "
+          "data gives wrong values, never an\n * access out of bounds).";
+  os << " */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <cuda.h>\n#include <stdint.h>\n\n";
   // The PTX as a string literal, one line per PTX line.
@@ -156,56 +266,59 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
      << "  if (r != CUDA_SUCCESS)\n    return r;\n"
      << "  return cuModuleGetFunction(kernel, *module, \"" << code.kernel
      << "\");\n}\n\n";
-  os << "/* Launches it on `stream`: grid (ceil(Lq / " << code.rows
-     << "), Hq, B), 128 threads per block.\n"
+  std::string tiles =
+      "(" + gridX + " + " + std::to_string(code.rows) + " - 1) / " +
+      std::to_string(code.rows);
+  os << "/* Launches it on `stream`: grid (ceil(" << gridX << " / "
+     << code.rows << "), Hq, " << gridZ
+     << "), 128 threads per block.\n"
         " * CUDA_ERROR_INVALID_VALUE for sizes the spec or CUDA does not "
         "allow. */\n"
      << "static inline CUresult " << prefix
      << "_launch(CUfunction kernel, CUdeviceptr q, CUdeviceptr k,\n"
-        "    CUdeviceptr v, CUdeviceptr o, CUdeviceptr lse, int64_t batch,\n"
-        "    int64_t q_heads, int64_t kv_heads, int64_t q_len, int64_t k_len,\n"
-        "    CUstream stream) {\n"
+        "    CUdeviceptr v, CUdeviceptr o, CUdeviceptr lse, "
+     << sizeArgs << ",\n    CUstream stream) {\n"
      << "  typedef struct {\n    CUdeviceptr allocated, aligned;\n"
         "    int64_t offset, size, stride;\n  } flat_memref;\n"
-     << "  int64_t rows = batch * q_heads * q_len;\n"
-     << "  flat_memref m[5] = {\n"
-     << "      {q, q, 0, rows * " << d << ", 1},\n"
-     << "      {k, k, 0, batch * kv_heads * k_len * " << d << ", 1},\n"
-     << "      {v, v, 0, batch * kv_heads * k_len * " << dv << ", 1},\n"
-     << "      {o, o, 0, rows * " << dv << ", 1},\n"
-     << "      {lse, lse, 0, lse ? rows : 0, 1}};\n"
-     << "  void *params[29];\n  int n = 0;\n"
-     << "  for (int i = 0; i < 5; ++i) {\n"
-        "    params[n++] = &m[i].allocated;\n    params[n++] = &m[i].aligned;\n"
-        "    params[n++] = &m[i].offset;\n    params[n++] = &m[i].size;\n"
-        "    params[n++] = &m[i].stride;\n  }\n"
-     << "  params[n++] = &q_heads;\n  params[n++] = &kv_heads;\n"
-        "  params[n++] = &q_len;\n  params[n++] = &k_len;\n";
+     << "  int64_t rows = " << rows << ";\n";
+  if (paged)
+    os << "  int64_t unused_k_len = 0;\n";
+  int numMemrefs = 0;
+  for (const LaunchParam &p : params)
+    if (!p.size.empty())
+      os << "  flat_memref m" << numMemrefs++ << " = {" << p.name << ", "
+         << p.name << ", 0, " << p.size << ", 1};\n";
+  os << "  void *params[] = {";
+  numMemrefs = 0;
+  for (auto [i, p] : llvm::enumerate(params)) {
+    os << (i ? "," : "") << "\n      ";
+    if (p.size.empty()) {
+      os << "&" << p.name;
+      continue;
+    }
+    std::string m = "m" + std::to_string(numMemrefs++);
+    os << "&" << m << ".allocated, &" << m << ".aligned, &" << m
+       << ".offset, &" << m << ".size, &" << m << ".stride";
+  }
+  os << "};\n";
   // The spec's static sizes are compiled into the kernel (tile plans).
-  auto checkDim = [&](const TensorSig &sig, int dim, StringRef var) {
-    if (!ShapedType::isDynamic(sig.shape[dim]))
-      os << " || " << var << " != " << sig.shape[dim];
-  };
-  os << "  if (batch < 0 || q_heads < 0 || q_len < 0 || k_len < 0 ||\n"
-        "      kv_heads <= 0 || q_heads % kv_heads != 0 || batch > 65535 ||\n"
-        "      q_heads > 65535 || (q_len + "
-     << code.rows << " - 1) / " << code.rows << " > 0x7fffffff"
+  os << "  if (";
+  for (const std::string &size : sizes)
+    os << size << " < 0 || ";
+  os << "kv_heads <= 0 ||\n      q_heads % kv_heads != 0 || " << gridZ
+     << " > 65535 ||\n      q_heads > 65535 || " << tiles << " > 0x7fffffff"
      << (code.hasLse ? " || !lse" : "")
      << (code.tensorCores ? " ||\n      ((q | k | v) & 15) != 0" : "");
-  checkDim(q, 0, "batch");
-  checkDim(q, 1, "q_heads");
-  checkDim(q, 2, "q_len");
-  checkDim(k, 1, "kv_heads");
-  checkDim(k, 2, "k_len");
+  for (auto &[var, size] : staticSizes)
+    os << " || " << var << " != " << size;
   // One ALiBi slope per query head (the kernel holds them as constants).
-  if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes())
+  if (std::optional<ArrayRef<float>> slopes = op.getAlibiSlopes())
     os << " || q_heads != " << slopes->size();
   os << ")\n    return CUDA_ERROR_INVALID_VALUE;\n"
      << "  if (rows == 0)\n    return CUDA_SUCCESS;\n"
-     << "  return cuLaunchKernel(kernel, (unsigned)((q_len + " << code.rows
-     << " - 1) / " << code.rows
-     << "),\n                        (unsigned)q_heads, (unsigned)batch, 128, "
-        "1, 1, 0, stream,\n                        params, 0);\n}\n\n"
+     << "  return cuLaunchKernel(kernel, (unsigned)(" << tiles
+     << "),\n                        (unsigned)q_heads, (unsigned)" << gridZ
+     << ", 128, 1, 1, 0, stream,\n                        params, 0);\n}\n\n"
      << "#endif /* " << guard << " */\n";
   return text;
 }
@@ -258,10 +371,6 @@ int main(int argc, char **argv) {
         tensorCores);
     if (!code)
       return fail(llvm::toString(code.takeError()));
-    if (emit == "header" && !sig.steps.front().indices.empty())
-      return fail("--emit=header does not write a launcher for " +
-                  sig.steps.front().op->getName().getStringRef() +
-                  " yet (emit ptx or cubin)");
     text = emit == "header"
                ? gpuHeader(name, *code, sig.inputs, sig.steps.front(), chip)
                : std::move(code->binary);
