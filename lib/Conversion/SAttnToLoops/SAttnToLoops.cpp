@@ -223,14 +223,16 @@ private:
   /// The indices of the K or V row of key `key` (0 <= key < Lk) in kData()
   /// and vData(), before the column: [b, kvHead, key]; for a paged cache the
   /// row [(page * page_size + slot) * Hkv + kvHead] of its [rows, D] view,
-  /// from tileRows for keys of the current tile, or [page, slot, kvHead] of
-  /// K and V themselves when `inTile` is false.
-  SmallVector<Value, 4> keyRow(Value key, bool inTile = true);
+  /// from tileRows (keys of the current tile).
+  SmallVector<Value, 4> keyRow(Value key);
   Value kData() { return pageSize ? kRows : k; }
   Value vData() { return pageSize ? vRows : v; }
-  /// Paged: the cache page of key `key`, block_table[b, key / page], or 0
-  /// when the entry is outside [0, P) (only keys no row keeps can meet one).
-  Value pageOf(Value key);
+  /// Paged: body(c, row) for each key k0 + c, c < count, with `row` its
+  /// row of the [rows, D] cache views; the block table is read once per
+  /// page (an entry outside [0, P) reads page 0: only keys no row keeps can
+  /// meet one) and the rows of a page follow each other Hkv apart.
+  void forEachKeyRow(Value k0, Value count,
+                     function_ref<void(Value c, Value row)> body);
   Value blockTable, seqLens, numPages, numKvHeads; // paged only
   Value kRows, vRows; // paged: the caches as [P * page * Hkv, D] and [.., Dv]
   Value tileRows, tileK0; // paged: the cache row of each key of the tile
@@ -269,29 +271,54 @@ std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
           arith::RemUIOp::create(b, loc, j, lqConst)};
 }
 
-SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key, bool inTile) {
+SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
   if (!pageSize)
     return {batch, kvHead, key};
-  if (inTile)
-    return {memref::LoadOp::create(b, loc, tileRows,
-                                   ValueRange{subIdx(key, tileK0)})};
-  // Slot key mod page of its page.
-  return {pageOf(key), arith::RemUIOp::create(b, loc, key, idx(pageSize)),
-          kvHead};
+  return {memref::LoadOp::create(b, loc, tileRows,
+                                 ValueRange{subIdx(key, tileK0)})};
 }
 
-Value TileFunctionBuilder::pageOf(Value key) {
-  Value page = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      memref::LoadOp::create(
-          b, loc, blockTable,
-          ValueRange{batch,
-                     arith::DivUIOp::create(b, loc, key, idx(pageSize))}));
-  Value valid = arith::AndIOp::create(
+void TileFunctionBuilder::forEachKeyRow(
+    Value k0, Value count, function_ref<void(Value, Value)> body) {
+  // Pages [k0 / page, ceil((k0 + count) / page)), none when count = 0 (the
+  // entry of k0's page may lie past the table then).
+  Value ps = idx(pageSize);
+  Value endPage = arith::CeilDivUIOp::create(b, loc, addIdx(k0, count), ps);
+  Value firstPage = arith::SelectOp::create(
       b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, page, idx(0)),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page, numPages));
-  return arith::SelectOp::create(b, loc, valid, page, idx(0));
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, count, idx(0)),
+      arith::DivUIOp::create(b, loc, k0, ps), endPage);
+  scf::ForOp::create(
+      b, loc, firstPage, endPage, idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value p, ValueRange) {
+        Value page = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(b, loc, blockTable, ValueRange{batch, p}));
+        Value valid = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, page,
+                                  idx(0)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, page,
+                                  numPages));
+        page = arith::SelectOp::create(b, loc, valid, page, idx(0));
+        // Keys [max(k0, p * page), min(k0 + count, (p + 1) * page)); the
+        // first one at row (page * page_size + slot) * Hkv + kvHead.
+        Value pageStart = mulIdx(p, ps);
+        Value first = arith::MaxSIOp::create(b, loc, k0, pageStart);
+        Value end = minIdx(addIdx(k0, count), addIdx(pageStart, ps));
+        Value row0 = addIdx(
+            mulIdx(addIdx(mulIdx(page, ps), subIdx(first, pageStart)),
+                   numKvHeads),
+            kvHead);
+        scf::ForOp::create(
+            b, loc, first, end, idx(1), ValueRange{row0},
+            [&](OpBuilder &, Location, Value key, ValueRange row) {
+              body(subIdx(key, k0), row[0]);
+              scf::YieldOp::create(b, loc,
+                                   ValueRange{addIdx(row[0], numKvHeads)});
+            });
+        scf::YieldOp::create(b, loc);
+      });
 }
 
 void TileFunctionBuilder::storeRowVector(Value value, Value memref,
@@ -806,20 +833,13 @@ void TileFunctionBuilder::prefetchKeyRows(Value k0) {
   Value count = arith::MaxSIOp::create(
       b, loc, minIdx(idx(tiles.keys), subIdx(lk, k0)), idx(0));
   int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
-  scf::ForOp::create(
-      b, loc, idx(0), count, idx(1), ValueRange{},
-      [&](OpBuilder &, Location, Value c, ValueRange) {
-        SmallVector<Value, 4> row = keyRow(addIdx(k0, c), /*inTile=*/false);
-        for (auto [memref, dim] : {std::pair(k, headDim), {v, valueDim}})
-          for (int64_t col = 0; col < dim; col += lineElems) {
-            SmallVector<Value, 4> at(row);
-            at.push_back(idx(col));
-            memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false,
-                                       /*localityHint=*/3,
-                                       /*isDataCache=*/true);
-          }
-        scf::YieldOp::create(b, loc);
-      });
+  forEachKeyRow(k0, count, [&](Value, Value row) {
+    for (auto [memref, dim] : {std::pair(kRows, headDim), {vRows, valueDim}})
+      for (int64_t col = 0; col < dim; col += lineElems)
+        memref::PrefetchOp::create(b, loc, memref, ValueRange{row, idx(col)},
+                                   /*isWrite=*/false, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+  });
 }
 
 SmallVector<Value>
@@ -833,17 +853,9 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     // The cache row of each key of the tile, looked up once; then the next
     // tile's rows are prefetched while this one computes.
     tileK0 = k0;
-    scf::ForOp::create(
-        b, loc, idx(0), nc, one, ValueRange{},
-        [&](OpBuilder &, Location, Value c, ValueRange) {
-          SmallVector<Value, 4> at = keyRow(addIdx(k0, c), /*inTile=*/false);
-          // (page * page_size + slot) * Hkv + kvHead
-          Value row = addIdx(
-              mulIdx(addIdx(mulIdx(at[0], idx(pageSize)), at[1]), numKvHeads),
-              kvHead);
-          memref::StoreOp::create(b, loc, row, tileRows, ValueRange{c});
-          scf::YieldOp::create(b, loc);
-        });
+    forEachKeyRow(k0, nc, [&](Value c, Value row) {
+      memref::StoreOp::create(b, loc, row, tileRows, ValueRange{c});
+    });
     prefetchKeyRows(addIdx(k0, idx(tiles.keys)));
   }
 
