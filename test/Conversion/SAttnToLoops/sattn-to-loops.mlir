@@ -203,8 +203,8 @@ func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: t
 // seq_lens; Lk of batch b is seq_lens[b] clamped to [0, M * page] (0 without
 // pages). Each key tile first finds the cache row of each of its keys,
 // (block_table[b, key / 16] (0 when out of range) * 16 + key mod 16) * Hkv +
-// kvHead, then reads K and V in place through [rows, D] views of the caches:
-// no gather copy.
+// kvHead, one table entry per page, then reads K and V in place through
+// [rows, D] views of the caches: no gather copy.
 // CHECK-LABEL: func.func @paged
 // CHECK:         %[[T:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<?x?xi32> to memref<?x?xi32>
 // CHECK:         %[[N:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<?xi32> to memref<?xi32>
@@ -220,15 +220,17 @@ func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: t
 // CHECK:         arith.minsi
 // CHECK:         %[[ROWS:.*]] = memref.alloca() : memref<64xindex>
 // CHECK:         %[[KROWS:.*]] = memref.collapse_shape %arg1 {{\[\[}}0, 1, 2], [3]] : memref<?x?x?x32xf32> into memref<?x32xf32>
+// Per page of the tile: one block-table entry, then its keys' rows Hkv apart.
 // CHECK:         scf.for
-// CHECK:           scf.for
-// CHECK:             arith.divui %{{.*}}, %c16 : index
-// CHECK:             memref.load %[[TABLE]][%[[BATCH]], %{{.*}}] : memref<?x?xi32>
+// CHECK:           arith.ceildivui %{{.*}}, %c16 : index
+// CHECK:           scf.for %[[PAGE:.*]] = 
+// CHECK:             memref.load %[[TABLE]][%[[BATCH]], %[[PAGE]]] : memref<?x?xi32>
 // CHECK:             arith.cmpi slt, %{{.*}}, %[[P]]
 // CHECK:             arith.select
-// CHECK:             arith.remui %{{.*}}, %c16 : index
-// CHECK:             memref.store %{{.*}}, %[[ROWS]]
-// CHECK:           memref.prefetch %arg1
+// CHECK:             scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1 iter_args(%[[ROW:.*]] = %{{.*}}) -> (index)
+// CHECK:               memref.store %[[ROW]], %[[ROWS]]
+// CHECK:               arith.addi %[[ROW]], %{{.*}} : index
+// CHECK:           memref.prefetch %[[KROWS]]
 // CHECK:           memref.load %[[ROWS]]
 // CHECK:           memref.load %[[KROWS]]
 func.func @paged(%q: tensor<?x2x40x32xf32>, %kc: tensor<?x16x2x32xf32>, %vc: tensor<?x16x2x32xf32>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x2x40x32xf32> {
