@@ -405,15 +405,15 @@ def run_peer(peer, name, n, d, runs, timeout):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(build, probe):
+def measure(build, probe, *args):
     """Builds benchmarks/PROBE.c with the host's widest vectors and runs it on THREADS
-    threads: peak.c prints the f32 FMA peak in GFLOP/s, bandwidth.c the read bandwidth in
-    GB/s."""
+    threads: peak.c prints the f32 FMA peak in GFLOP/s (`peak bf16`: the bf16 dot-product
+    peak, 0 without AVX512_BF16), bandwidth.c the read bandwidth in GB/s."""
     exe = os.path.join(build, "benchmarks", probe)
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", os.path.join(HERE, f"{probe}.c"),
                     "-o", exe], check=True)
-    out = subprocess.run([exe], capture_output=True, text=True,
+    out = subprocess.run([exe, *args], capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS=str(THREADS)), check=True)
     return float(out.stdout.strip())
 
@@ -512,8 +512,10 @@ def main():
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
     ds = [int(x) for x in args.ds.split(",")]
     peers = [p for p in args.peers.split(",") if p]
-    peak = measure(args.build, "peak")
-    print(f"machine f32 FMA peak on {THREADS} threads: {peak:.1f} GFLOP/s", flush=True)
+    peak, peak_bf16 = measure(args.build, "peak"), measure(args.build, "peak", "bf16")
+    print(f"machine peak on {THREADS} threads (widest vectors, register-resident accumulators): "
+          f"f32 FMA {peak:.1f} GFLOP/s, bf16 dot products "
+          f"{f'{peak_bf16:.1f} GFLOP/s' if peak_bf16 else 'n/a (no AVX512_BF16)'}", flush=True)
 
     rows = []
     for d in ds:
