@@ -9,16 +9,33 @@
 
 using namespace mlir::sattn;
 
+namespace {
+/// What decides the scores of an op: mask, scale and modifiers.
+struct ScoreRules {
+  MaskAttrInterface mask;
+  double scale;
+  std::optional<double> softcap;
+  std::optional<llvm::ArrayRef<float>> slopes;
+
+  template <typename OpT>
+  explicit ScoreRules(OpT op)
+      : mask(op.getMask()), scale(op.getScaleValue()),
+        slopes(op.getAlibiSlopes()) {
+    if (std::optional<llvm::APFloat> c = op.getSoftcap())
+      softcap = c->convertToDouble();
+  }
+};
+} // namespace
+
 void mlir::sattn::referenceAttention(AttentionOpInterface op,
                                      const HostTensor &q, const HostTensor &k,
                                      const HostTensor &v, HostTensor &o,
                                      HostTensor &lse) {
-  MaskAttrInterface mask = op.getMask();
-  double scale = op.getScaleValue();
-  std::optional<double> softcap;
-  if (std::optional<llvm::APFloat> c = op.getSoftcap())
-    softcap = c->convertToDouble();
-  std::optional<llvm::ArrayRef<float>> slopes = op.getAlibiSlopes();
+  ScoreRules rules(op);
+  MaskAttrInterface mask = rules.mask;
+  double scale = rules.scale;
+  std::optional<double> softcap = rules.softcap;
+  std::optional<llvm::ArrayRef<float>> slopes = rules.slopes;
   int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
           d = q.shape()[3];
   int64_t hkv = k.shape()[1], lk = k.shape()[2], dv = v.shape()[3];
@@ -172,4 +189,85 @@ void mlir::sattn::referenceVarlenAttention(
         lse.set(h * tq + q0 + i, lseb.get(h * lq + i));
       }
   }
+}
+
+void mlir::sattn::referenceAttentionGrad(AttentionGradOp op,
+                                         const HostTensor &q,
+                                         const HostTensor &k,
+                                         const HostTensor &v,
+                                         const HostTensor &dO, HostTensor &dQ,
+                                         HostTensor &dK, HostTensor &dV) {
+  ScoreRules rules(op);
+  int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
+          d = q.shape()[3];
+  int64_t hkv = k.shape()[1], lk = k.shape()[2], dv = v.shape()[3];
+  dQ = HostTensor(ElemKind::F64, q.shape());
+  dK = HostTensor(ElemKind::F64, k.shape());
+  dV = HostTensor(ElemKind::F64, v.shape());
+  auto add = [](HostTensor &t, int64_t i, double x) { t.set(i, t.get(i) + x); };
+  std::vector<double> s(lk), t(lk), p(lk), o(dv);
+  std::vector<char> kept(lk);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < hq; ++h) {
+      int64_t g = h / (hq / hkv); // g(h) = h / (Hq / Hkv)
+      for (int64_t i = 0; i < lq; ++i) {
+        int64_t p0 = i + (lk - lq), qRow = (b * hq + h) * lq + i;
+        auto kRow = [&](int64_t key) { return (b * hkv + g) * lk + key; };
+        // The forward's scores and softmax in float64.
+        double maxS = -std::numeric_limits<double>::infinity();
+        for (int64_t key = 0; key < lk; ++key) {
+          kept[key] = rules.mask.evaluate(p0, key, lk);
+          if (!kept[key])
+            continue;
+          double dot = 0;
+          for (int64_t x = 0; x < d; ++x)
+            dot += q.get(qRow * d + x) * k.get(kRow(key) * d + x);
+          t[key] = rules.scale * dot; // t = scale * dot(Q_i, K_k)
+          s[key] = rules.softcap ? *rules.softcap * std::tanh(t[key] / *rules.softcap)
+                                 : t[key];
+          if (rules.slopes) // s = s - m_h |p - k|
+            s[key] -= double((*rules.slopes)[h]) * std::abs(double(p0 - key));
+          maxS = std::max(maxS, s[key]);
+        }
+        if (maxS == -std::numeric_limits<double>::infinity())
+          continue; // an empty row contributes nothing
+        double sum = 0;
+        for (int64_t key = 0; key < lk; ++key)
+          if (kept[key])
+            sum += std::exp(s[key] - maxS);
+        std::fill(o.begin(), o.end(), 0.0);
+        for (int64_t key = 0; key < lk; ++key) {
+          if (!kept[key])
+            continue;
+          p[key] = std::exp(s[key] - maxS) / sum; // P = softmax(s)
+          for (int64_t x = 0; x < dv; ++x)
+            o[x] += p[key] * v.get(kRow(key) * dv + x);
+        }
+        // Delta = dot(dO_i, O_i)
+        double delta = 0;
+        for (int64_t x = 0; x < dv; ++x)
+          delta += dO.get(qRow * dv + x) * o[x];
+        for (int64_t key = 0; key < lk; ++key) {
+          if (!kept[key])
+            continue;
+          // dV_k += P dO_i; dP = dot(dO_i, V_k)
+          double dP = 0;
+          for (int64_t x = 0; x < dv; ++x) {
+            add(dV, kRow(key) * dv + x, p[key] * dO.get(qRow * dv + x));
+            dP += dO.get(qRow * dv + x) * v.get(kRow(key) * dv + x);
+          }
+          // dS = P (dP - Delta); dT = dS (1 - tanh^2(t / c)) under softcap
+          double dT = p[key] * (dP - delta);
+          if (rules.softcap) {
+            double th = std::tanh(t[key] / *rules.softcap);
+            dT *= 1 - th * th;
+          }
+          // dQ_i += scale dT K_k; dK_k += scale dT Q_i
+          for (int64_t x = 0; x < d; ++x) {
+            add(dQ, qRow * d + x, rules.scale * dT * k.get(kRow(key) * d + x));
+            add(dK, kRow(key) * d + x, rules.scale * dT * q.get(qRow * d + x));
+          }
+        }
+      }
+    }
 }

@@ -70,6 +70,10 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
   for (Operation &op : function.getBody().front()) {
     if (isa<func::ReturnOp>(op))
       break;
+    if (isa<AttentionGradOp>(op))
+      return makeError("'sattn.attention_grad' at " + where(&op) +
+                       ": the backward op verifies and has a float64 "
+                       "reference, but no kernel yet");
     auto attention = dyn_cast<AttentionOpInterface>(op);
     if (!attention)
       return makeError("'" + op.getName().getStringRef() + "' at " +

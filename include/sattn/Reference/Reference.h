@@ -42,6 +42,15 @@ void referenceVarlenAttention(VarlenAttentionOp op, const HostTensor &q,
                               const HostTensor &cuSeqlensK, HostTensor &o,
                               HostTensor &lse);
 
+/// dQ, dK, dV (f64, the shapes of Q, K, V) of sattn.attention_grad: the
+/// gradients of sum(O * dO) with O the float64 forward of Q, K, V under the
+/// op's mask, scale and modifiers (recomputed here: the kernel's O and LSE
+/// are not inputs of the reference).
+void referenceAttentionGrad(AttentionGradOp op, const HostTensor &q,
+                            const HostTensor &k, const HostTensor &v,
+                            const HostTensor &dO, HostTensor &dQ,
+                            HostTensor &dK, HostTensor &dV);
+
 /// About how many operations referenceAttention takes for these shapes
 /// (B x Hq x Lq x Lk x (D + Dv + the cost of one mask evaluation)),
 /// saturating; callers refuse more than kMaxReferenceWork.

@@ -70,10 +70,9 @@ verifyElementTypes(Operation *op, RankedTensorType query,
 }
 
 /// `scale`, `softcap` and `alibi_slopes` of an op with `hq` query heads.
-static LogicalResult verifyScoreAttrs(AttentionOpInterface op,
-                                      std::optional<APFloat> scale,
-                                      int64_t hq) {
-  if (scale && !scale->isFinite())
+template <typename OpT>
+static LogicalResult verifyScoreAttrs(OpT op, int64_t hq) {
+  if (std::optional<APFloat> scale = op.getScale(); scale && !scale->isFinite())
     return op->emitOpError() << "'scale' must be a finite f32";
   // Score modifiers: softcap c > 0 and finite (0 is not "off": omit it);
   // one finite ALiBi slope per query head.
@@ -153,6 +152,36 @@ float AttentionOp::getScaleValue() {
   return scaleValue(getScale(), getQuery().getType().getDimSize(3));
 }
 
+/// Head-major Q [B, Hq, Lq, D], K [B, Hkv, Lk, D], V [B, Hkv, Lk, Dv]:
+/// batch, heads and lengths agree; GQA; D.
+static LogicalResult verifyHeadMajorInputs(Operation *op, ArrayRef<int64_t> q,
+                                           ArrayRef<int64_t> k,
+                                           ArrayRef<int64_t> v) {
+  if (!agree(q[0], k[0]) || !agree(q[0], v[0]) || !agree(k[0], v[0]))
+    return op->emitOpError() << "batch sizes differ: query " << dimStr(q[0])
+                             << ", key " << dimStr(k[0]) << ", value "
+                             << dimStr(v[0]);
+  if (!agree(k[1], v[1]))
+    return op->emitOpError()
+           << "key and value must have the same number of heads (Hkv), got "
+           << dimStr(k[1]) << " and " << dimStr(v[1]);
+  if (!agree(k[2], v[2]))
+    return op->emitOpError()
+           << "key and value must have the same length (Lk), got "
+           << dimStr(k[2]) << " and " << dimStr(v[2]);
+  return verifyHeads(op, q[1], k[1], q[3], k[3], v[3]);
+}
+
+/// The rules of `mask` that depend on a static key length.
+static LogicalResult verifyMaskForLength(Operation *op, MaskAttrInterface mask,
+                                         int64_t lk) {
+  std::optional<int64_t> length;
+  if (!ShapedType::isDynamic(lk))
+    length = lk;
+  return mask.verifyShape([&] { return op->emitOpError() << "mask: "; },
+                          length);
+}
+
 LogicalResult AttentionOp::verify() {
   auto qType = getQuery().getType(), kType = getKey().getType(),
        vType = getValue().getType();
@@ -161,29 +190,12 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyElementTypes(*this, qType,
                                 {{"key", kType},
                                  {"value", vType},
-                                 {"result 'output'", getOutput().getType()}})))
-    return failure();
-  if (!agree(q[0], k[0]) || !agree(q[0], v[0]) || !agree(k[0], v[0]))
-    return emitOpError() << "batch sizes differ: query " << dimStr(q[0])
-                         << ", key " << dimStr(k[0]) << ", value "
-                         << dimStr(v[0]);
-  if (!agree(k[1], v[1]))
-    return emitOpError() << "key and value must have the same number of heads "
-                            "(Hkv), got "
-                         << dimStr(k[1]) << " and " << dimStr(v[1]);
-  if (!agree(k[2], v[2]))
-    return emitOpError() << "key and value must have the same length (Lk), got "
-                         << dimStr(k[2]) << " and " << dimStr(v[2]);
-  if (failed(verifyHeads(*this, q[1], k[1], q[3], k[3], v[3])) ||
+                                 {"result 'output'", getOutput().getType()}})) ||
+      failed(verifyHeadMajorInputs(*this, q, k, v)) ||
       failed(verifyHeadMajorResults(*this, q, v[3])) ||
-      failed(verifyScoreAttrs(*this, getScale(), q[1])))
+      failed(verifyScoreAttrs(*this, q[1])))
     return failure();
-
-  // Rules of the mask that depend on the key length.
-  std::optional<int64_t> lk;
-  if (!ShapedType::isDynamic(k[2]))
-    lk = k[2];
-  return getMask().verifyShape([&] { return emitOpError() << "mask: "; }, lk);
+  return verifyMaskForLength(*this, getMask(), k[2]);
 }
 
 //===----------------------------------------------------------------------===//
@@ -226,7 +238,7 @@ LogicalResult PagedAttentionOp::verify() {
                          << ", seq_lens " << dimStr(lens[0]);
   if (failed(verifyHeads(*this, q[1], k[2], q[3], k[3], v[3])) ||
       failed(verifyHeadMajorResults(*this, q, v[3])) ||
-      failed(verifyScoreAttrs(*this, getScale(), q[1])))
+      failed(verifyScoreAttrs(*this, q[1])))
     return failure();
   // Per-sequence lengths are dynamic Lk.
   return getMask().verifyShape([&] { return emitOpError() << "mask: "; },
@@ -272,9 +284,61 @@ LogicalResult VarlenAttentionOp::verify() {
   if (failed(verifyHeads(*this, q[1], k[1], q[2], k[2], v[2])) ||
       failed(verifyResults(*this, {q[0], q[1], v[2]}, "[Tq, Hq, Dv]",
                            {q[1], q[0]}, "[Hq, Tq]")) ||
-      failed(verifyScoreAttrs(*this, getScale(), q[1])))
+      failed(verifyScoreAttrs(*this, q[1])))
     return failure();
   // Per-sequence lengths are dynamic Lk.
   return getMask().verifyShape([&] { return emitOpError() << "mask: "; },
                                std::nullopt);
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionGradOp
+//===----------------------------------------------------------------------===//
+
+float AttentionGradOp::getScaleValue() {
+  return scaleValue(getScale(), getQuery().getType().getDimSize(3));
+}
+
+LogicalResult AttentionGradOp::verify() {
+  auto qType = getQuery().getType(), kType = getKey().getType(),
+       vType = getValue().getType();
+  ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
+                    v = vType.getShape();
+  if (failed(verifyElementTypes(
+          *this, qType,
+          {{"key", kType},
+           {"value", vType},
+           {"output", getOutput().getType()},
+           {"grad_output", getGradOutput().getType()}})) ||
+      failed(verifyHeadMajorInputs(*this, q, k, v)))
+    return failure();
+  // O and dO [B, Hq, Lq, Dv], LSE [B, Hq, Lq]: the forward's.
+  SmallVector<int64_t> oShape = {q[0], q[1], q[2], v[3]};
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"output", getOutput().getType()},
+        {"grad_output", getGradOutput().getType()}})
+    if (type.getShape() != ArrayRef<int64_t>(oShape))
+      return emitOpError() << "'" << name
+                           << "' must have the forward's output shape [B, "
+                              "Hq, Lq, Dv] = ["
+                           << dimStr(q[0]) << ", " << dimStr(q[1]) << ", "
+                           << dimStr(q[2]) << ", " << v[3] << "], got "
+                           << type;
+  if (getLse().getType().getShape() != ArrayRef<int64_t>(oShape).drop_back())
+    return emitOpError() << "'lse' must have the forward's shape [B, Hq, Lq] "
+                            "= ["
+                         << dimStr(q[0]) << ", " << dimStr(q[1]) << ", "
+                         << dimStr(q[2]) << "], got " << getLse().getType();
+  // dQ, dK, dV: the types of Q, K, V.
+  for (auto [name, result, operand] :
+       {std::tuple<StringRef, Type, Type>{"grad_query",
+                                          getGradQuery().getType(), qType},
+        {"grad_key", getGradKey().getType(), kType},
+        {"grad_value", getGradValue().getType(), vType}})
+    if (result != operand)
+      return emitOpError() << "result '" << name << "' must have the type "
+                           << operand << " of its operand, got " << result;
+  if (failed(verifyScoreAttrs(*this, q[1])))
+    return failure();
+  return verifyMaskForLength(*this, getMask(), k[2]);
 }

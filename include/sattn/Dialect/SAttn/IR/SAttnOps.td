@@ -195,4 +195,57 @@ def SAttn_VarlenAttentionOp : SAttn_Op<"varlen_attention",
   let extraClassDeclaration = SAttn_ScoreDecls;
 }
 
+def SAttn_AttentionGradOp : SAttn_Op<"attention_grad", [Pure]> {
+  let summary = "Gradients of sattn.attention with respect to Q, K and V";
+  let description = [{
+    The backward of `sattn.attention` with the same `mask`, `scale` and
+    score modifiers: given the forward's Q, K, V, its output O, the gradient
+    dO of a loss with respect to O and the forward's LSE, returns dQ, dK, dV,
+    the gradients of `sum(O * dO)` with respect to Q, K and V:
+
+    ```
+    P[i,k]  = exp(s[i,k] - LSE[i])               // for kept (p, k)
+    dV[k]   = sum_i P[i,k] dO[i]
+    dP[i,k] = dot(dO[i], V[k])
+    dS[i,k] = P[i,k] (dP[i,k] - dot(dO[i], O[i]))
+    dT[i,k] = dS[i,k] (1 - tanh(t[i,k] / c)^2)    // t = scale * dot; softcap c
+    dQ[i]   = scale sum_k dT[i,k] K[k]
+    dK[k]   = scale sum_i dT[i,k] Q[i]
+    ```
+
+    With GQA, dK and dV of key/value head g sum over the query heads that
+    read it. ALiBi shifts the scores but has no gradient of its own. Rows
+    with no kept key contribute nothing. Operands: Q `[B, Hq, Lq, D]`, K
+    `[B, Hkv, Lk, D]`, V `[B, Hkv, Lk, Dv]`, O and dO `[B, Hq, Lq, Dv]`, LSE
+    `[B, Hq, Lq]` f32; results of the types of Q, K and V.
+
+    Example:
+
+    ```mlir
+    %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse
+        mask(#sattn.causal)
+        : (tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
+           tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
+           tensor<1x8x128x64xf32>, tensor<1x8x128xf32>)
+        -> (tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
+            tensor<1x8x128x64xf32>)
+    ```
+  }];
+  let arguments = !con((ins SAttn_AttentionTensor:$query,
+                            SAttn_AttentionTensor:$key,
+                            SAttn_AttentionTensor:$value,
+                            SAttn_AttentionTensor:$output,
+                            SAttn_AttentionTensor:$grad_output,
+                            SAttn_LseTensor:$lse),
+                       SAttn_ScoreArgs);
+  let results = (outs SAttn_AttentionTensor:$grad_query,
+                      SAttn_AttentionTensor:$grad_key,
+                      SAttn_AttentionTensor:$grad_value);
+  let assemblyFormat = !strconcat("$query `,` $key `,` $value `,` $output `,` "
+                                  "$grad_output `,` $lse ",
+                                  SAttn_ScoreSyntax);
+  let hasVerifier = 1;
+  let extraClassDeclaration = SAttn_ScoreDecls;
+}
+
 #endif // SATTN_DIALECT_SATTN_IR_SATTNOPS_TD
