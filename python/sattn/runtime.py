@@ -308,6 +308,16 @@ _kernels = {}
 _kernels_lock = threading.Lock()
 
 
+def _cached_kernel(key, build):
+    """The kernel of `key` from the process-wide cache, built once."""
+    kernel = _kernels.get(key)
+    if kernel is None:
+        kernel = build()
+        with _kernels_lock:
+            _kernels[key] = kernel
+    return kernel
+
+
 def _target_of(x):
     """nvvm for tensors on a CUDA device (torch), else cpu."""
     return "nvvm" if getattr(getattr(x, "device", None), "type", "cpu") == "cuda" else "cpu"
@@ -322,12 +332,9 @@ def attention(q, k, v, mask, scale=None, return_lse=False, softcap=None, alibi_s
     slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
     key = (str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),
            scale, return_lse, target, softcap, slopes)
-    kernel = _kernels.get(key)
-    if kernel is None:
-        kernel = compile(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse,
-                         target, softcap, slopes)
-        with _kernels_lock:
-            _kernels[key] = kernel
+    kernel = _cached_kernel(key, lambda: compile(
+        mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse, target, softcap,
+        slopes))
     return kernel(q, k, v)
 
 
@@ -350,35 +357,44 @@ def _score_attrs(scale, softcap, alibi_slopes):
     return text
 
 
+def _serving_spec(fn, op, mask, dtype, tensors, results, attrs, target):
+    """Compiles a spec of one serving op (`op`: paged_attention or
+    varlen_attention) taking the tensors (name, type) then two int32 index
+    operands of the types in `tensors` too."""
+    if not isinstance(mask, (Mask, str)):
+        raise TypeError("mask must be a sattn mask or its attribute text")
+    if dtype not in ("f32", "f16", "bf16"):
+        raise SAttnError(4, f"dtype error: dtype must be f32, f16 or bf16, got {dtype!r}")
+    names = "%o, %l" if len(results) == 2 else "%o"
+    result_types = ", ".join(results)
+    result_text = f"({result_types})" if len(results) == 2 else result_types
+    spec = (f"func.func @{fn}({', '.join(f'%{n}: {t}' for n, t in tensors)}) -> {result_text} {{\n"
+            f"  {names} = sattn.{op} {', '.join('%' + n for n, _ in tensors)} mask({mask}){attrs}\n"
+            f"      : ({', '.join(t for _, t in tensors)}) -> {result_text}\n"
+            f"  return {names} : {result_types}\n}}\n")
+    return compile_spec(spec, fn, target)
+
+
 def compile_paged(mask, q_shape, k_cache_shape, v_cache_shape, dtype="f32", scale=None,
                   return_lse=False, target="cpu", softcap=None, alibi_slopes=None):
     """Compiles sattn.paged_attention (docs/Semantics.md) for Q [B, Hq, Lq, D] and
     caches [P, page, Hkv, D], [P, page, Hkv, Dv]: B, P and the block table's
     width M stay dynamic, so one kernel serves a growing cache. The kernel
     takes (q, k_cache, v_cache, block_table, seq_lens), the last two int32."""
-    if not isinstance(mask, (Mask, str)):
-        raise TypeError("mask must be a sattn mask or its attribute text")
-    if dtype not in ("f32", "f16", "bf16"):
-        raise SAttnError(4, f"dtype error: dtype must be f32, f16 or bf16, got {dtype!r}")
     if len(q_shape) != 4 or len(k_cache_shape) != 4 or len(v_cache_shape) != 4:
         raise SAttnError(3, "shape error: Q [B, Hq, Lq, D] and the caches [P, page, Hkv, D] "
                             "must have rank 4")
     _, hq, lq, d = (int(x) for x in q_shape)
     _, page, hkv, kd = (int(x) for x in k_cache_shape)
     dv = int(v_cache_shape[3])
-    q = f"tensor<?x{hq}x{lq}x{d}x{dtype}>"
-    kc = f"tensor<?x{page}x{hkv}x{kd}x{dtype}>"
-    vc = f"tensor<?x{page}x{hkv}x{dv}x{dtype}>"
-    o = f"tensor<?x{hq}x{lq}x{dv}x{dtype}>"
-    results = f"({o}, tensor<?x{hq}x{lq}xf32>)" if return_lse else o
-    names = "%o, %l" if return_lse else "%o"
-    spec = (f"func.func @paged(%q: {q}, %kc: {kc}, %vc: {vc}, %t: tensor<?x?xi32>, "
-            f"%n: tensor<?xi32>) -> {results} {{\n"
-            f"  {names} = sattn.paged_attention %q, %kc, %vc, %t, %n mask({mask})"
-            f"{_score_attrs(scale, softcap, alibi_slopes)}\n"
-            f"      : ({q}, {kc}, {vc}, tensor<?x?xi32>, tensor<?xi32>) -> {results}\n"
-            f"  return {names} : {results.strip('()')}\n}}\n")
-    return compile_spec(spec, "paged", target)
+    tensors = [("q", f"tensor<?x{hq}x{lq}x{d}x{dtype}>"),
+               ("kc", f"tensor<?x{page}x{hkv}x{kd}x{dtype}>"),
+               ("vc", f"tensor<?x{page}x{hkv}x{dv}x{dtype}>"),
+               ("t", "tensor<?x?xi32>"), ("n", "tensor<?xi32>")]
+    results = [f"tensor<?x{hq}x{lq}x{dv}x{dtype}>"] + \
+        ([f"tensor<?x{hq}x{lq}xf32>"] if return_lse else [])
+    return _serving_spec("paged", "paged_attention", mask, dtype, tensors, results,
+                         _score_attrs(scale, softcap, alibi_slopes), target)
 
 
 def paged_attention(q, k_cache, v_cache, block_table, seq_lens, mask, scale=None,
@@ -393,14 +409,10 @@ def paged_attention(q, k_cache, v_cache, block_table, seq_lens, mask, scale=None
     slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
     key = ("paged", str(mask), tuple(q.shape[1:]), tuple(k_cache.shape[1:]),
            tuple(v_cache.shape[1:]), _dtype_name(q), scale, return_lse, target, softcap, slopes)
-    kernel = _kernels.get(key)
-    if kernel is None:
-        kernel = compile_paged(mask, q.shape, k_cache.shape, v_cache.shape, _dtype_name(q),
-                               scale, return_lse, target, softcap, slopes)
-        with _kernels_lock:
-            _kernels[key] = kernel
+    kernel = _cached_kernel(key, lambda: compile_paged(
+        mask, q.shape, k_cache.shape, v_cache.shape, _dtype_name(q), scale, return_lse, target,
+        softcap, slopes))
     return kernel(q, k_cache, v_cache, block_table, seq_lens)
-
 
 
 def compile_varlen(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False,
@@ -410,29 +422,18 @@ def compile_varlen(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, ret
     sequences stay dynamic. The kernel takes (q, k, v, cu_seqlens_q,
     cu_seqlens_k), the last two int32 [B + 1]; it returns O [Tq, Hq, Dv] (and
     LSE [Hq, Tq])."""
-    if not isinstance(mask, (Mask, str)):
-        raise TypeError("mask must be a sattn mask or its attribute text")
-    if dtype not in ("f32", "f16", "bf16"):
-        raise SAttnError(4, f"dtype error: dtype must be f32, f16 or bf16, got {dtype!r}")
     if len(q_shape) != 3 or len(k_shape) != 3 or len(v_shape) != 3:
         raise SAttnError(3, "shape error: Q [Tq, Hq, D], K [Tk, Hkv, D] and V [Tk, Hkv, Dv] "
                             "must have rank 3")
     _, hq, d = (int(x) for x in q_shape)
     _, hkv, kd = (int(x) for x in k_shape)
     dv = int(v_shape[2])
-    q = f"tensor<?x{hq}x{d}x{dtype}>"
-    k = f"tensor<?x{hkv}x{kd}x{dtype}>"
-    v = f"tensor<?x{hkv}x{dv}x{dtype}>"
-    o = f"tensor<?x{hq}x{dv}x{dtype}>"
-    results = f"({o}, tensor<{hq}x?xf32>)" if return_lse else o
-    names = "%o, %l" if return_lse else "%o"
-    spec = (f"func.func @varlen(%q: {q}, %k: {k}, %v: {v}, %cq: tensor<?xi32>, "
-            f"%ck: tensor<?xi32>) -> {results} {{\n"
-            f"  {names} = sattn.varlen_attention %q, %k, %v, %cq, %ck mask({mask})"
-            f"{_score_attrs(scale, softcap, alibi_slopes)}\n"
-            f"      : ({q}, {k}, {v}, tensor<?xi32>, tensor<?xi32>) -> {results}\n"
-            f"  return {names} : {results.strip('()')}\n}}\n")
-    return compile_spec(spec, "varlen", target)
+    tensors = [("q", f"tensor<?x{hq}x{d}x{dtype}>"), ("k", f"tensor<?x{hkv}x{kd}x{dtype}>"),
+               ("v", f"tensor<?x{hkv}x{dv}x{dtype}>"),
+               ("cq", "tensor<?xi32>"), ("ck", "tensor<?xi32>")]
+    results = [f"tensor<?x{hq}x{dv}x{dtype}>"] + ([f"tensor<{hq}x?xf32>"] if return_lse else [])
+    return _serving_spec("varlen", "varlen_attention", mask, dtype, tensors, results,
+                         _score_attrs(scale, softcap, alibi_slopes), target)
 
 
 def varlen_attention(q, k, v, cu_seqlens_q, cu_seqlens_k, mask, scale=None, return_lse=False,
@@ -448,10 +449,7 @@ def varlen_attention(q, k, v, cu_seqlens_q, cu_seqlens_k, mask, scale=None, retu
     slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
     key = ("varlen", str(mask), tuple(q.shape[1:]), tuple(k.shape[1:]), tuple(v.shape[1:]),
            _dtype_name(q), scale, return_lse, target, softcap, slopes)
-    kernel = _kernels.get(key)
-    if kernel is None:
-        kernel = compile_varlen(mask, q.shape, k.shape, v.shape, _dtype_name(q), scale,
-                                return_lse, target, softcap, slopes)
-        with _kernels_lock:
-            _kernels[key] = kernel
+    kernel = _cached_kernel(key, lambda: compile_varlen(
+        mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse, target, softcap,
+        slopes))
     return kernel(q, k, v, cu_seqlens_q, cu_seqlens_k)

@@ -267,6 +267,52 @@ def run_spec(sattn_run, base, spec, arrays, dtype, lse, extra=()):
         os.remove(base + ".mlir")
 
 
+def serving_main(doc, name, op, lengths):
+    """The command line of paged.py and varlen.py: random cases of `op` (the
+    module: make_case, make_inputs, spec_text, check, describe) from a seed,
+    run through sattn-run in parallel, a summary, and each failure with the
+    command that reruns it. `lengths` names the case's list of sequence
+    lengths."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--sattn-run", required=True)
+    ap.add_argument("--cases", type=int, default=100)
+    ap.add_argument("--seed", type=int, help="default: a new one each run")
+    ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+
+    seed = new_seed() if args.seed is None else args.seed
+    rng = random.Random(seed)
+    cases = [op.make_case(rng, i) for i in range(args.cases if args.case is None else args.case + 1)]
+    if args.case is not None:
+        cases = cases[args.case:]
+
+    def run_one(c, workdir):
+        a = op.make_inputs(c)
+        error, got_o, got_lse = run_spec(args.sattn_run, os.path.join(workdir, f"case{c['index']}"),
+                                         op.spec_text(c), a, c["dtype"], c["lse"])
+        return error or op.check(c, a, got_o, got_lse)
+
+    failures = []
+    with tempfile.TemporaryDirectory() as workdir, \
+            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for c, error in pool.map(lambda c: (c, run_one(c, workdir)), cases):
+            if error:
+                failures.append((c, error))
+    lens = [n for c in cases for n in c[lengths]]
+    print(f"seed {seed}: {len(cases)} random {name} cases ({len(lens)} sequences, "
+          f"{sum(n == 0 for n in lens)} empty; {sum(c['dynamic'] for c in cases)} dynamic, "
+          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE, "
+          f"{sum(c['softcap'] is not None for c in cases)} softcap, "
+          f"{sum(c['alibi'] is not None for c in cases)} ALiBi)")
+    for c, error in failures[:10]:
+        print(f"FAILED case {c['index']} of seed {seed} ({op.describe(c)}): {error}\n"
+              f"{op.spec_text(c)}rerun: {sys.argv[0]} --sattn-run {args.sattn_run} "
+              f"--seed {seed} --case {c['index']}\n")
+    print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
 def run_case(sattn_run, target, c, workdir):
     arrays = make_inputs(c)
     error, got_o, got_lse = run_spec(sattn_run, os.path.join(workdir, f"case{c['index']}"),

@@ -19,12 +19,7 @@ entries no kept key needs.
 Without --seed each run draws a new seed and prints it; a failure prints the
 command that reruns just that case.
 """
-import argparse
-import concurrent.futures
-import os
-import random
 import sys
-import tempfile
 
 import numpy as np
 
@@ -138,45 +133,5 @@ def check(c, a, got_o, got_lse):
     return diff.compare(c["dtype"], got_o, want_o, got_lse if c["lse"] else None, want_lse)
 
 
-def run_case(sattn_run, c, workdir):
-    a = make_inputs(c)
-    error, got_o, got_lse = diff.run_spec(sattn_run, os.path.join(workdir, f"case{c['index']}"),
-                                          spec_text(c), a, c["dtype"], c["lse"])
-    return error or check(c, a, got_o, got_lse)
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sattn-run", required=True)
-    ap.add_argument("--cases", type=int, default=100)
-    ap.add_argument("--seed", type=int, help="default: a new one each run")
-    ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    args = ap.parse_args()
-
-    seed = diff.new_seed() if args.seed is None else args.seed
-    rng = random.Random(seed)
-    cases = [make_case(rng, i) for i in range(args.cases if args.case is None else args.case + 1)]
-    if args.case is not None:
-        cases = cases[args.case:]
-    failures = []
-    with tempfile.TemporaryDirectory() as workdir, \
-            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for c, error in pool.map(lambda c: (c, run_case(args.sattn_run, c, workdir)), cases):
-            if error:
-                failures.append((c, error))
-    lens = [n for c in cases for n in c["lens"]]
-    print(f"seed {seed}: {len(cases)} random paged cases ({len(lens)} sequences, "
-          f"{sum(n == 0 for n in lens)} empty; {sum(c['dynamic'] for c in cases)} dynamic, "
-          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE, "
-          f"{sum(c['softcap'] is not None for c in cases)} softcap, "
-          f"{sum(c['alibi'] is not None for c in cases)} ALiBi)")
-    for c, error in failures[:10]:
-        print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n{spec_text(c)}"
-              f"rerun: {sys.argv[0]} --sattn-run {args.sattn_run} --seed {seed} --case {c['index']}\n")
-    print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(diff.serving_main(__doc__, "paged", sys.modules[__name__], "lens"))
