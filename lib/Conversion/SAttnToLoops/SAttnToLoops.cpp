@@ -117,6 +117,8 @@ public:
   /// so that every K/V tile is loaded once per group instead of once per
   /// head. The tile function's `head` argument is then the key/value head.
   int64_t packedGroup = 0, packedLength = 0;
+  /// All heads: the number of KV heads (static).
+  int64_t packedHeads = 0;
   /// Keys per block of the packed tiles' dot-product scores.
   int64_t dotKeys = 1;
   /// sattn.paged_attention: tokens per page (K and V are the caches
@@ -133,6 +135,11 @@ public:
   /// normalized O and its LSE (f32) into row b * numSplits + s of partial
   /// buffers; buildMerge() combines them.
   bool split = false;
+  /// Paged decode: one call walks every KV head of each key tile (the `head`
+  /// argument is unused), so the token rows of the NHD caches, all heads of
+  /// a token, are read whole; each head's queries, accumulators, slopes and
+  /// running (m, l) live in slices of scratch buffers.
+  bool allHeads = false;
 
   /// The function that merges the splits of one (batch, query head):
   /// O = sum_s exp(LSE_s - LSE) O_s with LSE = log sum_s exp(LSE_s).
@@ -184,6 +191,9 @@ private:
                       int64_t col, int64_t dim);
 
   void buildBody(Block *entry);
+  /// O = Oacc / l and LSE of the tile's rows, from the final (m, l) vectors,
+  /// or with all heads from this head's slice of `stateAll`.
+  void buildTileOutput(ValueRange finalState, Value stateAll);
   /// One non-empty key tile; returns the new (m, l) vectors.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
   /// S^T[c][r] of the key tile at k0 (nc keys) into `st`: outer products of
@@ -195,6 +205,9 @@ private:
   /// (below Lk), which the hardware prefetchers do not see coming: in the
   /// token-major cache consecutive keys of a head are Hkv * D elements apart.
   void prefetchKeyRows(Value k0);
+  /// Paged: the row table of the tile at k0 (nc keys), then the prefetch of
+  /// the next tile.
+  void preparePagedTile(Value k0, Value nc);
   /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
   void buildScoreModifiers(Value k0, Value nc);
   /// The query positions (i64) of tile rows n * lanes ... (n + 1) * lanes - 1:
@@ -227,10 +240,10 @@ private:
   SmallVector<Value, 4> keyRow(Value key);
   Value kData() { return pageSize ? kRows : k; }
   Value vData() { return pageSize ? vRows : v; }
-  /// Paged: body(c, row) for each key k0 + c, c < count, with `row` its
-  /// row of the [rows, D] cache views; the block table is read once per
-  /// page (an entry outside [0, P) reads page 0: only keys no row keeps can
-  /// meet one) and the rows of a page follow each other Hkv apart.
+  /// Paged: body(c, row) for each key k0 + c, c < count, with `row` the
+  /// row of its head 0 in the [rows, D] cache views; the block table is read
+  /// once per page (an entry outside [0, P) reads page 0: only keys no row
+  /// keeps can meet one) and the rows of a page follow each other Hkv apart.
   void forEachKeyRow(Value k0, Value count,
                      function_ref<void(Value c, Value row)> body);
   Value blockTable, seqLens, numPages, numKvHeads; // paged only
@@ -274,8 +287,10 @@ std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
 SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
   if (!pageSize)
     return {batch, kvHead, key};
-  return {memref::LoadOp::create(b, loc, tileRows,
-                                 ValueRange{subIdx(key, tileK0)})};
+  // The token's first row, plus the head.
+  return {addIdx(memref::LoadOp::create(b, loc, tileRows,
+                                        ValueRange{subIdx(key, tileK0)}),
+                 kvHead)};
 }
 
 void TileFunctionBuilder::forEachKeyRow(
@@ -302,14 +317,13 @@ void TileFunctionBuilder::forEachKeyRow(
                                   numPages));
         page = arith::SelectOp::create(b, loc, valid, page, idx(0));
         // Keys [max(k0, p * page), min(k0 + count, (p + 1) * page)); the
-        // first one at row (page * page_size + slot) * Hkv + kvHead.
+        // first one at row (page * page_size + slot) * Hkv.
         Value pageStart = mulIdx(p, ps);
         Value first = arith::MaxSIOp::create(b, loc, k0, pageStart);
         Value end = minIdx(addIdx(k0, count), addIdx(pageStart, ps));
-        Value row0 = addIdx(
+        Value row0 =
             mulIdx(addIdx(mulIdx(page, ps), subIdx(first, pageStart)),
-                   numKvHeads),
-            kvHead);
+                   numKvHeads);
         scf::ForOp::create(
             b, loc, first, end, idx(1), ValueRange{row0},
             [&](OpBuilder &, Location, Value key, ValueRange row) {
@@ -468,22 +482,24 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // The scaled queries: Qt[d][r] (one vector of rows per d) for the
   // broadcast scores, or Q'[r][d] (whole vectors of D, the columns past D
   // 0) for the dot-product scores of packed tiles.
-  Value qScaled;
-  if (packedGroup) {
-    int64_t width = llvm::alignTo(headDim, lanes);
-    qScaled = qRows = scratch({br, width});
-    for (int64_t r = 0; r < br; ++r)
-      for (int64_t col = headDim / lanes * lanes; col < width; col += lanes)
-        vector::StoreOp::create(b, loc, splat(0.0f), qRows,
-                                ValueRange{idx(r), idx(col)});
-  } else {
-    qScaled = qt = scratch({headDim, br});
-  }
+  // All heads: [Hkv, ...] buffers of which each head uses slice g.
+  int64_t heads = allHeads ? packedHeads : 1;
+  auto perHeadScratch = [&](SmallVector<int64_t> shape) -> Value {
+    if (allHeads)
+      shape.insert(shape.begin(), heads);
+    return scratch(shape);
+  };
+  int64_t width = llvm::alignTo(headDim, lanes);
+  Value qAll, oaccAll, slopesAll, stateAll;
+  if (packedGroup)
+    qAll = perHeadScratch({br, width});
+  else
+    qt = scratch({headDim, br});
   // Rows up to a multiple of the key block (keyChunk, or dotKeys for packed
   // tiles): the last block may run past Bc.
   int64_t block = packedGroup ? dotKeys : keyChunk;
   st = scratch({static_cast<int64_t>(llvm::alignTo(tiles.keys, block)), br});
-  oacc = scratch({br, numValueVecs * lanes});
+  oaccAll = perHeadScratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
   if (pageSize) {
@@ -494,65 +510,160 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     vRows = memref::CollapseShapeOp::create(b, loc, v, rowsAndColumns);
   }
   if (!mods.slopes.empty())
-    rowSlopes = scratch({br});
+    slopesAll = perHeadScratch({br});
+  if (allHeads) // the running (m, l) of each head: 2 nv vectors
+    stateAll = scratch({heads, 2 * nv, lanes});
+
+  // A head's slice [1, ...] of an all-heads buffer, rank-reduced.
+  auto headSlice = [&](Value all, Value g) -> Value {
+    auto type = cast<MemRefType>(all.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    offsets[0] = g;
+    for (int64_t size : type.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(size));
+    auto sliceType = memref::SubViewOp::inferRankReducedResultType(
+        type.getShape().drop_front(), type, offsets, sizes, strides);
+    return memref::SubViewOp::create(b, loc, sliceType, all, offsets, sizes,
+                                     strides);
+  };
+  // body() for the tile's head, or for each KV head g in turn with kvHead =
+  // g and the per-head buffers bound to slice g.
+  auto perHead = [&](function_ref<void()> body) {
+    auto bind = [&](Value g) {
+      qRows = qAll && allHeads ? headSlice(qAll, g) : qAll;
+      oacc = allHeads ? headSlice(oaccAll, g) : oaccAll;
+      rowSlopes = slopesAll && allHeads ? headSlice(slopesAll, g) : slopesAll;
+    };
+    if (!allHeads) {
+      bind(Value());
+      body();
+      return;
+    }
+    scf::ForOp::create(b, loc, idx(0), idx(heads), one, ValueRange{},
+                       [&](OpBuilder &, Location, Value g, ValueRange) {
+                         kvHead = g;
+                         bind(g);
+                         body();
+                         scf::YieldOp::create(b, loc);
+                       });
+  };
 
   // scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores are kept in
   // base 2 (exp(s) = 2^(s log2 e)). Rows past Lq repeat the last row and are
   // never written back.
   Value scaleVal = f32Const(static_cast<float>(scale * M_LOG2E));
-  scf::ForOp::create(
-      b, loc, idx(0), idx(br), one, ValueRange{},
-      [&](OpBuilder &, Location, Value r, ValueRange) {
-        Value rowHead, row;
-        std::tie(rowHead, row) = rowSource(r);
-        if (rowSlopes)
-          memref::StoreOp::create(b, loc, mods.slopeOf(b, loc, rowHead),
-                                  rowSlopes, ValueRange{r});
-        scf::ForOp::create(
-            b, loc, idx(0), idx(headDim), one, ValueRange{},
-            [&](OpBuilder &, Location, Value d, ValueRange) {
-              Value x = widen(memref::LoadOp::create(
-                  b, loc, q, ValueRange{batch, rowHead, row, d}));
-              Value scaled = arith::MulFOp::create(b, loc, x, scaleVal);
-              memref::StoreOp::create(b, loc, scaled, qScaled,
-                                      packedGroup ? ValueRange{r, d}
-                                                  : ValueRange{d, r});
-              scf::YieldOp::create(b, loc);
-            });
-        scf::YieldOp::create(b, loc);
-      });
-
-  // Oacc = 0
   Value zeroVec = splat(0.0f);
-  scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
-                     [&](OpBuilder &, Location, Value r, ValueRange) {
-                       for (int64_t j = 0; j < numValueVecs; ++j)
-                         vector::StoreOp::create(b, loc, zeroVec, oacc,
-                                                 ValueRange{r, idx(j * lanes)});
-                       scf::YieldOp::create(b, loc);
-                     });
-
   // Running row max m (-inf) and row sum l (0), nv vectors each.
   SmallVector<Value> init;
   for (int64_t n = 0; n < nv; ++n)
     init.push_back(splat(-std::numeric_limits<float>::infinity()));
   for (int64_t n = 0; n < nv; ++n)
     init.push_back(zeroVec);
+  auto stateAt = [&](int64_t i) -> SmallVector<Value> {
+    return {kvHead, idx(i), idx(0)};
+  };
+  perHead([&] {
+    // The columns of Q' past D stay 0.
+    if (packedGroup)
+      for (int64_t r = 0; r < br; ++r)
+        for (int64_t col = headDim / lanes * lanes; col < width; col += lanes)
+          vector::StoreOp::create(b, loc, splat(0.0f), qRows,
+                                  ValueRange{idx(r), idx(col)});
+    Value qScaled = packedGroup ? qRows : qt;
+    scf::ForOp::create(
+        b, loc, idx(0), idx(br), one, ValueRange{},
+        [&](OpBuilder &, Location, Value r, ValueRange) {
+          Value rowHead, row;
+          std::tie(rowHead, row) = rowSource(r);
+          if (rowSlopes)
+            memref::StoreOp::create(b, loc, mods.slopeOf(b, loc, rowHead),
+                                    rowSlopes, ValueRange{r});
+          scf::ForOp::create(
+              b, loc, idx(0), idx(headDim), one, ValueRange{},
+              [&](OpBuilder &, Location, Value d, ValueRange) {
+                Value x = widen(memref::LoadOp::create(
+                    b, loc, q, ValueRange{batch, rowHead, row, d}));
+                Value scaled = arith::MulFOp::create(b, loc, x, scaleVal);
+                memref::StoreOp::create(b, loc, scaled, qScaled,
+                                        packedGroup ? ValueRange{r, d}
+                                                    : ValueRange{d, r});
+                scf::YieldOp::create(b, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
 
-  scf::ForOp loop =
-      buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys,
-                       init,
-                       [&](Value kt, ValueRange state, Value full) {
-                         return buildKeyTile(kt, state, full);
-                       },
-                       keyBounds);
+    // Oacc = 0
+    scf::ForOp::create(
+        b, loc, idx(0), idx(br), one, ValueRange{},
+        [&](OpBuilder &, Location, Value r, ValueRange) {
+          for (int64_t j = 0; j < numValueVecs; ++j)
+            vector::StoreOp::create(b, loc, zeroVec, oacc,
+                                    ValueRange{r, idx(j * lanes)});
+          scf::YieldOp::create(b, loc);
+        });
+    if (allHeads)
+      for (auto [i, x] : llvm::enumerate(init))
+        vector::StoreOp::create(b, loc, x, stateAll, stateAt(i));
+  });
+
+  // The key tiles; with all heads, each head's step in turn, its (m, l) in
+  // scratch.
+  SmallVector<Value> finalState;
+  if (!allHeads) {
+    scf::ForOp loop =
+        buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys,
+                         init,
+                         [&](Value kt, ValueRange state, Value full) {
+                           return buildKeyTile(kt, state, full);
+                         },
+                         keyBounds);
+    finalState = loop.getResults();
+  } else {
+    buildKeyTileLoop(
+        b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys, ValueRange{},
+        [&](Value kt, ValueRange, Value full) {
+          Value k0 = mulIdx(kt, idx(tiles.keys));
+          preparePagedTile(k0, minIdx(idx(tiles.keys), subIdx(lk, k0)));
+          perHead([&] {
+            SmallVector<Value> state;
+            for (int64_t i = 0; i < 2 * nv; ++i)
+              state.push_back(vector::LoadOp::create(b, loc, vecF32, stateAll,
+                                                     stateAt(i)));
+            for (auto [i, x] : llvm::enumerate(buildKeyTile(kt, state, full)))
+              vector::StoreOp::create(b, loc, x, stateAll, stateAt(i));
+          });
+          return SmallVector<Value>();
+        },
+        keyBounds);
+  }
 
   // O = Oacc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
   // empty), m being in base 2.
+  perHead([&] {
+    buildTileOutput(allHeads ? ValueRange() : ValueRange(finalState), stateAll);
+  });
+}
+
+void TileFunctionBuilder::buildTileOutput(ValueRange finalState,
+                                          Value stateAll) {
+  const int64_t nv = tiles.rows / lanes;
+  Value one = idx(1);
   for (int64_t n = 0; n < nv; ++n) {
-    vector::StoreOp::create(b, loc, loop.getResult(n), rowBuf,
+    Value m = finalState.empty()
+                  ? Value(vector::LoadOp::create(
+                        b, loc, vecF32, stateAll,
+                        ValueRange{kvHead, idx(n), idx(0)}))
+                  : finalState[n];
+    Value l = finalState.empty()
+                  ? Value(vector::LoadOp::create(
+                        b, loc, vecF32, stateAll,
+                        ValueRange{kvHead, idx(nv + n), idx(0)}))
+                  : finalState[nv + n];
+    vector::StoreOp::create(b, loc, m, rowBuf,
                             ValueRange{idx(1), idx(n * lanes)});
-    vector::StoreOp::create(b, loc, loop.getResult(nv + n), rowBuf,
+    vector::StoreOp::create(b, loc, l, rowBuf,
                             ValueRange{idx(2), idx(n * lanes)});
   }
   scf::ForOp::create(
@@ -833,13 +944,34 @@ void TileFunctionBuilder::prefetchKeyRows(Value k0) {
   Value count = arith::MaxSIOp::create(
       b, loc, minIdx(idx(tiles.keys), subIdx(lk, k0)), idx(0));
   int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
-  forEachKeyRow(k0, count, [&](Value, Value row) {
+  auto prefetchRow = [&](Value row) {
     for (auto [memref, dim] : {std::pair(kRows, headDim), {vRows, valueDim}})
       for (int64_t col = 0; col < dim; col += lineElems)
         memref::PrefetchOp::create(b, loc, memref, ValueRange{row, idx(col)},
                                    /*isWrite=*/false, /*localityHint=*/3,
                                    /*isDataCache=*/true);
+  };
+  forEachKeyRow(k0, count, [&](Value, Value row) {
+    if (!allHeads) {
+      prefetchRow(addIdx(row, kvHead));
+      return;
+    }
+    scf::ForOp::create(b, loc, idx(0), numKvHeads, idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value g, ValueRange) {
+                         prefetchRow(addIdx(row, g));
+                         scf::YieldOp::create(b, loc);
+                       });
   });
+}
+
+void TileFunctionBuilder::preparePagedTile(Value k0, Value nc) {
+  // The cache row of each key of the tile, looked up once; then the next
+  // tile's rows are prefetched while this one computes.
+  tileK0 = k0;
+  forEachKeyRow(k0, nc, [&](Value c, Value row) {
+    memref::StoreOp::create(b, loc, row, tileRows, ValueRange{c});
+  });
+  prefetchKeyRows(addIdx(k0, idx(tiles.keys)));
 }
 
 SmallVector<Value>
@@ -849,15 +981,8 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   Value k0 = mulIdx(keyTile, idx(tiles.keys));
   Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
   Value negInf = splat(-std::numeric_limits<float>::infinity());
-  if (pageSize) {
-    // The cache row of each key of the tile, looked up once; then the next
-    // tile's rows are prefetched while this one computes.
-    tileK0 = k0;
-    forEachKeyRow(k0, nc, [&](Value c, Value row) {
-      memref::StoreOp::create(b, loc, row, tileRows, ValueRange{c});
-    });
-    prefetchKeyRows(addIdx(k0, idx(tiles.keys)));
-  }
+  if (pageSize && !allHeads) // all heads: once per tile, before the heads
+    preparePagedTile(k0, nc);
 
   if (packedGroup)
     buildDotScores(k0, nc);
@@ -1245,7 +1370,7 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
                              func::FuncOp tileFn, func::FuncOp mergeFn,
                              ArrayRef<Value> qkv, ArrayRef<Value> indexArgs,
                              std::pair<Value, Value> results, int64_t hkv,
-                             int64_t tileKeys) {
+                             int64_t tileKeys, bool allHeads) {
   Location loc = op.getLoc();
   auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
   auto c = [&](int64_t x) -> Value {
@@ -1329,7 +1454,8 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
   Value zero = c(0), one = c(1);
   scf::ParallelOp::create(
       rewriter, loc, ValueRange{zero, zero, zero},
-      ValueRange{batch, splits, c(hkv)}, ValueRange{one, one, one},
+      ValueRange{batch, splits, c(allHeads ? 1 : hkv)},
+      ValueRange{one, one, one},
       [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
         SmallVector<Value> args(qkv);
         args.append({partO, partLse, ivs[0], ivs[2], zero});
@@ -1409,6 +1535,10 @@ struct AttentionToLoops
       builder.pageSize = paged.getPageSize();
     if (packed) {
       builder.split = true;
+      if (paged) {
+        builder.allHeads = true;
+        builder.packedHeads = hkv;
+      }
       builder.packedGroup = hq / hkv;
       builder.dotKeys =
           std::clamp<int64_t>(vec.accBudget / ((hq / hkv) * lq), 1, 4);
@@ -1464,7 +1594,7 @@ struct AttentionToLoops
     if (builder.split) {
       buildSplitDecode(rewriter, op, tileFn, mergeFn,
                        ArrayRef<Value>(callArgs).take_front(3), indexArgs,
-                       {oArg, lseArg}, hkv, tiles.keys);
+                       {oArg, lseArg}, hkv, tiles.keys, builder.allHeads);
       replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
       return success();
     }

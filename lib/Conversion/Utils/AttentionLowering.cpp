@@ -160,10 +160,15 @@ scf::ForOp mlir::sattn::buildKeyTileLoop(
         auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
                                       /*withElseRegion=*/true);
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(b, loc, body(kt, state, full));
+        if (state.empty()) { // no results: the blocks have their yields
+          b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+          body(kt, state, full);
+        } else {
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, body(kt, state, full));
+        }
         b.setInsertionPointAfter(ifOp);
         scf::YieldOp::create(b, loc, ifOp.getResults());
       });

@@ -274,3 +274,30 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
       : (tensor<?x4x32xf32>, tensor<?x2x32xf32>, tensor<?x2x32xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>)
   return %o, %l : tensor<?x4x32xf32>, tensor<4x?xf32>
 }
+
+// -----
+
+// Paged decode: one call walks every KV head of each key tile (the parallel
+// loop runs over (B, split) only), so the NHD cache's token rows, all heads
+// of a token, are read together; the queries, accumulators and running
+// (m, l) of each head are slices of [Hkv, ...] scratch buffers.
+// CHECK-LABEL: func.func @paged_decode
+// CHECK:         scf.parallel (%[[B:.*]], %[[S:.*]]) = (%c0, %c0) to
+// CHECK:           func.call @__sattn_tile_0({{.*}}, %[[B]], %c0, %c0, %{{.*}}, %{{.*}}, %[[S]],
+// CHECK:         scf.parallel
+// CHECK:           func.call @__sattn_tile_0_merge
+// CHECK-LABEL: func.func private @__sattn_tile_0(
+// CHECK:         %[[QALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x64xf32>
+// CHECK:         %[[STATE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x8xf32>
+// CHECK:         scf.for %[[G:.*]] = %c0 to %c2 step %c1 {
+// CHECK:           memref.subview %[[QALL]][%[[G]], 0, 0] [1, 8, 64] [1, 1, 1]
+// The key tiles: the row table once, then each head's step.
+// CHECK:         scf.for
+// CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x?xi32>
+// CHECK:           scf.for %[[H:.*]] = %c0 to %c2 step %c1 {
+// CHECK:             vector.load %[[STATE]][%[[H]], %c0, %c0]
+func.func @paged_decode(%q: tensor<?x8x1x64xf32>, %kc: tensor<?x16x2x64xf32>, %vc: tensor<?x16x2x64xf32>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x8x1x64xf32> {
+  %o = sattn.paged_attention %q, %kc, %vc, %t, %l mask(#sattn.causal)
+      : (tensor<?x8x1x64xf32>, tensor<?x16x2x64xf32>, tensor<?x16x2x64xf32>, tensor<?x?xi32>, tensor<?xi32>) -> tensor<?x8x1x64xf32>
+  return %o : tensor<?x8x1x64xf32>
+}
