@@ -1535,7 +1535,12 @@ struct AttentionToLoops
       builder.pageSize = paged.getPageSize();
     if (packed) {
       builder.split = true;
-      if (paged) {
+      // Paged: every KV head in one call, when their scratch (queries,
+      // accumulators, running m and l) fits.
+      int64_t perHeadBytes =
+          4 * tiles.rows *
+          (llvm::alignTo(d, vec.lanes) + llvm::alignTo(dv, vec.lanes) + 3);
+      if (paged && hkv * perHeadBytes <= kMaxScratchBytes / 2) {
         builder.allHeads = true;
         builder.packedHeads = hkv;
       }
