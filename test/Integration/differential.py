@@ -151,24 +151,35 @@ def describe(c):
             f"{', ALiBi' if c['alibi'] else ''}{', garbage in unkept keys' if c['garbage'] else ''}")
 
 
+def case_spec(op, operands, results, c, extra=""):
+    """The spec of one sattn op of case `c`: operands [(name, type)], result
+    types (O, then LSE when the case has one), the case's mask, scale and
+    modifiers, then `extra` attributes."""
+    attrs = f" scale({c['scale']})" if c["scale"] is not None else ""
+    if c["softcap"] is not None:
+        attrs += f" softcap({c['softcap']})"
+    if c["alibi"] is not None:
+        attrs += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
+    names = "%o, %l" if len(results) == 2 else "%o"
+    types = ", ".join(results)
+    result_text = f"({types})" if len(results) == 2 else types
+    return (f"func.func @case({', '.join(f'%{n}: {t}' for n, t in operands)}) -> {result_text} {{\n"
+            f"  {names} = sattn.{op} {', '.join('%' + n for n, _ in operands)} "
+            f"mask({c['mask'].text}){attrs}{extra}\n"
+            f"      : ({', '.join(t for _, t in operands)}) -> {result_text}\n"
+            f"  return {names} : {types}\n}}\n")
+
+
 def spec_text(c):
     dim = lambda x: "?" if c["dynamic"] else str(x)
     t = lambda h, l, last: f"tensor<{dim(c['batch'])}x{dim(h)}x{dim(l)}x{last}x{c['dtype']}>"
-    qt, kt, vt = t(c["hq"], c["lq"], c["d"]), t(c["hkv"], c["lk"], c["d"]), t(c["hkv"], c["lk"], c["dv"])
-    ot = t(c["hq"], c["lq"], c["dv"])
-    lt = f"tensor<{dim(c['batch'])}x{dim(c['hq'])}x{dim(c['lq'])}xf32>"
-    results = f"({ot}, {lt})" if c["lse"] else ot
-    names = "%o, %l" if c["lse"] else "%o"
-    scale = f" scale({c['scale']})" if c["scale"] is not None else ""
-    if c["softcap"] is not None:
-        scale += f" softcap({c['softcap']})"
-    if c["alibi"] is not None:
-        scale += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
-    attrs = f" {{sattn.tile = array<i64: {c['tile'][0]}, {c['tile'][1]}>}}" if c["tile"] else ""
-    return (f"func.func @case(%q: {qt}, %k: {kt}, %v: {vt}) -> {results} {{\n"
-            f"  {names} = sattn.attention %q, %k, %v mask({c['mask'].text}){scale}{attrs}\n"
-            f"      : ({qt}, {kt}, {vt}) -> {results}\n"
-            f"  return {names} : {results.strip('()')}\n}}\n")
+    operands = [("q", t(c["hq"], c["lq"], c["d"])), ("k", t(c["hkv"], c["lk"], c["d"])),
+                ("v", t(c["hkv"], c["lk"], c["dv"]))]
+    results = [t(c["hq"], c["lq"], c["dv"])]
+    if c["lse"]:
+        results.append(f"tensor<{dim(c['batch'])}x{dim(c['hq'])}x{dim(c['lq'])}xf32>")
+    tile = f" {{sattn.tile = array<i64: {c['tile'][0]}, {c['tile'][1]}>}}" if c["tile"] else ""
+    return case_spec("attention", operands, results, c, tile)
 
 
 def fits_gpu(c):

@@ -62,24 +62,15 @@ def describe(c):
 def spec_text(c):
     dyn = lambda x: "?" if c["dynamic"] else str(x)
     el = c["dtype"]
-    qt = f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}x{c['d']}x{el}>"
-    kt = f"tensor<{dyn(c['num_pages'])}x{c['page']}x{c['hkv']}x{c['d']}x{el}>"
-    vt = f"tensor<{dyn(c['num_pages'])}x{c['page']}x{c['hkv']}x{c['dv']}x{el}>"
-    tt = f"tensor<{dyn(c['batch'])}x{dyn(c['max_pages'])}xi32>"
-    lt = f"tensor<{dyn(c['batch'])}xi32>"
-    ot = f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}x{c['dv']}x{el}>"
-    st = f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}xf32>"
-    results = f"({ot}, {st})" if c["lse"] else ot
-    names = "%o, %l" if c["lse"] else "%o"
-    attrs = f" scale({c['scale']})" if c["scale"] is not None else ""
-    if c["softcap"] is not None:
-        attrs += f" softcap({c['softcap']})"
-    if c["alibi"] is not None:
-        attrs += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
-    return (f"func.func @case(%q: {qt}, %kc: {kt}, %vc: {vt}, %t: {tt}, %n: {lt}) -> {results} {{\n"
-            f"  {names} = sattn.paged_attention %q, %kc, %vc, %t, %n mask({c['mask'].text}){attrs}\n"
-            f"      : ({qt}, {kt}, {vt}, {tt}, {lt}) -> {results}\n"
-            f"  return {names} : {results.strip('()')}\n}}\n")
+    cache = lambda last: f"tensor<{dyn(c['num_pages'])}x{c['page']}x{c['hkv']}x{last}x{el}>"
+    operands = [("q", f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}x{c['d']}x{el}>"),
+                ("kc", cache(c["d"])), ("vc", cache(c["dv"])),
+                ("t", f"tensor<{dyn(c['batch'])}x{dyn(c['max_pages'])}xi32>"),
+                ("n", f"tensor<{dyn(c['batch'])}xi32>")]
+    results = [f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}x{c['dv']}x{el}>"]
+    if c["lse"]:
+        results.append(f"tensor<{dyn(c['batch'])}x{c['hq']}x{c['lq']}xf32>")
+    return diff.case_spec("paged_attention", operands, results, c)
 
 
 def kept_keys(c, n):

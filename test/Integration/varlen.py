@@ -55,23 +55,14 @@ def spec_text(c):
     dyn = lambda x: "?" if c["dynamic"] else str(x)
     el = c["dtype"]
     tq, tk, b1 = sum(c["lq"]), sum(c["lk"]), len(c["lq"]) + 1
-    qt = f"tensor<{dyn(tq)}x{c['hq']}x{c['d']}x{el}>"
-    kt = f"tensor<{dyn(tk)}x{c['hkv']}x{c['d']}x{el}>"
-    vt = f"tensor<{dyn(tk)}x{c['hkv']}x{c['dv']}x{el}>"
     ct = f"tensor<{dyn(b1)}xi32>"
-    ot = f"tensor<{dyn(tq)}x{c['hq']}x{c['dv']}x{el}>"
-    st = f"tensor<{c['hq']}x{dyn(tq)}xf32>"
-    results = f"({ot}, {st})" if c["lse"] else ot
-    names = "%o, %l" if c["lse"] else "%o"
-    attrs = f" scale({c['scale']})" if c["scale"] is not None else ""
-    if c["softcap"] is not None:
-        attrs += f" softcap({c['softcap']})"
-    if c["alibi"] is not None:
-        attrs += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
-    return (f"func.func @case(%q: {qt}, %k: {kt}, %v: {vt}, %cq: {ct}, %ck: {ct}) -> {results} {{\n"
-            f"  {names} = sattn.varlen_attention %q, %k, %v, %cq, %ck mask({c['mask'].text}){attrs}\n"
-            f"      : ({qt}, {kt}, {vt}, {ct}, {ct}) -> {results}\n"
-            f"  return {names} : {results.strip('()')}\n}}\n")
+    operands = [("q", f"tensor<{dyn(tq)}x{c['hq']}x{c['d']}x{el}>"),
+                ("k", f"tensor<{dyn(tk)}x{c['hkv']}x{c['d']}x{el}>"),
+                ("v", f"tensor<{dyn(tk)}x{c['hkv']}x{c['dv']}x{el}>"), ("cq", ct), ("ck", ct)]
+    results = [f"tensor<{dyn(tq)}x{c['hq']}x{c['dv']}x{el}>"]
+    if c["lse"]:
+        results.append(f"tensor<{c['hq']}x{dyn(tq)}xf32>")
+    return diff.case_spec("varlen_attention", operands, results, c)
 
 
 def offsets(lengths):
