@@ -151,6 +151,16 @@ def describe(c):
             f"{', ALiBi' if c['alibi'] else ''}{', garbage in unkept keys' if c['garbage'] else ''}")
 
 
+def draw_options(rng, hq):
+    """The scale, LSE, dynamic shapes, softcap and ALiBi of a serving case
+    (paged.py, varlen.py), drawn in this order."""
+    return dict(scale=rng.choice([None, 0.3]), lse=rng.random() < 0.4,
+                dynamic=rng.random() < 0.4,
+                softcap=rng.choice([0.5, 30.0]) if rng.random() < 0.25 else None,
+                alibi=([float(np.float32(rng.uniform(0, 0.5))) for _ in range(hq)]
+                       if rng.random() < 0.25 else None))
+
+
 def case_spec(op, operands, results, c, extra=""):
     """The spec of one sattn op of case `c`: operands [(name, type)], result
     types (O, then LSE when the case has one), the case's mask, scale and

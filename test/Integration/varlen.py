@@ -37,12 +37,7 @@ def make_case(rng, index):
     return dict(index=index, dtype=dtype, hq=hq, hkv=hkv, lq=lq, lk=lk,
                 d=d, dv=rng.choice([d, d, 32]),
                 mask=diff.random_mask(rng, rng.randint(0, 2), max(lq + lk + [1])),
-                scale=rng.choice([None, 0.3]), lse=rng.random() < 0.4,
-                dynamic=rng.random() < 0.4,
-                softcap=rng.choice([0.5, 30.0]) if rng.random() < 0.25 else None,
-                alibi=([float(np.float32(rng.uniform(0, 0.5))) for _ in range(hq)]
-                       if rng.random() < 0.25 else None),
-                seed=rng.getrandbits(32))
+                **diff.draw_options(rng, hq), seed=rng.getrandbits(32))
 
 
 def describe(c):
