@@ -14,7 +14,7 @@ namespace {
 struct ScoreRules {
   MaskAttrInterface mask;
   double scale;
-  std::optional<double> softcap;
+  double softcap = 0; // 0: none (the verifier requires c > 0)
   std::optional<llvm::ArrayRef<float>> slopes;
 
   template <typename OpT>
@@ -24,6 +24,23 @@ struct ScoreRules {
     if (std::optional<llvm::APFloat> c = op.getSoftcap())
       softcap = c->convertToDouble();
   }
+
+  /// The score of query head h at position p for key k, from
+  /// t = scale * dot(Q, K).
+  double score(double t, int64_t h, int64_t p, int64_t k) const {
+    double s = softcap ? softcap * std::tanh(t / softcap) : t; // c tanh(t/c)
+    if (slopes) // s = s - m_h * |p - k|
+      s -= double((*slopes)[h]) * std::abs(double(p - k));
+    return s;
+  }
+
+  /// ds/dt: 1 - tanh^2(t / c) under softcap, else 1.
+  double scoreGrad(double t) const {
+    if (!softcap)
+      return 1;
+    double th = std::tanh(t / softcap);
+    return 1 - th * th;
+  }
 };
 } // namespace
 
@@ -32,10 +49,6 @@ void mlir::sattn::referenceAttention(AttentionOpInterface op,
                                      const HostTensor &v, HostTensor &o,
                                      HostTensor &lse) {
   ScoreRules rules(op);
-  MaskAttrInterface mask = rules.mask;
-  double scale = rules.scale;
-  std::optional<double> softcap = rules.softcap;
-  std::optional<llvm::ArrayRef<float>> slopes = rules.slopes;
   int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
           d = q.shape()[3];
   int64_t hkv = k.shape()[1], lk = k.shape()[2], dv = v.shape()[3];
@@ -51,18 +64,15 @@ void mlir::sattn::referenceAttention(AttentionOpInterface op,
         double maxS = -std::numeric_limits<double>::infinity();
         bool any = false;
         for (int64_t kk = 0; kk < lk; ++kk) {
-          kept[kk] = mask.evaluate(p, kk, lk);
+          kept[kk] = rules.mask.evaluate(p, kk, lk);
           if (!kept[kk])
             continue;
           double dot = 0;
           for (int64_t x = 0; x < d; ++x)
             dot += q.get(((b * hq + h) * lq + i) * d + x) *
                    k.get(((b * hkv + g) * lk + kk) * d + x);
-          s[kk] = scale * dot; // s_k = scale * dot(Q[b,h,i,:], K[b,g,k,:])
-          if (softcap)         // s_k = c * tanh(s_k / c)
-            s[kk] = *softcap * std::tanh(s[kk] / *softcap);
-          if (slopes) // s_k = s_k - m_h * |p - k|
-            s[kk] -= double((*slopes)[h]) * std::abs(double(p - kk));
+          // s_k = score(scale * dot(Q[b,h,i,:], K[b,g,k,:]))
+          s[kk] = rules.score(rules.scale * dot, h, p, kk);
           maxS = std::max(maxS, s[kk]);
           any = true;
         }
@@ -223,10 +233,7 @@ void mlir::sattn::referenceAttentionGrad(AttentionGradOp op,
           for (int64_t x = 0; x < d; ++x)
             dot += q.get(qRow * d + x) * k.get(kRow(key) * d + x);
           t[key] = rules.scale * dot; // t = scale * dot(Q_i, K_k)
-          s[key] = rules.softcap ? *rules.softcap * std::tanh(t[key] / *rules.softcap)
-                                 : t[key];
-          if (rules.slopes) // s = s - m_h |p - k|
-            s[key] -= double((*rules.slopes)[h]) * std::abs(double(p0 - key));
+          s[key] = rules.score(t[key], h, p0, key);
           maxS = std::max(maxS, s[key]);
         }
         if (maxS == -std::numeric_limits<double>::infinity())
@@ -257,11 +264,7 @@ void mlir::sattn::referenceAttentionGrad(AttentionGradOp op,
             dP += dO.get(qRow * dv + x) * v.get(kRow(key) * dv + x);
           }
           // dS = P (dP - Delta); dT = dS (1 - tanh^2(t / c)) under softcap
-          double dT = p[key] * (dP - delta);
-          if (rules.softcap) {
-            double th = std::tanh(t[key] / *rules.softcap);
-            dT *= 1 - th * th;
-          }
+          double dT = p[key] * (dP - delta) * rules.scoreGrad(t[key]);
           // dQ_i += scale dT K_k; dK_k += scale dT Q_i
           for (int64_t x = 0; x < d; ++x) {
             add(dQ, qRow * d + x, rules.scale * dT * k.get(kRow(key) * d + x));
