@@ -16,12 +16,14 @@ over pages of 16 tokens in shuffled order) against torch SDPA
 machine's read bandwidth measured in the same run (bandwidth.c). Then
 batched prefill of 8 causal prompts of 100-2000 tokens (sattn.varlen_attention)
 against one causal prefill of the same useful work, SDPA per prompt and
-FlexAttention with a document mask. Then the
+FlexAttention with a document mask. Then the backward (sattn.attention_grad;
+dense N=4096, causal window 256 at N=8192 and 16384) against our forward and
+the backwards of SDPA and FlexAttention. Then the
 memory check (peak RSS of sattn-run from N = 1024 to 32768, causal window
 256) and the JIT compile time of the example specs.
 
     benchmarks/bench.py --build build [--quick] [--ns 1024,4096] [--patterns causal,dense]
-                        [--decode-only]
+                        [--decode-only] [--backward-only]
 """
 import argparse
 import json
@@ -86,12 +88,13 @@ def run_sattn(build, mask, n, d, runs):
     return run_sattn_spec(build, spec(mask, n, d), runs)
 
 
-def run_sattn_spec(build, text, runs, inputs=None):
-    """sattn-run --benchmark on a spec (random inputs, or these .npy files):
-    median ms, useful GFLOP/s, JIT compile s."""
+def run_sattn_spec(build, text, runs, inputs=None, outputs=()):
+    """sattn-run --benchmark on a spec (random inputs, or these .npy files;
+    results written to `outputs`): median ms, useful GFLOP/s, JIT compile s."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
         f.write(text)
     args = [f"--input=@{path}" for path in inputs] if inputs else ["--random-inputs"]
+    args += [f"--output=@{path}" for path in outputs]
     try:
         out = subprocess.run([os.path.join(build, "bin", "sattn-run"), f.name, *args,
                               f"--benchmark={runs}", f"--threads={THREADS}"],
@@ -383,9 +386,91 @@ def varlen_table(build, peers, timeout):
         print("| " + " | ".join(cells) + " |", flush=True)
 
 
+# --- backward -------------------------------------------------------------------
+
+BWD_CASES = [("dense", 4096), ("causal_window_256", 8192), ("causal_window_256", 16384)]
+BWD_D = 64
+
+
+def grad_specs(mask, n):
+    """The forward (O, LSE) and backward specs of one case."""
+    t = f"tensor<1x{HEADS}x{n}x{BWD_D}xf32>"
+    lse = f"tensor<1x{HEADS}x{n}xf32>"
+    fwd = (f"func.func @fwd(%q: {t}, %k: {t}, %v: {t}) -> ({t}, {lse}) {{\n"
+           f"  %o, %l = sattn.attention %q, %k, %v mask({mask.text}) : ({t}, {t}, {t}) -> ({t}, {lse})\n"
+           f"  return %o, %l : {t}, {lse}\n}}\n")
+    bwd = (f"func.func @bwd(%q: {t}, %k: {t}, %v: {t}, %o: {t}, %do: {t}, %l: {lse}) -> ({t}, {t}, {t}) {{\n"
+           f"  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %l mask({mask.text})"
+           f" : ({t}, {t}, {t}, {t}, {t}, {lse}) -> ({t}, {t}, {t})\n"
+           f"  return %dq, %dk, %dv : {t}, {t}, {t}\n}}\n")
+    return fwd, bwd
+
+
+def peer_sdpa_backward(name, n, d, runs):
+    import torch
+    torch.set_num_threads(THREADS)
+    mask, _ = pattern(name, n)
+    keep = torch.from_numpy(mask.evaluate(n, n).copy())
+    q, k, v = (torch.from_numpy(a).requires_grad_() for a in inputs(n, d))
+    do = torch.randn(1, HEADS, n, d)
+    o = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+    return {"ms": timeit(lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True), runs)}
+
+
+def peer_flex_backward(name, n, d, runs):
+    import torch
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    torch.set_num_threads(THREADS)
+    _, expr = pattern(name, n)
+    mask_mod = eval(f"lambda b, h, q, kv: {expr}")  # noqa: S307 (our own strings)
+    q, k, v = (torch.from_numpy(a).requires_grad_() for a in inputs(n, d))
+    do = torch.randn(1, HEADS, n, d)
+    block_mask = create_block_mask(mask_mod, None, None, n, n, device="cpu")
+    o = torch.compile(flex_attention)(q, k, v, block_mask=block_mask)
+    return {"ms": timeit(lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True), runs)}
+
+
+def backward_table(build, peers, timeout):
+    """The backward against our forward and the peers' backwards."""
+    import numpy as np
+    print(f"\nbackward (sattn.attention_grad): B=1, H={HEADS}, D={BWD_D}, f32, {THREADS} threads; "
+          "useful GFLOP/s count the five products per kept pair (2.5x the forward's)")
+    header = ["pattern", "N", "forward ms", "backward ms", "backward / forward",
+              "backward GFLOP/s"] + [f"{p} backward ms" for p in peers]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    times = {}
+    for name, n in BWD_CASES:
+        mask, _ = pattern(name, n)
+        fwd, bwd = grad_specs(mask, n)
+        cells = [name, str(n)]
+        with tempfile.TemporaryDirectory() as workdir:
+            path = lambda x: os.path.join(workdir, x + ".npy")
+            rng = np.random.default_rng(0)
+            for x in ("q", "k", "v", "do"):
+                np.save(path(x), rng.uniform(-1, 1, (1, HEADS, n, BWD_D)).astype(np.float32))
+            f = run_sattn_spec(build, fwd, 3, [path(x) for x in "qkv"], [path("o"), path("l")])
+            b = run_sattn_spec(build, bwd, 3, [path(x) for x in ("q", "k", "v", "o", "do", "l")])
+        if "ms" in f and "ms" in b:
+            times[(name, n)] = b["ms"]
+            cells += [f"{f['ms']:.1f}", f"{b['ms']:.1f}", f"{b['ms'] / f['ms']:.2f}",
+                      f"{b['gflops']:.1f}"]
+        else:
+            cells += ["n/a: " + (f.get("error") or b.get("error")), "-", "-", "-"]
+        for p in peers:
+            pr = run_peer(p + "_backward", name, n, BWD_D, 3, timeout) if n <= 8192 else \
+                {"error": "not run above N = 8192 (memory)"}
+            cells.append("n/a: " + pr["error"] if "error" in pr else f"{pr['ms']:.1f}")
+        print("| " + " | ".join(cells) + " |", flush=True)
+    small, large = times.get(("causal_window_256", 8192)), times.get(("causal_window_256", 16384))
+    if small and large:
+        print(f"causal window 256: T(16384) / T(8192) = {large / small:.2f} (linear: 2)")
+
+
 PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
          "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode,
-         "sdpa_varlen": peer_sdpa_varlen, "flex_varlen": peer_flex_varlen}
+         "sdpa_varlen": peer_sdpa_varlen, "flex_varlen": peer_flex_varlen,
+         "sdpa_backward": peer_sdpa_backward, "flex_backward": peer_flex_backward}
 
 
 def run_peer(peer, name, n, d, runs, timeout):
@@ -489,6 +574,8 @@ def main():
     ap.add_argument("--decode-only", action="store_true",
                     help="only the serving tables (decode, varlen prefill)")
     # internal: run one peer case
+    ap.add_argument("--backward-only", action="store_true",
+                    help="only the backward table")
     ap.add_argument("--peer")
     ap.add_argument("--pattern")
     ap.add_argument("--n", type=int)
@@ -507,6 +594,9 @@ def main():
     if args.decode_only:
         decode_table(args.build, decode_peers, args.peer_timeout)
         varlen_table(args.build, decode_peers, args.peer_timeout)
+        return 0
+    if args.backward_only:
+        backward_table(args.build, decode_peers, args.peer_timeout)
         return 0
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
@@ -559,6 +649,7 @@ def main():
 
     decode_table(args.build, decode_peers, args.peer_timeout)
     varlen_table(args.build, decode_peers, args.peer_timeout)
+    backward_table(args.build, decode_peers, args.peer_timeout)
 
     print()
     rss = {n: peak_rss_mb(args.build, n) for n in (1024, 32768)}

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""sattn as a PyTorch operator: a small Longformer-style model, and a decode
-step over a paged KV cache.
+"""sattn as a PyTorch operator: a small Longformer-style model that trains,
+and a decode step over a paged KV cache.
 
-Registers `sattn::attention` with torch.library (sattn's kernel through its
-C API: the CPU one for CPU tensors, the GPU one for CUDA tensors; a fake/meta
-kernel for tracing), uses it as the attention of a tiny
-transformer block with a Longformer mask, and checks the model's output
-against the same model running PyTorch's scaled_dot_product_attention with
-the equivalent dense boolean mask. Then `sattn::paged_attention` serves one
-decode step of three sequences whose K/V live in shuffled pages of a shared
-cache (vLLM's layout), checked against SDPA on each sequence's own K/V.
+sattn.attention on torch tensors that require grad runs as the torch.library
+operator `sattn::attention_lse`, whose autograd is `sattn::attention_grad`
+(sattn's backward kernel; fake kernels for tracing). A tiny transformer with
+a Longformer mask is checked against the same model running PyTorch's
+scaled_dot_product_attention with the equivalent dense boolean mask: its
+output, then the gradients of every parameter and of the input; then it
+trains for a few steps and its loss must go down. Finally
+`sattn::paged_attention` serves one decode step of three sequences whose K/V
+live in shuffled pages of a shared cache (vLLM's layout), checked against
+SDPA on each sequence's own K/V.
 
     python examples/pytorch/longformer_model.py [--seq 512] [--check-only]
 """
@@ -22,17 +24,6 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 import sattn  # noqa: E402
-
-
-@torch.library.custom_op("sattn::attention", mutates_args=())
-def sattn_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: str) -> torch.Tensor:
-    """Masked attention of sattn's docs/Semantics.md; `mask` is a #sattn.* attribute."""
-    return sattn.attention(q.contiguous(), k.contiguous(), v.contiguous(), mask=mask)
-
-
-@sattn_attention.register_fake
-def _(q, k, v, mask):
-    return q.new_empty(q.shape[:-1] + v.shape[-1:])
 
 
 @torch.library.custom_op("sattn::paged_attention", mutates_args=())
@@ -105,7 +96,8 @@ def main():
     torch.manual_seed(0)
     mask = sattn.longformer(args.window, [0])
     dense_mask = torch.from_numpy(mask.evaluate(args.seq, args.seq).copy())
-    ours = lambda q, k, v: torch.ops.sattn.attention(q, k, v, str(mask))
+    ours = lambda q, k, v: sattn.attention(q.contiguous(), k.contiguous(), v.contiguous(),
+                                           mask=mask)
     theirs = lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
         q, k, v, attn_mask=dense_mask)
 
@@ -116,9 +108,37 @@ def main():
     with torch.no_grad():
         got, want = model(x), reference(x)
     err = float((got - want).norm() / want.norm())
-    print(f"sattn::attention in a 2-block model, Longformer({args.window}, [0]), "
+    print(f"sattn.attention in a 2-block model, Longformer({args.window}, [0]), "
           f"seq {args.seq}: relative difference to SDPA with a dense mask {err:.2e}")
     if err > 1e-5:
+        print("FAILED")
+        return 1
+
+    # Gradients of a loss through both models: every parameter and the input.
+    target = torch.randn_like(x)
+    grads = []
+    for m in (model, reference):
+        xg = x.clone().requires_grad_()
+        torch.nn.functional.mse_loss(m(xg), target).backward()
+        grads.append([xg.grad] + [p.grad for p in m.parameters()])
+    err = max(float((g - w).norm() / w.norm()) for g, w in zip(*grads))
+    print(f"gradients (input and {len(grads[0]) - 1} parameters): largest relative "
+          f"difference to SDPA's {err:.2e}")
+    if err > 1e-4:
+        print("FAILED")
+        return 1
+
+    # A few training steps: the loss goes down.
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), target)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    print("training, 5 Adam steps: loss " + " -> ".join(f"{l:.4f}" for l in losses))
+    if not losses[-1] < losses[0]:
         print("FAILED")
         return 1
     err = paged_decode_step()
@@ -134,7 +154,13 @@ def main():
                 t0 = time.perf_counter()
                 for _ in range(5):
                     m(x)
-            print(f"{name}: {(time.perf_counter() - t0) / 5 * 1e3:.1f} ms per forward")
+            forward = (time.perf_counter() - t0) / 5
+            t0 = time.perf_counter()
+            for _ in range(3):
+                torch.nn.functional.mse_loss(m(x), target).backward()
+            step = (time.perf_counter() - t0) / 3
+            print(f"{name}: {forward * 1e3:.1f} ms per forward, {step * 1e3:.1f} ms per "
+                  f"forward + backward")
     print("ok")
     return 0
 

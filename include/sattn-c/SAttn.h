@@ -80,7 +80,10 @@ SATTN_C_EXPORT sattn_status sattn_mask_evaluate(const char *mask,
  * and returns O, then LSE if with_lse. Score modifiers (docs/Semantics.md),
  * off when zero (so that an initializer that stops before them means none):
  * `softcap` > 0 and finite; `alibi_slopes`, `num_alibi_slopes` finite
- * slopes, one per query head (checked against a dynamic Hq at run time). */
+ * slopes, one per query head (checked against a dynamic Hq at run time).
+ * With `backward` nonzero the kernel is the backward (sattn.attention_grad,
+ * "cpu" only): it takes (Q, K, V, O, dO, LSE) and returns (dQ, dK, dV), and
+ * with_lse is ignored. */
 typedef struct sattn_attention_desc {
   int64_t batch, query_heads, kv_heads, query_len, key_len, head_dim, value_dim;
   const char *dtype;
@@ -90,6 +93,7 @@ typedef struct sattn_attention_desc {
   float softcap;
   const float *alibi_slopes;
   size_t num_alibi_slopes;
+  int backward;
 } sattn_attention_desc;
 SATTN_C_EXPORT sattn_status sattn_compile_mask(sattn_context ctx,
                                                const char *mask,

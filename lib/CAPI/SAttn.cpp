@@ -354,12 +354,25 @@ extern "C" sattn_status sattn_compile_mask(sattn_context ctx, const char *text,
     }
     scale += "])";
   }
-  std::string spec = "func.func @attention(%q: " + q + ", %k: " + k +
-                     ", %v: " + v + ") -> " + results + " {\n  " + names +
-                     " = sattn.attention %q, %k, %v mask(" + mask + ")" +
-                     scale + " : (" + q + ", " + k + ", " + v + ") -> " +
-                     results + "\n  return " + names + " : " +
-                     (desc->with_lse ? o + ", " + lse : o) + "\n}\n";
+  std::string attrs = " mask(" + mask + ")" + scale;
+  if (desc->backward) {
+    std::string operands =
+                    q + ", " + k + ", " + v + ", " + o + ", " + o + ", " + lse,
+                grads = q + ", " + k + ", " + v;
+    std::string spec =
+        "func.func @attention_grad(%q: " + q + ", %k: " + k + ", %v: " + v +
+        ", %o: " + o + ", %do: " + o + ", %lse: " + lse + ") -> (" + grads +
+        ") {\n  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, "
+        "%lse" +
+        attrs + " : (" + operands + ") -> (" + grads +
+        ")\n  return %dq, %dk, %dv : " + grads + "\n}\n";
+    return compileSpec(ctx, spec.c_str(), "attention_grad", desc->target, out);
+  }
+  std::string spec =
+      "func.func @attention(%q: " + q + ", %k: " + k + ", %v: " + v + ") -> " +
+      results + " {\n  " + names + " = sattn.attention %q, %k, %v" + attrs +
+      " : (" + q + ", " + k + ", " + v + ") -> " + results + "\n  return " +
+      names + " : " + (desc->with_lse ? o + ", " + lse : o) + "\n}\n";
   return compileSpec(ctx, spec.c_str(), "attention", desc->target, out);
 }
 
@@ -498,9 +511,8 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
   if (llvm::Error err = k.run(in, out)) {
     // Bad index data is the caller's argument on every device (the kernel
     // checks it before anything runs); other run errors are the device's.
-    sattn_status status = k.device() == KernelDevice::Cuda
-                              ? SATTN_ERROR_DEVICE
-                              : SATTN_ERROR_SHAPE;
+    sattn_status status = k.device() == KernelDevice::Cuda ? SATTN_ERROR_DEVICE
+                                                           : SATTN_ERROR_SHAPE;
     if (err.isA<IndexDataError>())
       status = SATTN_ERROR_INVALID_ARGUMENT;
     return fail(status, llvm::toString(std::move(err)));
@@ -581,13 +593,16 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
   if (!out || queryLen < 0 || keyLen < 0)
     return fail(SATTN_ERROR_INVALID_ARGUMENT,
                 "sattn_kernel_plan_stats: NULL out or negative length");
-  AttentionOpInterface op = kernel->compiled->kernel->steps().front().op;
-  MaskAttrInterface mask = op.getMask();
+  const SpecStep &step = kernel->compiled->kernel->steps().front();
+  Operation *op = step.operation;
+  MaskAttrInterface mask = step.mask();
   if (failed(mask.verifyShape([&] { return op->emitError(); }, keyLen)))
     return fail(SATTN_ERROR_SHAPE,
                 "the mask does not fit Lk = " + llvm::Twine(keyLen));
   const SpecKernel &k = *kernel->compiled->kernel;
-  auto [rows, keys] = chooseTileSizes(mask);
+  // The backward kernel's tiles default to 32 x 32.
+  auto [rows, keys] =
+      step.grad() ? std::pair<int64_t, int64_t>(32, 32) : chooseTileSizes(mask);
   if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
     if (tile.size() == 2) {
       rows = tile[0];

@@ -44,11 +44,10 @@ struct ScoreRules {
 };
 } // namespace
 
-void mlir::sattn::referenceAttention(AttentionOpInterface op,
-                                     const HostTensor &q, const HostTensor &k,
-                                     const HostTensor &v, HostTensor &o,
-                                     HostTensor &lse) {
-  ScoreRules rules(op);
+/// O and LSE of docs/Semantics.md's attention under `rules`.
+static void forward(const ScoreRules &rules, const HostTensor &q,
+                    const HostTensor &k, const HostTensor &v, HostTensor &o,
+                    HostTensor &lse) {
   int64_t batch = q.shape()[0], hq = q.shape()[1], lq = q.shape()[2],
           d = q.shape()[3];
   int64_t hkv = k.shape()[1], lk = k.shape()[2], dv = v.shape()[3];
@@ -101,6 +100,19 @@ void mlir::sattn::referenceAttention(AttentionOpInterface op,
         lse.set(row, maxS + std::log(sum)); // LSE = log(sum_k exp(s_k))
       }
     }
+}
+
+void mlir::sattn::referenceAttention(AttentionOpInterface op,
+                                     const HostTensor &q, const HostTensor &k,
+                                     const HostTensor &v, HostTensor &o,
+                                     HostTensor &lse) {
+  forward(ScoreRules(op), q, k, v, o, lse);
+}
+
+void mlir::sattn::referenceAttention(AttentionGradOp op, const HostTensor &q,
+                                     const HostTensor &k, const HostTensor &v,
+                                     HostTensor &o, HostTensor &lse) {
+  forward(ScoreRules(op), q, k, v, o, lse);
 }
 
 int64_t mlir::sattn::referenceCost(MaskAttrInterface mask,

@@ -19,7 +19,10 @@
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include <array>
 #include <mutex>
+#include <tuple>
+#include <utility>
 
 using namespace mlir;
 using namespace mlir::sattn;
@@ -212,6 +215,26 @@ static std::vector<int64_t> descriptor(void *data, ArrayRef<int64_t> shape) {
   return desc;
 }
 
+/// The most tensor arguments and results of a spec function.
+constexpr size_t kMaxCallArgs = 16;
+
+/// Calls `fn`, a function of N pointers, with the first N of `args`.
+template <size_t N> static void callWith(void *fn, ArrayRef<void *> args) {
+  std::array<void *, N> p{};
+  std::copy_n(args.begin(), N, p.begin());
+  std::apply(
+      [&](auto... x) { reinterpret_cast<void (*)(decltype(x)...)>(fn)(x...); },
+      p);
+}
+
+/// Calls `entry` with the args.size() pointers of `args`.
+template <size_t... N>
+static void callEntry(void *entry, ArrayRef<void *> args,
+                      std::index_sequence<N...>) {
+  static void (*const callers[])(void *, ArrayRef<void *>) = {&callWith<N>...};
+  callers[args.size()](entry, args);
+}
+
 llvm::Error CpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                            llvm::ArrayRef<TensorView> outputs) const {
   if (llvm::Error err = checkOutputs(inputs, outputs))
@@ -226,38 +249,10 @@ llvm::Error CpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   std::vector<void *> args;
   for (auto &d : descs)
     args.push_back(d.data());
-  using P = void *;
-  switch (args.size()) {
-  case 2:
-    reinterpret_cast<void (*)(P, P)>(entry)(args[0], args[1]);
-    break;
-  case 3:
-    reinterpret_cast<void (*)(P, P, P)>(entry)(args[0], args[1], args[2]);
-    break;
-  case 4:
-    reinterpret_cast<void (*)(P, P, P, P)>(entry)(args[0], args[1], args[2],
-                                                  args[3]);
-    break;
-  case 5:
-    reinterpret_cast<void (*)(P, P, P, P, P)>(entry)(args[0], args[1], args[2],
-                                                     args[3], args[4]);
-    break;
-  case 6:
-    reinterpret_cast<void (*)(P, P, P, P, P, P)>(entry)(
-        args[0], args[1], args[2], args[3], args[4], args[5]);
-    break;
-  case 7:
-    reinterpret_cast<void (*)(P, P, P, P, P, P, P)>(entry)(
-        args[0], args[1], args[2], args[3], args[4], args[5], args[6]);
-    break;
-  case 8:
-    reinterpret_cast<void (*)(P, P, P, P, P, P, P, P)>(entry)(
-        args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]);
-    break;
-  default:
-    return makeError(
-        "functions with " + llvm::Twine(args.size()) +
-        " tensor arguments and results are not supported (2 to 8)");
-  }
+  if (args.size() < 2 || args.size() > kMaxCallArgs)
+    return makeError("functions with " + llvm::Twine(args.size()) +
+                     " tensor arguments and results are not supported (2 to " +
+                     llvm::Twine(kMaxCallArgs) + ")");
+  callEntry(entry, args, std::make_index_sequence<kMaxCallArgs + 1>());
   return llvm::Error::success();
 }

@@ -20,8 +20,8 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 /// The launch facts of the kernel of `op` (all but the binary).
 static GpuCode describeKernel(AttentionOpInterface op, bool tensorCores) {
   std::optional<GpuTileShape> shape =
-      getGpuTileShape(op.getQuery().getType().getElementType(),
-                      op.getHeadDim(), op.getValueHeadDim(), tensorCores);
+      getGpuTileShape(op.getQuery().getType().getElementType(), op.getHeadDim(),
+                      op.getValueHeadDim(), tensorCores);
   // No shape: the conversion reports the op.
   return GpuCode{"", "attention_0", shape ? shape->rows : 0, bool(op.getLse()),
                  shape && shape->tensorCores};
@@ -107,6 +107,9 @@ GpuKernel::create(ModuleOp module, StringRef function) {
   if (kernel->sig.steps.size() != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention");
+  if (kernel->sig.steps.front().grad())
+    return makeError("'sattn.attention_grad' has no GPU kernel yet; compile "
+                     "it for the CPU");
   kernel->gpuCode =
       describeKernel(kernel->sig.steps.front().op, /*tensorCores=*/true);
   return kernel;
@@ -218,11 +221,10 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     lk = k.shape[0];
     rowsTotal = hq * lq;
     for (int64_t b = 0; b < batch; ++b)
-      numQueryTiles =
-          std::max<int64_t>(numQueryTiles, (int64_t(cuq.get(b + 1)) -
-                                            int64_t(cuq.get(b)) +
-                                            gpuCode.rows - 1) /
-                                               gpuCode.rows);
+      numQueryTiles = std::max<int64_t>(
+          numQueryTiles,
+          (int64_t(cuq.get(b + 1)) - int64_t(cuq.get(b)) + gpuCode.rows - 1) /
+              gpuCode.rows);
   } else {
     numQueryTiles = (lq + gpuCode.rows - 1) / gpuCode.rows;
   }
@@ -276,7 +278,7 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     memrefs[6] = flat(second.data, second.numElements());
   }
   if (paged) {
-    sizes[4] = k.shape[0];                      // P
+    sizes[4] = k.shape[0];                       // P
     sizes[5] = inputs[step.indices[0]].shape[1]; // M
   }
   std::vector<void *> params;

@@ -70,31 +70,33 @@ llvm::Error mlir::sattn::analyzeSpec(func::FuncOp function,
   for (Operation &op : function.getBody().front()) {
     if (isa<func::ReturnOp>(op))
       break;
-    if (isa<AttentionGradOp>(op))
-      return makeError("'sattn.attention_grad' at " + where(&op) +
-                       ": the backward op verifies and has a float64 "
-                       "reference, but no kernel yet");
     auto attention = dyn_cast<AttentionOpInterface>(op);
-    if (!attention)
+    if (!attention && !isa<AttentionGradOp>(op))
       return makeError("'" + op.getName().getStringRef() + "' at " +
                        where(&op) +
                        ": a spec function holds only attention ops "
                        "(sattn.attention, sattn.paged_attention, "
-                       "sattn.varlen_attention) and a return");
-    // Every operand is defined above: Q, K, V, then index operands.
+                       "sattn.varlen_attention, sattn.attention_grad) and a "
+                       "return");
+    // Every operand is defined above: Q, K, V, then the others.
     SmallVector<unsigned> operands;
-    for (Value operand : attention->getOperands())
+    for (Value operand : op.getOperands())
       operands.push_back(ids.lookup(operand));
-    SpecStep step{attention, operands[0], operands[1], operands[2],
+    SpecStep step{attention,
+                  &op,
+                  operands[0],
+                  operands[1],
+                  operands[2],
                   std::vector<unsigned>(operands.begin() + 3, operands.end())};
     unsigned first = sig.numValues();
-    for (OpResult result : attention->getResults())
+    for (OpResult result : op.getResults())
       ids[result] = first + result.getResultNumber();
     sig.steps.push_back(step);
   }
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-    if (!isa_and_present<AttentionOpInterface>(value.getDefiningOp()))
+    if (!isa_and_present<AttentionOpInterface, AttentionGradOp>(
+            value.getDefiningOp()))
       return makeError("result #" + llvm::Twine(i) + " of '" + name +
                        "' must be a result of an attention op");
     auto output = sigOf(value.getType(), "result #" + llvm::Twine(i));
@@ -193,7 +195,8 @@ char IndexDataError::ID = 0;
 
 /// One ALiBi slope per query head of Q (a dynamic Hq is checked here).
 static llvm::Error checkSlopes(const SpecStep &step, ArrayRef<int64_t> q) {
-  if (std::optional<ArrayRef<float>> slopes = step.op.getAlibiSlopes();
+  if (std::optional<ArrayRef<float>> slopes =
+          step.grad() ? step.grad().getAlibiSlopes() : step.op.getAlibiSlopes();
       slopes && static_cast<int64_t>(slopes->size()) != q[1])
     return makeError("'alibi_slopes' has " + llvm::Twine(slopes->size()) +
                      " slopes, one per query head, but Q " + shapeString(q) +
@@ -286,8 +289,8 @@ static llvm::Error checkCuSeqlens(const TensorView &cu, StringRef name,
     return error(0, "must be 0 (the first sequence starts at row 0)");
   for (int64_t i = 1; i < n; ++i)
     if (loadI32(cu, i) < loadI32(cu, i - 1))
-      return error(i, "is below " + name + "[" + llvm::Twine(i - 1) + "] = " +
-                          llvm::Twine(loadI32(cu, i - 1)) +
+      return error(i, "is below " + name + "[" + llvm::Twine(i - 1) +
+                          "] = " + llvm::Twine(loadI32(cu, i - 1)) +
                           " (cu_seqlens never decrease)");
   if (n > 0 && loadI32(cu, n - 1) != total)
     return error(n - 1, "must be " + totalName + " = " + llvm::Twine(total) +
@@ -393,12 +396,12 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
     std::vector<int64_t> q = shapes[step.q], k = shapes[step.k],
                          v = shapes[step.v];
     if (step.varlen()) {
-      if (llvm::Error err =
-              checkVarlenShapes(step, q, k, v, shapes[step.indices[0]],
-                                shapes[step.indices[1]]))
+      if (llvm::Error err = checkVarlenShapes(
+              step, q, k, v, shapes[step.indices[0]], shapes[step.indices[1]]))
         return std::move(err);
       shapes.push_back({q[0], q[1], v[2]});
       shapes.push_back({q[1], q[0]});
+      shapes.emplace_back(); // no third result
       continue;
     }
     if (step.paged()) {
@@ -407,6 +410,7 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
         return std::move(err);
       shapes.push_back({q[0], q[1], q[2], v[3]});
       shapes.push_back({q[0], q[1], q[2]});
+      shapes.emplace_back();
       continue;
     }
     // docs/Semantics.md's shape rules on the concrete shapes.
@@ -418,11 +422,29 @@ SpecKernel::valueShapes(llvm::ArrayRef<TensorView> inputs) const {
                        " must agree in heads and length");
     if (llvm::Error err = checkHeads(step, q, k[1], k[3], "K"))
       return err;
-    if (std::optional<int64_t> lk = k[2]; failed(step.op.getMask().verifyShape(
-            [&] { return step.op.emitError(); }, lk)))
+    if (std::optional<int64_t> lk = k[2]; failed(step.mask().verifyShape(
+            [&] { return step.operation->emitError(); }, lk)))
       return makeError("the mask does not fit Lk = " + llvm::Twine(k[2]));
+    if (step.grad()) {
+      // O and dO [B, Hq, Lq, Dv], LSE [B, Hq, Lq]; results like Q, K, V.
+      std::vector<int64_t> o = {q[0], q[1], q[2], v[3]};
+      for (auto [name, id, want] :
+           {std::tuple("O", step.indices[0], o),
+            std::tuple("dO", step.indices[1], o),
+            std::tuple("LSE", step.indices[2],
+                       std::vector<int64_t>{q[0], q[1], q[2]})})
+        if (shapes[id] != want)
+          return makeError(llvm::Twine(name) + " " + shapeString(shapes[id]) +
+                           " must be " + shapeString(want) + " for Q " +
+                           shapeString(q) + " and V " + shapeString(v));
+      shapes.push_back(q);
+      shapes.push_back(k);
+      shapes.push_back(v);
+      continue;
+    }
     shapes.push_back({q[0], q[1], q[2], v[3]});
     shapes.push_back({q[0], q[1], q[2]});
+    shapes.emplace_back();
   }
   return shapes;
 }

@@ -33,7 +33,7 @@ class AttentionDesc(ctypes.Structure):
                 ("scale", ctypes.c_float), ("with_lse", ctypes.c_int),
                 ("target", ctypes.c_char_p), ("softcap", ctypes.c_float),
                 ("alibi_slopes", ctypes.POINTER(ctypes.c_float)),
-                ("num_alibi_slopes", ctypes.c_size_t)]
+                ("num_alibi_slopes", ctypes.c_size_t), ("backward", ctypes.c_int)]
 
 
 class PlanStats(ctypes.Structure):

@@ -276,10 +276,11 @@ def _alibi_array(slopes):
 
 
 def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse=False,
-            target="cpu", softcap=None, alibi_slopes=None):
+            target="cpu", softcap=None, alibi_slopes=None, backward=False):
     """Compiles attention for these shapes (None in a shape: dynamic), with the
     optional score modifiers of docs/Semantics.md: softcap (c > 0) and
-    alibi_slopes (one per query head)."""
+    alibi_slopes (one per query head). With backward, the kernel is its
+    backward (sattn.attention_grad): (q, k, v, o, do, lse) -> (dq, dk, dv)."""
     if not isinstance(mask, (Mask, str)):
         raise TypeError("mask must be a sattn mask or its attribute text")
     def dim(d):
@@ -295,6 +296,7 @@ def compile(mask, q_shape, k_shape, v_shape, dtype="f32", scale=None, return_lse
                                q_shape[3], v_shape[3], dtype.encode(),
                                _scale_value(scale), int(return_lse), target.encode(),
                                _softcap_value(softcap))
+    desc.backward = int(backward)
     slopes = _alibi_array(alibi_slopes)
     if slopes is not None:
         desc.alibi_slopes, desc.num_alibi_slopes = slopes, len(slopes)
@@ -327,7 +329,14 @@ def attention(q, k, v, mask, scale=None, return_lse=False, softcap=None, alibi_s
     """Masked attention of docs/Semantics.md on numpy arrays or DLPack tensors (torch;
     CUDA tensors run on the GPU): O, or (O, LSE) with return_lse; softcap and
     alibi_slopes modify the scores. Compiled once per (mask, shapes, dtype,
-    modifiers, device)."""
+    modifiers, device). Differentiable for CPU torch tensors that require
+    grad: it runs as the torch.library operator sattn::attention_lse, whose
+    backward is sattn::attention_grad (gradients through LSE are not
+    supported)."""
+    if _needs_autograd(q, k, v):
+        from . import _torch
+        o, lse = _torch.attention_lse(q, k, v, str(mask), scale, softcap, alibi_slopes)
+        return (o, lse) if return_lse else o
     target = _target_of(q)
     slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
     key = (str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),
@@ -336,6 +345,29 @@ def attention(q, k, v, mask, scale=None, return_lse=False, softcap=None, alibi_s
         mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, return_lse, target, softcap,
         slopes))
     return kernel(q, k, v)
+
+
+def _needs_autograd(*tensors):
+    """Whether these are torch tensors that autograd must track."""
+    if not any(getattr(x, "requires_grad", False) for x in tensors):
+        return False
+    import torch
+    return torch.is_grad_enabled()
+
+
+def attention_grad(q, k, v, o, do, lse, mask, scale=None, softcap=None, alibi_slopes=None):
+    """The backward of attention() (docs/Semantics.md, Backward): dQ, dK, dV, the
+    gradients of sum(O * dO), from the forward's Q, K, V, its O and LSE (f32
+    [B, Hq, Lq]) and dO. CPU only. Compiled once per (mask, shapes, dtype,
+    modifiers)."""
+    target = _target_of(q)
+    slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
+    key = ("grad", str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),
+           scale, target, softcap, slopes)
+    kernel = _cached_kernel(key, lambda: compile(
+        mask, q.shape, k.shape, v.shape, _dtype_name(q), scale, False, target, softcap, slopes,
+        backward=True))
+    return kernel(q, k, v, o, do, lse)
 
 
 def _float_text(x):

@@ -442,3 +442,46 @@ def test_varlen_attention():
         sattn.varlen_attention(q, k, v, cq, np.array([0, 5, 2, 48, 60], np.int32), mask)
     with pytest.raises(sattn.SAttnError, match=r"cu_seqlens_q\[4\] = 15 must be Tq = 16"):
         sattn.varlen_attention(q, k, v, np.array([0, 5, 5, 9, 15], np.int32), ck, mask)
+
+
+def test_attention_grad():
+    """The backward kernel (GQA, Lq != Lk, a window with softcap) against the
+    float64 gradients of test/Integration/grad.py; NaN in a key no row keeps
+    gives that key dK = dV = 0 and changes nothing else."""
+    from grad import gradients
+    rng = np.random.default_rng(5)
+    q, k, v = inputs((1, 4, 50, 32), (1, 2, 70, 32), (1, 2, 70, 16), seed=5)
+    do = rng.uniform(-1, 1, (1, 4, 50, 16)).astype(np.float32)
+    mask = sattn.window(10, 0)
+    keep = mask.evaluate(50, 70)
+    k[:, :, 3], v[:, :, 3] = np.nan, np.nan  # key 3: rows sit at positions 20..69
+    o, lse = sattn.attention(q, k, v, mask, return_lse=True, softcap=2.0)
+    dq, dk, dv = sattn.attention_grad(q, k, v, o, do, lse, mask, softcap=2.0)
+    clean = [np.where(np.isnan(x), 0, x).astype(np.float64) for x in (k, v)]
+    want = gradients(q.astype(np.float64), *clean, do.astype(np.float64), keep,
+                     1 / np.sqrt(32), softcap=2.0)
+    for got, w in zip((dq, dk, dv), want):
+        assert got.shape == w.shape and rel_err(got, w) <= 1e-4
+    assert not dk[:, :, 3].any() and not dv[:, :, 3].any()
+
+
+def test_torch_autograd():
+    """sattn.attention on tensors that require grad is differentiable: its
+    gradients match SDPA's with the dense mask; gradients through LSE are
+    refused."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 40, 16, requires_grad=True) for _ in range(3))
+    mask = sattn.longformer(8, [0])
+    dense = torch.from_numpy(mask.evaluate(40, 40).copy())
+    do = torch.randn(2, 4, 40, 16)
+    grads = []
+    for attend in (lambda: sattn.attention(q, k, v, mask=mask),
+                   lambda: torch.nn.functional.scaled_dot_product_attention(
+                       q, k, v, attn_mask=dense)):
+        grads.append(torch.autograd.grad((attend() * do).sum(), (q, k, v)))
+    for got, want in zip(*grads):
+        assert float((got - want).norm() / want.norm()) <= 1e-4
+    o, lse = sattn.attention(q, k, v, mask=mask, return_lse=True)
+    with pytest.raises(NotImplementedError, match="through the LSE"):
+        lse.sum().backward()

@@ -179,7 +179,8 @@ int main(void) {
         "func.func @v(%q: tensor<5x1x4xf32>, %k: tensor<5x1x4xf32>, "
         "%v: tensor<5x1x4xf32>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) "
         "-> tensor<5x1x4xf32> {\n"
-        "  %o = sattn.varlen_attention %q, %k, %v, %cq, %ck mask(#sattn.causal) "
+        "  %o = sattn.varlen_attention %q, %k, %v, %cq, %ck "
+        "mask(#sattn.causal) "
         ": (tensor<5x1x4xf32>, tensor<5x1x4xf32>, tensor<5x1x4xf32>, "
         "tensor<3xi32>, tensor<3xi32>) -> tensor<5x1x4xf32>\n"
         "  return %o : tensor<5x1x4xf32>\n}\n";
@@ -199,7 +200,8 @@ int main(void) {
     int ok = sattn_compile_module(ctx, varlen, NULL, NULL, &vk) == SATTN_OK &&
              sattn_kernel_run(vk, in, 5, out, 1) == SATTN_OK;
     for (int r = 0; ok && r < 5; ++r)
-      ok = fabsf(o[4 * r] - want[r]) < 1e-5f && fabsf(o[4 * r + 3] - want[r]) < 1e-5f;
+      ok = fabsf(o[4 * r] - want[r]) < 1e-5f &&
+           fabsf(o[4 * r + 3] - want[r]) < 1e-5f;
     EXPECT("varlen attention with i32 cu_seqlens", ok);
     cu[1] = 6;
     o[0] = -1.0f;
@@ -346,6 +348,55 @@ int main(void) {
              strstr(sattn_last_error(), "bytes of shared memory"));
   sattn_kernel_release(gpu);
   d = causalDesc();
+
+  /* The backward of the same attention: with Q = 0 and every V row equal,
+   * causal row i keeps keys 0..i with P = 1 / (i + 1), O = V's row and LSE =
+   * log(i + 1); then dS = 0 (dQ = dK = 0) and dV[k] = sum_{i >= k} dO[i] /
+   * (i + 1). */
+  {
+    sattn_attention_desc g = causalDesc();
+    g.backward = 1;
+    sattn_kernel grad;
+    static float gq[2 * L * D], gk[2 * L * D], gv[2 * L * D], go[2 * L * D],
+        gdo[2 * L * D], glse[2 * L], dq[2 * L * D], dk[2 * L * D],
+        dv[2 * L * D];
+    for (int i = 0; i < 2 * L * D; ++i) {
+      gq[i] = 0;
+      gk[i] = (float)((i * 37) % 11) - 5;
+      gv[i] = go[i] = (float)(i % D);
+      gdo[i] = (float)((i * 13) % 7) - 3;
+    }
+    for (int i = 0; i < 2 * L; ++i)
+      glse[i] = logf((float)(i % L + 1));
+    int64_t shape[4] = {1, 2, L, D}, lseShape[3] = {1, 2, L};
+    DLTensor ts[9] = {tensor(gq, shape, 4, kDLFloat, 32),
+                      tensor(gk, shape, 4, kDLFloat, 32),
+                      tensor(gv, shape, 4, kDLFloat, 32),
+                      tensor(go, shape, 4, kDLFloat, 32),
+                      tensor(gdo, shape, 4, kDLFloat, 32),
+                      tensor(glse, lseShape, 3, kDLFloat, 32),
+                      tensor(dq, shape, 4, kDLFloat, 32),
+                      tensor(dk, shape, 4, kDLFloat, 32),
+                      tensor(dv, shape, 4, kDLFloat, 32)};
+    const DLTensor *gin[6] = {&ts[0], &ts[1], &ts[2], &ts[3], &ts[4], &ts[5]};
+    DLTensor *gout[3] = {&ts[6], &ts[7], &ts[8]};
+    int ok = sattn_compile_mask(ctx, "#sattn.causal", &g, &grad) == SATTN_OK &&
+             sattn_kernel_run(grad, gin, 6, gout, 3) == SATTN_OK;
+    double worst = 0;
+    for (int h = 0; ok && h < 2; ++h)
+      for (int key = 0; key < L; ++key)
+        for (int j = 0; j < D; ++j) {
+          int at = (h * L + key) * D + j;
+          double want = 0;
+          for (int i = key; i < L; ++i)
+            want += gdo[(h * L + i) * D + j] / (i + 1.0);
+          worst = fmax(worst, fabs(dv[at] - want));
+          worst = fmax(worst, fmax(fabs(dq[at]), fabs(dk[at])));
+        }
+    EXPECT("backward kernel from a mask (dQ = dK = 0, dV exact)",
+           ok && worst < 1e-4);
+    sattn_kernel_release(grad);
+  }
 
   sattn_kernel_release(kernel);
   EXPECT("kernel used after release",

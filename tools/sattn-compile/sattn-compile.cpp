@@ -105,7 +105,7 @@ static std::string header(StringRef fn, ArrayRef<TensorSig> inputs,
           "stride;\n    stride *= sizes[i];\n  }\n  return m;\n}\n\n";
   }
   os << "/* Inputs in argument order, then outputs in result order (O, then "
-        "LSE). */\nvoid _mlir_ciface_"
+        "LSE; dQ, dK, dV of a backward). */\nvoid _mlir_ciface_"
      << fn << "(";
   for (auto [i, sig] : llvm::enumerate(inputs))
     os << (i ? ", " : "") << structName(sig) << " *in" << i;
@@ -141,7 +141,9 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
   auto memref = [&](std::string name, std::string size) {
     params.push_back({std::move(name), std::move(size)});
   };
-  auto scalar = [&](std::string name) { params.push_back({std::move(name), ""}); };
+  auto scalar = [&](std::string name) {
+    params.push_back({std::move(name), ""});
+  };
   auto fixed = [&](const TensorSig &sig, int dim, std::string var) {
     if (!ShapedType::isDynamic(sig.shape[dim]))
       staticSizes.push_back({std::move(var), sig.shape[dim]});
@@ -241,8 +243,8 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
         " * Needs only the CUDA driver at run time (cuda.h, -lcuda): no "
         "LLVM/MLIR.\n"
         " * Device buffers, row-major: "
-     << layout << (code.hasLse ? " (LSE required)" : " (LSE not written: pass 0)")
-     << "."
+     << layout
+     << (code.hasLse ? " (LSE required)" : " (LSE not written: pass 0)") << "."
      << (code.tensorCores ? "\n * Q, K and V must be 16-byte aligned." : "");
   if (paged || varlen)
     os << "\n * The index data is not checked here (docs/Semantics.md's "
@@ -266,11 +268,10 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
      << "  if (r != CUDA_SUCCESS)\n    return r;\n"
      << "  return cuModuleGetFunction(kernel, *module, \"" << code.kernel
      << "\");\n}\n\n";
-  std::string tiles =
-      "(" + gridX + " + " + std::to_string(code.rows) + " - 1) / " +
-      std::to_string(code.rows);
-  os << "/* Launches it on `stream`: grid (ceil(" << gridX << " / "
-     << code.rows << "), Hq, " << gridZ
+  std::string tiles = "(" + gridX + " + " + std::to_string(code.rows) +
+                      " - 1) / " + std::to_string(code.rows);
+  os << "/* Launches it on `stream`: grid (ceil(" << gridX << " / " << code.rows
+     << "), Hq, " << gridZ
      << "), 128 threads per block.\n"
         " * CUDA_ERROR_INVALID_VALUE for sizes the spec or CUDA does not "
         "allow. */\n"
@@ -297,8 +298,8 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
       continue;
     }
     std::string m = "m" + std::to_string(numMemrefs++);
-    os << "&" << m << ".allocated, &" << m << ".aligned, &" << m
-       << ".offset, &" << m << ".size, &" << m << ".stride";
+    os << "&" << m << ".allocated, &" << m << ".aligned, &" << m << ".offset, &"
+       << m << ".size, &" << m << ".stride";
   }
   os << "};\n";
   // The spec's static sizes are compiled into the kernel (tile plans).

@@ -22,6 +22,10 @@ namespace sattn {
 void referenceAttention(AttentionOpInterface op, const HostTensor &q,
                         const HostTensor &k, const HostTensor &v, HostTensor &o,
                         HostTensor &lse);
+/// The same for the forward of a backward op (its O and LSE operands).
+void referenceAttention(AttentionGradOp op, const HostTensor &q,
+                        const HostTensor &k, const HostTensor &v, HostTensor &o,
+                        HostTensor &lse);
 
 /// The same for sattn.paged_attention: each sequence's keys gathered through
 /// its block table (the index data must satisfy docs/Semantics.md's run-time

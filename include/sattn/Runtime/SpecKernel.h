@@ -31,37 +31,54 @@ struct TensorSig {
   ElemKind kind;
 };
 
-/// One attention op of a spec function, in program order. Its operands
-/// are value ids (SpecSignature).
+/// One op of a spec function, in program order. Its operands are value ids
+/// (SpecSignature).
 struct SpecStep {
+  /// The forward op (sattn.attention, paged, varlen), or null for
+  /// sattn.attention_grad (grad()).
   mutable AttentionOpInterface op;
-  unsigned q, k, v;              // Q; K and V, or the K and V caches
-  /// paged: block_table, seq_lens; varlen: cu_seqlens_q, cu_seqlens_k
+  mutable Operation *operation;
+  unsigned q, k, v; // Q; K and V, or the K and V caches
+  /// paged: block_table, seq_lens; varlen: cu_seqlens_q, cu_seqlens_k;
+  /// grad: O, dO, LSE
   std::vector<unsigned> indices;
   /// The sattn.paged_attention of this step, or null.
   PagedAttentionOp paged() const {
-    return dyn_cast<PagedAttentionOp>(op.getOperation());
+    return dyn_cast<PagedAttentionOp>(operation);
   }
   /// The sattn.varlen_attention of this step, or null.
   VarlenAttentionOp varlen() const {
-    return dyn_cast<VarlenAttentionOp>(op.getOperation());
+    return dyn_cast<VarlenAttentionOp>(operation);
+  }
+  /// The sattn.attention_grad of this step, or null.
+  AttentionGradOp grad() const { return dyn_cast<AttentionGradOp>(operation); }
+  MaskAttrInterface mask() const {
+    return grad() ? grad().getMask() : op.getMask();
+  }
+  /// The element type of Q.
+  Type elementType() const {
+    return cast<RankedTensorType>(operation->getOperand(0).getType())
+        .getElementType();
   }
 };
 
-/// What the runtime calls: tensor arguments in, results of sattn.attention
-/// ops out, any dataflow between the ops. Values are numbered: ids below
-/// inputs.size() are the arguments; `numInputs + 2 * s + r` is result r
-/// (0: O, 1: LSE) of step s.
+/// What the runtime calls: tensor arguments in, results of the ops out, any
+/// dataflow between the ops. Values are numbered: ids below inputs.size()
+/// are the arguments; `numInputs + kValuesPerStep * s + r` is result r of
+/// step s (forward: 0 O, 1 LSE; grad: 0 dQ, 1 dK, 2 dV).
 struct SpecSignature {
+  static constexpr unsigned kValuesPerStep = 3;
   std::vector<TensorSig> inputs, outputs;
   std::vector<SpecStep> steps;
   std::vector<unsigned> outputValues; // the value id of each result
 
-  unsigned numValues() const { return inputs.size() + 2 * steps.size(); }
+  unsigned numValues() const {
+    return inputs.size() + kValuesPerStep * steps.size();
+  }
   /// The step and result number of a value that is not an input.
   std::pair<unsigned, unsigned> producer(unsigned value) const {
     unsigned r = value - inputs.size();
-    return {r / 2, r % 2};
+    return {r / kValuesPerStep, r % kValuesPerStep};
   }
 };
 

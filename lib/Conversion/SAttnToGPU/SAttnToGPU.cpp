@@ -302,14 +302,18 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk); paged: Lk is unused and the block
   // table, seq_lens, P and M follow; varlen: Lq, Lk are Tq, Tk and
   // cu_seqlens_q, cu_seqlens_k follow.
-  SmallVector<Type> args = {flatType(elemType), flatType(elemType),
-                            flatType(elemType), flatType(elemType),
-                            flatType(f32),      index,
-                            index,              index,
+  SmallVector<Type> args = {flatType(elemType),
+                            flatType(elemType),
+                            flatType(elemType),
+                            flatType(elemType),
+                            flatType(f32),
+                            index,
+                            index,
+                            index,
                             index};
   if (pageSize)
-    args.append({flatType(b.getI32Type()), flatType(b.getI32Type()), index,
-                 index});
+    args.append(
+        {flatType(b.getI32Type()), flatType(b.getI32Type()), index, index});
   if (varlen)
     args.append({flatType(b.getI32Type()), flatType(b.getI32Type())});
   auto fnType = FunctionType::get(ctx, args, {});
@@ -386,8 +390,8 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   // g(h) = h / (Hq / Hkv)
   Value group = arith::DivUIOp::create(
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, one));
-  kvHead = arith::DivUIOp::create(
-      b, loc, head, arith::MaxUIOp::create(b, loc, group, one));
+  kvHead = arith::DivUIOp::create(b, loc, head,
+                                  arith::MaxUIOp::create(b, loc, group, one));
   q0 = mul(queryTile, idx(rows));
   if (varlen) {
     // Sequence b: rows [cu_q[b], cu_q[b + 1]) and keys [cu_k[b], cu_k[b +
@@ -960,8 +964,7 @@ gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module) {
 }
 
 /// Rewrites one sattn.attention into a kernel and its launch.
-struct AttentionToGPU
-    : public OpInterfaceRewritePattern<AttentionOpInterface> {
+struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
   AttentionToGPU(MLIRContext *ctx, bool tensorCores)
       : OpInterfaceRewritePattern(ctx), tensorCores(tensorCores) {}
   bool tensorCores;
@@ -1028,7 +1031,7 @@ struct AttentionToGPU
     Value batch = dim(q, 0);
     Value numQueryTiles =
         arith::CeilDivUIOp::create(rewriter, loc, lq, c(shape->rows));
-    SmallVector<Value> args = {flatten(q), flatten(k), flatten(v),
+    SmallVector<Value> args = {flatten(q),    flatten(k),      flatten(v),
                                flatten(oBuf), flatten(lseBuf), dim(q, 1)};
     if (paged) { // Hkv, Lk (unused), block table, seq_lens, P, M
       Value table = getInputBuffer(rewriter, loc, paged.getBlockTable());
@@ -1037,20 +1040,19 @@ struct AttentionToGPU
                    dim(k, 0), dim(table, 1)});
     } else if (varlen) { // Hkv, Tq, Tk, cu_seqlens_q, cu_seqlens_k
       Value cuq = getInputBuffer(rewriter, loc, varlen.getCuSeqlensQ());
-      args.append({dim(k, 1), lq, dim(k, 0), flatten(cuq),
-                   flatten(getInputBuffer(rewriter, loc,
-                                          varlen.getCuSeqlensK()))});
+      args.append(
+          {dim(k, 1), lq, dim(k, 0), flatten(cuq),
+           flatten(getInputBuffer(rewriter, loc, varlen.getCuSeqlensK()))});
       batch = arith::MaxSIOp::create(
-          rewriter, loc, arith::SubIOp::create(rewriter, loc, dim(cuq, 0), c(1)),
-          c(0));
+          rewriter, loc,
+          arith::SubIOp::create(rewriter, loc, dim(cuq, 0), c(1)), c(0));
     } else {
       args.append({dim(k, 1), lq, dim(k, 2)});
     }
-    gpu::LaunchFuncOp::create(
-        rewriter, loc, kernel,
-        gpu::KernelDim3{numQueryTiles, dim(q, 1), batch},
-        gpu::KernelDim3{c(kGpuBlockThreads), c(1), c(1)},
-        /*dynamicSharedMemorySize=*/Value(), args);
+    gpu::LaunchFuncOp::create(rewriter, loc, kernel,
+                              gpu::KernelDim3{numQueryTiles, dim(q, 1), batch},
+                              gpu::KernelDim3{c(kGpuBlockThreads), c(1), c(1)},
+                              /*dynamicSharedMemorySize=*/Value(), args);
 
     replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
@@ -1061,6 +1063,12 @@ struct ConvertSAttnToGPUPass
     : public sattn::impl::ConvertSAttnToGPUBase<ConvertSAttnToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
+    WalkResult grad = getOperation()->walk([](AttentionGradOp op) {
+      op.emitOpError("has no GPU kernel yet (the CPU target compiles it)");
+      return WalkResult::interrupt();
+    });
+    if (grad.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateSAttnToGPUPatterns(patterns, tensorCores);
     if (failed(rewriteEachAttention(

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sattn/Conversion/SAttnToLoops/SAttnToLoops.h"
+#include "TileMath.h"
 #include "sattn/Conversion/Utils/AttentionLowering.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
@@ -37,35 +38,10 @@ using namespace mlir::sattn;
 
 namespace {
 
-constexpr int64_t kRowChunk = 4; // rows per register block of O += P V
-constexpr int64_t kMaxHeadDim = 512;
-constexpr int64_t kMaxScratchBytes = 1 << 20; // of a thread's stack
 /// Flash-decoding: keys per split are a multiple of this (a paged split then
 /// spans 16 pages of 16 tokens, whose rows of all KV heads stay in the
 /// caches while the heads are walked in turn).
 constexpr int64_t kSplitGranule = 256;
-
-/// Register blocking for the host's vector registers: 256-bit (AVX2, 16
-/// registers) or 512-bit (AVX-512, 32 registers).
-struct VectorShape {
-  int64_t lanes;     // f32 per vector
-  int64_t accBudget; // accumulator registers per block
-  static VectorShape forBits(int64_t bits) {
-    return bits >= 512 ? VectorShape{16, 16} : VectorShape{8, 12};
-  }
-};
-
-struct TileSizes {
-  int64_t rows; // Br, a multiple of the lanes and of kRowChunk
-  int64_t keys; // Bc
-};
-
-TileSizes getTileSizes(Operation *op) {
-  if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
-    if (tile.size() == 2)
-      return {tile[0], tile[1]};
-  return {32, 64};
-}
 
 /// Builds the per-query-tile function of one attention op.
 class TileFunctionBuilder {
@@ -181,14 +157,15 @@ private:
     return x.getType() == target ? x
                                  : arith::TruncFOp::create(b, loc, target, x);
   }
-  /// 2^x on f32 vectors, x <= 0; exactly 0 below -126 (and for -inf).
-  Value exp2(Value x);
-  /// Loads 16 values of row `indices` from column `col` of a rank-4 memref
-  /// with last dimension `dim`, zero past `dim`.
+  Value exp2(Value x) { return buildExp2(b, loc, x); }
   Value loadRowVector(Value memref, ValueRange indices, int64_t col,
-                      int64_t dim);
+                      int64_t dim) {
+    return sattn::loadRowVector(b, loc, memref, indices, col, dim, lanes);
+  }
   void storeRowVector(Value value, Value memref, ValueRange indices,
-                      int64_t col, int64_t dim);
+                      int64_t col, int64_t dim) {
+    sattn::storeRowVector(b, loc, value, memref, indices, col, dim);
+  }
 
   void buildBody(Block *entry);
   /// O = Oacc / l and LSE of the tile's rows, from the final (m, l) vectors,
@@ -230,7 +207,7 @@ private:
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
   Value outBatch; // the batch index of O and LSE (b * numSplits + s)
-  Value numRows; // valid rows of the tile (the rest repeat the last one)
+  Value numRows;  // valid rows of the tile (the rest repeat the last one)
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
   /// The indices of the K or V row of key `key` (0 <= key < Lk) in kData()
@@ -255,23 +232,6 @@ private:
   Value rowSlopes; // ALiBi: the base-2 slope of each tile row's head
 };
 
-Value TileFunctionBuilder::loadRowVector(Value memref, ValueRange indices,
-                                         int64_t col, int64_t dim) {
-  SmallVector<Value> ix(indices);
-  ix.push_back(idx(col));
-  Type elem = cast<MemRefType>(memref.getType()).getElementType();
-  auto vecType = VectorType::get({lanes}, elem);
-  if (col + lanes <= dim)
-    return widen(vector::LoadOp::create(b, loc, vecType, memref, ix));
-  Value maskBits = vector::ConstantMaskOp::create(
-      b, loc, VectorType::get({lanes}, b.getI1Type()),
-      ArrayRef<int64_t>{dim - col});
-  Value zero = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elem)));
-  return widen(vector::MaskedLoadOp::create(b, loc, vecType, memref, ix,
-                                            maskBits, zero));
-}
-
 std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
   Value last = subIdx(numRows, idx(1));
   if (!packedGroup) // row q0 + r of the tile's head
@@ -288,13 +248,13 @@ SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
   if (!pageSize)
     return {batch, kvHead, key};
   // The token's first row, plus the head.
-  return {addIdx(memref::LoadOp::create(b, loc, tileRows,
-                                        ValueRange{subIdx(key, tileK0)}),
-                 kvHead)};
+  return {addIdx(
+      memref::LoadOp::create(b, loc, tileRows, ValueRange{subIdx(key, tileK0)}),
+      kvHead)};
 }
 
-void TileFunctionBuilder::forEachKeyRow(
-    Value k0, Value count, function_ref<void(Value, Value)> body) {
+void TileFunctionBuilder::forEachKeyRow(Value k0, Value count,
+                                        function_ref<void(Value, Value)> body) {
   // Pages [k0 / page, ceil((k0 + count) / page)), none when count = 0 (the
   // entry of k0's page may lie past the table then).
   Value ps = idx(pageSize);
@@ -321,9 +281,8 @@ void TileFunctionBuilder::forEachKeyRow(
         Value pageStart = mulIdx(p, ps);
         Value first = arith::MaxSIOp::create(b, loc, k0, pageStart);
         Value end = minIdx(addIdx(k0, count), addIdx(pageStart, ps));
-        Value row0 =
-            mulIdx(addIdx(mulIdx(page, ps), subIdx(first, pageStart)),
-                   numKvHeads);
+        Value row0 = mulIdx(addIdx(mulIdx(page, ps), subIdx(first, pageStart)),
+                            numKvHeads);
         scf::ForOp::create(
             b, loc, first, end, idx(1), ValueRange{row0},
             [&](OpBuilder &, Location, Value key, ValueRange row) {
@@ -333,50 +292,6 @@ void TileFunctionBuilder::forEachKeyRow(
             });
         scf::YieldOp::create(b, loc);
       });
-}
-
-void TileFunctionBuilder::storeRowVector(Value value, Value memref,
-                                         ValueRange indices, int64_t col,
-                                         int64_t dim) {
-  SmallVector<Value> ix(indices);
-  ix.push_back(idx(col));
-  Type elem = cast<MemRefType>(memref.getType()).getElementType();
-  if (elem != f32)
-    value = narrow(value);
-  if (col + lanes <= dim) {
-    vector::StoreOp::create(b, loc, value, memref, ix);
-    return;
-  }
-  Value maskBits = vector::ConstantMaskOp::create(
-      b, loc, VectorType::get({lanes}, b.getI1Type()),
-      ArrayRef<int64_t>{dim - col});
-  vector::MaskedStoreOp::create(b, loc, memref, ix, maskBits, value);
-}
-
-Value TileFunctionBuilder::exp2(Value x) {
-  auto vecI32 = VectorType::get({lanes}, b.getI32Type());
-  // x = n + f with n = round(x), |f| <= 1/2.
-  Value clamped = arith::MaximumFOp::create(b, loc, x, splat(-126.0f));
-  Value n = math::RoundEvenOp::create(b, loc, clamped);
-  Value f = arith::SubFOp::create(b, loc, clamped, n);
-  // 2^f = exp(f ln2) = sum_k (ln2)^k / k! f^k, k <= 6 (relative error 1.2e-7).
-  const float coeffs[] = {1.0f,          0.6931471806f, 0.2402265070f,
-                          0.0555041087f, 0.0096181291f, 0.0013333558f,
-                          0.0001540353f};
-  Value poly = splat(coeffs[6]);
-  for (int i = 5; i >= 0; --i)
-    poly = math::FmaOp::create(b, loc, poly, f, splat(coeffs[i]));
-  // 2^n: add n to the exponent bits.
-  Value shift = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vecI32, b.getI32IntegerAttr(23)));
-  Value exponent = arith::ShLIOp::create(
-      b, loc, arith::FPToSIOp::create(b, loc, vecI32, n), shift);
-  Value bits = arith::AddIOp::create(
-      b, loc, arith::BitcastOp::create(b, loc, vecI32, poly), exponent);
-  Value result = arith::BitcastOp::create(b, loc, vecF32, bits);
-  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
-                                     splat(-126.0f));
-  return arith::SelectOp::create(b, loc, tiny, splat(0.0f), result);
 }
 
 func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
@@ -595,14 +510,14 @@ void TileFunctionBuilder::buildBody(Block *entry) {
         });
 
     // Oacc = 0
-    scf::ForOp::create(
-        b, loc, idx(0), idx(br), one, ValueRange{},
-        [&](OpBuilder &, Location, Value r, ValueRange) {
-          for (int64_t j = 0; j < numValueVecs; ++j)
-            vector::StoreOp::create(b, loc, zeroVec, oacc,
-                                    ValueRange{r, idx(j * lanes)});
-          scf::YieldOp::create(b, loc);
-        });
+    scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
+                       [&](OpBuilder &, Location, Value r, ValueRange) {
+                         for (int64_t j = 0; j < numValueVecs; ++j)
+                           vector::StoreOp::create(
+                               b, loc, zeroVec, oacc,
+                               ValueRange{r, idx(j * lanes)});
+                         scf::YieldOp::create(b, loc);
+                       });
     if (allHeads)
       for (auto [i, x] : llvm::enumerate(init))
         vector::StoreOp::create(b, loc, x, stateAll, stateAt(i));
@@ -612,13 +527,12 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // scratch.
   SmallVector<Value> finalState;
   if (!allHeads) {
-    scf::ForOp loop =
-        buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys,
-                         init,
-                         [&](Value kt, ValueRange state, Value full) {
-                           return buildKeyTile(kt, state, full);
-                         },
-                         keyBounds);
+    scf::ForOp loop = buildKeyTileLoop(
+        b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys, init,
+        [&](Value kt, ValueRange state, Value full) {
+          return buildKeyTile(kt, state, full);
+        },
+        keyBounds);
     finalState = loop.getResults();
   } else {
     buildKeyTileLoop(
@@ -629,8 +543,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           perHead([&] {
             SmallVector<Value> state;
             for (int64_t i = 0; i < 2 * nv; ++i)
-              state.push_back(vector::LoadOp::create(b, loc, vecF32, stateAll,
-                                                     stateAt(i)));
+              state.push_back(
+                  vector::LoadOp::create(b, loc, vecF32, stateAll, stateAt(i)));
             for (auto [i, x] : llvm::enumerate(buildKeyTile(kt, state, full)))
               vector::StoreOp::create(b, loc, x, stateAll, stateAt(i));
           });
@@ -651,16 +565,15 @@ void TileFunctionBuilder::buildTileOutput(ValueRange finalState,
   const int64_t nv = tiles.rows / lanes;
   Value one = idx(1);
   for (int64_t n = 0; n < nv; ++n) {
-    Value m = finalState.empty()
-                  ? Value(vector::LoadOp::create(
-                        b, loc, vecF32, stateAll,
-                        ValueRange{kvHead, idx(n), idx(0)}))
-                  : finalState[n];
-    Value l = finalState.empty()
-                  ? Value(vector::LoadOp::create(
-                        b, loc, vecF32, stateAll,
-                        ValueRange{kvHead, idx(nv + n), idx(0)}))
-                  : finalState[nv + n];
+    Value m =
+        finalState.empty()
+            ? Value(vector::LoadOp::create(b, loc, vecF32, stateAll,
+                                           ValueRange{kvHead, idx(n), idx(0)}))
+            : finalState[n];
+    Value l = finalState.empty() ? Value(vector::LoadOp::create(
+                                       b, loc, vecF32, stateAll,
+                                       ValueRange{kvHead, idx(nv + n), idx(0)}))
+                                 : finalState[nv + n];
     vector::StoreOp::create(b, loc, m, rowBuf,
                             ValueRange{idx(1), idx(n * lanes)});
     vector::StoreOp::create(b, loc, l, rowBuf,
@@ -720,8 +633,8 @@ func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
   Value first = mulIdx(bIdx, numSplits), last = addIdx(first, numSplits);
   float negInf = -std::numeric_limits<float>::infinity();
   scf::ForOp::create(
-      b, loc, idx(0), memref::DimOp::create(b, loc, o, 2), idx(1),
-      ValueRange{}, [&](OpBuilder &, Location, Value i, ValueRange) {
+      b, loc, idx(0), memref::DimOp::create(b, loc, o, 2), idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value i, ValueRange) {
         auto lseOf = [&](Value s) -> Value {
           return memref::LoadOp::create(b, loc, partLse, ValueRange{s, h, i});
         };
@@ -730,10 +643,9 @@ func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
             scf::ForOp::create(
                 b, loc, first, last, idx(1), ValueRange{f32Const(negInf)},
                 [&](OpBuilder &, Location, Value s, ValueRange acc) {
-                  scf::YieldOp::create(
-                      b, loc,
-                      ValueRange{arith::MaximumFOp::create(b, loc, acc[0],
-                                                           lseOf(s))});
+                  scf::YieldOp::create(b, loc,
+                                       ValueRange{arith::MaximumFOp::create(
+                                           b, loc, acc[0], lseOf(s))});
                 })
                 .getResult(0);
         Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
@@ -1198,15 +1110,14 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
               oacc, at);
         }
     });
-    scf::ForOp::create(
-        b, loc, idx(0), nc, idx(kPagedKeyBlock), ValueRange{},
-        [&](OpBuilder &, Location, Value c0, ValueRange) {
-          Value c1 = minIdx(addIdx(c0, idx(kPagedKeyBlock)), nc);
-          forEachRowChunk([&](ArrayRef<Value> rowIdx) {
-            pvBlock(rowIdx, c0, c1, /*scale=*/false, guarded);
-          });
-          scf::YieldOp::create(b, loc);
-        });
+    scf::ForOp::create(b, loc, idx(0), nc, idx(kPagedKeyBlock), ValueRange{},
+                       [&](OpBuilder &, Location, Value c0, ValueRange) {
+                         Value c1 = minIdx(addIdx(c0, idx(kPagedKeyBlock)), nc);
+                         forEachRowChunk([&](ArrayRef<Value> rowIdx) {
+                           pvBlock(rowIdx, c0, c1, /*scale=*/false, guarded);
+                         });
+                         scf::YieldOp::create(b, loc);
+                       });
   };
   if (!mayBePartial) {
     buildPV(/*guarded=*/false);
@@ -1272,14 +1183,12 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
   // The query tiles of all sequences: work[t] = (b, qt), filled serially
   // (a few entries per sequence) so that the parallel loop reads its
   // sequence and tile without a search.
-  Value numSeqs =
-      arith::MaxSIOp::create(rewriter, loc,
-                             arith::SubIOp::create(rewriter, loc, dim(cuq, 0),
-                                                   c(1)),
-                             c(0));
-  auto forEachSeq = [&](Value init,
-                        function_ref<void(OpBuilder &, Value, Value, Value)>
-                            fill) -> Value {
+  Value numSeqs = arith::MaxSIOp::create(
+      rewriter, loc, arith::SubIOp::create(rewriter, loc, dim(cuq, 0), c(1)),
+      c(0));
+  auto forEachSeq =
+      [&](Value init,
+          function_ref<void(OpBuilder &, Value, Value, Value)> fill) -> Value {
     return scf::ForOp::create(
                rewriter, loc, c(0), numSeqs, c(1), ValueRange{init},
                [&](OpBuilder &nb, Location, Value b, ValueRange first) {
@@ -1289,10 +1198,9 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
                      c(rows));
                  if (fill)
                    fill(nb, b, first[0], count);
-                 scf::YieldOp::create(
-                     nb, loc,
-                     ValueRange{arith::AddIOp::create(nb, loc, first[0],
-                                                      count)});
+                 scf::YieldOp::create(nb, loc,
+                                      ValueRange{arith::AddIOp::create(
+                                          nb, loc, first[0], count)});
                })
         .getResult(0);
   };
@@ -1301,21 +1209,19 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
       rewriter, loc, MemRefType::get({ShapedType::kDynamic, 2}, index),
       ValueRange{numTiles});
   forEachSeq(c(0), [&](OpBuilder &nb, Value b, Value first, Value count) {
-    scf::ForOp::create(nb, loc, c(0), count, c(1), ValueRange{},
-                       [&](OpBuilder &, Location, Value qt, ValueRange) {
-                         Value t = arith::AddIOp::create(nb, loc, first, qt);
-                         memref::StoreOp::create(nb, loc, b, work,
-                                                 ValueRange{t, c(0)});
-                         memref::StoreOp::create(nb, loc, qt, work,
-                                                 ValueRange{t, c(1)});
-                         scf::YieldOp::create(nb, loc);
-                       });
+    scf::ForOp::create(
+        nb, loc, c(0), count, c(1), ValueRange{},
+        [&](OpBuilder &, Location, Value qt, ValueRange) {
+          Value t = arith::AddIOp::create(nb, loc, first, qt);
+          memref::StoreOp::create(nb, loc, b, work, ValueRange{t, c(0)});
+          memref::StoreOp::create(nb, loc, qt, work, ValueRange{t, c(1)});
+          scf::YieldOp::create(nb, loc);
+        });
   });
 
   scf::ParallelOp::create(
       rewriter, loc, ValueRange{c(0), c(0)}, ValueRange{hq, numTiles},
-      ValueRange{c(1), c(1)},
-      [&](OpBuilder &nb, Location, ValueRange ivs) {
+      ValueRange{c(1), c(1)}, [&](OpBuilder &nb, Location, ValueRange ivs) {
         Value head = ivs[0], t = ivs[1];
         Value b = memref::LoadOp::create(nb, loc, work, ValueRange{t, c(0)});
         Value qt = memref::LoadOp::create(nb, loc, work, ValueRange{t, c(1)});
@@ -1331,17 +1237,15 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
           return memref::ReinterpretCastOp::create(
               nb, loc, builder.inputType(width), buffer,
               OpFoldResult(arith::MulIOp::create(nb, loc, start, rowStride)),
-              ArrayRef<OpFoldResult>{c(1), heads, len,
-                                     nb.getIndexAttr(width)},
+              ArrayRef<OpFoldResult>{c(1), heads, len, nb.getIndexAttr(width)},
               ArrayRef<OpFoldResult>{rowStride, c(width), rowStride,
                                      nb.getIndexAttr(1)});
         };
         auto attention = cast<AttentionOpInterface>(op.getOperation());
         int64_t d = attention.getHeadDim(), dv = attention.getValueHeadDim();
-        SmallVector<Value> args = {view(q, qStart, hq, lq, d),
-                                   view(k, kStart, hkv, lk, d),
-                                   view(v, kStart, hkv, lk, dv),
-                                   view(oBuf, qStart, hq, lq, dv)};
+        SmallVector<Value> args = {
+            view(q, qStart, hq, lq, d), view(k, kStart, hkv, lk, d),
+            view(v, kStart, hkv, lk, dv), view(oBuf, qStart, hq, lq, dv)};
         // LSE [Hq, Tq] as [1, Hq, L_b]: strides [Tq, Tq, 1] from column
         // qStart (a 1 x 1 dummy without LSE: never written).
         Value lseStride = op.getLse() ? tq : c(0);
@@ -1409,33 +1313,22 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
       return arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
                                         x);
     };
-    Value kHi = arith::MinSIOp::create(rewriter, loc, maxIdx(toIndex(hi), c(0)),
-                                       lk);
-    Value kLo = arith::MinSIOp::create(rewriter, loc, maxIdx(toIndex(lo), c(0)),
-                                       kHi);
-    first = mul(arith::DivUIOp::create(rewriter, loc, kLo, c(granule)),
-                c(granule));
+    Value kHi =
+        arith::MinSIOp::create(rewriter, loc, maxIdx(toIndex(hi), c(0)), lk);
+    Value kLo =
+        arith::MinSIOp::create(rewriter, loc, maxIdx(toIndex(lo), c(0)), kHi);
+    first =
+        mul(arith::DivUIOp::create(rewriter, loc, kLo, c(granule)), c(granule));
     span = arith::SubIOp::create(rewriter, loc, kHi, first);
   }
   Value chunks = maxIdx(ceilDiv(span, c(granule)), c(1));
   Value splits = chunks;
   if (!paged) {
-    auto module = op->getParentOfType<ModuleOp>();
-    auto threadsFn = module.lookupSymbol<func::FuncOp>("omp_get_max_threads");
-    if (!threadsFn) {
-      OpBuilder mb(module.getBodyRegion());
-      threadsFn = func::FuncOp::create(
-          mb, loc, "omp_get_max_threads",
-          FunctionType::get(rewriter.getContext(), {},
-                            {rewriter.getI32Type()}));
-      threadsFn.setPrivate();
-    }
-    Value threads = arith::IndexCastOp::create(
-        rewriter, loc, rewriter.getIndexType(),
-        func::CallOp::create(rewriter, loc, threadsFn, ValueRange{})
-            .getResult(0));
-    Value wanted = ceilDiv(mul(c(4), threads), maxIdx(mul(batch, c(hkv)), c(1)));
-    splits = arith::MinSIOp::create(rewriter, loc, maxIdx(wanted, c(1)), chunks);
+    Value threads = buildMaxThreads(rewriter, op);
+    Value wanted =
+        ceilDiv(mul(c(4), threads), maxIdx(mul(batch, c(hkv)), c(1)));
+    splits =
+        arith::MinSIOp::create(rewriter, loc, maxIdx(wanted, c(1)), chunks);
   }
   Value perSplit = mul(ceilDiv(chunks, splits), c(granule));
   splits = maxIdx(ceilDiv(span, perSplit), c(1));
@@ -1460,8 +1353,8 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
         SmallVector<Value> args(qkv);
         args.append({partO, partLse, ivs[0], ivs[2], zero});
         args.append(indexArgs.begin(), indexArgs.end());
-        Value begin = arith::AddIOp::create(nb, nloc, first,
-                                            mul(ivs[1], perSplit));
+        Value begin =
+            arith::AddIOp::create(nb, nloc, first, mul(ivs[1], perSplit));
         args.append({ivs[1], splits, begin,
                      arith::AddIOp::create(nb, nloc, begin, perSplit)});
         func::CallOp::create(nb, nloc, tileFn, args);
@@ -1492,7 +1385,7 @@ struct AttentionToLoops
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
-    TileSizes tiles = getTileSizes(op);
+    TileSizes tiles = getTileSizes(op, {32, 64});
     if (tiles.rows <= 0 || tiles.rows % vec.lanes != 0 ||
         tiles.rows % kRowChunk != 0 || tiles.keys <= 0)
       return op->emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
@@ -1522,9 +1415,9 @@ struct AttentionToLoops
     int64_t hq = qType.getDimSize(1), lq = qType.getDimSize(2);
     int64_t hkv = kType.getDimSize(paged ? 2 : 1);
     bool packed = !varlen && !ShapedType::isDynamic(hq) &&
-                  !ShapedType::isDynamic(lq) &&
-                  !ShapedType::isDynamic(hkv) && hkv > 0 && lq > 0 &&
-                  hq / hkv > 1 && (hq / hkv) * lq <= tiles.rows;
+                  !ShapedType::isDynamic(lq) && !ShapedType::isDynamic(hkv) &&
+                  hkv > 0 && lq > 0 && hq / hkv > 1 &&
+                  (hq / hkv) * lq <= tiles.rows;
     if (packed)
       tiles.rows = llvm::alignTo((hq / hkv) * lq, vec.lanes);
 
@@ -1674,6 +1567,7 @@ void mlir::sattn::populateSAttnToLoopsPatterns(RewritePatternSet &patterns,
                                                int64_t vectorBits) {
   if (vectorBits == 0)
     vectorBits = getHostVectorBits();
-  patterns.add<AttentionToLoops>(patterns.getContext(),
-                                 VectorShape::forBits(vectorBits));
+  VectorShape vec = VectorShape::forBits(vectorBits);
+  patterns.add<AttentionToLoops>(patterns.getContext(), vec);
+  populateAttentionGradToLoopsPatterns(patterns, vec);
 }

@@ -14,10 +14,11 @@
 using namespace mlir;
 using namespace mlir::sattn;
 
-ScoreModifiers::ScoreModifiers(AttentionOpInterface op) {
-  if (std::optional<APFloat> c = op.getSoftcap())
+ScoreModifiers::ScoreModifiers(std::optional<APFloat> c,
+                               std::optional<ArrayRef<float>> m) {
+  if (c)
     softcap = static_cast<float>(c->convertToFloat() * M_LOG2E);
-  if (std::optional<ArrayRef<float>> m = op.getAlibiSlopes())
+  if (m)
     for (float slope : *m)
       slopes.push_back(static_cast<float>(slope * M_LOG2E));
 }
@@ -96,42 +97,79 @@ Value ScoreModifiers::slopeOf(OpBuilder &b, Location loc, Value head) const {
   return slope;
 }
 
+/// scf.for over the CSR entries of row `i` of `plan`, calling body(tile,
+/// isFull) on each entry tile * 2 + isFull.
+static scf::ForOp
+buildPlanLoop(OpBuilder &b, Location loc, const TilePlanTables &plan, Value i,
+              ValueRange init,
+              function_ref<SmallVector<Value>(Value, ValueRange, Value)> body) {
+  Type index = b.getIndexType();
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto table = [&](StringRef name, int64_t size) -> Value {
+    return memref::GetGlobalOp::create(
+        b, loc, MemRefType::get({size}, b.getI32Type()), name);
+  };
+  Value offsets = table(plan.offsets, plan.numOffsets);
+  Value entries = table(plan.entries, plan.numEntries);
+  auto offsetAt = [&](Value at) -> Value {
+    return arith::IndexCastOp::create(
+        b, loc, index, memref::LoadOp::create(b, loc, offsets, at));
+  };
+  Value begin = offsetAt(i);
+  Value end = offsetAt(arith::AddIOp::create(b, loc, i, one));
+  return scf::ForOp::create(
+      b, loc, begin, end, one, init,
+      [&](OpBuilder &, Location, Value j, ValueRange state) {
+        Value entry = memref::LoadOp::create(b, loc, entries, j);
+        Value one32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
+        Value tile = arith::IndexCastOp::create(
+            b, loc, index, arith::ShRUIOp::create(b, loc, entry, one32));
+        Value full = arith::TruncIOp::create(
+            b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, one32));
+        scf::YieldOp::create(b, loc, body(tile, state, full));
+      });
+}
+
+/// scf.for over the tiles [lo, hi) (i64) carrying `init`: body(tile, state,
+/// full) for each tile that `classify` (tile -> (isEmpty, isFull)) does not
+/// find EMPTY.
+static scf::ForOp buildClassifiedLoop(
+    OpBuilder &b, Location loc, Value lo, Value hi, ValueRange init,
+    function_ref<std::pair<Value, Value>(Value)> classify,
+    function_ref<SmallVector<Value>(Value, ValueRange, Value)> body) {
+  Type index = b.getIndexType();
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  return scf::ForOp::create(
+      b, loc, arith::IndexCastOp::create(b, loc, index, lo),
+      arith::IndexCastOp::create(b, loc, index, hi), one, init,
+      [&](OpBuilder &, Location, Value tile, ValueRange state) {
+        auto [empty, full] = classify(tile);
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
+                                      /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        if (state.empty()) { // no results: the blocks have their yields
+          b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+          body(tile, state, full);
+        } else {
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, body(tile, state, full));
+        }
+        b.setInsertionPointAfter(ifOp);
+        scf::YieldOp::create(b, loc, ifOp.getResults());
+      });
+}
+
 scf::ForOp mlir::sattn::buildKeyTileLoop(
     OpBuilder &b, Location loc, MaskAttrInterface mask,
     const std::optional<TilePlanTables> &plan, Value queryTile, Value p0,
     Value p1, Value lk, int64_t keys, ValueRange init, KeyTileBody body,
     std::pair<Value, Value> keyBounds) {
-  Type index = b.getIndexType();
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  if (plan) {
-    // Static lengths: the non-EMPTY key tiles of this query tile, listed at
-    // compile time (CSR), each entry kt * 2 + isFull.
-    auto table = [&](StringRef name, int64_t size) -> Value {
-      return memref::GetGlobalOp::create(
-          b, loc, MemRefType::get({size}, b.getI32Type()), name);
-    };
-    Value offsets = table(plan->offsets, plan->numOffsets);
-    Value entries = table(plan->entries, plan->numEntries);
-    auto offsetAt = [&](Value i) -> Value {
-      return arith::IndexCastOp::create(
-          b, loc, index, memref::LoadOp::create(b, loc, offsets, i));
-    };
-    Value begin = offsetAt(queryTile);
-    Value end = offsetAt(arith::AddIOp::create(b, loc, queryTile, one));
-    return scf::ForOp::create(
-        b, loc, begin, end, one, init,
-        [&](OpBuilder &, Location, Value i, ValueRange state) {
-          Value entry = memref::LoadOp::create(b, loc, entries, i);
-          Value one32 =
-              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
-          Value kt = arith::IndexCastOp::create(
-              b, loc, index, arith::ShRUIOp::create(b, loc, entry, one32));
-          Value full = arith::TruncIOp::create(
-              b, loc, b.getI1Type(),
-              arith::AndIOp::create(b, loc, entry, one32));
-          scf::YieldOp::create(b, loc, body(kt, state, full));
-        });
-  }
+  // Static lengths: the non-EMPTY key tiles of this query tile, listed at
+  // compile time.
+  if (plan)
+    return buildPlanLoop(b, loc, *plan, queryTile, init, body);
   // The key tiles inside the mask's key range for the tile's query positions,
   // classified at run time.
   Type i64 = b.getI64Type();
@@ -148,30 +186,58 @@ scf::ForOp mlir::sattn::buildKeyTileLoop(
   Value ktLo = arith::FloorDivSIOp::create(b, loc, kLo, keys64);
   Value ktHi = arith::MaxSIOp::create(
       b, loc, arith::CeilDivSIOp::create(b, loc, kHi, keys64), ktLo);
-  return scf::ForOp::create(
-      b, loc, arith::IndexCastOp::create(b, loc, index, ktLo),
-      arith::IndexCastOp::create(b, loc, index, ktHi), one, init,
-      [&](OpBuilder &, Location, Value kt, ValueRange state) {
+  return buildClassifiedLoop(
+      b, loc, ktLo, ktHi, init,
+      [&](Value kt) {
         Value k0 = arith::MulIOp::create(
             b, loc, arith::IndexCastOp::create(b, loc, i64, kt), keys64);
         Value k1 = arith::MinSIOp::create(
             b, loc, arith::AddIOp::create(b, loc, k0, keys64), lk64);
-        auto [empty, full] = mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
-        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
-                                      /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard guard(b);
-        if (state.empty()) { // no results: the blocks have their yields
-          b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-          body(kt, state, full);
-        } else {
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(b, loc, body(kt, state, full));
-        }
-        b.setInsertionPointAfter(ifOp);
-        scf::YieldOp::create(b, loc, ifOp.getResults());
-      });
+        return mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
+      },
+      body);
+}
+
+void mlir::sattn::buildQueryTileLoop(
+    OpBuilder &b, Location loc, MaskAttrInterface mask,
+    const std::optional<TilePlanTables> &plan, Value keyTile, Value k0,
+    Value k1, Value pMin, Value lq, Value lk, int64_t rows,
+    function_ref<void(Value qt, Value full)> body) {
+  auto noState = [&](Value qt, ValueRange, Value full) {
+    body(qt, full);
+    return SmallVector<Value>();
+  };
+  if (plan) {
+    buildPlanLoop(b, loc, *plan, keyTile, ValueRange{}, noState);
+    return;
+  }
+  // The query tiles inside the mask's query range for the key tile,
+  // classified at run time.
+  Type i64 = b.getI64Type();
+  Value lk64 = arith::IndexCastOp::create(b, loc, i64, lk);
+  Value pMax = arith::AddIOp::create(
+      b, loc, pMin, arith::IndexCastOp::create(b, loc, i64, lq));
+  auto [pLo, pHi] = mask.buildQueryRange(b, loc, k0, k1, pMin, pMax, lk64);
+  Value rows64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(rows));
+  Value qtLo = arith::FloorDivSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, pLo, pMin), rows64);
+  Value qtHi = arith::MaxSIOp::create(
+      b, loc,
+      arith::CeilDivSIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, pHi, pMin), rows64),
+      qtLo);
+  buildClassifiedLoop(
+      b, loc, qtLo, qtHi, ValueRange{},
+      [&](Value qt) {
+        Value p0 = arith::AddIOp::create(
+            b, loc, pMin,
+            arith::MulIOp::create(
+                b, loc, arith::IndexCastOp::create(b, loc, i64, qt), rows64));
+        Value p1 = arith::MinSIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, p0, rows64), pMax);
+        return mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
+      },
+      noState);
 }
 
 std::optional<TilePlanTables>
@@ -225,8 +291,8 @@ Value mlir::sattn::allocLseBuffer(OpBuilder &b, Location loc,
   SmallVector<int64_t, 2> queryDims;
   if (isa<VarlenAttentionOp>(op.getOperation()))
     queryDims = {1, 0};
-  return allocResultBuffer(b, loc, cast<RankedTensorType>(lse.getType()),
-                           query, alignment, queryDims);
+  return allocResultBuffer(b, loc, cast<RankedTensorType>(lse.getType()), query,
+                           alignment, queryDims);
 }
 
 void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
@@ -251,6 +317,8 @@ mlir::sattn::rewriteEachAttention(ModuleOp module,
   // such an op.
   walkAndApplyPatterns(module, patterns);
   bool left = false;
-  module.walk([&](AttentionOpInterface) { left = true; });
+  module.walk([&](Operation *op) {
+    left |= isa<AttentionOpInterface, AttentionGradOp>(op);
+  });
   return failure(left);
 }

@@ -17,3 +17,12 @@ func.func @bf16_fits(%q: tensor<1x1x64x256xbf16>, %k: tensor<1x1x64x256xbf16>, %
       : (tensor<1x1x64x256xbf16>, tensor<1x1x64x256xbf16>, tensor<1x1x64x256xbf16>) -> tensor<1x1x64x256xbf16>
   return %o : tensor<1x1x64x256xbf16>
 }
+
+// -----
+
+!t = tensor<1x1x64x16xf32>
+func.func @grad_no_gpu_kernel(%q: !t, %lse: tensor<1x1x64xf32>) -> (!t, !t, !t) {
+  // expected-error @+1 {{has no GPU kernel yet (the CPU target compiles it)}}
+  %dq, %dk, %dv = sattn.attention_grad %q, %q, %q, %q, %q, %lse mask(#sattn.causal) : (!t, !t, !t, !t, !t, tensor<1x1x64xf32>) -> (!t, !t, !t)
+  return %dq, %dk, %dv : !t, !t, !t
+}

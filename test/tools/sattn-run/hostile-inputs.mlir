@@ -21,7 +21,7 @@
 // MEMORY: sattn-run: input #0: a f32 tensor of shape [1048576, 1048576, 1, 16] needs 70368744177664 bytes, more than this machine's {{[0-9]+}} bytes of memory
 // BENCH: sattn-run: --benchmark must be >= 0 (the number of timed runs), got -5
 // THREADS: sattn-run: --threads must be an integer in [1, 1024]
-// ARITH: sattn-run: 'arith.addf' at {{.*}}hostile-inputs.mlir{{.*}}: a spec function holds only attention ops (sattn.attention, sattn.paged_attention, sattn.varlen_attention) and a return
+// ARITH: sattn-run: 'arith.addf' at {{.*}}hostile-inputs.mlir{{.*}}: a spec function holds only attention ops (sattn.attention, sattn.paged_attention, sattn.varlen_attention, sattn.attention_grad) and a return
 // RANDOM: check result #0 (O): {{.*}}: ok
 // COSTLYREF: sattn-run: --check: the float64 reference of these shapes would take more than 2^36 operations
 

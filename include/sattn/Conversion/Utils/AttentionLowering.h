@@ -21,7 +21,10 @@ namespace sattn {
 /// The score modifiers of an attention op (docs/Semantics.md) in the base-2
 /// units the kernels keep scores in: t = s log2(e), so exp(s) = 2^t.
 struct ScoreModifiers {
-  explicit ScoreModifiers(AttentionOpInterface op);
+  explicit ScoreModifiers(AttentionOpInterface op)
+      : ScoreModifiers(op.getSoftcap(), op.getAlibiSlopes()) {}
+  ScoreModifiers(std::optional<APFloat> softcap,
+                 std::optional<ArrayRef<float>> slopes);
 
   std::optional<float> softcap; // C = c log2(e)
   SmallVector<float> slopes;    // m_h log2(e) per query head; empty: no ALiBi
@@ -56,6 +59,19 @@ scf::ForOp buildKeyTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
                             Value queryTile, Value p0, Value p1, Value lk,
                             int64_t keys, ValueRange init, KeyTileBody body,
                             std::pair<Value, Value> keyBounds = {});
+
+/// The transpose of buildKeyTileLoop, for the backward: scf.for over the
+/// non-EMPTY query tiles (of `rows` rows) of key tile `keyTile`, whose keys
+/// are [k0, k1) (i64), for `lq` query rows (index) at positions pMin + i (i64)
+/// and key length `lk` (index), calling body(qt, full):
+///  - with `plan` (transposed tables): the query tiles it lists for keyTile;
+///  - else: the query tiles inside the mask's closed-form query range, each
+///    classified at run time and skipped when EMPTY.
+void buildQueryTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
+                        const std::optional<TilePlanTables> &plan,
+                        Value keyTile, Value k0, Value k1, Value pMin, Value lq,
+                        Value lk, int64_t rows,
+                        function_ref<void(Value qt, Value full)> body);
 
 /// The compile-time tile plan of `op` (declareTilePlanTables) when its query
 /// and key lengths are static; named after `prefix`.

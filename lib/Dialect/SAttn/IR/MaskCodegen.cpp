@@ -146,6 +146,14 @@ std::pair<Value, Value> bandKeyRange(Emit &e, BandSpec band, Value p0, Value p1,
   return {lo, hi};
 }
 
+/// k - hi <= p <= k - lo for some k in [k0, k1), within [p0, p1).
+std::pair<Value, Value> bandQueryRange(Emit &e, BandSpec band, Value k0,
+                                       Value k1, Value p0, Value p1) {
+  Value lo = band.hi < kInf ? e.max(e.sub(k0, e.c(band.hi)), p0) : p0;
+  Value hi = band.lo > -kInf ? e.min(e.sub(k1, e.c(band.lo)), p1) : p1;
+  return {lo, hi};
+}
+
 /// Exact classification of a pattern constant on (bq x bk) cells when the
 /// rectangle lies in one cell; PARTIAL (false, false) otherwise.
 std::pair<Value, Value> cellClassify(Emit &e, MaskAttrInterface mask,
@@ -260,24 +268,22 @@ SATTN_BAND_CODEGEN(DilatedAttr)
 SATTN_BAND_CODEGEN(StridedAttr)
 #undef SATTN_BAND_CODEGEN
 
-std::pair<Value, Value> CausalAttr::buildKeyRange(OpBuilder &b, Location loc,
-                                                  Value p0, Value p1,
-                                                  Value lk) const {
-  Emit e{b, loc, p0.getType()};
-  return bandKeyRange(e, bandOf(*this), p0, p1, lk);
-}
-std::pair<Value, Value> WindowAttr::buildKeyRange(OpBuilder &b, Location loc,
-                                                  Value p0, Value p1,
-                                                  Value lk) const {
-  Emit e{b, loc, p0.getType()};
-  return bandKeyRange(e, bandOf(*this), p0, p1, lk);
-}
-std::pair<Value, Value> DilatedAttr::buildKeyRange(OpBuilder &b, Location loc,
-                                                   Value p0, Value p1,
-                                                   Value lk) const {
-  Emit e{b, loc, p0.getType()};
-  return bandKeyRange(e, bandOf(*this), p0, p1, lk);
-}
+#define SATTN_BAND_RANGES(ATTR)                                                \
+  std::pair<Value, Value> ATTR::buildKeyRange(                                 \
+      OpBuilder &b, Location loc, Value p0, Value p1, Value lk) const {        \
+    Emit e{b, loc, p0.getType()};                                              \
+    return bandKeyRange(e, bandOf(*this), p0, p1, lk);                         \
+  }                                                                            \
+  std::pair<Value, Value> ATTR::buildQueryRange(OpBuilder &b, Location loc,    \
+                                                Value k0, Value k1, Value p0,  \
+                                                Value p1, Value) const {       \
+    Emit e{b, loc, p0.getType()};                                              \
+    return bandQueryRange(e, bandOf(*this), k0, k1, p0, p1);                   \
+  }
+SATTN_BAND_RANGES(CausalAttr)
+SATTN_BAND_RANGES(WindowAttr)
+SATTN_BAND_RANGES(DilatedAttr)
+#undef SATTN_BAND_RANGES
 
 // p in T or k in T
 Value GlobalAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
@@ -326,6 +332,13 @@ std::pair<Value, Value> SinkAttr::buildKeyRange(OpBuilder &b, Location loc,
                                                 Value lk) const {
   Emit e{b, loc, p0.getType()};
   return {e.c(0), e.min(e.c(getTokens()), lk)};
+}
+std::pair<Value, Value> SinkAttr::buildQueryRange(OpBuilder &b, Location loc,
+                                                  Value k0, Value, Value p0,
+                                                  Value p1, Value) const {
+  // Keys at or past n are kept by no row.
+  Emit e{b, loc, p0.getType()};
+  return {p0, e.select(e.le(e.c(getTokens()), k0), p0, p1)};
 }
 
 // 0 <= p / bq < R and layout[p / bq][k / bk]
@@ -419,24 +432,43 @@ static std::pair<Value, Value> combineClasses(AttrT attr, OpBuilder &b,
   return {empty, full};
 }
 
+/// The hull (union) or the overlap (intersect) of the members' ranges, each
+/// from `range`.
 template <bool isUnion, typename AttrT>
-static std::pair<Value, Value> combineKeyRanges(AttrT attr, OpBuilder &b,
-                                                Location loc, Value p0,
-                                                Value p1, Value lk) {
-  Emit e{b, loc, p0.getType()};
+static std::pair<Value, Value>
+combineRanges(AttrT attr, OpBuilder &b, Location loc,
+              function_ref<std::pair<Value, Value>(MaskAttrInterface)> range) {
   Value lo, hi;
   for (Attribute m : attr.getMembers()) {
-    auto [mlo, mhi] =
-        cast<MaskAttrInterface>(m).buildKeyRange(b, loc, p0, p1, lk);
+    auto [mlo, mhi] = range(cast<MaskAttrInterface>(m));
     if (!lo) {
       lo = mlo;
       hi = mhi;
       continue;
     }
+    Emit e{b, loc, lo.getType()};
     lo = isUnion ? e.min(lo, mlo) : e.max(lo, mlo);
     hi = isUnion ? e.max(hi, mhi) : e.min(hi, mhi);
   }
   return {lo, hi};
+}
+
+template <bool isUnion, typename AttrT>
+static std::pair<Value, Value> combineKeyRanges(AttrT attr, OpBuilder &b,
+                                                Location loc, Value p0,
+                                                Value p1, Value lk) {
+  return combineRanges<isUnion>(attr, b, loc, [&](MaskAttrInterface m) {
+    return m.buildKeyRange(b, loc, p0, p1, lk);
+  });
+}
+
+template <bool isUnion, typename AttrT>
+static std::pair<Value, Value>
+combineQueryRanges(AttrT attr, OpBuilder &b, Location loc, Value k0, Value k1,
+                   Value p0, Value p1, Value lk) {
+  return combineRanges<isUnion>(attr, b, loc, [&](MaskAttrInterface m) {
+    return m.buildQueryRange(b, loc, k0, k1, p0, p1, lk);
+  });
 }
 
 Value UnionAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
@@ -453,6 +485,11 @@ std::pair<Value, Value> UnionAttr::buildKeyRange(OpBuilder &b, Location loc,
                                                  Value lk) const {
   return combineKeyRanges<true>(*this, b, loc, p0, p1, lk);
 }
+std::pair<Value, Value> UnionAttr::buildQueryRange(OpBuilder &b, Location loc,
+                                                   Value k0, Value k1, Value p0,
+                                                   Value p1, Value lk) const {
+  return combineQueryRanges<true>(*this, b, loc, k0, k1, p0, p1, lk);
+}
 
 Value IntersectAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
                                     Value k, Value lk) const {
@@ -468,6 +505,11 @@ std::pair<Value, Value> IntersectAttr::buildKeyRange(OpBuilder &b, Location loc,
                                                      Value p0, Value p1,
                                                      Value lk) const {
   return combineKeyRanges<false>(*this, b, loc, p0, p1, lk);
+}
+std::pair<Value, Value>
+IntersectAttr::buildQueryRange(OpBuilder &b, Location loc, Value k0, Value k1,
+                               Value p0, Value p1, Value lk) const {
+  return combineQueryRanges<false>(*this, b, loc, k0, k1, p0, p1, lk);
 }
 
 Value ComplementAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
@@ -527,6 +569,12 @@ MaskAttrInterface mlir::sattn::getPrimitiveForm(Attribute preset) {
   std::pair<Value, Value> ATTR::buildKeyRange(                                 \
       OpBuilder &b, Location loc, Value p0, Value p1, Value lk) const {        \
     return getPrimitiveForm(*this).buildKeyRange(b, loc, p0, p1, lk);          \
+  }                                                                            \
+  std::pair<Value, Value> ATTR::buildQueryRange(OpBuilder &b, Location loc,    \
+                                                Value k0, Value k1, Value p0,  \
+                                                Value p1, Value lk) const {    \
+    return getPrimitiveForm(*this).buildQueryRange(b, loc, k0, k1, p0, p1,     \
+                                                   lk);                        \
   }
 SATTN_PRESET_CODEGEN(LongformerAttr)
 SATTN_PRESET_CODEGEN(SparseTransformerAttr)
@@ -593,7 +641,7 @@ void mlir::sattn::declareMaskTables(Operation *module, Attribute mask) {
 
 std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
     Operation *symbolTable, Location loc, MaskAttrInterface mask, int64_t lq,
-    int64_t lk, int64_t rows, int64_t keys, StringRef prefix) {
+    int64_t lk, int64_t rows, int64_t keys, StringRef prefix, bool transposed) {
   if (isBandMask(mask))
     return std::nullopt;
   int64_t numRows = (lq + rows - 1) / rows;
@@ -610,14 +658,17 @@ std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
     return std::nullopt;
   SmallVector<int32_t> offsets = {0}, entries;
   bool anyPartial = false;
-  for (int64_t qt = 0; qt < numRows; ++qt) {
-    int64_t p0 = qt * rows + lk - lq;
-    int64_t p1 = std::min((qt + 1) * rows, lq) + lk - lq;
-    for (int64_t kt = 0; kt < numKeys; ++kt) {
+  int64_t outer = transposed ? numKeys : numRows;
+  int64_t inner = transposed ? numRows : numKeys;
+  for (int64_t i = 0; i < outer; ++i) {
+    for (int64_t j = 0; j < inner; ++j) {
+      int64_t qt = transposed ? j : i, kt = transposed ? i : j;
+      int64_t p0 = qt * rows + lk - lq;
+      int64_t p1 = std::min((qt + 1) * rows, lq) + lk - lq;
       TileClass c =
           mask.classify(p0, p1, kt * keys, std::min((kt + 1) * keys, lk), lk);
       if (c != TileClass::Empty)
-        entries.push_back(int32_t(kt * 2 + (c == TileClass::Full)));
+        entries.push_back(int32_t(j * 2 + (c == TileClass::Full)));
       anyPartial |= c == TileClass::Partial;
     }
     offsets.push_back(entries.size());

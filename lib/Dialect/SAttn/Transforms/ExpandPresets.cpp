@@ -16,12 +16,18 @@ namespace {
 struct ExpandPresetsPass
     : public sattn::impl::SAttnExpandPresetsBase<ExpandPresetsPass> {
   void runOnOperation() override {
-    getOperation()->walk([](AttentionOp op) {
+    auto expand = [](auto op) {
       int64_t lk = op.getKey().getType().getDimSize(2);
       op.setMaskAttr(
           expandPresets(op.getMask(), ShapedType::isDynamic(lk)
                                           ? std::nullopt
                                           : std::optional<int64_t>(lk)));
+    };
+    getOperation()->walk([&](Operation *op) {
+      if (auto forward = dyn_cast<AttentionOp>(op))
+        expand(forward);
+      else if (auto grad = dyn_cast<AttentionGradOp>(op))
+        expand(grad);
     });
   }
 };

@@ -16,8 +16,12 @@ namespace {
 struct SimplifyMasksPass
     : public sattn::impl::SAttnSimplifyMasksBase<SimplifyMasksPass> {
   void runOnOperation() override {
-    getOperation()->walk(
-        [](AttentionOp op) { op.setMaskAttr(simplifyMask(op.getMask())); });
+    getOperation()->walk([](Operation *op) {
+      if (auto forward = dyn_cast<AttentionOp>(op))
+        forward.setMaskAttr(simplifyMask(forward.getMask()));
+      else if (auto grad = dyn_cast<AttentionGradOp>(op))
+        grad.setMaskAttr(simplifyMask(grad.getMask()));
+    });
   }
 };
 } // namespace

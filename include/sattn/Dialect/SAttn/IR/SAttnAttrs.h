@@ -65,7 +65,8 @@ constexpr int64_t kMaxTilePlanWork = int64_t(1) << 30;
 
 /// The tile plan of static shapes as two constant i32 tables in `symbolTable`
 /// (CSR): `offsets` has one entry per query tile plus one, `entries` lists the
-/// non-EMPTY key tiles of each query tile as kt * 2 + isFull.
+/// non-EMPTY key tiles of each query tile as kt * 2 + isFull; transposed (for
+/// the backward), one entry per key tile and its query tiles qt * 2 + isFull.
 struct TilePlanTables {
   std::string offsets, entries;
   int64_t numOffsets, numEntries;
@@ -78,7 +79,8 @@ struct TilePlanTables {
 std::optional<TilePlanTables>
 declareTilePlanTables(Operation *symbolTable, Location loc,
                       MaskAttrInterface mask, int64_t lq, int64_t lk,
-                      int64_t rows, int64_t keys, StringRef prefix);
+                      int64_t rows, int64_t keys, StringRef prefix,
+                      bool transposed = false);
 } // namespace sattn
 } // namespace mlir
 

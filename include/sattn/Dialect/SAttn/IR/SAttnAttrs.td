@@ -50,7 +50,7 @@ def SAttn_DenseAttr : SAttn_MaskAttr<"Dense", "dense"> {
   }];
 }
 
-def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange"]> {
+def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps k <= p";
   let description = [{
     Example:
@@ -61,7 +61,7 @@ def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange"]> {
   }];
 }
 
-def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange"]> {
+def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps p - left <= k <= p + right";
   let description = [{
     Example:
@@ -76,7 +76,7 @@ def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange"]> {
   let genVerifyDecl = 1;
 }
 
-def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange"]> {
+def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps p - left*d <= k <= p + right*d with (p - k) mod d == 0";
   let description = [{
     Example:
@@ -133,7 +133,7 @@ def SAttn_GlobalAttr : SAttn_MaskAttr<"Global", "global"> {
   let skipDefaultBuilders = 1;
 }
 
-def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["buildKeyRange"]> {
+def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps k < tokens (the first keys, seen by every query)";
   let description = [{
     Example:
@@ -193,7 +193,7 @@ def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random"> {
 // Combinators
 //===----------------------------------------------------------------------===//
 
-def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKeyRange"]> {
+def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps a pair that any member keeps";
   let description = [{
     Syntax: `#sattn.union<[m1, m2, ...]>`, one member or more, each a
@@ -210,7 +210,7 @@ def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKey
   let genVerifyDecl = 1;
 }
 
-def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape", "buildKeyRange"]> {
+def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape", "buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps a pair that every member keeps";
   let description = [{
     Syntax: `#sattn.intersect<[m1, m2, ...]>`, one member or more, each
@@ -247,7 +247,7 @@ def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["verifySh
 // Presets
 //===----------------------------------------------------------------------===//
 
-def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKeyRange"]> {
+def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKeyRange", "buildQueryRange"]> {
   let summary = "union<[window<left = w/2, right = w/2>, global<tokens = [..]>]>";
   let description = [{
     Syntax: `#sattn.longformer<window = w, global = [t0, t1, ...]>` with `w`
@@ -296,7 +296,7 @@ def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird"> {
 
 def SAttn_SparseTransformerAttr
     : SAttn_MaskAttr<"SparseTransformer", "sparse_transformer",
-                     ["buildKeyRange"]> {
+                     ["buildKeyRange", "buildQueryRange"]> {
   let summary = "intersect<[causal, union<[window<left = s - 1, right = 0>, strided<stride = s>]>]>";
   let description = [{
     Example:
@@ -310,7 +310,7 @@ def SAttn_SparseTransformerAttr
   let genVerifyDecl = 1;
 }
 
-def SAttn_StreamingAttr : SAttn_MaskAttr<"Streaming", "streaming", ["buildKeyRange"]> {
+def SAttn_StreamingAttr : SAttn_MaskAttr<"Streaming", "streaming", ["buildKeyRange", "buildQueryRange"]> {
   let summary = "intersect<[causal, union<[sink<tokens = n>, window<left = w - 1, right = 0>]>]>";
   let description = [{
     Example:

@@ -31,7 +31,10 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       bands, sinks and global tokens, and for block patterns whenever the
       rectangle lies in one block;
     * `buildKeyRange(b, loc, p0, p1, lk)`: IR computing `[kLo, kHi)` with no
-      kept key outside it for the query positions `[p0, p1)`.
+      kept key outside it for the query positions `[p0, p1)`;
+    * `buildQueryRange(b, loc, k0, k1, p0, p1, lk)`: its transpose (for the
+      backward): IR computing `[pLo, pHi)` inside `[p0, p1)` with no query
+      position outside it that keeps a key of `[k0, k1)`.
   }];
   let methods = [
     InterfaceMethod<
@@ -72,6 +75,15 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
         return {::mlir::sattn::buildI64Constant(b, loc, lk.getType(), 0),
                 lk};
       }]>,
+    InterfaceMethod<
+      "Builds IR computing a range [pLo, pHi) within [p0, p1) holding every "
+      "query position that keeps a key of [k0, k1).",
+      "std::pair<::mlir::Value, ::mlir::Value>", "buildQueryRange",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "::mlir::Value":$k0, "::mlir::Value":$k1, "::mlir::Value":$p0,
+           "::mlir::Value":$p1, "::mlir::Value":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return {p0, p1}; }]>,
   ];
 }
 

@@ -1,0 +1,66 @@
+// RUN: sattn-opt %s -split-input-file -convert-sattn-to-loops=vector-bits=256 -canonicalize -cse | FileCheck %s
+
+!q = tensor<1x4x100x16xf32>
+!k = tensor<1x2x100x16xf32>
+!l = tensor<1x4x100xf32>
+
+// The backward: Delta and zeroed dQ partial sums per (b, query head), then
+// (b, KV head, split) tasks over the key tiles, then dQ = scale * sum of the
+// splits' partial sums per (b, query head). The splits come from the thread
+// count and are the partial buffer's leading dim.
+// CHECK-LABEL: func.func @window
+// CHECK:         %[[DQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x100x16xf32>
+// CHECK:         %[[DK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x16xf32>
+// CHECK:         %[[DV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x16xf32>
+// CHECK:         call @omp_get_max_threads()
+// CHECK:         %[[DELTA:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x100xf32>
+// CHECK:         %[[PART:.*]] = memref.alloc(%[[S:.*]]) {alignment = 64 : i64} : memref<?x4x100x16xf32>
+// CHECK:         scf.parallel (%{{.*}}) = (%c0) to (%c4)
+// CHECK:           func.call @__sattn_grad_0_prep(
+// CHECK:         scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %[[S]])
+// CHECK:           func.call @__sattn_grad_0(
+// CHECK:         scf.parallel (%{{.*}}) = (%c0) to (%c4)
+// CHECK:           func.call @__sattn_grad_0_dq(
+// CHECK:         bufferization.to_tensor %[[DQ]] restrict writable
+// CHECK:         bufferization.to_tensor %[[DK]] restrict writable
+// CHECK:         bufferization.to_tensor %[[DV]] restrict writable
+// The key tiles of split s: s, s + S, ...; a band's query tiles come from
+// its closed-form query range (no table).
+// CHECK-LABEL: func.func private @__sattn_grad_0(
+// CHECK-NOT:     memref.get_global
+// Scratch: Kt, Vt [D][Bc]; P, dS [Br][Bc]; dK, dV [Bc][D]; used keys, LSE and
+// Delta of the rows.
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<16x32xf32>
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<32x32xf32>
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<32x16xf32>
+// CHECK-DAG:     memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+// CHECK:         scf.for %[[KT:.*]] = %arg11 to %{{.*}} step %arg12
+// The window's P predicate appears only in the PARTIAL branch.
+// CHECK:         scf.if
+// CHECK:         } else {
+// CHECK:           arith.cmpi sle
+func.func @window(%q: !q, %k: !k, %v: !k, %o: !q, %do: !q, %lse: !l) -> (!q, !k, !k) {
+  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse mask(#sattn.window<left = 20, right = 0>)
+      : (!q, !k, !k, !q, !q, !l) -> (!q, !k, !k)
+  return %dq, %dk, %dv : !q, !k, !k
+}
+
+// -----
+
+!q = tensor<1x4x100x16xf32>
+!k = tensor<1x2x100x16xf32>
+!l = tensor<1x4x100xf32>
+
+// Static lengths and a mask with no closed-form query range: the tile plan
+// transposed at compile time, each key tile's query tiles (qt * 2 + full).
+// Global token 3 lies in key tile 0, which every query tile keeps; the
+// other key tiles meet only query tile 0, which holds row 3.
+// CHECK: memref.global "private" constant @__sattn_grad_0_plan_offsets : memref<5xi32> = dense<[0, 4, 5, 6, 7]>
+// CHECK: memref.global "private" constant @__sattn_grad_0_plan_tiles : memref<7xi32> = dense<[0, 2, 4, 6, 0, 0, 0]>
+// CHECK-LABEL: func.func private @__sattn_grad_0(
+// CHECK:         memref.get_global @__sattn_grad_0_plan_offsets
+func.func @global(%q: !q, %k: !k, %v: !k, %o: !q, %do: !q, %lse: !l) -> (!q, !k, !k) {
+  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse mask(#sattn.global<tokens = [3]>)
+      : (!q, !k, !k, !q, !q, !l) -> (!q, !k, !k)
+  return %dq, %dk, %dv : !q, !k, !k
+}
