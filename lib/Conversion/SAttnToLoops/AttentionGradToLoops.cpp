@@ -9,7 +9,8 @@
 //     transposed tile plan). P is recomputed from the forward's LSE; dK and dV
 //     of the tile accumulate in scratch, dQ in split s's own f32 rows. No two
 //     tasks write the same memory: no atomics;
-//  3. over (b, h): dQ = scale * sum_s dQ_s.
+//  3. over (b, h): dQ = sum_s dQ_s (skipped for f32 with one split: dQ then
+//     accumulates in place).
 // The split count S is 1 when B * Hkv tasks keep every thread busy, so dQ
 // then costs one extra pass over [B, Hq, Lq, D] and no recomputation.
 //
@@ -70,10 +71,10 @@ public:
     int64_t dyn = ShapedType::kDynamic;
     return MemRefType::get({dyn, dyn, dyn}, f32);
   }
-  /// [B * S, Hq, Lq, D rounded to vectors] f32: the splits' dQ sums.
+  /// [B * S, Hq, Lq, D] f32: the splits' dQ sums.
   MemRefType partialType() {
     int64_t dyn = ShapedType::kDynamic;
-    return MemRefType::get({dyn, dyn, dyn, headVecs * lanes}, f32);
+    return MemRefType::get({dyn, dyn, dyn, headDim}, f32);
   }
 
   func::FuncOp buildPrep(ModuleOp module, StringRef name);
@@ -191,8 +192,8 @@ func::FuncOp GradBuilder::buildPrep(ModuleOp module, StringRef name) {
     Value first = mulIdx(bIdx, splits);
     forLoop(first, addIdx(first, splits), idx(1), [&](Value s) {
       for (int64_t j = 0; j < headVecs; ++j)
-        vector::StoreOp::create(b, loc, splat(0.0f), part,
-                                ValueRange{s, h, i, idx(j * lanes)});
+        storeRowVector(b, loc, splat(0.0f), part, {s, h, i}, j * lanes,
+                       headDim);
     });
   });
   func::ReturnOp::create(b, loc);
@@ -207,26 +208,24 @@ func::FuncOp GradBuilder::buildFinish(ModuleOp module, StringRef name) {
   Value part = entry->getArgument(0), dq = entry->getArgument(1);
   Value bIdx = entry->getArgument(2), h = entry->getArgument(3),
         splits = entry->getArgument(4);
-  Value scaleVec = splat(scale);
   forLoop(idx(0), memref::DimOp::create(b, loc, dq, 2), idx(1), [&](Value i) {
-    // dQ_i = scale * sum_s dQ_s,i
+    // dQ_i = sum_s dQ_s,i
     Value first = mulIdx(bIdx, splits);
     SmallVector<Value> zeros(headVecs, splat(0.0f));
-    auto sum = scf::ForOp::create(
-        b, loc, first, addIdx(first, splits), idx(1), zeros,
-        [&](OpBuilder &, Location, Value s, ValueRange acc) {
-          SmallVector<Value> next;
-          for (int64_t j = 0; j < headVecs; ++j)
-            next.push_back(arith::AddFOp::create(
-                b, loc, acc[j],
-                vector::LoadOp::create(b, loc, vecF32, part,
-                                       ValueRange{s, h, i, idx(j * lanes)})));
-          scf::YieldOp::create(b, loc, next);
-        });
+    auto sum =
+        scf::ForOp::create(b, loc, first, addIdx(first, splits), idx(1), zeros,
+                           [&](OpBuilder &, Location, Value s, ValueRange acc) {
+                             SmallVector<Value> next;
+                             for (int64_t j = 0; j < headVecs; ++j)
+                               next.push_back(arith::AddFOp::create(
+                                   b, loc, acc[j],
+                                   loadRowVector(b, loc, part, {s, h, i},
+                                                 j * lanes, headDim, lanes)));
+                             scf::YieldOp::create(b, loc, next);
+                           });
     for (int64_t j = 0; j < headVecs; ++j)
-      storeRowVector(b, loc,
-                     arith::MulFOp::create(b, loc, sum.getResult(j), scaleVec),
-                     dq, {bIdx, h, i}, j * lanes, headDim);
+      storeRowVector(b, loc, sum.getResult(j), dq, {bIdx, h, i}, j * lanes,
+                     headDim);
   });
   func::ReturnOp::create(b, loc);
   return fn;
@@ -363,17 +362,13 @@ func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
                          [&](Value qt, Value full) { buildPair(qt, full, h); });
     });
 
-    // dK = scale dKacc, dV = dVacc
-    Value scaleVec = splat(scale);
+    // dK = dKacc, dV = dVacc
     forLoop(idx(0), nc, idx(1), [&](Value c) {
       Value key = addIdx(k0, c);
       for (int64_t j = 0; j < headVecs; ++j)
         storeRowVector(b, loc,
-                       arith::MulFOp::create(b, loc,
-                                             vector::LoadOp::create(
-                                                 b, loc, vecF32, dkAcc,
-                                                 ValueRange{c, idx(j * lanes)}),
-                                             scaleVec),
+                       vector::LoadOp::create(b, loc, vecF32, dkAcc,
+                                              ValueRange{c, idx(j * lanes)}),
                        dk, {batch, kvHead, key}, j * lanes, headDim);
       for (int64_t j = 0; j < valueVecs; ++j)
         storeRowVector(b, loc,
@@ -512,8 +507,9 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
   };
   ifFull(probabilities);
 
-  // dS = P (dP - Delta) with dP = dO V^T, times (1 - tanh^2) under softcap;
-  // 0 where P is 0 (a key no row keeps may hold NaN in V).
+  // dS = scale P (dP - Delta) with dP = dO V^T, times (1 - tanh^2) under
+  // softcap (the scale of dQ and dK folded in); 0 where P is 0 (a key no row
+  // keeps may hold NaN in V).
   buildGemm(
       numRows, br, keyVecs, idx(0), idx(valueDim),
       [&](Value y, Value z) {
@@ -529,7 +525,7 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
         SmallVector<Value, 2> at = {y, idx(x * lanes)};
         Value p = vector::LoadOp::create(b, loc, vecF32, pBuf, at);
         Value ds = arith::MulFOp::create(
-            b, loc, p,
+            b, loc, arith::MulFOp::create(b, loc, p, splat(scale)),
             arith::SubFOp::create(
                 b, loc, dP,
                 bcast(memref::LoadOp::create(b, loc, rowDelta, y))));
@@ -543,7 +539,7 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
             dsBuf, at);
       });
 
-  // dVacc += P^T dO; dKacc += dS^T Q (times scale when written)
+  // dVacc += P^T dO; dKacc += dS^T Q
   auto accumulateKeys = [&](Value coeffs, Value rowsOf, Value acc,
                             int64_t dim) {
     int64_t vecs = (dim + lanes - 1) / lanes;
@@ -568,8 +564,8 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
   accumulateKeys(pBuf, dO, dvAcc, valueDim);
   accumulateKeys(dsBuf, q, dkAcc, headDim);
 
-  // dQ_s += dS K (times scale in the finish pass). In PARTIAL tiles the K
-  // rows of keys no row keeps count as 0: they may hold NaN.
+  // dQ_s += dS K. In PARTIAL tiles the K rows of keys no row keeps count as
+  // 0: they may hold NaN.
   ifFull([&](bool guarded) {
     buildGemm(
         numRows, br, headVecs, idx(0), nc,
@@ -588,14 +584,12 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
           return Value(arith::SelectOp::create(b, loc, used, row, splat(0.0f)));
         },
         [&](Value y, int64_t x) -> Value {
-          return vector::LoadOp::create(
-              b, loc, vecF32, dqPart,
-              ValueRange{outBatch, h, addIdx(q0, y), idx(x * lanes)});
+          return loadRowVector(b, loc, dqPart, {outBatch, h, addIdx(q0, y)},
+                               x * lanes, headDim, lanes);
         },
         [&](Value y, int64_t x, Value sum) {
-          vector::StoreOp::create(
-              b, loc, sum, dqPart,
-              ValueRange{outBatch, h, addIdx(q0, y), idx(x * lanes)});
+          storeRowVector(b, loc, sum, dqPart, {outBatch, h, addIdx(q0, y)},
+                         x * lanes, headDim);
         });
   });
 }
@@ -698,10 +692,22 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
         c(1));
     Value delta = memref::AllocOp::create(rewriter, loc, builder.rowType(),
                                           ValueRange{batch, hq, lq}, align);
-    Value partial = memref::AllocOp::create(
-        rewriter, loc, builder.partialType(),
-        ValueRange{arith::MulIOp::create(rewriter, loc, batch, splits), hq, lq},
-        align);
+    // f32 with one split: dQ accumulates in place, with no partial rows and
+    // no finish pass.
+    Value direct =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getBoolAttr(false));
+    if (builder.elemType.isF32())
+      direct = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                     splits, c(1));
+    Value partialRows = arith::SelectOp::create(
+        rewriter, loc, direct, c(0),
+        arith::MulIOp::create(rewriter, loc, batch, splits));
+    Value partial =
+        memref::AllocOp::create(rewriter, loc, builder.partialType(),
+                                ValueRange{partialRows, hq, lq}, align);
+    if (builder.elemType.isF32())
+      partial = arith::SelectOp::create(
+          rewriter, loc, direct, cast(dqBuf, builder.partialType()), partial);
 
     Value zero = c(0), one = c(1);
     auto perQueryHead = [&](func::FuncOp fn, ValueRange args) {
@@ -724,7 +730,16 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
                                           dvArg, ivs[0], ivs[1], ivs[2],
                                           splits});
         });
-    perQueryHead(finishFn, {partial, dq});
+    auto finish = scf::IfOp::create(
+        rewriter, loc,
+        arith::XOrIOp::create(rewriter, loc, direct,
+                              arith::ConstantOp::create(
+                                  rewriter, loc, rewriter.getBoolAttr(true))));
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(finish.thenBlock());
+      perQueryHead(finishFn, {partial, dq});
+    }
 
     SmallVector<Value> results;
     for (auto [buffer, result] :

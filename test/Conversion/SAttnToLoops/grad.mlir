@@ -5,22 +5,30 @@
 !l = tensor<1x4x100xf32>
 
 // The backward: Delta and zeroed dQ partial sums per (b, query head), then
-// (b, KV head, split) tasks over the key tiles, then dQ = scale * sum of the
+// (b, KV head, split) tasks over the key tiles, then dQ = the sum of the
 // splits' partial sums per (b, query head). The splits come from the thread
-// count and are the partial buffer's leading dim.
+// count; with one split an f32 dQ accumulates in place (no partial rows, no
+// finish pass).
 // CHECK-LABEL: func.func @window
 // CHECK:         %[[DQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x100x16xf32>
 // CHECK:         %[[DK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x16xf32>
 // CHECK:         %[[DV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x16xf32>
+// CHECK:         %[[DQC:.*]] = memref.cast %[[DQ]]
 // CHECK:         call @omp_get_max_threads()
+// CHECK:         %[[S:.*]] = arith.maxsi
 // CHECK:         %[[DELTA:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x100xf32>
-// CHECK:         %[[PART:.*]] = memref.alloc(%[[S:.*]]) {alignment = 64 : i64} : memref<?x4x100x16xf32>
+// CHECK:         %[[ONE:.*]] = arith.cmpi eq, %[[S]], %c1
+// CHECK:         %[[ROWS:.*]] = arith.select %[[ONE]], %c0, %[[S]]
+// CHECK:         %[[PART:.*]] = memref.alloc(%[[ROWS]]) {alignment = 64 : i64} : memref<?x4x100x16xf32>
+// CHECK:         %[[PARTC:.*]] = memref.cast %[[PART]]
+// CHECK:         %[[ACC:.*]] = arith.select %[[ONE]], %[[DQC]], %[[PARTC]]
 // CHECK:         scf.parallel (%{{.*}}) = (%c0) to (%c4)
-// CHECK:           func.call @__sattn_grad_0_prep(
+// CHECK:           func.call @__sattn_grad_0_prep({{.*}}, %[[ACC]],
 // CHECK:         scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %[[S]])
-// CHECK:           func.call @__sattn_grad_0(
-// CHECK:         scf.parallel (%{{.*}}) = (%c0) to (%c4)
-// CHECK:           func.call @__sattn_grad_0_dq(
+// CHECK:           func.call @__sattn_grad_0({{.*}}, %[[ACC]],
+// CHECK:         scf.if
+// CHECK:           scf.parallel (%{{.*}}) = (%c0) to (%c4)
+// CHECK:             func.call @__sattn_grad_0_dq(%[[ACC]], %[[DQC]],
 // CHECK:         bufferization.to_tensor %[[DQ]] restrict writable
 // CHECK:         bufferization.to_tensor %[[DK]] restrict writable
 // CHECK:         bufferization.to_tensor %[[DV]] restrict writable
