@@ -465,6 +465,26 @@ def backward_table(build, peers, timeout):
     small, large = times.get(("causal_window_256", 8192)), times.get(("causal_window_256", 16384))
     if small and large:
         print(f"causal window 256: T(16384) / T(8192) = {large / small:.2f} (linear: 2)")
+    # Peak memory of a training step (forward, then backward) from N = 1024
+    # to 32768: the growth beyond the tensors themselves is the backward's.
+    mask, _ = pattern("causal_window_256", 0)
+    rss = {}
+    for n in (1024, 32768):
+        fwd, bwd = grad_specs(mask, n)
+        t = f"tensor<1x{HEADS}x{n}x{BWD_D}xf32>"
+        lse = f"tensor<1x{HEADS}x{n}xf32>"
+        step = (f"func.func @step(%q: {t}, %k: {t}, %v: {t}, %do: {t}) -> ({t}, {t}, {t}) {{\n"
+                f"  %o, %l = sattn.attention %q, %k, %v mask({mask.text}) : ({t}, {t}, {t}) -> ({t}, {lse})\n"
+                f"  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %l mask({mask.text})"
+                f" : ({t}, {t}, {t}, {t}, {t}, {lse}) -> ({t}, {t}, {t})\n"
+                f"  return %dq, %dk, %dv : {t}, {t}, {t}\n}}\n")
+        rss[n] = peak_rss_mb(build, step)
+    # Q, K, V, dO, O, dQ, dK, dV; LSE and the backward's Delta
+    tensors = (8 * BWD_D + 2) * HEADS * 4 * (32768 - 1024) / 2**20
+    print(f"memory (training step, causal window 256): peak RSS {rss[1024]:.0f} MiB at N=1024, "
+          f"{rss[32768]:.0f} MiB at N=32768; growth {rss[32768] - rss[1024]:.0f} MiB vs "
+          f"{tensors:.0f} MiB of inputs, outputs, gradients, LSE and Delta (an N x N score matrix would "
+          f"be {HEADS * 32768 * 32768 * 4 / 2**30:.0f} GiB)")
 
 
 PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
@@ -503,10 +523,10 @@ def measure(build, probe, *args):
     return float(out.stdout.strip())
 
 
-def peak_rss_mb(build, n):
-    mask = M.window(255, 0)
+def peak_rss_mb(build, text):
+    """Peak RSS (MiB) of sattn-run on a spec with random inputs."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
-        f.write(spec(mask, n, 64))
+        f.write(text)
     try:
         out = subprocess.run(["/usr/bin/time", "-f", "%M", os.path.join(build, "bin", "sattn-run"),
                               f.name, "--random-inputs", "--benchmark=1", f"--threads={THREADS}"],
@@ -652,7 +672,7 @@ def main():
     backward_table(args.build, decode_peers, args.peer_timeout)
 
     print()
-    rss = {n: peak_rss_mb(args.build, n) for n in (1024, 32768)}
+    rss = {n: peak_rss_mb(args.build, spec(M.window(255, 0), n, 64)) for n in (1024, 32768)}
     io_growth = 4 * HEADS * 64 * 4 * (32768 - 1024) / 2**20  # Q, K, V, O in f32
     print(f"memory (causal window 256, D=64): peak RSS {rss[1024]:.0f} MiB at N=1024, "
           f"{rss[32768]:.0f} MiB at N=32768; growth {rss[32768] - rss[1024]:.0f} MiB "
