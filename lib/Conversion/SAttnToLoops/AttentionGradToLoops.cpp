@@ -150,6 +150,14 @@ private:
   Value lq, lk, lk64, pMin, k0, nc;
   Value ktBuf, vtBuf, pBuf, dsBuf, capBuf, dkAcc, dvAcc, usedBuf, rowLse,
       rowDelta;
+  /// f16/bf16: the query tile's Q and dO rows and the key tile's K rows in
+  /// f32, converted once per pair (per key tile) instead of once per product.
+  Value qTile, doTile, kRows;
+  /// Element (y, z) and vector x of the rows y of the tile's Q or dO, or of
+  /// the key tile's K.
+  Value rowElement(Value input, Value staged, ValueRange row, Value y, Value z);
+  Value rowVector(Value input, Value staged, ValueRange row, Value y, int64_t x,
+                  int64_t dim);
 };
 
 } // namespace
@@ -320,6 +328,11 @@ func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
   dkAcc = scratch({bc, headVecs * lanes});
   dvAcc = scratch({bc, valueVecs * lanes});
   usedBuf = scratch({bc});
+  if (!elemType.isF32()) {
+    qTile = scratch({br, headVecs * lanes});
+    doTile = scratch({br, valueVecs * lanes});
+    kRows = scratch({bc, headVecs * lanes});
+  }
   rowLse = scratch({br});
   rowDelta = scratch({br});
 
@@ -345,10 +358,16 @@ func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
             b, loc, v, ValueRange{batch, kvHead, key, j}));
         memref::StoreOp::create(b, loc, x, vtBuf, ValueRange{j, c});
       });
-      // dKacc = dVacc = 0
-      for (int64_t j = 0; j < headVecs; ++j)
+      // dKacc = dVacc = 0; f16/bf16: K's rows in f32
+      for (int64_t j = 0; j < headVecs; ++j) {
         vector::StoreOp::create(b, loc, splat(0.0f), dkAcc,
                                 ValueRange{c, idx(j * lanes)});
+        if (kRows)
+          vector::StoreOp::create(b, loc,
+                                  loadRowVector(b, loc, k, {batch, kvHead, key},
+                                                j * lanes, headDim, lanes),
+                                  kRows, ValueRange{c, idx(j * lanes)});
+      }
       for (int64_t j = 0; j < valueVecs; ++j)
         vector::StoreOp::create(b, loc, splat(0.0f), dvAcc,
                                 ValueRange{c, idx(j * lanes)});
@@ -381,6 +400,23 @@ func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
   return fn;
 }
 
+Value GradBuilder::rowElement(Value input, Value staged, ValueRange row,
+                              Value y, Value z) {
+  if (staged)
+    return memref::LoadOp::create(b, loc, staged, ValueRange{y, z});
+  return widen(memref::LoadOp::create(
+      b, loc, input, ValueRange{row[0], row[1], addIdx(row[2], y), z}));
+}
+
+Value GradBuilder::rowVector(Value input, Value staged, ValueRange row, Value y,
+                             int64_t x, int64_t dim) {
+  if (staged)
+    return vector::LoadOp::create(b, loc, vecF32, staged,
+                                  ValueRange{y, idx(x * lanes)});
+  return loadRowVector(b, loc, input, {row[0], row[1], addIdx(row[2], y)},
+                       x * lanes, dim, lanes);
+}
+
 void GradBuilder::buildPair(Value qt, Value full, Value h) {
   const int64_t br = tiles.rows, bc = tiles.keys, keyVecs = bc / lanes;
   Value q0 = mulIdx(qt, idx(br));
@@ -408,15 +444,21 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
         b, loc,
         memref::LoadOp::create(b, loc, delta, ValueRange{batch, h, row}),
         rowDelta, ValueRange{r});
+    // f16/bf16: the rows of Q and dO in f32
+    for (auto [input, staged, dim] :
+         {std::tuple(q, qTile, headDim), std::tuple(dO, doTile, valueDim)})
+      for (int64_t j = 0; staged && j < (dim + lanes - 1) / lanes; ++j)
+        vector::StoreOp::create(b, loc,
+                                loadRowVector(b, loc, input, {batch, h, row},
+                                              j * lanes, dim, lanes),
+                                staged, ValueRange{r, idx(j * lanes)});
   });
+  SmallVector<Value, 3> queryRow = {batch, h, q0};
 
   // S = scale log2(e) Q K^T
   buildGemm(
       numRows, br, keyVecs, idx(0), idx(headDim),
-      [&](Value y, Value z) {
-        return widen(memref::LoadOp::create(
-            b, loc, q, ValueRange{batch, h, addIdx(q0, y), z}));
-      },
+      [&](Value y, Value z) { return rowElement(q, qTile, queryRow, y, z); },
       [&](Value z, int64_t x) -> Value {
         return vector::LoadOp::create(b, loc, vecF32, ktBuf,
                                       ValueRange{z, idx(x * lanes)});
@@ -512,10 +554,7 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
   // keeps may hold NaN in V).
   buildGemm(
       numRows, br, keyVecs, idx(0), idx(valueDim),
-      [&](Value y, Value z) {
-        return widen(memref::LoadOp::create(
-            b, loc, dO, ValueRange{batch, h, addIdx(q0, y), z}));
-      },
+      [&](Value y, Value z) { return rowElement(dO, doTile, queryRow, y, z); },
       [&](Value z, int64_t x) -> Value {
         return vector::LoadOp::create(b, loc, vecF32, vtBuf,
                                       ValueRange{z, idx(x * lanes)});
@@ -540,7 +579,7 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
       });
 
   // dVacc += P^T dO; dKacc += dS^T Q
-  auto accumulateKeys = [&](Value coeffs, Value rowsOf, Value acc,
+  auto accumulateKeys = [&](Value coeffs, Value rowsOf, Value staged, Value acc,
                             int64_t dim) {
     int64_t vecs = (dim + lanes - 1) / lanes;
     buildGemm(
@@ -549,8 +588,7 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
           return memref::LoadOp::create(b, loc, coeffs, ValueRange{z, y});
         },
         [&](Value z, int64_t x) {
-          return loadRowVector(b, loc, rowsOf, {batch, h, addIdx(q0, z)},
-                               x * lanes, dim, lanes);
+          return rowVector(rowsOf, staged, queryRow, z, x, dim);
         },
         [&](Value y, int64_t x) -> Value {
           return vector::LoadOp::create(b, loc, vecF32, acc,
@@ -561,8 +599,8 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
                                   ValueRange{y, idx(x * lanes)});
         });
   };
-  accumulateKeys(pBuf, dO, dvAcc, valueDim);
-  accumulateKeys(dsBuf, q, dkAcc, headDim);
+  accumulateKeys(pBuf, dO, doTile, dvAcc, valueDim);
+  accumulateKeys(dsBuf, q, qTile, dkAcc, headDim);
 
   // dQ_s += dS K. In PARTIAL tiles the K rows of keys no row keeps count as
   // 0: they may hold NaN.
@@ -573,8 +611,7 @@ void GradBuilder::buildPair(Value qt, Value full, Value h) {
           return memref::LoadOp::create(b, loc, dsBuf, ValueRange{y, z});
         },
         [&](Value z, int64_t x) {
-          Value row = loadRowVector(b, loc, k, {batch, kvHead, addIdx(k0, z)},
-                                    x * lanes, headDim, lanes);
+          Value row = rowVector(k, kRows, {batch, kvHead, k0}, z, x, headDim);
           if (!guarded)
             return row;
           Value used = arith::CmpFOp::create(
@@ -620,8 +657,13 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
              << kMaxHeadDim;
     int64_t dPad = llvm::alignTo(d, vec.lanes),
             dvPad = llvm::alignTo(dv, vec.lanes);
+    // Kt, Vt, dKacc, dVacc, used keys; P, dS, softcap's factor, LSE, Delta;
+    // f16/bf16: Q, dO and K rows in f32.
+    int64_t staged = op.getQuery().getType().getElementType().isF32()
+                         ? 0
+                         : tiles.keys * dPad + tiles.rows * (dPad + dvPad);
     int64_t scratchBytes = 4 * (tiles.keys * (d + dv + dPad + dvPad + 1) +
-                                tiles.rows * (3 * tiles.keys + 2));
+                                tiles.rows * (3 * tiles.keys + 2) + staged);
     if (scratchBytes > kMaxScratchBytes)
       return op->emitOpError("'sattn.tile' = [")
              << tiles.rows << ", " << tiles.keys << "] with D = " << d
@@ -741,9 +783,8 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
       perQueryHead(finishFn, {partial, dq});
     }
 
-    SmallVector<Value> results;
-    for (auto [buffer, result] :
-         llvm::zip(ValueRange{dqBuf, dkBuf, dvBuf}, op->getResults()))
+    SmallVector<Value> buffers = {dqBuf, dkBuf, dvBuf}, results;
+    for (auto [buffer, result] : llvm::zip(buffers, op->getResults()))
       results.push_back(bufferization::ToTensorOp::create(
           rewriter, loc, result.getType(), buffer, /*restrict=*/true,
           /*writable=*/true));
