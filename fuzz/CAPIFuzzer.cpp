@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }();
   static sattn_kernel kernel = [] {
     sattn_kernel k = nullptr;
-    sattn_attention_desc desc = {1,     2,     2, 8,     8,    16,      16,
-                                 "f32", 0.25f, 0, "cpu", 0.0f, nullptr, 0};
+    sattn_attention_desc desc = {1,     2, 2,     8,    8,       16, 16, "f32",
+                                 0.25f, 0, "cpu", 0.0f, nullptr, 0,  0};
     if (sattn_compile_mask(ctx, "#sattn.causal", &desc, &k))
       abort();
     return k;

@@ -41,8 +41,8 @@ static DLTensor tensor(void *data, int64_t *shape, int ndim, uint8_t code,
 }
 
 static sattn_attention_desc causalDesc(void) {
-  sattn_attention_desc d = {1,     2,   2, L,     L,    D,    D,
-                            "f32", NAN, 0, "cpu", 0.0f, NULL, 0};
+  sattn_attention_desc d = {1,   2, 2,     L,    L,    D, D, "f32",
+                            NAN, 0, "cpu", 0.0f, NULL, 0, 0};
   return d;
 }
 

@@ -7,7 +7,7 @@
 int main(void) {
   sattn_context ctx;
   sattn_kernel kernel;
-  sattn_attention_desc desc = {1, 1, 1, 4, 4, 8, 8, "f32", NAN, 0, NULL, 0.0f, NULL, 0};
+  sattn_attention_desc desc = {1, 1, 1, 4, 4, 8, 8, "f32", NAN, 0, NULL, 0.0f, NULL, 0, 0};
   if (sattn_context_create(&ctx) ||
       sattn_compile_mask(ctx, "#sattn.causal", &desc, &kernel)) {
     printf("error: %s\n", sattn_last_error());
