@@ -85,24 +85,7 @@ struct Emit {
   }
 };
 
-/// A band: lo <= k - p <= hi and (k - p) mod step == 0; +-kInf: no edge.
-struct BandSpec {
-  int64_t lo, hi, step;
-};
-
-BandSpec bandOf(Attribute attr) {
-  if (isa<CausalAttr>(attr))
-    return {-kInf, 0, 1};
-  if (auto w = dyn_cast<WindowAttr>(attr))
-    return {-std::min(w.getLeft(), kInf), std::min(w.getRight(), kInf), 1};
-  if (auto d = dyn_cast<DilatedAttr>(attr))
-    return {-clampMul(d.getLeft(), d.getDilation()),
-            clampMul(d.getRight(), d.getDilation()), d.getDilation()};
-  auto s = cast<StridedAttr>(attr);
-  return {-kInf, kInf, s.getStride()};
-}
-
-Value bandPredicate(Emit &e, BandSpec band, Value p, Value k) {
+Value bandPredicate(Emit &e, BandForm band, Value p, Value k) {
   Value d = e.sub(k, p);
   Value keep = e.boolConst(true);
   if (band.lo > -kInf)
@@ -114,7 +97,7 @@ Value bandPredicate(Emit &e, BandSpec band, Value p, Value k) {
   return keep;
 }
 
-std::pair<Value, Value> bandClassify(Emit &e, BandSpec band, Value p0, Value p1,
+std::pair<Value, Value> bandClassify(Emit &e, BandForm band, Value p0, Value p1,
                                      Value k0, Value k1) {
   // Over the rectangle, d = k - p takes every value in [dMin, dMax].
   Value one = e.c(1);
@@ -139,7 +122,7 @@ std::pair<Value, Value> bandClassify(Emit &e, BandSpec band, Value p0, Value p1,
   return {empty, full};
 }
 
-std::pair<Value, Value> bandKeyRange(Emit &e, BandSpec band, Value p0, Value p1,
+std::pair<Value, Value> bandKeyRange(Emit &e, BandForm band, Value p0, Value p1,
                                      Value lk) {
   Value lo = band.lo > -kInf ? e.max(e.add(p0, e.c(band.lo)), e.c(0)) : e.c(0);
   Value hi = band.hi < kInf ? e.min(e.add(p1, e.c(band.hi)), lk) : lk;
@@ -147,7 +130,7 @@ std::pair<Value, Value> bandKeyRange(Emit &e, BandSpec band, Value p0, Value p1,
 }
 
 /// k - hi <= p <= k - lo for some k in [k0, k1), within [p0, p1).
-std::pair<Value, Value> bandQueryRange(Emit &e, BandSpec band, Value k0,
+std::pair<Value, Value> bandQueryRange(Emit &e, BandForm band, Value k0,
                                        Value k1, Value p0, Value p1) {
   Value lo = band.hi < kInf ? e.max(e.sub(k0, e.c(band.hi)), p0) : p0;
   Value hi = band.lo > -kInf ? e.min(e.sub(k1, e.c(band.lo)), p1) : p1;
@@ -236,6 +219,34 @@ MemRefType layoutTableType(BlockSparseAttr attr) {
 } // namespace
 
 //===----------------------------------------------------------------------===//
+// Bands: the interface's defaults (MaskAttrInterface::getBandForm)
+//===----------------------------------------------------------------------===//
+
+Value band::buildPredicate(OpBuilder &b, Location loc, BandForm band, Value p,
+                           Value k) {
+  Emit e{b, loc, p.getType()};
+  return bandPredicate(e, band, p, k);
+}
+std::pair<Value, Value> band::buildClassify(OpBuilder &b, Location loc,
+                                            BandForm band, Value p0, Value p1,
+                                            Value k0, Value k1) {
+  Emit e{b, loc, p0.getType()};
+  return bandClassify(e, band, p0, p1, k0, k1);
+}
+std::pair<Value, Value> band::buildKeyRange(OpBuilder &b, Location loc,
+                                            BandForm band, Value p0, Value p1,
+                                            Value lk) {
+  Emit e{b, loc, p0.getType()};
+  return bandKeyRange(e, band, p0, p1, lk);
+}
+std::pair<Value, Value> band::buildQueryRange(OpBuilder &b, Location loc,
+                                              BandForm band, Value k0, Value k1,
+                                              Value p0, Value p1) {
+  Emit e{b, loc, p0.getType()};
+  return bandQueryRange(e, band, k0, k1, p0, p1);
+}
+
+//===----------------------------------------------------------------------===//
 // Primitives
 //===----------------------------------------------------------------------===//
 
@@ -249,41 +260,6 @@ std::pair<Value, Value> DenseAttr::buildClassify(OpBuilder &b, Location loc,
   Emit e{b, loc, p0.getType()};
   return {e.boolConst(false), e.boolConst(true)};
 }
-
-#define SATTN_BAND_CODEGEN(ATTR)                                               \
-  Value ATTR::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,     \
-                             Value) const {                                    \
-    Emit e{b, loc, p.getType()};                                               \
-    return bandPredicate(e, bandOf(*this), p, k);                              \
-  }                                                                            \
-  std::pair<Value, Value> ATTR::buildClassify(OpBuilder &b, Location loc,      \
-                                              Value p0, Value p1, Value k0,    \
-                                              Value k1, Value) const {         \
-    Emit e{b, loc, p0.getType()};                                              \
-    return bandClassify(e, bandOf(*this), p0, p1, k0, k1);                     \
-  }
-SATTN_BAND_CODEGEN(CausalAttr)
-SATTN_BAND_CODEGEN(WindowAttr)
-SATTN_BAND_CODEGEN(DilatedAttr)
-SATTN_BAND_CODEGEN(StridedAttr)
-#undef SATTN_BAND_CODEGEN
-
-#define SATTN_BAND_RANGES(ATTR)                                                \
-  std::pair<Value, Value> ATTR::buildKeyRange(                                 \
-      OpBuilder &b, Location loc, Value p0, Value p1, Value lk) const {        \
-    Emit e{b, loc, p0.getType()};                                              \
-    return bandKeyRange(e, bandOf(*this), p0, p1, lk);                         \
-  }                                                                            \
-  std::pair<Value, Value> ATTR::buildQueryRange(OpBuilder &b, Location loc,    \
-                                                Value k0, Value k1, Value p0,  \
-                                                Value p1, Value) const {       \
-    Emit e{b, loc, p0.getType()};                                              \
-    return bandQueryRange(e, bandOf(*this), k0, k1, p0, p1);                   \
-  }
-SATTN_BAND_RANGES(CausalAttr)
-SATTN_BAND_RANGES(WindowAttr)
-SATTN_BAND_RANGES(DilatedAttr)
-#undef SATTN_BAND_RANGES
 
 // p in T or k in T
 Value GlobalAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,

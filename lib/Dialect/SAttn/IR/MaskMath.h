@@ -19,7 +19,7 @@ namespace mask_math {
 
 /// A bound larger than any position; parameters are clamped to it so that
 /// products and sums never overflow.
-constexpr int64_t kInf = int64_t(1) << 60;
+constexpr int64_t kInf = kNoBandEdge;
 
 inline int64_t clampMul(int64_t a, int64_t b) {
   int64_t r;

@@ -140,12 +140,8 @@ TileClass DenseAttr::classify(int64_t, int64_t, int64_t, int64_t,
 }
 
 // causal: k - p <= 0.
-bool CausalAttr::evaluate(int64_t p, int64_t k, int64_t) const {
-  return evaluateDiagonalBand(p, k, -kInf, 0, 1);
-}
-TileClass CausalAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
-                               int64_t) const {
-  return classifyDiagonalBand(p0, p1, k0, k1, -kInf, 0, 1);
+std::optional<BandForm> CausalAttr::getBandForm() const {
+  return BandForm{-kInf, 0, 1};
 }
 
 //===----------------------------------------------------------------------===//
@@ -158,14 +154,9 @@ LogicalResult WindowAttr::verify(EmitErrorFn emitError, int64_t left,
       succeeded(checkAtLeast(emitError, "window", "left", left, 0)) &&
       succeeded(checkAtLeast(emitError, "window", "right", right, 0)));
 }
-bool WindowAttr::evaluate(int64_t p, int64_t k, int64_t) const {
-  return evaluateDiagonalBand(p, k, -std::min(getLeft(), kInf),
-                              std::min(getRight(), kInf), 1);
-}
-TileClass WindowAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
-                               int64_t) const {
-  return classifyDiagonalBand(p0, p1, k0, k1, -std::min(getLeft(), kInf),
-                              std::min(getRight(), kInf), 1);
+// window: -left <= k - p <= right.
+std::optional<BandForm> WindowAttr::getBandForm() const {
+  return BandForm{-std::min(getLeft(), kInf), std::min(getRight(), kInf), 1};
 }
 
 LogicalResult DilatedAttr::verify(EmitErrorFn emitError, int64_t left,
@@ -176,27 +167,32 @@ LogicalResult DilatedAttr::verify(EmitErrorFn emitError, int64_t left,
     return failure();
   return success();
 }
-bool DilatedAttr::evaluate(int64_t p, int64_t k, int64_t) const {
+// dilated: -left d <= k - p <= right d, (k - p) mod d == 0.
+std::optional<BandForm> DilatedAttr::getBandForm() const {
   int64_t d = getDilation();
-  return evaluateDiagonalBand(p, k, -clampMul(getLeft(), d),
-                              clampMul(getRight(), d), d);
-}
-TileClass DilatedAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
-                                int64_t) const {
-  int64_t d = getDilation();
-  return classifyDiagonalBand(p0, p1, k0, k1, -clampMul(getLeft(), d),
-                              clampMul(getRight(), d), d);
+  return BandForm{-clampMul(getLeft(), d), clampMul(getRight(), d), d};
 }
 
 LogicalResult StridedAttr::verify(EmitErrorFn emitError, int64_t stride) {
   return checkAtLeast(emitError, "strided", "stride", stride, 1);
 }
-bool StridedAttr::evaluate(int64_t p, int64_t k, int64_t) const {
-  return evaluateDiagonalBand(p, k, -kInf, kInf, getStride());
+// strided: (k - p) mod s == 0.
+std::optional<BandForm> StridedAttr::getBandForm() const {
+  return BandForm{-kInf, kInf, getStride()};
 }
-TileClass StridedAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
-                                int64_t) const {
-  return classifyDiagonalBand(p0, p1, k0, k1, -kInf, kInf, getStride());
+
+BandForm band::require(std::optional<BandForm> form) {
+  if (!form)
+    llvm::report_fatal_error("a mask pattern that is not a band must "
+                             "implement every MaskAttrInterface method");
+  return *form;
+}
+bool band::evaluate(BandForm band, int64_t p, int64_t k) {
+  return evaluateDiagonalBand(p, k, band.lo, band.hi, band.step);
+}
+TileClass band::classify(BandForm band, int64_t p0, int64_t p1, int64_t k0,
+                         int64_t k1) {
+  return classifyDiagonalBand(p0, p1, k0, k1, band.lo, band.hi, band.step);
 }
 
 //===----------------------------------------------------------------------===//
@@ -603,7 +599,10 @@ TileClass StreamingAttr::classify(int64_t p0, int64_t p1, int64_t k0,
 //===----------------------------------------------------------------------===//
 
 bool mlir::sattn::isBandMask(Attribute mask) {
-  if (isa<CausalAttr, WindowAttr, DilatedAttr, SinkAttr>(mask))
+  // A band with an edge (strided has none), or a sink.
+  if (std::optional<BandForm> band = asMask(mask).getBandForm())
+    return band->lo > -kInf || band->hi < kInf;
+  if (isa<SinkAttr>(mask))
     return true;
   if (auto u = dyn_cast<UnionAttr>(mask))
     return llvm::all_of(u.getMembers(), isBandMask);
@@ -670,14 +669,12 @@ int64_t mlir::sattn::maskClassifyCost(Attribute mask, int64_t rows,
   if (auto bs = dyn_cast<BlockSparseAttr>(mask))
     return cells(bs.getBlockQ(), bs.getBlockK());
   if (auto r = dyn_cast<RandomAttr>(mask))
-    return mulCost(cells(r.getBlock(), r.getBlock()),
-                   maskEvaluateCost(r, lk));
+    return mulCost(cells(r.getBlock(), r.getBlock()), maskEvaluateCost(r, lk));
   if (auto bb = dyn_cast<BigBirdAttr>(mask))
     return mulCost(cells(bb.getBlock(), bb.getBlock()),
                    maskEvaluateCost(bb, lk));
-  return sumOverOperands(mask, [&](Attribute m) {
-    return maskClassifyCost(m, rows, keys, lk);
-  });
+  return sumOverOperands(
+      mask, [&](Attribute m) { return maskClassifyCost(m, rows, keys, lk); });
 }
 
 std::optional<TilePlanStats>
@@ -704,8 +701,8 @@ mlir::sattn::computeTilePlanStats(MaskAttrInterface mask, int64_t lq,
         break;
       case TileClass::Partial:
         ++stats.partialTiles;
-        if ((work = addCost(work, mulCost((p1 - p0) * (k1 - k0),
-                                          evaluateCost))) > maxWork)
+        if ((work = addCost(
+                 work, mulCost((p1 - p0) * (k1 - k0), evaluateCost))) > maxWork)
           return std::nullopt;
         for (int64_t p = p0; p < p1; ++p)
           for (int64_t k = k0; k < k1; ++k)

@@ -98,16 +98,15 @@ static LogicalResult verifyScoreAttrs(OpT op, int64_t hq) {
 /// The result shapes: O (`expectedO`, named `oDims`) and LSE (`expectedLse`,
 /// named `lseDims`).
 static LogicalResult verifyResults(AttentionOpInterface op,
-                                   ArrayRef<int64_t> expectedO,
-                                   StringRef oDims,
+                                   ArrayRef<int64_t> expectedO, StringRef oDims,
                                    ArrayRef<int64_t> expectedLse,
                                    StringRef lseDims) {
   auto check = [&](Type type, StringRef name, ArrayRef<int64_t> expected,
                    StringRef dims) -> LogicalResult {
     if (cast<RankedTensorType>(type).getShape() == expected)
       return success();
-    auto diag = op->emitOpError() << "result '" << name << "' must have shape "
-                                  << dims << " = [";
+    auto diag = op->emitOpError()
+                << "result '" << name << "' must have shape " << dims << " = [";
     llvm::interleaveComma(expected, diag,
                           [&](int64_t d) { diag << dimStr(d); });
     return diag << "], got " << type;
@@ -158,9 +157,9 @@ static LogicalResult verifyHeadMajorInputs(Operation *op, ArrayRef<int64_t> q,
                                            ArrayRef<int64_t> k,
                                            ArrayRef<int64_t> v) {
   if (!agree(q[0], k[0]) || !agree(q[0], v[0]) || !agree(k[0], v[0]))
-    return op->emitOpError() << "batch sizes differ: query " << dimStr(q[0])
-                             << ", key " << dimStr(k[0]) << ", value "
-                             << dimStr(v[0]);
+    return op->emitOpError()
+           << "batch sizes differ: query " << dimStr(q[0]) << ", key "
+           << dimStr(k[0]) << ", value " << dimStr(v[0]);
   if (!agree(k[1], v[1]))
     return op->emitOpError()
            << "key and value must have the same number of heads (Hkv), got "
@@ -187,10 +186,11 @@ LogicalResult AttentionOp::verify() {
        vType = getValue().getType();
   ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
                     v = vType.getShape();
-  if (failed(verifyElementTypes(*this, qType,
-                                {{"key", kType},
-                                 {"value", vType},
-                                 {"result 'output'", getOutput().getType()}})) ||
+  if (failed(
+          verifyElementTypes(*this, qType,
+                             {{"key", kType},
+                              {"value", vType},
+                              {"result 'output'", getOutput().getType()}})) ||
       failed(verifyHeadMajorInputs(*this, q, k, v)) ||
       failed(verifyHeadMajorResults(*this, q, v[3])) ||
       failed(verifyScoreAttrs(*this, q[1])))
@@ -304,12 +304,12 @@ LogicalResult AttentionGradOp::verify() {
        vType = getValue().getType();
   ArrayRef<int64_t> q = qType.getShape(), k = kType.getShape(),
                     v = vType.getShape();
-  if (failed(verifyElementTypes(
-          *this, qType,
-          {{"key", kType},
-           {"value", vType},
-           {"output", getOutput().getType()},
-           {"grad_output", getGradOutput().getType()}})) ||
+  if (failed(
+          verifyElementTypes(*this, qType,
+                             {{"key", kType},
+                              {"value", vType},
+                              {"output", getOutput().getType()},
+                              {"grad_output", getGradOutput().getType()}})) ||
       failed(verifyHeadMajorInputs(*this, q, k, v)))
     return failure();
   // O and dO [B, Hq, Lq, Dv], LSE [B, Hq, Lq]: the forward's.
@@ -322,8 +322,7 @@ LogicalResult AttentionGradOp::verify() {
                            << "' must have the forward's output shape [B, "
                               "Hq, Lq, Dv] = ["
                            << dimStr(q[0]) << ", " << dimStr(q[1]) << ", "
-                           << dimStr(q[2]) << ", " << v[3] << "], got "
-                           << type;
+                           << dimStr(q[2]) << ", " << v[3] << "], got " << type;
   if (getLse().getType().getShape() != ArrayRef<int64_t>(oShape).drop_back())
     return emitOpError() << "'lse' must have the forward's shape [B, Hq, Lq] "
                             "= ["

@@ -12,7 +12,7 @@ using namespace mlir::sattn;
 
 namespace {
 /// Positions are far below this; a band edge at +-kUnbounded is no edge.
-constexpr int64_t kUnbounded = int64_t(1) << 60;
+constexpr int64_t kUnbounded = kNoBandEdge;
 
 int64_t clampMul(int64_t a, int64_t b) {
   int64_t r;
@@ -58,16 +58,8 @@ static std::optional<Band> intersectBands(Band a, Band b) {
 }
 
 static std::optional<Band> asBand(Attribute a) {
-  if (isa<CausalAttr>(a))
-    return Band{-kUnbounded, 0, 1};
-  if (auto w = dyn_cast<WindowAttr>(a))
-    return Band::make(-std::min(w.getLeft(), kUnbounded),
-                      std::min(w.getRight(), kUnbounded), 1);
-  if (auto d = dyn_cast<DilatedAttr>(a))
-    return Band::make(-clampMul(d.getLeft(), d.getDilation()),
-                      clampMul(d.getRight(), d.getDilation()), d.getDilation());
-  if (auto s = dyn_cast<StridedAttr>(a))
-    return Band{-kUnbounded, kUnbounded, s.getStride()};
+  if (std::optional<BandForm> form = cast<MaskAttrInterface>(a).getBandForm())
+    return Band::make(form->lo, form->hi, form->step);
   // intersect<[causal, strided<s>]>, the one band with no single attribute.
   if (auto i = dyn_cast<IntersectAttr>(a)) {
     std::optional<Band> result = Band{-kUnbounded, kUnbounded, 1};

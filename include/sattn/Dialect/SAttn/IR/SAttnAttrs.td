@@ -12,12 +12,22 @@ include "mlir/IR/AttrTypeBase.td"
 include "sattn/Dialect/SAttn/IR/SAttnDialect.td"
 include "sattn/Dialect/SAttn/IR/SAttnInterfaces.td"
 
-// `overridden` names the interface methods with a default implementation that
-// the attribute overrides.
+// `overridden` names the interface methods beyond evaluate, classify,
+// buildPredicate and buildClassify that the attribute implements.
 class SAttn_MaskAttr<string name, string attrMnemonic,
                      list<string> overridden = []>
     : AttrDef<SAttn_Dialect, name, [
-        DeclareAttrInterfaceMethods<MaskAttrInterface, overridden>]> {
+        DeclareAttrInterfaceMethods<MaskAttrInterface,
+            !listconcat(["evaluate", "classify", "buildPredicate",
+                         "buildClassify"], overridden)>]> {
+  let mnemonic = attrMnemonic;
+}
+
+// A band of diagonals: it gives its BandForm (getBandForm) and the interface
+// derives everything else from it.
+class SAttn_BandMaskAttr<string name, string attrMnemonic>
+    : AttrDef<SAttn_Dialect, name, [
+        DeclareAttrInterfaceMethods<MaskAttrInterface, ["getBandForm"]>]> {
   let mnemonic = attrMnemonic;
 }
 
@@ -50,7 +60,7 @@ def SAttn_DenseAttr : SAttn_MaskAttr<"Dense", "dense"> {
   }];
 }
 
-def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange", "buildQueryRange"]> {
+def SAttn_CausalAttr : SAttn_BandMaskAttr<"Causal", "causal"> {
   let summary = "Keeps k <= p";
   let description = [{
     Example:
@@ -61,7 +71,7 @@ def SAttn_CausalAttr : SAttn_MaskAttr<"Causal", "causal", ["buildKeyRange", "bui
   }];
 }
 
-def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange", "buildQueryRange"]> {
+def SAttn_WindowAttr : SAttn_BandMaskAttr<"Window", "window"> {
   let summary = "Keeps p - left <= k <= p + right";
   let description = [{
     Example:
@@ -76,7 +86,7 @@ def SAttn_WindowAttr : SAttn_MaskAttr<"Window", "window", ["buildKeyRange", "bui
   let genVerifyDecl = 1;
 }
 
-def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange", "buildQueryRange"]> {
+def SAttn_DilatedAttr : SAttn_BandMaskAttr<"Dilated", "dilated"> {
   let summary = "Keeps p - left*d <= k <= p + right*d with (p - k) mod d == 0";
   let description = [{
     Example:
@@ -94,7 +104,7 @@ def SAttn_DilatedAttr : SAttn_MaskAttr<"Dilated", "dilated", ["buildKeyRange", "
   let genVerifyDecl = 1;
 }
 
-def SAttn_StridedAttr : SAttn_MaskAttr<"Strided", "strided"> {
+def SAttn_StridedAttr : SAttn_BandMaskAttr<"Strided", "strided"> {
   let summary = "Keeps (p - k) mod stride == 0";
   let description = [{
     Example:

@@ -26,6 +26,37 @@ TileClass complementClass(TileClass c);
 /// An i64 constant of `type` (i64, or a splat vector of i64).
 Value buildI64Constant(OpBuilder &b, Location loc, Type type, int64_t value);
 
+/// An edge at -kNoBandEdge or +kNoBandEdge is no edge; positions are far
+/// below it, and parameters are clamped to it.
+constexpr int64_t kNoBandEdge = int64_t(1) << 60;
+
+/// A band of diagonals: the pairs with lo <= k - p <= hi and
+/// (k - p) mod step == 0 (lo <= 0 <= hi). causal, window, dilated and
+/// strided are bands; MaskAttrInterface derives all of a band's answers
+/// from it.
+struct BandForm {
+  int64_t lo, hi, step;
+};
+
+/// The answers of MaskAttrInterface for a band (its default methods).
+namespace band {
+/// `form`, or a fatal error: a pattern that is not a band must implement
+/// the method itself.
+BandForm require(std::optional<BandForm> form);
+bool evaluate(BandForm band, int64_t p, int64_t k);
+TileClass classify(BandForm band, int64_t p0, int64_t p1, int64_t k0,
+                   int64_t k1);
+Value buildPredicate(OpBuilder &b, Location loc, BandForm band, Value p,
+                     Value k);
+std::pair<Value, Value> buildClassify(OpBuilder &b, Location loc, BandForm band,
+                                      Value p0, Value p1, Value k0, Value k1);
+std::pair<Value, Value> buildKeyRange(OpBuilder &b, Location loc, BandForm band,
+                                      Value p0, Value p1, Value lk);
+std::pair<Value, Value> buildQueryRange(OpBuilder &b, Location loc,
+                                        BandForm band, Value k0, Value k1,
+                                        Value p0, Value p1);
+} // namespace band
+
 } // namespace sattn
 } // namespace mlir
 

@@ -35,17 +35,37 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
     * `buildQueryRange(b, loc, k0, k1, p0, p1, lk)`: its transpose (for the
       backward): IR computing `[pLo, pHi)` inside `[p0, p1)` with no query
       position outside it that keeps a key of `[k0, k1)`.
+
+    A band of diagonals (`lo <= k - p <= hi`, `(k - p) mod step == 0`)
+    answers only `getBandForm()`: every other method defaults to the band's
+    answer, and the mask rewrites and tile planner read the band from it.
   }];
   let methods = [
     InterfaceMethod<
+      "The band of diagonals the pattern is, if it is one.",
+      "std::optional<::mlir::sattn::BandForm>", "getBandForm", (ins),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return std::nullopt; }]>,
+    InterfaceMethod<
       "Returns the exact value of mask(p, k) for key length `lk`.",
       "bool", "evaluate",
-      (ins "int64_t":$p, "int64_t":$k, "int64_t":$lk)>,
+      (ins "int64_t":$p, "int64_t":$k, "int64_t":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::mlir::sattn::band::evaluate(
+            ::mlir::sattn::band::require($_attr.getBandForm()), p, k);
+      }]>,
     InterfaceMethod<
       "Classifies the rectangle [p0, p1) x [k0, k1) for key length `lk`.",
       "::mlir::sattn::TileClass", "classify",
       (ins "int64_t":$p0, "int64_t":$p1, "int64_t":$k0, "int64_t":$k1,
-           "int64_t":$lk)>,
+           "int64_t":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::mlir::sattn::band::classify(
+            ::mlir::sattn::band::require($_attr.getBandForm()), p0, p1, k0,
+            k1);
+      }]>,
     InterfaceMethod<
       "Checks rules that depend on the key length of the using op.",
       "::llvm::LogicalResult", "verifyShape",
@@ -57,13 +77,24 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       "Builds IR computing mask(p, k) (i1, or a vector of i1).",
       "::mlir::Value", "buildPredicate",
       (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
-           "::mlir::Value":$p, "::mlir::Value":$k, "::mlir::Value":$lk)>,
+           "::mlir::Value":$p, "::mlir::Value":$k, "::mlir::Value":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::mlir::sattn::band::buildPredicate(
+            b, loc, ::mlir::sattn::band::require($_attr.getBandForm()), p, k);
+      }]>,
     InterfaceMethod<
       "Builds IR computing (isEmpty, isFull) of [p0, p1) x [k0, k1).",
       "std::pair<::mlir::Value, ::mlir::Value>", "buildClassify",
       (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
            "::mlir::Value":$p0, "::mlir::Value":$p1, "::mlir::Value":$k0,
-           "::mlir::Value":$k1, "::mlir::Value":$lk)>,
+           "::mlir::Value":$k1, "::mlir::Value":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::mlir::sattn::band::buildClassify(
+            b, loc, ::mlir::sattn::band::require($_attr.getBandForm()), p0,
+            p1, k0, k1);
+      }]>,
     InterfaceMethod<
       "Builds IR computing a key range [kLo, kHi) holding every kept key of "
       "the query positions [p0, p1), clamped to [0, lk).",
@@ -72,6 +103,8 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
            "::mlir::Value":$p0, "::mlir::Value":$p1, "::mlir::Value":$lk),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{
+        if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
+          return ::mlir::sattn::band::buildKeyRange(b, loc, *band, p0, p1, lk);
         return {::mlir::sattn::buildI64Constant(b, loc, lk.getType(), 0),
                 lk};
       }]>,
@@ -83,7 +116,12 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
            "::mlir::Value":$k0, "::mlir::Value":$k1, "::mlir::Value":$p0,
            "::mlir::Value":$p1, "::mlir::Value":$lk),
       /*methodBody=*/"",
-      /*defaultImplementation=*/[{ return {p0, p1}; }]>,
+      /*defaultImplementation=*/[{
+        if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
+          return ::mlir::sattn::band::buildQueryRange(b, loc, *band, k0, k1,
+                                                      p0, p1);
+        return {p0, p1};
+      }]>,
   ];
 }
 
