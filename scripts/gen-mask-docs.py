@@ -33,6 +33,16 @@ Every pattern implements `MaskAttrInterface`:
 | `evaluate(p, k, lk)` | the exact value of `mask(p, k)` |
 | `classify(p0, p1, k0, k1, lk)` | `EMPTY`, `FULL` or `PARTIAL` for the rectangle `[p0, p1) x [k0, k1)`; exact for every primitive and for bigbird, conservative (never wrong) for compositions |
 | `verifyShape(emitError, lk)` | rules that depend on the op's key length (a block layout must cover Lk) |
+| `buildPredicate`, `buildClassify` | the same two answers as IR, for the kernels |
+| `buildKeyRange(p0, p1, lk)` | IR for a key range holding every kept key of the query positions `[p0, p1)` |
+| `buildQueryRange(k0, k1, p0, p1, lk)` | its transpose, for the backward: the query positions that keep a key of `[k0, k1)` |
+| `getBandForm()` | for a band of diagonals (`lo <= k - p <= hi`, `(k - p) mod step == 0`): `{lo, hi, step}` |
+
+A band (causal, window, dilated, strided) implements only `getBandForm()`:
+every other answer, the simplifier's band algebra and the tile planner's
+choices follow from it. A new band pattern is one `SAttn_BandMaskAttr` in
+SAttnAttrs.td and its `getBandForm()` in SAttnAttrs.cpp (plus the Python
+constructor, tests and this page).
 
 Draw any pattern yourself:
 

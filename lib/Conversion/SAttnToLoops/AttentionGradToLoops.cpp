@@ -45,15 +45,13 @@ int64_t largestDivisor(int64_t n, int64_t limit) {
   return 1;
 }
 
-class GradBuilder {
+class GradBuilder : TileBuilderBase {
 public:
   GradBuilder(AttentionGradOp op, TileSizes tiles, VectorShape vec)
-      : op(op), tiles(tiles), vec(vec), lanes(vec.lanes), ctx(op.getContext()),
-        b(ctx), loc(op.getLoc()), mask(op.getMask()),
+      : TileBuilderBase(op.getContext(), op.getLoc(), vec.lanes), op(op),
+        tiles(tiles), vec(vec), mask(op.getMask()),
         mods(op.getSoftcap(), op.getAlibiSlopes()) {
     elemType = op.getQuery().getType().getElementType();
-    f32 = b.getF32Type();
-    vecF32 = VectorType::get({lanes}, f32);
     headDim = op.getQuery().getType().getShape().back();
     valueDim = op.getValue().getType().getShape().back();
     headVecs = (headDim + lanes - 1) / lanes;
@@ -87,40 +85,15 @@ public:
   AttentionGradOp op;
   TileSizes tiles;
   VectorShape vec;
-  int64_t lanes;
-  MLIRContext *ctx;
-  OpBuilder b;
-  Location loc;
   MaskAttrInterface mask;
-  Type elemType, f32;
-  VectorType vecF32;
+  Type elemType;
   int64_t headDim = 0, valueDim = 0, headVecs = 0, valueVecs = 0;
   float scale = 1;
   ScoreModifiers mods;
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32Const(float v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value splat(float v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(v)));
-  }
   Value bcast(Value x) {
     return vector::BroadcastOp::create(b, loc, vecF32, x);
-  }
-  Value addIdx(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mulIdx(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value subIdx(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value minIdx(Value x, Value y) {
-    return arith::MinSIOp::create(b, loc, x, y);
-  }
-  Value toI64(Value x) {
-    return arith::IndexCastOp::create(b, loc, b.getI64Type(), x);
-  }
-  Value widen(Value x) {
-    return x.getType() == f32 ? x : arith::ExtFOp::create(b, loc, f32, x);
   }
   void forLoop(Value lo, Value hi, Value step, function_ref<void(Value)> body) {
     scf::ForOp::create(b, loc, lo, hi, step, ValueRange{},

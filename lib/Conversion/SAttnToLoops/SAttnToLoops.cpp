@@ -44,11 +44,11 @@ namespace {
 constexpr int64_t kSplitGranule = 256;
 
 /// Builds the per-query-tile function of one attention op.
-class TileFunctionBuilder {
+class TileFunctionBuilder : TileBuilderBase {
 public:
   TileFunctionBuilder(AttentionOpInterface op, TileSizes tiles, VectorShape vec)
-      : op(op), tiles(tiles), lanes(vec.lanes), ctx(op.getContext()), b(ctx),
-        loc(op.getLoc()), mods(op) {
+      : TileBuilderBase(op.getContext(), op.getLoc(), vec.lanes), op(op),
+        tiles(tiles), mods(op) {
     // S = K Q^T blocks: keyChunk keys x groupVecs vectors of rows (a group of
     // rows at a time, so that accumulators + row vectors + one broadcast fit
     // the register file); O += P V blocks: kRowChunk rows x colChunk vectors.
@@ -62,8 +62,6 @@ public:
     numValueVecs = (valueDim + lanes - 1) / lanes;
     mask = op.getMask();
     scale = op.getScaleValue();
-    f32 = b.getF32Type();
-    vecF32 = VectorType::get({lanes}, f32);
   }
 
   /// [B, H, L, lastDim] of Q, K, V and O; strided views for varlen.
@@ -128,28 +126,6 @@ public:
   }
 
 private:
-  // Constants and small helpers.
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32Const(float v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value splat(float v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(v)));
-  }
-  Value toI64(Value index) {
-    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-  }
-  Value minIdx(Value x, Value y) {
-    return arith::MinSIOp::create(b, loc, x, y);
-  }
-  Value addIdx(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mulIdx(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value subIdx(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value widen(Value x) {
-    Type target = isa<VectorType>(x.getType()) ? Type(vecF32) : f32;
-    return x.getType() == target ? x : arith::ExtFOp::create(b, loc, target, x);
-  }
   Value narrow(Value x) {
     Type target = isa<VectorType>(x.getType())
                       ? Type(VectorType::get({lanes}, elemType))
@@ -193,12 +169,8 @@ private:
 
   AttentionOpInterface op;
   TileSizes tiles;
-  int64_t lanes, groupVecs, keyChunk, colChunk;
-  MLIRContext *ctx;
-  OpBuilder b;
-  Location loc;
-  Type elemType, f32;
-  VectorType vecF32;
+  int64_t groupVecs, keyChunk, colChunk;
+  Type elemType;
   int64_t headDim, valueDim, numValueVecs;
   MaskAttrInterface mask;
   float scale;

@@ -9,6 +9,7 @@
 #ifndef SATTN_LIB_CONVERSION_SATTNTOLOOPS_TILEMATH_H
 #define SATTN_LIB_CONVERSION_SATTNTOLOOPS_TILEMATH_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -31,6 +32,45 @@ struct VectorShape {
 struct TileSizes {
   int64_t rows; // Br
   int64_t keys; // Bc
+};
+
+/// What the CPU kernels' function builders share: the builder, f32 vectors of
+/// `lanes`, and small constant and index helpers.
+class TileBuilderBase {
+protected:
+  TileBuilderBase(MLIRContext *ctx, Location loc, int64_t lanes)
+      : ctx(ctx), b(ctx), loc(loc), lanes(lanes), f32(b.getF32Type()),
+        vecF32(VectorType::get({lanes}, f32)) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32Const(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value splat(float v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(v)));
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value addIdx(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mulIdx(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value subIdx(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  /// An f16/bf16 scalar or vector of `lanes` as f32.
+  Value widen(Value x) {
+    Type target = isa<VectorType>(x.getType()) ? Type(vecF32) : f32;
+    return x.getType() == target ? x : arith::ExtFOp::create(b, loc, target, x);
+  }
+
+  MLIRContext *ctx;
+  OpBuilder b;
+  Location loc;
+  int64_t lanes;
+  Type f32;
+  VectorType vecF32;
 };
 
 /// The op's `sattn.tile` = [Br, Bc], else `fallback`.
