@@ -261,26 +261,27 @@ def compare(dtype, got_o, want_o, got_lse=None, want_lse=None):
     return None
 
 
-def run_spec(sattn_run, base, spec, arrays, dtype, lse, extra=()):
+def run_outputs(sattn_run, base, spec, arrays, dtype, outputs, extra=()):
     """Writes `spec` and the named input arrays beside `base`, runs sattn-run on
-    them and returns (error, O, LSE): the error of sattn-run, or None and its
-    outputs (LSE when `lse`). The files are removed."""
+    them and returns (error, results): the error of sattn-run, or None and its
+    results named `outputs` (16-bit floats of `dtype` bf16 viewed as bf16).
+    The files are removed."""
     with open(base + ".mlir", "w") as f:
         f.write(spec)
     args = [sattn_run, base + ".mlir", *extra]
     for n, x in arrays.items():
         np.save(f"{base}.{n}.npy", x)
         args.append(f"--input=@{base}.{n}.npy")
-    outputs = ["o", "lse"] if lse else ["o"]
     args += [f"--output=@{base}.{n}.npy" for n in outputs]
     try:
         proc = subprocess.run(args, capture_output=True, text=True)
         if proc.returncode != 0:
-            return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}", None, None
-        got_o = np.load(base + ".o.npy")
+            return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}", None
+        results = [np.load(f"{base}.{n}.npy") for n in outputs]
         if dtype == "bf16" and ml_dtypes is not None:
-            got_o = got_o.view(ml_dtypes.bfloat16)
-        return None, got_o, np.load(base + ".lse.npy") if lse else None
+            results = [x.view(ml_dtypes.bfloat16) if x.dtype.itemsize == 2 else x
+                       for x in results]
+        return None, results
     finally:
         for n in [*arrays, *outputs]:
             if os.path.exists(f"{base}.{n}.npy"):
@@ -288,15 +289,24 @@ def run_spec(sattn_run, base, spec, arrays, dtype, lse, extra=()):
         os.remove(base + ".mlir")
 
 
-def serving_main(doc, name, op, lengths):
-    """The command line of paged.py and varlen.py: random cases of `op` (the
-    module: make_case, make_inputs, spec_text, check, describe) from a seed,
-    run through sattn-run in parallel, a summary, and each failure with the
-    command that reruns it. `lengths` names the case's list of sequence
-    lengths."""
+def run_spec(sattn_run, base, spec, arrays, dtype, lse, extra=()):
+    """run_outputs() of an attention spec: (error, O, LSE), LSE when `lse`."""
+    error, results = run_outputs(sattn_run, base, spec, arrays, dtype,
+                                 ["o", "lse"] if lse else ["o"], extra)
+    if error:
+        return error, None, None
+    return None, results[0], results[1] if lse else None
+
+
+def case_main(doc, name, op, summary, default_cases=100):
+    """The command line of the random-case tests (paged.py, varlen.py,
+    grad.py): cases of `op` (the module: make_case, spec_text, describe, and
+    run_case(sattn_run, c, workdir) -> error or None) from a seed, run in
+    parallel, a summary line (`summary(cases)` in parentheses), and each
+    failure with the command that reruns it."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--sattn-run", required=True)
-    ap.add_argument("--cases", type=int, default=100)
+    ap.add_argument("--cases", type=int, default=default_cases)
     ap.add_argument("--seed", type=int, help="default: a new one each run")
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -307,31 +317,43 @@ def serving_main(doc, name, op, lengths):
     cases = [op.make_case(rng, i) for i in range(args.cases if args.case is None else args.case + 1)]
     if args.case is not None:
         cases = cases[args.case:]
-
-    def run_one(c, workdir):
-        a = op.make_inputs(c)
-        error, got_o, got_lse = run_spec(args.sattn_run, os.path.join(workdir, f"case{c['index']}"),
-                                         op.spec_text(c), a, c["dtype"], c["lse"])
-        return error or op.check(c, a, got_o, got_lse)
-
     failures = []
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for c, error in pool.map(lambda c: (c, run_one(c, workdir)), cases):
+        for c, error in pool.map(lambda c: (c, op.run_case(args.sattn_run, c, workdir)), cases):
             if error:
                 failures.append((c, error))
-    lens = [n for c in cases for n in c[lengths]]
-    print(f"seed {seed}: {len(cases)} random {name} cases ({len(lens)} sequences, "
-          f"{sum(n == 0 for n in lens)} empty; {sum(c['dynamic'] for c in cases)} dynamic, "
-          f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, {sum(c['lse'] for c in cases)} with LSE, "
-          f"{sum(c['softcap'] is not None for c in cases)} softcap, "
-          f"{sum(c['alibi'] is not None for c in cases)} ALiBi)")
+    print(f"seed {seed}: {len(cases)} random {name} cases ({summary(cases)})")
     for c, error in failures[:10]:
         print(f"FAILED case {c['index']} of seed {seed} ({op.describe(c)}): {error}\n"
               f"{op.spec_text(c)}rerun: {sys.argv[0]} --sattn-run {args.sattn_run} "
               f"--seed {seed} --case {c['index']}\n")
     print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
+
+
+def run_serving_case(op, sattn_run, c, workdir):
+    """One case of a serving op (paged.py, varlen.py): its spec on its inputs,
+    O (and LSE) checked by op.check."""
+    a = op.make_inputs(c)
+    error, got_o, got_lse = run_spec(sattn_run, os.path.join(workdir, f"case{c['index']}"),
+                                     op.spec_text(c), a, c["dtype"], c["lse"])
+    return error or op.check(c, a, got_o, got_lse)
+
+
+def serving_main(doc, name, op, lengths):
+    """case_main() of paged.py and varlen.py; `lengths` names the case's list
+    of sequence lengths."""
+    def summary(cases):
+        lens = [n for c in cases for n in c[lengths]]
+        return (f"{len(lens)} sequences, {sum(n == 0 for n in lens)} empty; "
+                f"{sum(c['dynamic'] for c in cases)} dynamic, "
+                f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
+                f"{sum(c['lse'] for c in cases)} with LSE, "
+                f"{sum(c['softcap'] is not None for c in cases)} softcap, "
+                f"{sum(c['alibi'] is not None for c in cases)} ALiBi")
+    op.run_case = lambda sattn_run, c, workdir: run_serving_case(op, sattn_run, c, workdir)
+    return case_main(doc, name, op, summary)
 
 
 def run_case(sattn_run, target, c, workdir):

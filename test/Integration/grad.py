@@ -16,13 +16,8 @@ row keeps: their dK and dV must come out 0 and nothing else may change.
 Without --seed each run draws a new seed and prints it; a failure prints the
 command that reruns just that case.
 """
-import argparse
-import concurrent.futures
 import os
-import random
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
@@ -191,58 +186,22 @@ def check(c, a, got):
 
 
 def run_case(sattn_run, c, workdir):
-    base = os.path.join(workdir, f"case{c['index']}")
     a = make_inputs(c)
-    with open(base + ".mlir", "w") as f:
-        f.write(spec_text(c))
-    args = [sattn_run, base + ".mlir"]
-    for n in ("q", "k", "v", "o", "do", "lse"):
-        np.save(f"{base}.{n}.npy", a[n])
-        args.append(f"--input=@{base}.{n}.npy")
-    args += [f"--output=@{base}.{n}.npy" for n in ("dq", "dk", "dv")]
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return f"sattn-run failed ({proc.returncode}): {proc.stderr.strip()}"
-    got = [np.load(f"{base}.{n}.npy") for n in ("dq", "dk", "dv")]
-    if c["dtype"] == "bf16":
-        got = [x.view(diff.DTYPES["bf16"]) for x in got]
-    return check(c, a, got)
+    inputs = {n: a[n] for n in ("q", "k", "v", "o", "do", "lse")}
+    error, got = diff.run_outputs(sattn_run, os.path.join(workdir, f"case{c['index']}"),
+                                  spec_text(c), inputs, c["dtype"], ["dq", "dk", "dv"])
+    return error or check(c, a, got)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sattn-run", required=True)
-    ap.add_argument("--cases", type=int, default=60)
-    ap.add_argument("--seed", type=int, help="default: a new one each run")
-    ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    args = ap.parse_args()
-    check_reference_by_finite_differences()
-
-    seed = diff.new_seed() if args.seed is None else args.seed
-    rng = random.Random(seed)
-    cases = [make_case(rng, i) for i in range(args.cases if args.case is None else args.case + 1)]
-    if args.case is not None:
-        cases = cases[args.case:]
-    failures = []
-    with tempfile.TemporaryDirectory() as workdir, \
-            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for c, error in pool.map(lambda c: (c, run_case(args.sattn_run, c, workdir)), cases):
-            if error:
-                failures.append((c, error))
-    print(f"seed {seed}: {len(cases)} random grad cases ("
-          f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
-          f"{sum(c['lq'] != c['lk'] for c in cases)} Lq != Lk, "
-          f"{sum(c['softcap'] is not None for c in cases)} softcap, "
-          f"{sum(c['alibi'] is not None for c in cases)} ALiBi, "
-          f"{sum(c['garbage'] for c in cases)} with garbage keys)")
-    for c, error in failures[:10]:
-        print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n"
-              f"{spec_text(c)}rerun: {sys.argv[0]} --sattn-run {args.sattn_run} "
-              f"--seed {seed} --case {c['index']}\n")
-    print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+def summary(cases):
+    return (f"{sum(c['dynamic'] for c in cases)} dynamic, "
+            f"{sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
+            f"{sum(c['lq'] != c['lk'] for c in cases)} Lq != Lk, "
+            f"{sum(c['softcap'] is not None for c in cases)} softcap, "
+            f"{sum(c['alibi'] is not None for c in cases)} ALiBi, "
+            f"{sum(c['garbage'] for c in cases)} with garbage keys")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    check_reference_by_finite_differences()
+    sys.exit(diff.case_main(__doc__, "grad", sys.modules[__name__], summary, default_cases=60))
