@@ -8,7 +8,7 @@ docs/Semantics.md's formulas evaluated here in float64 with numpy (this file sha
 code with the compiler: the masks come from mask_oracle.py beside it).
 
     differential.py --sattn-run build/bin/sattn-run [--cases N] [--seed S]
-                    [--case I] [--target cpu|nvvm]
+                    [--case I] [--target cpu|nvvm] [--masks all|strided]
 
 Without --seed each run draws a new seed and prints it; a failure prints the
 command that reruns just that case (--seed S --case I). In a third of the
@@ -101,12 +101,42 @@ def reference(q, k, v, keep, scale, softcap=None, alibi=None):
     return o, lse
 
 
+def random_strided_mask(rng, depth, max_len):
+    """The masks -convert-sattn-to-loops cuts into residue-class iteration
+    spaces: strided, dilated and sparse_transformer with strides 1 to 200,
+    alone, under causal, and in unions whose members overlap."""
+    s = rng.choice([rng.randint(1, 12), rng.randint(1, 200)])
+    left, right = rng.randint(0, 3 * s), rng.randint(0, 3 * s)
+    kind = rng.choice(["strided", "dilated", "sparse_transformer", "causal_strided",
+                       "window_strided", "window_dilated", "causal_window_dilated",
+                       "strided_dilated", "causal_strided_union"])
+    if kind == "strided":
+        return om.strided(s)
+    if kind == "dilated":
+        return om.dilated(rng.randint(0, 20), rng.randint(0, 20), s)
+    if kind == "sparse_transformer":
+        return om.sparse_transformer(s)
+    if kind == "causal_strided":
+        return om.intersect(om.causal(), om.strided(s))
+    if kind == "window_strided":
+        return om.union(om.window(left, right), om.strided(s))
+    if kind == "window_dilated":
+        return om.union(om.window(left, right), om.dilated(rng.randint(0, 20), rng.randint(0, 20), s))
+    if kind == "causal_window_dilated":
+        return om.intersect(om.causal(), om.union(om.window(left, 0), om.dilated(rng.randint(0, 20), 0, s)))
+    if kind == "strided_dilated":
+        return om.union(om.strided(s), om.dilated(rng.randint(0, 20), rng.randint(0, 20), s))
+    return om.union(om.causal(), om.intersect(om.window(left, right), om.strided(s)))
+
+
+MASKS = {"all": random_mask, "strided": random_strided_mask}
+
 DTYPES = {"f32": np.float32, "f16": np.float16}
 if ml_dtypes is not None:
     DTYPES["bf16"] = ml_dtypes.bfloat16
 
 
-def make_case(rng, index):
+def make_case(rng, index, masks=random_mask):
     dtype = rng.choice(sorted(DTYPES))
     batch, hkv = rng.randint(1, 2), rng.randint(1, 2)
     hq = hkv * rng.choice([1, 1, 2, 3])
@@ -114,7 +144,7 @@ def make_case(rng, index):
     lq = rng.choice([lk, lk, rng.randint(1, 150), 1])
     d = rng.choice([16, 24, 32, 64, 80, 128, 256])
     dv = rng.choice([d, d, 16, 40, 64, 96, 256])
-    mask = random_mask(rng, rng.randint(0, 3), max(lk, lq, 1))
+    mask = masks(rng, rng.randint(0, 3), max(lk, lq, 1))
     scale = rng.choice([None, None, 0.5, 0.05])
     lse = rng.random() < 0.4
     dynamic = rng.random() < 0.3
@@ -135,11 +165,11 @@ def new_seed():
     return int.from_bytes(os.urandom(4), "little")
 
 
-def make_cases(seed, count, only=None, garbage=False):
+def make_cases(seed, count, only=None, garbage=False, masks=random_mask):
     """Cases 0..count-1 of `seed`'s sequence, or just case `only`; with
     `garbage`, every case has garbage in its unkept keys."""
     rng = random.Random(seed)
-    cases = [make_case(rng, i) for i in range(count if only is None else only + 1)]
+    cases = [make_case(rng, i, masks) for i in range(count if only is None else only + 1)]
     for c in cases:
         c["garbage"] |= garbage
     return cases if only is None else cases[only:]
@@ -373,10 +403,12 @@ def main():
     ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--target", choices=["cpu", "nvvm"], default="cpu")
+    ap.add_argument("--masks", choices=sorted(MASKS), default="all",
+                    help="strided: only the masks cut into residue iteration spaces")
     args = ap.parse_args()
 
     seed = new_seed() if args.seed is None else args.seed
-    cases = make_cases(seed, args.cases, args.case, args.garbage)
+    cases = make_cases(seed, args.cases, args.case, args.garbage, MASKS[args.masks])
     if args.target == "nvvm":
         cases = [c for c in cases if fits_gpu(c)]
     failures = []
@@ -399,7 +431,8 @@ def main():
     for c, error in failures[:10]:
         print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n{spec_text(c)}"
               f"rerun: {sys.argv[0]} --sattn-run {args.sattn_run} --target {args.target} "
-              f"--seed {seed} --case {c['index']}{' --garbage' if args.garbage else ''}\n")
+              f"--masks {args.masks} --seed {seed} --case {c['index']}"
+              f"{' --garbage' if args.garbage else ''}\n")
     print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -19,6 +19,7 @@
 #include "TileMath.h"
 #include "sattn/Conversion/Utils/AttentionLowering.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -61,6 +62,7 @@ public:
     strided = isa<VarlenAttentionOp>(op.getOperation());
     numValueVecs = (valueDim + lanes - 1) / lanes;
     mask = op.getMask();
+    writeLse = static_cast<bool>(op.getLse());
     scale = op.getScaleValue();
   }
 
@@ -72,12 +74,12 @@ public:
       layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1});
     return MemRefType::get({dyn, dyn, dyn, lastDim}, elemType, layout);
   }
-  /// [B, H, L] of LSE; strided views for varlen.
+  /// [B, H, L] of LSE; strided views for varlen and iteration spaces.
   MemRefType lseType() {
     int64_t dyn = ShapedType::kDynamic;
     MemRefLayoutAttrInterface layout;
     if (strided)
-      layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, 1});
+      layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn});
     return MemRefType::get({dyn, dyn, dyn}, f32, layout);
   }
 
@@ -101,8 +103,23 @@ public:
   int64_t pageSize = 0;
   /// sattn.varlen_attention: the function takes one sequence's strided
   /// views of the token-major tensors, [1, H, L_b, D] with row stride H * D
-  /// (and LSE [1, Hq, L_b] with row stride 1).
+  /// (and LSE [1, Hq, L_b] with row stride 1). Iteration spaces: views of
+  /// every stride-th row of one residue class.
   bool strided = false;
+  /// Iteration spaces: the function takes one more index argument, the
+  /// position of the views' row 0 (p = q0 + that, instead of Lk - Lq).
+  bool positionArg = false;
+  /// Iteration spaces after the first: the running (m, l, Oacc) of each row
+  /// start from the O and LSE it already has (the earlier spaces' result;
+  /// m = LSE log2(e), l = 1, Oacc = O), so the spaces of one mask make one
+  /// softmax.
+  bool resume = false;
+  /// Whether LSE is written: the op returns it, or splits or later
+  /// iteration spaces need it.
+  bool writeLse;
+  /// The mask the tile function applies (the op's, or an iteration space's
+  /// in its residue positions).
+  MaskAttrInterface mask;
   /// Flash-decoding (packed decode tiles): each call takes four more
   /// arguments (s, numSplits, keyBegin, keyEnd), walks only the keys
   /// [keyBegin, keyEnd) (multiples of the key tile) and writes that part's
@@ -172,7 +189,6 @@ private:
   int64_t groupVecs, keyChunk, colChunk;
   Type elemType;
   int64_t headDim, valueDim, numValueVecs;
-  MaskAttrInterface mask;
   float scale;
   ScoreModifiers mods;
 
@@ -284,12 +300,25 @@ func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
   }
   if (split) // s, numSplits, keyBegin, keyEnd
     args.append({index, index, index, index});
+  if (positionArg)
+    args.push_back(index);
   auto fnType = FunctionType::get(ctx, args, {});
   auto fn = func::FuncOp::create(b, loc, name, fnType);
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
+  if (positionArg) {
+    // Iteration spaces: the residue classes have ceil(Lq / stride) rows or
+    // one fewer, so the last query tile of the loop may hold none.
+    Value q0 = mulIdx(entry->getArgument(7), idx(tiles.rows));
+    Value lq = memref::DimOp::create(b, loc, entry->getArgument(0), 2);
+    auto ifRows = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, q0, lq));
+    b.setInsertionPointToStart(ifRows.thenBlock());
+  }
   buildBody(entry);
+  b.setInsertionPointToEnd(entry);
   func::ReturnOp::create(b, loc);
   return fn;
 }
@@ -357,8 +386,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
                                     arith::MaxUIOp::create(b, loc, group, one));
     q0 = mulIdx(queryTile, idx(br));
     numRows = minIdx(idx(br), subIdx(lq, q0));
-    p0 = arith::AddIOp::create(b, loc, toI64(q0),
-                               arith::SubIOp::create(b, loc, lk64, toI64(lq)));
+    Value base = positionArg ? toI64(entry->getArguments().back())
+                             : arith::SubIOp::create(b, loc, lk64, toI64(lq));
+    p0 = arith::AddIOp::create(b, loc, toI64(q0), base);
     p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
   }
 
@@ -481,19 +511,56 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           scf::YieldOp::create(b, loc);
         });
 
-    // Oacc = 0
-    scf::ForOp::create(b, loc, idx(0), idx(br), one, ValueRange{},
-                       [&](OpBuilder &, Location, Value r, ValueRange) {
-                         for (int64_t j = 0; j < numValueVecs; ++j)
-                           vector::StoreOp::create(
-                               b, loc, zeroVec, oacc,
-                               ValueRange{r, idx(j * lanes)});
-                         scf::YieldOp::create(b, loc);
-                       });
+    // Oacc = 0, or the row's O so far
+    scf::ForOp::create(
+        b, loc, idx(0), idx(br), one, ValueRange{},
+        [&](OpBuilder &, Location, Value r, ValueRange) {
+          auto [rowHead, row] = rowSource(r);
+          for (int64_t j = 0; j < numValueVecs; ++j) {
+            Value x = resume ? loadRowVector(o, ValueRange{batch, rowHead, row},
+                                             j * lanes, valueDim)
+                             : zeroVec;
+            vector::StoreOp::create(b, loc, x, oacc,
+                                    ValueRange{r, idx(j * lanes)});
+          }
+          scf::YieldOp::create(b, loc);
+        });
     if (allHeads)
       for (auto [i, x] : llvm::enumerate(init))
         vector::StoreOp::create(b, loc, x, stateAll, stateAt(i));
   });
+
+  if (resume) {
+    // m = LSE log2(e), l = 1; m = -inf, l = 0 (the fresh state) for a row
+    // with no key so far.
+    scf::ForOp::create(
+        b, loc, idx(0), idx(br), one, ValueRange{},
+        [&](OpBuilder &, Location, Value r, ValueRange) {
+          auto [rowHead, row] = rowSource(r);
+          Value x = memref::LoadOp::create(b, loc, lse,
+                                           ValueRange{batch, rowHead, row});
+          Value some = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, x,
+              f32Const(-std::numeric_limits<float>::infinity()));
+          memref::StoreOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, x,
+                                    f32Const(static_cast<float>(M_LOG2E))),
+              rowBuf, ValueRange{idx(1), r});
+          memref::StoreOp::create(b, loc,
+                                  arith::SelectOp::create(b, loc, some,
+                                                          f32Const(1.0f),
+                                                          f32Const(0.0f)),
+                                  rowBuf, ValueRange{idx(2), r});
+          scf::YieldOp::create(b, loc);
+        });
+    for (int64_t n = 0; n < nv; ++n) {
+      init[n] = vector::LoadOp::create(b, loc, vecF32, rowBuf,
+                                       ValueRange{idx(1), idx(n * lanes)});
+      init[nv + n] = vector::LoadOp::create(b, loc, vecF32, rowBuf,
+                                            ValueRange{idx(2), idx(n * lanes)});
+    }
+  }
 
   // The key tiles; with all heads, each head's step in turn, its (m, l) in
   // scratch.
@@ -571,7 +638,7 @@ void TileFunctionBuilder::buildTileOutput(ValueRange finalState,
                          ValueRange{outBatch, rowHead, row}, j * lanes,
                          valueDim);
         }
-        if (op.getLse() || split) {
+        if (writeLse) {
           Value logSum = math::FmaOp::create(
               b, loc, m, f32Const(static_cast<float>(M_LN2)),
               math::LogOp::create(b, loc, l));
@@ -1226,11 +1293,140 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
             OpFoldResult(op.getLse() ? qStart : c(0)),
             ArrayRef<OpFoldResult>{c(1), op.getLse() ? hq : c(1),
                                    op.getLse() ? lq : c(1)},
-            ArrayRef<OpFoldResult>{lseStride, lseStride, nb.getIndexAttr(1)}));
+            ArrayRef<OpFoldResult>{lseStride, lseStride, c(1)}));
         args.append({c(0), head, qt});
         func::CallOp::create(nb, loc, tileFn, args);
       });
   replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
+}
+
+/// A mask cut into iteration spaces (splitIterationSpaces): per space a tile
+/// function on strided views of one residue class r, the query rows at
+/// positions p = r (mod stride) and the keys k = r (mod stride), and an
+/// scf.parallel over (b, h, r, query tile). The spaces run in turn; each
+/// after the first resumes the rows' softmax from the O and LSE the earlier
+/// ones wrote (a scratch LSE when the op returns none).
+static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
+                                     ModuleOp module,
+                                     ArrayRef<IterationSpace> spaces,
+                                     TileSizes tiles, VectorShape vec) {
+  Location loc = op.getLoc();
+  auto attention = cast<AttentionOpInterface>(op.getOperation());
+  int64_t d = attention.getHeadDim(), dv = attention.getValueHeadDim();
+  auto c = [&](int64_t x) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, x);
+  };
+  auto dim = [&](Value memref, int64_t i) -> Value {
+    return memref::DimOp::create(rewriter, loc, memref, i);
+  };
+  Value q = getInputBuffer(rewriter, loc, op.getQuery());
+  Value k = getInputBuffer(rewriter, loc, op.getKey());
+  Value v = getInputBuffer(rewriter, loc, op.getValue());
+  Value batches = dim(q, 0), hq = dim(q, 1), lq = dim(q, 2);
+  Value hkv = dim(k, 1), lk = dim(k, 2);
+  auto align = rewriter.getI64IntegerAttr(64);
+  Value oBuf =
+      allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
+  Value lseBuf = allocLseBuffer(rewriter, loc, attention, q, align);
+  bool writeLse = lseBuf || spaces.size() > 1;
+  auto f32 = rewriter.getF32Type();
+  int64_t dyn = ShapedType::kDynamic;
+  if (!lseBuf && writeLse)
+    lseBuf = memref::AllocOp::create(rewriter, loc,
+                                     MemRefType::get({dyn, dyn, dyn}, f32),
+                                     ValueRange{batches, hq, lq}, align);
+  else if (!lseBuf) // never written
+    lseBuf = memref::AllocaOp::create(rewriter, loc,
+                                      MemRefType::get({1, 1, 1}, f32));
+  // Query positions are p = i + (Lk - Lq).
+  Value offset = arith::SubIOp::create(rewriter, loc, lk, lq);
+
+  for (auto [i, space] : llvm::enumerate(spaces)) {
+    TileFunctionBuilder builder(attention, tiles, vec);
+    builder.strided = true;
+    builder.positionArg = true;
+    builder.resume = i > 0;
+    builder.writeLse = writeLse;
+    builder.mask = space.mask;
+    func::FuncOp fn =
+        builder.build(module, getFreshSymbolName(module, "__sattn_tile_"));
+    fn->setAttr("sattn.iteration_space",
+                rewriter.getDictionaryAttr(
+                    {rewriter.getNamedAttr(
+                         "stride", rewriter.getI64IntegerAttr(space.stride)),
+                     rewriter.getNamedAttr(
+                         "shift", rewriter.getI64IntegerAttr(space.shift)),
+                     rewriter.getNamedAttr("mask", space.mask)}));
+
+    Value s = c(space.stride);
+    Value maxTiles = arith::CeilDivUIOp::create(
+        rewriter, loc, arith::CeilDivUIOp::create(rewriter, loc, lq, s),
+        c(tiles.rows));
+    scf::ParallelOp::create(
+        rewriter, loc, ValueRange{c(0), c(0), c(0), c(0)},
+        ValueRange{batches, hq, s, maxTiles},
+        ValueRange{c(1), c(1), c(1), c(1)},
+        [&](OpBuilder &nb, Location, ValueRange ivs) {
+          Value r = ivs[2], qt = ivs[3];
+          auto add = [&](Value x, Value y) -> Value {
+            return arith::AddIOp::create(nb, loc, x, y);
+          };
+          auto sub = [&](Value x, Value y) -> Value {
+            return arith::SubIOp::create(nb, loc, x, y);
+          };
+          auto mul = [&](Value x, Value y) -> Value {
+            return arith::MulIOp::create(nb, loc, x, y);
+          };
+          // The class's first query row i0 = (r - (Lk - Lq)) mod s, its
+          // rows ceil((Lq - i0) / s) and keys ceil((Lk - r) / s) (both
+          // numerators > -s).
+          Value rem = arith::RemSIOp::create(nb, loc, sub(r, offset), s);
+          Value i0 = arith::SelectOp::create(
+              nb, loc,
+              arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, rem,
+                                    c(0)),
+              add(rem, s), rem);
+          Value sMinus1 = c(space.stride - 1);
+          Value nq =
+              arith::DivSIOp::create(nb, loc, add(sub(lq, i0), sMinus1), s);
+          Value nk =
+              arith::DivSIOp::create(nb, loc, add(sub(lk, r), sMinus1), s);
+          // Rows first, first + s, ... of a [B, H, L, width] buffer.
+          auto view = [&](Value buffer, Value first, Value heads, Value len,
+                          Value count, int64_t width) -> Value {
+            Value rowStride = mul(s, c(width));
+            Value headStride = mul(len, c(width));
+            return memref::ReinterpretCastOp::create(
+                nb, loc, builder.inputType(width), buffer,
+                OpFoldResult(mul(first, c(width))),
+                ArrayRef<OpFoldResult>{batches, heads, count,
+                                       nb.getIndexAttr(width)},
+                ArrayRef<OpFoldResult>{mul(heads, headStride), headStride,
+                                       rowStride, nb.getIndexAttr(1)});
+          };
+          SmallVector<Value> args = {
+              view(q, i0, hq, lq, nq, d), view(k, r, hkv, lk, nk, d),
+              view(v, r, hkv, lk, nk, dv), view(oBuf, i0, hq, lq, nq, dv)};
+          if (writeLse)
+            args.push_back(memref::ReinterpretCastOp::create(
+                nb, loc, builder.lseType(), lseBuf, OpFoldResult(i0),
+                ArrayRef<OpFoldResult>{batches, hq, nq},
+                ArrayRef<OpFoldResult>{mul(hq, lq), lq, s}));
+          else
+            args.push_back(memref::ReinterpretCastOp::create(
+                nb, loc, builder.lseType(), lseBuf, OpFoldResult(c(0)),
+                ArrayRef<OpFoldResult>{c(1), c(1), c(1)},
+                ArrayRef<OpFoldResult>{c(0), c(0), c(0)}));
+          // Residue position of row i0: floor(p / s) + shift, p = i0 +
+          // Lk - Lq = r (mod s).
+          Value base =
+              add(arith::DivSIOp::create(nb, loc, sub(add(i0, offset), r), s),
+                  c(space.shift));
+          args.append({ivs[0], ivs[1], qt, base});
+          func::CallOp::create(nb, loc, fn, args);
+        });
+  }
+  replaceWithResultBuffers(rewriter, attention, oBuf, lseBuf);
 }
 
 /// Packed decode, flash-decoding style: the key range is cut into splits,
@@ -1393,6 +1589,17 @@ struct AttentionToLoops
     if (packed)
       tiles.rows = llvm::alignTo((hq / hkv) * lq, vec.lanes);
 
+    // Strided and dilated masks: dense problems on every stride-th row.
+    // (ALiBi's |p - k| is not a function of the residue positions' shift.)
+    if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation());
+        contiguous && !packed && !op.getAlibiSlopes())
+      if (std::optional<SmallVector<IterationSpace>> spaces =
+              splitIterationSpaces(op.getMask())) {
+        buildIterationSpaceLoops(rewriter, contiguous, module, *spaces, tiles,
+                                 vec);
+        return success();
+      }
+
     std::string name = getFreshSymbolName(module, "__sattn_tile_");
     declareMaskTables(module, op.getMask());
     TileFunctionBuilder builder(op, tiles, vec);
@@ -1400,6 +1607,7 @@ struct AttentionToLoops
       builder.pageSize = paged.getPageSize();
     if (packed) {
       builder.split = true;
+      builder.writeLse = true;
       // Paged: every KV head in one call, when their scratch (queries,
       // accumulators, running m and l) fits.
       int64_t perHeadBytes =

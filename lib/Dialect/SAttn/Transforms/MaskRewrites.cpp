@@ -316,6 +316,124 @@ MaskAttrInterface mlir::sattn::simplifyMask(MaskAttrInterface mask) {
 }
 
 //===----------------------------------------------------------------------===//
+// Iteration spaces
+//===----------------------------------------------------------------------===//
+
+/// `mask` as a union of (possibly overlapping) bands, or std::nullopt.
+static std::optional<SmallVector<Band>> unionOfBands(Attribute mask) {
+  if (std::optional<Band> b = asBand(mask))
+    return SmallVector<Band>{*b};
+  SmallVector<Band> result;
+  if (auto u = dyn_cast<UnionAttr>(mask)) {
+    for (Attribute m : u.getMembers()) {
+      std::optional<SmallVector<Band>> bands = unionOfBands(m);
+      if (!bands)
+        return std::nullopt;
+      llvm::append_range(result, *bands);
+    }
+    return result;
+  }
+  auto i = dyn_cast<IntersectAttr>(mask);
+  if (!i)
+    return std::nullopt;
+  // (a1 | a2) & (b1 | b2) = (a1 & b1) | (a1 & b2) | (a2 & b1) | (a2 & b2)
+  result.push_back(Band{-kUnbounded, kUnbounded, 1});
+  for (Attribute m : i.getMembers()) {
+    std::optional<SmallVector<Band>> bands = unionOfBands(m);
+    if (!bands)
+      return std::nullopt;
+    SmallVector<Band> product;
+    for (Band a : result)
+      for (Band b : *bands) {
+        std::optional<Band> ab = intersectBands(a, b);
+        if (!ab)
+          return std::nullopt;
+        product.push_back(*ab);
+      }
+    result = std::move(product);
+    if (result.size() > 16)
+      return std::nullopt;
+  }
+  return result;
+}
+
+/// The residue space of the diagonals lo <= k - p <= hi (multiples of
+/// `step`): lo / step <= k' - p' <= hi / step, shifted so that it holds the
+/// diagonal k' == p' + shift: dense, causal, window<L, R> or k' >= p'
+/// (window<0, unbounded>).
+static IterationSpace residueSpace(MLIRContext *ctx, Band band) {
+  auto scaled = [&](int64_t edge) {
+    return std::abs(edge) >= kUnbounded ? edge : edge / band.step;
+  };
+  int64_t lo = scaled(band.lo), hi = scaled(band.hi);
+  bool noLo = lo <= -kUnbounded, noHi = hi >= kUnbounded;
+  // An edge moves to the diagonal: k' - (p' + shift) in [lo - shift, hi -
+  // shift], with lo - shift <= 0 <= hi - shift.
+  int64_t shift =
+      noLo ? (noHi ? 0 : hi) : (noHi ? lo : std::clamp<int64_t>(0, lo, hi));
+  Attribute mask;
+  if (noLo && noHi)
+    mask = DenseAttr::get(ctx);
+  else if (noLo)
+    mask = CausalAttr::get(ctx);
+  else
+    mask = WindowAttr::get(ctx, shift - lo, noHi ? kUnbounded : hi - shift);
+  return {band.step, shift, cast<MaskAttrInterface>(mask)};
+}
+
+std::optional<SmallVector<IterationSpace>>
+mlir::sattn::splitIterationSpaces(MaskAttrInterface mask) {
+  std::optional<SmallVector<Band>> bands = unionOfBands(mask);
+  if (!bands)
+    return std::nullopt;
+  // Every band holds the diagonal k == p, so bands of one step unite into
+  // their hull: `unit` (step 1) and `spaced` (one step > 1).
+  std::optional<Band> unit, spaced;
+  auto hull = [](std::optional<Band> a, Band b) {
+    return a ? Band{std::min(a->lo, b.lo), std::max(a->hi, b.hi), b.step} : b;
+  };
+  for (Band b : *bands) {
+    if (b.step == 1)
+      unit = hull(unit, b);
+    else if (!spaced || spaced->step == b.step)
+      spaced = hull(spaced, b);
+    else
+      return std::nullopt;
+  }
+  if (!spaced)
+    return std::nullopt;
+
+  MLIRContext *ctx = mask.getContext();
+  SmallVector<IterationSpace> spaces;
+  SmallVector<Band> pieces = {*spaced};
+  if (unit) {
+    // The unit band as it is, then the spaced diagonals outside it.
+    auto unitMask = dyn_cast_or_null<MaskAttrInterface>(bandAttr(ctx, *unit));
+    if (!unitMask)
+      return std::nullopt;
+    spaces.push_back({1, 0, unitMask});
+    int64_t s = spaced->step;
+    pieces.clear();
+    // The multiples of s below lo <= 0 and above hi >= 0.
+    if (unit->lo > -kUnbounded) {
+      int64_t below = -((s - unit->lo) / s) * s;
+      if (spaced->lo <= below)
+        pieces.push_back({spaced->lo, below, s});
+    }
+    if (unit->hi < kUnbounded) {
+      int64_t above = (unit->hi + s) / s * s;
+      if (above <= spaced->hi)
+        pieces.push_back({above, spaced->hi, s});
+    }
+    if (pieces.empty())
+      return std::nullopt;
+  }
+  for (Band piece : pieces)
+    spaces.push_back(residueSpace(ctx, piece));
+  return spaces;
+}
+
+//===----------------------------------------------------------------------===//
 // Preset expansion
 //===----------------------------------------------------------------------===//
 

@@ -194,10 +194,20 @@ func.func @tile_too_large(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
 // -----
 
 func.func @unknown_discardable_attr(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{unknown attribute 'sattn.tiles' of the sattn dialect (known: sattn.tile)}}
+  // expected-error @+1 {{unknown attribute 'sattn.tiles' of the sattn dialect (known: sattn.iteration_space, sattn.tile)}}
   %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tiles = array<i64: 32, 64>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
+
+// -----
+
+// expected-error @+1 {{'sattn.iteration_space' must be {mask = <mask>, shift = <i64>, stride = <i64 >= 1>}, got {mask = #sattn.causal, shift = 0 : i64, stride = 0 : i64}}}
+func.func private @bad_iteration_space() attributes {sattn.iteration_space = {mask = #sattn.causal, shift = 0 : i64, stride = 0 : i64}}
+
+// -----
+
+// expected-error @+1 {{'sattn.iteration_space' must be {mask = <mask>, shift = <i64>, stride = <i64 >= 1>}, got {shift = 0 : i64, stride = 4 : i64}}}
+func.func private @iteration_space_without_mask() attributes {sattn.iteration_space = {shift = 0 : i64, stride = 4 : i64}}
 
 // -----
 
