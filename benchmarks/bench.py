@@ -9,7 +9,8 @@ machine's f32 FMA peak measured in the same run, and the times of
   - PyTorch CPU scaled_dot_product_attention with a boolean mask,
   - PyTorch FlexAttention on CPU (torch.compile, BlockMask),
 on the same inputs. A peer that cannot run a case gets the reason in the table.
-Then decode (Hq = 32, Hkv = 8, D = 128, Lk = 32768, Lq = 1; f32, f16, bf16
+Then every pattern family at N = 8192 and 16384 against the dense rate, and
+strided 64 against the kernel without iteration spaces and the peers. Then decode (Hq = 32, Hkv = 8, D = 128, Lk = 32768, Lq = 1; f32, f16, bf16
 K/V, dense and streaming<sink = 4, window = 1024>, and sattn.paged_attention
 over pages of 16 tokens in shuffled order) against torch SDPA
 (enable_gqa) and FlexAttention, as K/V bytes per second and % of the
@@ -23,7 +24,7 @@ memory check (peak RSS of sattn-run from N = 1024 to 32768, causal window
 256) and the JIT compile time of the example specs.
 
     benchmarks/bench.py --build build [--quick] [--ns 1024,4096] [--patterns causal,dense]
-                        [--decode-only] [--backward-only]
+                        [--decode-only] [--backward-only] [--families-only]
 """
 import argparse
 import json
@@ -68,6 +69,10 @@ def pattern(name, n):
         return M.dilated(128, 0, 2), "(kv <= q) & (q - kv <= 256) & ((q - kv) % 2 == 0)"
     if name == "strided_64":
         return M.strided(64), "(q - kv) % 64 == 0"
+    if name == "sparse_transformer_128":
+        return M.sparse_transformer(128), "(kv <= q) & ((q - kv <= 127) | ((q - kv) % 128 == 0))"
+    if name == "streaming_4_1024":
+        return M.streaming(4, 1024), "(kv <= q) & ((kv < 4) | (q - kv <= 1023))"
     if name == "block_sparse_10pct":
         return M.block_sparse([BLOCK, BLOCK], block_layout_10pct(n)), "LAYOUT[q // 64, kv // 64]"
     raise KeyError(name)
@@ -75,6 +80,11 @@ def pattern(name, n):
 
 PATTERNS = ["dense", "causal", "causal_window_256", "longformer_512", "bigbird_64_3_2_3",
             "dilated_128x2", "strided_64", "block_sparse_10pct"]
+
+
+# The pattern families of the iteration-space table (families_table).
+FAMILIES = ["causal_window_256", "strided_64", "dilated_128x2", "sparse_transformer_128",
+            "longformer_512", "bigbird_64_3_2_3", "streaming_4_1024"]
 
 
 def spec(mask, n, d):
@@ -493,6 +503,40 @@ PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
          "sdpa_backward": peer_sdpa_backward, "flex_backward": peer_flex_backward}
 
 
+def families_table(build, peers, timeout):
+    """Every pattern family at N = 8192 and 16384 (D = 64) as useful GFLOP/s
+    and % of the dense f32 rate (N = 4096, this run), with T(16384) /
+    T(8192); then strided 64 at N = 8192 against the kernel without
+    iteration spaces (the same pairs as a union with a global token past
+    every position, which the compiler does not split) and the peers."""
+    dense = run_sattn(build, M.dense(), 4096, 64, 5)
+    print(f"\npattern families: D=64, B=1, H={HEADS}, f32, {THREADS} threads; dense N=4096 "
+          f"{cell_ms(dense)} ms, {dense.get('gflops', 0):.1f} GFLOP/s (the rate below)", flush=True)
+    print("| pattern | N=8192 ms | N=16384 ms | GFLOP/s at 16384 | % of dense | T(16384)/T(8192) |")
+    print("|---|---|---|---|---|---|")
+    for name in FAMILIES:
+        r8, r16 = (run_sattn(build, pattern(name, n)[0], n, 64, 3) for n in (8192, 16384))
+        ratio = f"{r16['ms'] / r8['ms']:.2f}" if "ms" in r8 and "ms" in r16 else "-"
+        rate = r16.get("gflops")
+        share = f"{100 * rate / dense['gflops']:.0f}%" if rate and "gflops" in dense else "-"
+        print(f"| {name} | {cell_ms(r8)} | {cell_ms(r16)} | "
+              f"{f'{rate:.1f}' if rate else '-'} | {share} | {ratio} |", flush=True)
+    strided = run_sattn(build, M.strided(64), 8192, 64, 5)
+    unsplit = run_sattn(build, M.union(M.strided(64), M.global_tokens([1 << 20])), 8192, 64, 1)
+    line = (f"strided 64, N=8192: {cell_ms(strided)} ms; without iteration spaces "
+            f"{cell_ms(unsplit)} ms")
+    if "ms" in strided and "ms" in unsplit:
+        line += f" ({unsplit['ms'] / strided['ms']:.0f}x)"
+    for p in peers:
+        r = run_peer(p, "strided_64", 8192, 64, 1, timeout)
+        line += f"; {p} {cell_ms(r)} ms"
+    print(line, flush=True)
+
+
+def cell_ms(r):
+    return f"{r['ms']:.1f}" if "ms" in r else "n/a: " + r.get("error", "?")
+
+
 def run_peer(peer, name, n, d, runs, timeout):
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), OPENBLAS_NUM_THREADS=str(THREADS))
     if peer == "openblas":  # PERF.md: let OpenBLAS pick its kernels for this CPU
@@ -594,6 +638,8 @@ def main():
     ap.add_argument("--decode-only", action="store_true",
                     help="only the serving tables (decode, varlen prefill)")
     # internal: run one peer case
+    ap.add_argument("--families-only", action="store_true",
+                    help="only the pattern families table (iteration spaces)")
     ap.add_argument("--backward-only", action="store_true",
                     help="only the backward table")
     ap.add_argument("--peer")
@@ -617,6 +663,9 @@ def main():
         return 0
     if args.backward_only:
         backward_table(args.build, decode_peers, args.peer_timeout)
+        return 0
+    if args.families_only:
+        families_table(args.build, decode_peers, args.peer_timeout)
         return 0
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
@@ -667,6 +716,7 @@ def main():
         cells += [cell(row[p], s) for p in peers]
         print("| " + " | ".join(cells) + " |")
 
+    families_table(args.build, decode_peers, args.peer_timeout)
     decode_table(args.build, decode_peers, args.peer_timeout)
     varlen_table(args.build, decode_peers, args.peer_timeout)
     backward_table(args.build, decode_peers, args.peer_timeout)

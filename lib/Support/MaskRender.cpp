@@ -1,6 +1,7 @@
 //===- MaskRender.cpp - drawing and measuring a mask ----------------------===//
 
 #include "sattn/Support/MaskRender.h"
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
 
 #include "llvm/Support/CRC.h"
 #include "llvm/Support/FileSystem.h"
@@ -32,11 +33,44 @@ static int64_t countRect(MaskAttrInterface mask, int64_t offset, int64_t r0,
   return kept;
 }
 
+/// The pairs of the band lo <= k - p <= hi, (k - p) mod step == 0, one
+/// query row at a time.
+static int64_t countBandPairs(BandForm band, int64_t lq, int64_t lk) {
+  int64_t kept = 0;
+  for (int64_t p = lk - lq; p < lk; ++p) {
+    // The first and last kept keys of row p: p + j step for j in [jLo, jHi].
+    int64_t jLo = llvm::divideCeilSigned(std::max<int64_t>(band.lo, -p),
+                                         band.step);
+    int64_t jHi = llvm::divideFloorSigned(
+        std::min<int64_t>(band.hi, lk - 1 - p), band.step);
+    kept += std::max<int64_t>(0, jHi - jLo + 1);
+  }
+  return kept;
+}
+
 std::optional<int64_t> mlir::sattn::countKeptPairs(MaskAttrInterface mask,
                                                    int64_t lq, int64_t lk) {
   if (auto stats = computeTilePlanStats(mask, lq, lk, 64, 64))
     return stats->keptPairs;
-  return std::nullopt;
+  // Strided and dilated masks are PARTIAL in every tile; their iteration
+  // spaces are bands: k' - p' in [lo, hi] with p' = floor(p / s) + shift
+  // and p = k (mod s) is s (lo + shift) <= k - p <= s (hi + shift).
+  std::optional<SmallVector<IterationSpace>> spaces =
+      splitIterationSpaces(mask);
+  if (!spaces)
+    return std::nullopt;
+  int64_t kept = 0;
+  for (const IterationSpace &space : *spaces) {
+    BandForm residue = space.mask.getBandForm().value_or(
+        BandForm{-kNoBandEdge, kNoBandEdge, 1}); // dense
+    auto scaled = [&](int64_t edge) {
+      return std::abs(edge) >= kNoBandEdge ? edge
+                                           : (edge + space.shift) * space.stride;
+    };
+    kept += countBandPairs(
+        {scaled(residue.lo), scaled(residue.hi), space.stride}, lq, lk);
+  }
+  return kept;
 }
 
 bool mlir::sattn::renderMaskText(MaskAttrInterface mask, int64_t lq, int64_t lk,

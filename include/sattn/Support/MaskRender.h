@@ -13,8 +13,9 @@ namespace sattn {
 
 /// Number of (query row, key) pairs `mask` keeps for lengths lq x lk, with
 /// query row i at position p = i + (lk - lq) (docs/Semantics.md). Uses
-/// classify() on tiles and evaluate() only inside PARTIAL ones; nullopt when
-/// that is too much work (computeTilePlanStats).
+/// classify() on tiles and evaluate() only inside PARTIAL ones, or counts
+/// the bands of the mask's iteration spaces (splitIterationSpaces) row by
+/// row; nullopt when neither works (computeTilePlanStats's work limit).
 std::optional<int64_t> countKeptPairs(MaskAttrInterface mask, int64_t lq,
                                       int64_t lk);
 
