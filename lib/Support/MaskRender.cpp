@@ -57,7 +57,9 @@ std::optional<int64_t> mlir::sattn::countKeptPairs(MaskAttrInterface mask,
   // and p = k (mod s) is s (lo + shift) <= k - p <= s (hi + shift).
   std::optional<SmallVector<IterationSpace>> spaces =
       splitIterationSpaces(mask);
-  if (!spaces)
+  int64_t pairs;
+  if (!spaces || llvm::MulOverflow(lq, lk, pairs) ||
+      lq > kMaxMaskStatsWork / int64_t(spaces->size()))
     return std::nullopt;
   int64_t kept = 0;
   for (const IterationSpace &space : *spaces) {
