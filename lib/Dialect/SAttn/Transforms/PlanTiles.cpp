@@ -1,6 +1,7 @@
 //===- PlanTiles.cpp - -sattn-plan-tiles ----------------------------------===//
 
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
 #include "sattn/Dialect/SAttn/Transforms/Passes.h"
 #include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
 #include "llvm/Support/Format.h"
@@ -52,6 +53,15 @@ mlir::sattn::chooseTileSizes(MaskAttrInterface mask) {
   // the band (measured: causal window 256 about 10% faster at Bc = 32).
   if (isBandMask(mask))
     return {32, 32};
+  // Iteration spaces (strided, dilated): their bands in residue positions.
+  if (std::optional<SmallVector<IterationSpace>> spaces =
+          splitIterationSpaces(mask))
+    return llvm::all_of(*spaces,
+                        [](const IterationSpace &space) {
+                          return isa<DenseAttr>(space.mask);
+                        })
+               ? std::pair<int64_t, int64_t>{32, 64}
+               : std::pair<int64_t, int64_t>{32, 32};
   auto [gridQ, gridK] = blockGrid(mask);
   return {fitTile(gridQ, {32, 16}), fitTile(gridK, {64, 32, 16, 8})};
 }
@@ -106,6 +116,16 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
       op.emitRemark("tile plan ")
           << br << "x" << bc << ": dynamic shape, classes chosen at run time";
       return;
+    }
+    // Strided masks: the CPU kernel tiles each iteration space, a band in
+    // residue positions, not the mask below (see docs/CPUCodegen.md).
+    if (std::optional<SmallVector<IterationSpace>> spaces =
+            splitIterationSpaces(op.getMask());
+        spaces && !op.getAlibiSlopes()) {
+      InFlightDiagnostic remark = op.emitRemark("iteration spaces:");
+      for (const IterationSpace &space : *spaces)
+        remark << " {stride " << space.stride << ", shift " << space.shift
+               << ", " << space.mask << "}";
     }
     int64_t lq = qType.getDimSize(2), lk = kType.getDimSize(2);
     std::optional<TilePlanStats> stats =

@@ -37,3 +37,28 @@ func.func @given(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x?x16xf32>, %v: tensor<
   %o = sattn.attention %q, %k, %v mask(#sattn.causal) {sattn.tile = array<i64: 48, 24>} : (tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32>
   return %o : tensor<1x1x?x16xf32>
 }
+
+// -----
+
+// sparse_transformer: the CPU kernel tiles its iteration spaces, the window
+// and the strided keys outside it (bands in residue positions: Bc = 32).
+// CHECK-LABEL: func.func @sparse_transformer
+// CHECK: {sattn.tile = array<i64: 32, 32>}
+func.func @sparse_transformer(%q: tensor<1x1x256x16xf32>, %k: tensor<1x1x256x16xf32>, %v: tensor<1x1x256x16xf32>) -> tensor<1x1x256x16xf32> {
+  // expected-remark @+2 {{iteration spaces: {stride 1, shift 0, #sattn.window<left = 15, right = 0>} {stride 16, shift -1, #sattn.causal}}
+  // expected-remark @+1 {{tile plan 32x32: 28 empty, 0 full, 36 partial tiles}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.intersect<[#sattn.causal, #sattn.union<[#sattn.window<left = 15, right = 0>, #sattn.strided<stride = 16>]>]>) : (tensor<1x1x256x16xf32>, tensor<1x1x256x16xf32>, tensor<1x1x256x16xf32>) -> tensor<1x1x256x16xf32>
+  return %o : tensor<1x1x256x16xf32>
+}
+
+// -----
+
+// strided<s>: s dense problems (Bc = 64).
+// CHECK-LABEL: func.func @strided
+// CHECK: {sattn.tile = array<i64: 32, 64>}
+func.func @strided(%q: tensor<1x1x256x16xf32>, %k: tensor<1x1x256x16xf32>, %v: tensor<1x1x256x16xf32>) -> tensor<1x1x256x16xf32> {
+  // expected-remark @+2 {{iteration spaces: {stride 8, shift 0, #sattn.dense}}
+  // expected-remark @+1 {{tile plan 32x64}}
+  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 8>) : (tensor<1x1x256x16xf32>, tensor<1x1x256x16xf32>, tensor<1x1x256x16xf32>) -> tensor<1x1x256x16xf32>
+  return %o : tensor<1x1x256x16xf32>
+}
