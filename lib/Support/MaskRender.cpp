@@ -39,8 +39,8 @@ static int64_t countBandPairs(BandForm band, int64_t lq, int64_t lk) {
   int64_t kept = 0;
   for (int64_t p = lk - lq; p < lk; ++p) {
     // The first and last kept keys of row p: p + j step for j in [jLo, jHi].
-    int64_t jLo = llvm::divideCeilSigned(std::max<int64_t>(band.lo, -p),
-                                         band.step);
+    int64_t jLo =
+        llvm::divideCeilSigned(std::max<int64_t>(band.lo, -p), band.step);
     int64_t jHi = llvm::divideFloorSigned(
         std::min<int64_t>(band.hi, lk - 1 - p), band.step);
     kept += std::max<int64_t>(0, jHi - jLo + 1);
@@ -66,8 +66,9 @@ std::optional<int64_t> mlir::sattn::countKeptPairs(MaskAttrInterface mask,
     BandForm residue = space.mask.getBandForm().value_or(
         BandForm{-kNoBandEdge, kNoBandEdge, 1}); // dense
     auto scaled = [&](int64_t edge) {
-      return std::abs(edge) >= kNoBandEdge ? edge
-                                           : (edge + space.shift) * space.stride;
+      return std::abs(edge) >= kNoBandEdge
+                 ? edge
+                 : (edge + space.shift) * space.stride;
     };
     kept += countBandPairs(
         {scaled(residue.lo), scaled(residue.hi), space.stride}, lq, lk);
@@ -198,8 +199,8 @@ bool mlir::sattn::writeMaskPNG(MaskAttrInterface mask, int64_t lq, int64_t lk,
       int64_t k0 = bound(x, lk, width), k1 = bound(x + 1, lk, width);
       double frac = 0;
       if (r0 < r1 && k0 < k1)
-        frac = keptFraction(mask, offset, r0, r1, k0, k1, lk, side,
-                            classifyCells);
+        frac =
+            keptFraction(mask, offset, r0, r1, k0, k1, lk, side, classifyCells);
       raw.push_back(static_cast<uint8_t>(255 - frac * 255 + 0.5));
     }
   }
