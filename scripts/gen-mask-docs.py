@@ -37,12 +37,25 @@ Every pattern implements `MaskAttrInterface`:
 | `buildKeyRange(p0, p1, lk)` | IR for a key range holding every kept key of the query positions `[p0, p1)` |
 | `buildQueryRange(k0, k1, p0, p1, lk)` | its transpose, for the backward: the query positions that keep a key of `[k0, k1)` |
 | `getBandForm()` | for a band of diagonals (`lo <= k - p <= hi`, `(k - p) mod step == 0`): `{lo, hi, step}` |
+| `getPrimitiveForm()` | for a preset: the primitives it stands for |
+| `getOperandMasks()` | for a combinator: the masks it combines |
+| `getBlockGrid()` | the block sides the pattern is constant on, so that tiles divide them (default: the gcd over the operands) |
+| `declareTables(symbolTable)` | the constant tables `buildPredicate` reads (a block layout; default: the operands') |
 
 A band (causal, window, dilated, strided) implements only `getBandForm()`:
-every other answer, the simplifier's band algebra and the tile planner's
-choices follow from it. A new band pattern is one `SAttn_BandMaskAttr` in
-SAttnAttrs.td and its `getBandForm()` in SAttnAttrs.cpp (plus the Python
-constructor, tests and this page).
+every other answer, the simplifier's band algebra, the iteration spaces of
+strided masks ([CPUCodegen.md](CPUCodegen.md)) and the tile planner's
+choices follow from it. A preset (longformer, sparse_transformer,
+streaming) implements `getPrimitiveForm()`, and `evaluate`/`classify` on
+integers for speed; the code generation follows from its primitives.
+
+A new pattern is one def in `include/sattn/Dialect/SAttn/IR/SAttnAttrs.td`
+(`SAttn_BandMaskAttr`, `SAttn_PresetMaskAttr` or `SAttn_MaskAttr` with the
+methods it answers itself) and its methods in
+`lib/Dialect/SAttn/IR/SAttnAttrs.cpp` (the IR builders of a pattern that is
+neither a band nor a preset go in `MaskCodegen.cpp`), plus its Python
+constructor (`python/sattn/mask.py`), its numpy oracle for the tests
+(`test/Integration/mask_oracle.py`), tests and this page.
 
 Draw any pattern yourself:
 

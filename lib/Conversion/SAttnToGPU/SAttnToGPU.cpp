@@ -990,7 +990,7 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
 
     gpu::GPUModuleOp kernels = getOrCreateKernelModule(module);
     std::string name = getFreshSymbolName(kernels, "attention_");
-    declareMaskTables(kernels, op.getMask());
+    op.getMask().declareTables(kernels);
     KernelBuilder builder(op, *shape);
     if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation()))
       builder.plan = declareStaticTilePlan(kernels, contiguous, shape->rows,

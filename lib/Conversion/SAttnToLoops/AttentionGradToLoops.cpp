@@ -644,7 +644,7 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
              << " bytes of scratch per thread; at most " << kMaxScratchBytes;
 
     std::string name = getFreshSymbolName(module, "__sattn_grad_");
-    declareMaskTables(module, op.getMask());
+    op.getMask().declareTables(module);
     GradBuilder builder(op, tiles, vec);
     auto qType = op.getQuery().getType(), kType = op.getKey().getType();
     if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))

@@ -1601,7 +1601,7 @@ struct AttentionToLoops
       }
 
     std::string name = getFreshSymbolName(module, "__sattn_tile_");
-    declareMaskTables(module, op.getMask());
+    op.getMask().declareTables(module);
     TileFunctionBuilder builder(op, tiles, vec);
     if (paged)
       builder.pageSize = paged.getPageSize();

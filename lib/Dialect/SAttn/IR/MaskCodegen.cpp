@@ -329,7 +329,7 @@ Value BlockSparseAttr::buildPredicate(OpBuilder &b, Location loc, Value p,
     return layout.getSplatValue<bool>() ? inside : e.boolConst(false);
   Value index =
       e.select(inside, e.add(e.mul(qb, e.c(getNumCols())), kb), e.c(0));
-  // The table is declared by declareMaskTables().
+  // The table is declared by declareTables().
   Value table = memref::GetGlobalOp::create(b, loc, layoutTableType(*this),
                                             layoutTableName(*this));
   Value cell;
@@ -506,57 +506,6 @@ ComplementAttr::buildClassify(OpBuilder &b, Location loc, Value p0, Value p1,
 // Presets
 //===----------------------------------------------------------------------===//
 
-MaskAttrInterface mlir::sattn::getPrimitiveForm(Attribute preset) {
-  MLIRContext *ctx = preset.getContext();
-  // longformer<w, T> = union<[window<w/2, w/2>, global<T>]>
-  if (auto lf = dyn_cast<LongformerAttr>(preset))
-    return UnionAttr::get(
-        ctx, {WindowAttr::get(ctx, lf.getWindow() / 2, lf.getWindow() / 2),
-              GlobalAttr::get(ctx, lf.getTokens())});
-  // sparse_transformer<s> = intersect<[causal, union<[window<s-1, 0>,
-  // strided<s>]>]>
-  if (auto st = dyn_cast<SparseTransformerAttr>(preset)) {
-    int64_t s = st.getStride();
-    return IntersectAttr::get(
-        ctx, {CausalAttr::get(ctx),
-              UnionAttr::get(ctx, {WindowAttr::get(ctx, s - 1, 0),
-                                   StridedAttr::get(ctx, s)})});
-  }
-  // streaming<n, w> = intersect<[causal, union<[sink<n>, window<w-1, 0>]>]>
-  if (auto sm = dyn_cast<StreamingAttr>(preset))
-    return IntersectAttr::get(
-        ctx,
-        {CausalAttr::get(ctx),
-         UnionAttr::get(ctx, {SinkAttr::get(ctx, sm.getSink()),
-                              WindowAttr::get(ctx, sm.getWindow() - 1, 0)})});
-  return {};
-}
-
-#define SATTN_PRESET_CODEGEN(ATTR)                                             \
-  Value ATTR::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,     \
-                             Value lk) const {                                 \
-    return getPrimitiveForm(*this).buildPredicate(b, loc, p, k, lk);           \
-  }                                                                            \
-  std::pair<Value, Value> ATTR::buildClassify(OpBuilder &b, Location loc,      \
-                                              Value p0, Value p1, Value k0,    \
-                                              Value k1, Value lk) const {      \
-    return getPrimitiveForm(*this).buildClassify(b, loc, p0, p1, k0, k1, lk);  \
-  }                                                                            \
-  std::pair<Value, Value> ATTR::buildKeyRange(                                 \
-      OpBuilder &b, Location loc, Value p0, Value p1, Value lk) const {        \
-    return getPrimitiveForm(*this).buildKeyRange(b, loc, p0, p1, lk);          \
-  }                                                                            \
-  std::pair<Value, Value> ATTR::buildQueryRange(OpBuilder &b, Location loc,    \
-                                                Value k0, Value k1, Value p0,  \
-                                                Value p1, Value lk) const {    \
-    return getPrimitiveForm(*this).buildQueryRange(b, loc, k0, k1, p0, p1,     \
-                                                   lk);                        \
-  }
-SATTN_PRESET_CODEGEN(LongformerAttr)
-SATTN_PRESET_CODEGEN(SparseTransformerAttr)
-SATTN_PRESET_CODEGEN(StreamingAttr)
-#undef SATTN_PRESET_CODEGEN
-
 // (qb >= 0 and |qb - kb| <= (wb - 1) / 2) or 0 <= qb < gb or kb < gb or
 // (rb >= 1 and kb in R(qb))
 Value BigBirdAttr::buildPredicate(OpBuilder &b, Location loc, Value p, Value k,
@@ -586,33 +535,22 @@ std::pair<Value, Value> BigBirdAttr::buildClassify(OpBuilder &b, Location loc,
 // Constant tables
 //===----------------------------------------------------------------------===//
 
-void mlir::sattn::declareMaskTables(Operation *module, Attribute mask) {
-  if (auto bs = dyn_cast<BlockSparseAttr>(mask)) {
-    std::string name = layoutTableName(bs);
-    if (SymbolTable::lookupSymbolIn(module, name) || bs.getLayout().isSplat())
-      return;
-    SmallVector<int32_t> values;
-    for (int64_t r = 0; r < bs.getNumRows(); ++r)
-      for (int64_t c = 0; c < bs.getNumCols(); ++c)
-        values.push_back(bs.cell(r, c));
-    OpBuilder b = OpBuilder::atBlockBegin(&module->getRegion(0).front());
-    MemRefType type = layoutTableType(bs);
-    memref::GlobalOp::create(
-        b, module->getLoc(), name, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(
-            RankedTensorType::get(type.getShape(), b.getI32Type()),
-            ArrayRef<int32_t>(values)),
-        /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
+void BlockSparseAttr::declareTables(Operation *symbolTable) const {
+  std::string name = layoutTableName(*this);
+  if (SymbolTable::lookupSymbolIn(symbolTable, name) || getLayout().isSplat())
     return;
-  }
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    for (Attribute m : u.getMembers())
-      declareMaskTables(module, m);
-  if (auto i = dyn_cast<IntersectAttr>(mask))
-    for (Attribute m : i.getMembers())
-      declareMaskTables(module, m);
-  if (auto c = dyn_cast<ComplementAttr>(mask))
-    declareMaskTables(module, c.getOperand());
+  SmallVector<int32_t> values;
+  for (int64_t r = 0; r < getNumRows(); ++r)
+    for (int64_t c = 0; c < getNumCols(); ++c)
+      values.push_back(cell(r, c));
+  OpBuilder b = OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
+  MemRefType type = layoutTableType(*this);
+  memref::GlobalOp::create(
+      b, symbolTable->getLoc(), name, b.getStringAttr("private"), type,
+      DenseElementsAttr::get(
+          RankedTensorType::get(type.getShape(), b.getI32Type()),
+          ArrayRef<int32_t>(values)),
+      /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
 }
 
 std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(

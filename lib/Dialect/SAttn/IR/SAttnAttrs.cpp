@@ -181,11 +181,14 @@ std::optional<BandForm> StridedAttr::getBandForm() const {
   return BandForm{-kInf, kInf, getStride()};
 }
 
-BandForm band::require(std::optional<BandForm> form) {
-  if (!form)
-    llvm::report_fatal_error("a mask pattern that is not a band must "
-                             "implement every MaskAttrInterface method");
-  return *form;
+void mlir::sattn::reportMissingMaskMethod(Attribute mask, const char *method) {
+  std::string text;
+  llvm::raw_string_ostream(text)
+      << "mask pattern " << mask
+      << " has no band or primitive form and does not implement "
+         "MaskAttrInterface::"
+      << method;
+  llvm::report_fatal_error(llvm::StringRef(text));
 }
 bool band::evaluate(BandForm band, int64_t p, int64_t k) {
   return evaluateDiagonalBand(p, k, band.lo, band.hi, band.step);
@@ -319,6 +322,9 @@ LogicalResult BlockSparseAttr::verifyShape(EmitErrorFn emitError,
 bool BlockSparseAttr::evaluate(int64_t p, int64_t k, int64_t) const {
   return cell(floorDiv(p, getBlockQ()), k / getBlockK());
 }
+std::pair<int64_t, int64_t> BlockSparseAttr::getBlockGrid() const {
+  return {getBlockQ(), getBlockK()};
+}
 TileClass BlockSparseAttr::classify(int64_t p0, int64_t p1, int64_t k0,
                                     int64_t k1, int64_t) const {
   return classifyBlockGrid(
@@ -341,6 +347,9 @@ bool RandomAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
   int64_t b = getBlock();
   return inRandomBlocks(getSeed(), floorDiv(p, b), getPerRow(), k / b,
                         ceilDiv(lk, b));
+}
+std::pair<int64_t, int64_t> RandomAttr::getBlockGrid() const {
+  return {getBlock(), getBlock()};
 }
 TileClass RandomAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
                                int64_t lk) const {
@@ -374,13 +383,6 @@ void UnionAttr::print(AsmPrinter &printer) const {
 LogicalResult UnionAttr::verify(EmitErrorFn emitError,
                                 ArrayRef<Attribute> members) {
   return verifyMembers(emitError, "union", members);
-}
-LogicalResult UnionAttr::verifyShape(EmitErrorFn emitError,
-                                     std::optional<int64_t> lk) const {
-  for (Attribute m : getMembers())
-    if (failed(asMask(m).verifyShape(emitError, lk)))
-      return failure();
-  return success();
 }
 bool UnionAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
   return llvm::any_of(
@@ -418,13 +420,6 @@ LogicalResult IntersectAttr::verify(EmitErrorFn emitError,
                                     ArrayRef<Attribute> members) {
   return verifyMembers(emitError, "intersect", members);
 }
-LogicalResult IntersectAttr::verifyShape(EmitErrorFn emitError,
-                                         std::optional<int64_t> lk) const {
-  for (Attribute m : getMembers())
-    if (failed(asMask(m).verifyShape(emitError, lk)))
-      return failure();
-  return success();
-}
 bool IntersectAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
   return llvm::all_of(
       getMembers(), [&](Attribute m) { return asMask(m).evaluate(p, k, lk); });
@@ -457,9 +452,14 @@ void ComplementAttr::print(AsmPrinter &printer) const {
 LogicalResult ComplementAttr::verify(EmitErrorFn emitError, Attribute operand) {
   return verifyMembers(emitError, "complement", operand);
 }
-LogicalResult ComplementAttr::verifyShape(EmitErrorFn emitError,
-                                          std::optional<int64_t> lk) const {
-  return asMask(getOperand()).verifyShape(emitError, lk);
+SmallVector<Attribute> UnionAttr::getOperandMasks() const {
+  return SmallVector<Attribute>(getMembers());
+}
+SmallVector<Attribute> IntersectAttr::getOperandMasks() const {
+  return SmallVector<Attribute>(getMembers());
+}
+SmallVector<Attribute> ComplementAttr::getOperandMasks() const {
+  return {getOperand()};
 }
 bool ComplementAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
   return !asMask(getOperand()).evaluate(p, k, lk);
@@ -502,6 +502,12 @@ LogicalResult LongformerAttr::verify(EmitErrorFn emitError, int64_t window,
   return verifyTokens(emitError, "longformer", tokens);
 }
 // union<[window<w/2, w/2>, global<tokens>]>
+MaskAttrInterface LongformerAttr::getPrimitiveForm() const {
+  MLIRContext *ctx = getContext();
+  return UnionAttr::get(ctx,
+                        {WindowAttr::get(ctx, getWindow() / 2, getWindow() / 2),
+                         GlobalAttr::get(ctx, getTokens())});
+}
 bool LongformerAttr::evaluate(int64_t p, int64_t k, int64_t) const {
   int64_t h = std::min(getWindow() / 2, kInf);
   return evaluateDiagonalBand(p, k, -h, h, 1) ||
@@ -543,6 +549,9 @@ bool BigBirdAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
   int64_t b = getBlock();
   return bigBirdCell(*this, floorDiv(p, b), k / b, ceilDiv(lk, b));
 }
+std::pair<int64_t, int64_t> BigBirdAttr::getBlockGrid() const {
+  return {getBlock(), getBlock()};
+}
 TileClass BigBirdAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
                                 int64_t lk) const {
   int64_t b = getBlock(), nkb = ceilDiv(lk, b);
@@ -556,6 +565,14 @@ LogicalResult SparseTransformerAttr::verify(EmitErrorFn emitError,
   return checkAtLeast(emitError, "sparse_transformer", "stride", stride, 1);
 }
 // intersect<[causal, union<[window<s - 1, 0>, strided<s>]>]>
+MaskAttrInterface SparseTransformerAttr::getPrimitiveForm() const {
+  MLIRContext *ctx = getContext();
+  int64_t s = getStride();
+  return IntersectAttr::get(
+      ctx, {CausalAttr::get(ctx),
+            UnionAttr::get(ctx, {WindowAttr::get(ctx, s - 1, 0),
+                                 StridedAttr::get(ctx, s)})});
+}
 bool SparseTransformerAttr::evaluate(int64_t p, int64_t k, int64_t) const {
   int64_t s = getStride();
   return evaluateDiagonalBand(p, k, -kInf, 0, 1) &&
@@ -579,6 +596,13 @@ LogicalResult StreamingAttr::verify(EmitErrorFn emitError, int64_t sink,
   return success();
 }
 // intersect<[causal, union<[sink<n>, window<w - 1, 0>]>]>
+MaskAttrInterface StreamingAttr::getPrimitiveForm() const {
+  MLIRContext *ctx = getContext();
+  return IntersectAttr::get(
+      ctx, {CausalAttr::get(ctx),
+            UnionAttr::get(ctx, {SinkAttr::get(ctx, getSink()),
+                                 WindowAttr::get(ctx, getWindow() - 1, 0)})});
+}
 bool StreamingAttr::evaluate(int64_t p, int64_t k, int64_t) const {
   int64_t w = std::min(getWindow(), kInf);
   return evaluateDiagonalBand(p, k, -kInf, 0, 1) &&
@@ -599,18 +623,30 @@ TileClass StreamingAttr::classify(int64_t p0, int64_t p1, int64_t k0,
 //===----------------------------------------------------------------------===//
 
 bool mlir::sattn::isBandMask(Attribute mask) {
-  // A band with an edge (strided has none), or a sink.
-  if (std::optional<BandForm> band = asMask(mask).getBandForm())
+  // A band with an edge (strided has none), or a sink; the key range of a
+  // complement is every key.
+  MaskAttrInterface m = asMask(mask);
+  if (std::optional<BandForm> band = m.getBandForm())
     return band->lo > -kInf || band->hi < kInf;
   if (isa<SinkAttr>(mask))
     return true;
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    return llvm::all_of(u.getMembers(), isBandMask);
-  if (auto i = dyn_cast<IntersectAttr>(mask))
-    return llvm::all_of(i.getMembers(), isBandMask);
-  if (MaskAttrInterface primitive = getPrimitiveForm(mask))
+  if (MaskAttrInterface primitive = m.getPrimitiveForm())
     return isBandMask(primitive);
-  return false;
+  SmallVector<Attribute> operands = m.getOperandMasks();
+  return !isa<ComplementAttr>(mask) && !operands.empty() &&
+         llvm::all_of(operands, isBandMask);
+}
+
+std::pair<int64_t, int64_t> mlir::sattn::getOperandsBlockGrid(Attribute mask) {
+  MaskAttrInterface m = asMask(mask);
+  if (MaskAttrInterface primitive = m.getPrimitiveForm())
+    return primitive.getBlockGrid();
+  std::pair<int64_t, int64_t> grid = {0, 0};
+  for (Attribute operand : m.getOperandMasks()) {
+    auto [gq, gk] = asMask(operand).getBlockGrid();
+    grid = {std::gcd(grid.first, gq), std::gcd(grid.second, gk)};
+  }
+  return grid;
 }
 
 /// a + b and a * b, saturating at kMaxCost (costs are upper bounds).
@@ -636,14 +672,8 @@ static int64_t randomDrawCost(int64_t block, int64_t perRow, int64_t lk) {
 /// union and intersect, the operand of complement); 1 for any other mask.
 static int64_t sumOverOperands(Attribute mask,
                                llvm::function_ref<int64_t(Attribute)> cost) {
-  SmallVector<Attribute> operands;
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    llvm::append_range(operands, u.getMembers());
-  else if (auto i = dyn_cast<IntersectAttr>(mask))
-    llvm::append_range(operands, i.getMembers());
-  else if (auto c = dyn_cast<ComplementAttr>(mask))
-    operands.push_back(c.getOperand());
-  else
+  SmallVector<Attribute> operands = asMask(mask).getOperandMasks();
+  if (operands.empty())
     return 1;
   int64_t total = 0;
   for (Attribute m : operands)

@@ -471,7 +471,8 @@ static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
   if (auto c = dyn_cast<ComplementAttr>(mask))
     return ComplementAttr::get(ctx, expand(c.getOperand(), lk));
   // longformer, sparse_transformer, streaming
-  if (MaskAttrInterface primitive = getPrimitiveForm(mask))
+  if (MaskAttrInterface primitive =
+          cast<MaskAttrInterface>(mask).getPrimitiveForm())
     return primitive;
   // The layout has ceil(Lk / b)^2 cells; past kMaxLayoutCells the preset
   // stays (it answers the mask interface itself, exactly).

@@ -15,29 +15,6 @@ namespace mlir::sattn {
 using namespace mlir;
 using namespace mlir::sattn;
 
-/// gcd of the block sizes (query, key) of the block patterns inside `mask`,
-/// 0 when there are none.
-static std::pair<int64_t, int64_t> blockGrid(Attribute mask) {
-  if (auto bs = dyn_cast<BlockSparseAttr>(mask))
-    return {bs.getBlockQ(), bs.getBlockK()};
-  if (auto r = dyn_cast<RandomAttr>(mask))
-    return {r.getBlock(), r.getBlock()};
-  if (auto bb = dyn_cast<BigBirdAttr>(mask))
-    return {bb.getBlock(), bb.getBlock()};
-  std::pair<int64_t, int64_t> grid = {0, 0};
-  auto merge = [&](Attribute m) {
-    auto [gq, gk] = blockGrid(m);
-    grid = {std::gcd(grid.first, gq), std::gcd(grid.second, gk)};
-  };
-  if (auto u = dyn_cast<UnionAttr>(mask))
-    llvm::for_each(u.getMembers(), merge);
-  if (auto i = dyn_cast<IntersectAttr>(mask))
-    llvm::for_each(i.getMembers(), merge);
-  if (auto c = dyn_cast<ComplementAttr>(mask))
-    merge(c.getOperand());
-  return grid;
-}
-
 /// The largest candidate dividing `block`, or the first candidate.
 static int64_t fitTile(int64_t block, ArrayRef<int64_t> candidates) {
   if (block > 0)
@@ -62,7 +39,7 @@ mlir::sattn::chooseTileSizes(MaskAttrInterface mask) {
                         })
                ? std::pair<int64_t, int64_t>{32, 64}
                : std::pair<int64_t, int64_t>{32, 32};
-  auto [gridQ, gridK] = blockGrid(mask);
+  auto [gridQ, gridK] = mask.getBlockGrid();
   return {fitTile(gridQ, {32, 16}), fitTile(gridK, {64, 32, 16, 8})};
 }
 

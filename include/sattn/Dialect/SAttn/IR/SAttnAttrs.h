@@ -21,11 +21,6 @@ FailureOr<uint64_t> parseSeed(AsmParser &parser);
 
 namespace mlir {
 namespace sattn {
-/// The composition of primitives that a shape-independent preset
-/// (longformer, sparse_transformer, streaming) stands for (docs/Semantics.md);
-/// null for any other attribute.
-MaskAttrInterface getPrimitiveForm(Attribute preset);
-
 /// True for masks whose kept keys lie in a closed-form range around each
 /// query (causal, window, dilated, sink, their unions and intersections, and
 /// presets made of them): buildKeyRange() bounds them tightly.
@@ -53,11 +48,6 @@ std::optional<TilePlanStats>
 computeTilePlanStats(MaskAttrInterface mask, int64_t lq, int64_t lk,
                      int64_t rows, int64_t keys,
                      int64_t maxWork = kMaxMaskStatsWork);
-
-/// Declares in `symbolTable` (a builtin.module or gpu.module) the constant
-/// tables that buildPredicate() of `mask` reads (block layouts); call it
-/// before building predicates.
-void declareMaskTables(Operation *symbolTable, Attribute mask);
 
 /// The most work (maskClassifyCost units) a compile-time tile plan may take:
 /// a few seconds.

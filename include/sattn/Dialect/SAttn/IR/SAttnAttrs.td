@@ -31,6 +31,16 @@ class SAttn_BandMaskAttr<string name, string attrMnemonic>
   let mnemonic = attrMnemonic;
 }
 
+// A preset: it gives the primitives it stands for (getPrimitiveForm) and the
+// code generation methods default to theirs; evaluate and classify are
+// written out on integers, as the host calls them once per pair or tile.
+class SAttn_PresetMaskAttr<string name, string attrMnemonic>
+    : AttrDef<SAttn_Dialect, name, [
+        DeclareAttrInterfaceMethods<MaskAttrInterface,
+            ["getPrimitiveForm", "evaluate", "classify"]>]> {
+  let mnemonic = attrMnemonic;
+}
+
 // An integer parameter written `keyword = value`; `syntax` is what the
 // generated docs show for it.
 class SAttn_IntParameter<string keyword, string placeholder, string desc>
@@ -157,7 +167,7 @@ def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["buildKeyRange", "buildQuer
   let genVerifyDecl = 1;
 }
 
-def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["verifyShape"]> {
+def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["verifyShape", "getBlockGrid", "declareTables"]> {
   let summary = "Keeps layout[p / bq][k / bk] for 0 <= p / bq < R";
   let description = [{
     Syntax: `#sattn.block_sparse<block = [bq, bk], layout = L : tensor<RxCxi1>>`
@@ -181,7 +191,7 @@ def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["veri
   }];
 }
 
-def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random"> {
+def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random", ["getBlockGrid"]> {
   let summary = "Keeps k / block in R(p / block), regenerated from the seed";
   let description = [{
     Example:
@@ -203,7 +213,7 @@ def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random"> {
 // Combinators
 //===----------------------------------------------------------------------===//
 
-def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKeyRange", "buildQueryRange"]> {
+def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["buildKeyRange", "buildQueryRange", "getOperandMasks"]> {
   let summary = "Keeps a pair that any member keeps";
   let description = [{
     Syntax: `#sattn.union<[m1, m2, ...]>`, one member or more, each a
@@ -220,7 +230,7 @@ def SAttn_UnionAttr : SAttn_MaskAttr<"Union", "union", ["verifyShape", "buildKey
   let genVerifyDecl = 1;
 }
 
-def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape", "buildKeyRange", "buildQueryRange"]> {
+def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["buildKeyRange", "buildQueryRange", "getOperandMasks"]> {
   let summary = "Keeps a pair that every member keeps";
   let description = [{
     Syntax: `#sattn.intersect<[m1, m2, ...]>`, one member or more, each
@@ -237,7 +247,7 @@ def SAttn_IntersectAttr : SAttn_MaskAttr<"Intersect", "intersect", ["verifyShape
   let genVerifyDecl = 1;
 }
 
-def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["verifyShape"]> {
+def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["getOperandMasks"]> {
   let summary = "Keeps exactly the pairs its operand drops";
   let description = [{
     Syntax: `#sattn.complement<m>` with `m` a complete mask attribute.
@@ -257,7 +267,7 @@ def SAttn_ComplementAttr : SAttn_MaskAttr<"Complement", "complement", ["verifySh
 // Presets
 //===----------------------------------------------------------------------===//
 
-def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKeyRange", "buildQueryRange"]> {
+def SAttn_LongformerAttr : SAttn_PresetMaskAttr<"Longformer", "longformer"> {
   let summary = "union<[window<left = w/2, right = w/2>, global<tokens = [..]>]>";
   let description = [{
     Syntax: `#sattn.longformer<window = w, global = [t0, t1, ...]>` with `w`
@@ -283,7 +293,7 @@ def SAttn_LongformerAttr : SAttn_MaskAttr<"Longformer", "longformer", ["buildKey
   let skipDefaultBuilders = 1;
 }
 
-def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird"> {
+def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird", ["getBlockGrid"]> {
   let summary = "Block band, global blocks and random blocks (BigBird)";
   let description = [{
     Example:
@@ -305,8 +315,7 @@ def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird"> {
 }
 
 def SAttn_SparseTransformerAttr
-    : SAttn_MaskAttr<"SparseTransformer", "sparse_transformer",
-                     ["buildKeyRange", "buildQueryRange"]> {
+    : SAttn_PresetMaskAttr<"SparseTransformer", "sparse_transformer"> {
   let summary = "intersect<[causal, union<[window<left = s - 1, right = 0>, strided<stride = s>]>]>";
   let description = [{
     Example:
@@ -320,7 +329,7 @@ def SAttn_SparseTransformerAttr
   let genVerifyDecl = 1;
 }
 
-def SAttn_StreamingAttr : SAttn_MaskAttr<"Streaming", "streaming", ["buildKeyRange", "buildQueryRange"]> {
+def SAttn_StreamingAttr : SAttn_PresetMaskAttr<"Streaming", "streaming"> {
   let summary = "intersect<[causal, union<[sink<tokens = n>, window<left = w - 1, right = 0>]>]>";
   let description = [{
     Example:

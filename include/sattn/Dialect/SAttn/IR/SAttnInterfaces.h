@@ -38,11 +38,16 @@ struct BandForm {
   int64_t lo, hi, step;
 };
 
+/// A fatal error: `mask` has no band or primitive form for the default of
+/// MaskAttrInterface method `method`, and does not implement it.
+[[noreturn]] void reportMissingMaskMethod(Attribute mask, const char *method);
+
+/// The default of MaskAttrInterface::getBlockGrid(): the gcd over the
+/// operand masks (0 with none), or the primitive form's grid.
+std::pair<int64_t, int64_t> getOperandsBlockGrid(Attribute mask);
+
 /// The answers of MaskAttrInterface for a band (its default methods).
 namespace band {
-/// `form`, or a fatal error: a pattern that is not a band must implement
-/// the method itself.
-BandForm require(std::optional<BandForm> form);
 bool evaluate(BandForm band, int64_t p, int64_t k);
 TileClass classify(BandForm band, int64_t p0, int64_t p1, int64_t k0,
                    int64_t k1);

@@ -36,9 +36,20 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       backward): IR computing `[pLo, pHi)` inside `[p0, p1)` with no query
       position outside it that keeps a key of `[k0, k1)`.
 
-    A band of diagonals (`lo <= k - p <= hi`, `(k - p) mod step == 0`)
-    answers only `getBandForm()`: every other method defaults to the band's
-    answer, and the mask rewrites and tile planner read the band from it.
+    The structure the compiler plans with:
+
+    * `getBandForm()`: a band of diagonals (`lo <= k - p <= hi`,
+      `(k - p) mod step == 0`) answers only this: every method above
+      defaults to the band's answer, and the mask rewrites, the iteration
+      spaces and the tile planner read the band from it;
+    * `getPrimitiveForm()`: a preset answers the primitives it stands for,
+      and the code-generation methods default to theirs;
+    * `getOperandMasks()`: the masks a combinator combines, which the
+      defaults below walk;
+    * `getBlockGrid()`: the block sides `(bq, bk)` the pattern is constant
+      on (0: none), so that tiles can divide them;
+    * `declareTables(symbolTable)`: the constant tables `buildPredicate`
+      reads (block layouts).
   }];
   let methods = [
     InterfaceMethod<
@@ -52,8 +63,12 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       (ins "int64_t":$p, "int64_t":$k, "int64_t":$lk),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{
-        return ::mlir::sattn::band::evaluate(
-            ::mlir::sattn::band::require($_attr.getBandForm()), p, k);
+        if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
+          return ::mlir::sattn::band::evaluate(*band, p, k);
+        if (::mlir::sattn::MaskAttrInterface primitive =
+                $_attr.getPrimitiveForm())
+          return primitive.evaluate(p, k, lk);
+        ::mlir::sattn::reportMissingMaskMethod($_attr, "evaluate");
       }]>,
     InterfaceMethod<
       "Classifies the rectangle [p0, p1) x [k0, k1) for key length `lk`.",
@@ -62,9 +77,12 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
            "int64_t":$lk),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{
-        return ::mlir::sattn::band::classify(
-            ::mlir::sattn::band::require($_attr.getBandForm()), p0, p1, k0,
-            k1);
+        if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
+          return ::mlir::sattn::band::classify(*band, p0, p1, k0, k1);
+        if (::mlir::sattn::MaskAttrInterface primitive =
+                $_attr.getPrimitiveForm())
+          return primitive.classify(p0, p1, k0, k1, lk);
+        ::mlir::sattn::reportMissingMaskMethod($_attr, "classify");
       }]>,
     InterfaceMethod<
       "Checks rules that depend on the key length of the using op.",
@@ -72,7 +90,13 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       (ins "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError,
            "std::optional<int64_t>":$lk),
       /*methodBody=*/"",
-      /*defaultImplementation=*/[{ return ::mlir::success(); }]>,
+      /*defaultImplementation=*/[{
+        for (::mlir::Attribute m : $_attr.getOperandMasks())
+          if (::mlir::failed(::llvm::cast<::mlir::sattn::MaskAttrInterface>(m)
+                                 .verifyShape(emitError, lk)))
+            return ::mlir::failure();
+        return ::mlir::success();
+      }]>,
     InterfaceMethod<
       "Builds IR computing mask(p, k) (i1, or a vector of i1).",
       "::mlir::Value", "buildPredicate",
@@ -80,8 +104,12 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
            "::mlir::Value":$p, "::mlir::Value":$k, "::mlir::Value":$lk),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{
-        return ::mlir::sattn::band::buildPredicate(
-            b, loc, ::mlir::sattn::band::require($_attr.getBandForm()), p, k);
+        if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
+          return ::mlir::sattn::band::buildPredicate(b, loc, *band, p, k);
+        if (::mlir::sattn::MaskAttrInterface primitive =
+                $_attr.getPrimitiveForm())
+          return primitive.buildPredicate(b, loc, p, k, lk);
+        ::mlir::sattn::reportMissingMaskMethod($_attr, "buildPredicate");
       }]>,
     InterfaceMethod<
       "Builds IR computing (isEmpty, isFull) of [p0, p1) x [k0, k1).",
@@ -91,9 +119,13 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
            "::mlir::Value":$k1, "::mlir::Value":$lk),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{
-        return ::mlir::sattn::band::buildClassify(
-            b, loc, ::mlir::sattn::band::require($_attr.getBandForm()), p0,
-            p1, k0, k1);
+        if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
+          return ::mlir::sattn::band::buildClassify(b, loc, *band, p0, p1,
+                                                   k0, k1);
+        if (::mlir::sattn::MaskAttrInterface primitive =
+                $_attr.getPrimitiveForm())
+          return primitive.buildClassify(b, loc, p0, p1, k0, k1, lk);
+        ::mlir::sattn::reportMissingMaskMethod($_attr, "buildClassify");
       }]>,
     InterfaceMethod<
       "Builds IR computing a key range [kLo, kHi) holding every kept key of "
@@ -105,6 +137,9 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       /*defaultImplementation=*/[{
         if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
           return ::mlir::sattn::band::buildKeyRange(b, loc, *band, p0, p1, lk);
+        if (::mlir::sattn::MaskAttrInterface primitive =
+                $_attr.getPrimitiveForm())
+          return primitive.buildKeyRange(b, loc, p0, p1, lk);
         return {::mlir::sattn::buildI64Constant(b, loc, lk.getType(), 0),
                 lk};
       }]>,
@@ -120,7 +155,39 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
         if (std::optional<::mlir::sattn::BandForm> band = $_attr.getBandForm())
           return ::mlir::sattn::band::buildQueryRange(b, loc, *band, k0, k1,
                                                       p0, p1);
+        if (::mlir::sattn::MaskAttrInterface primitive =
+                $_attr.getPrimitiveForm())
+          return primitive.buildQueryRange(b, loc, k0, k1, p0, p1, lk);
         return {p0, p1};
+      }]>,
+    InterfaceMethod<
+      "A preset: the primitives it stands for (null for other patterns).",
+      "::mlir::sattn::MaskAttrInterface", "getPrimitiveForm", (ins),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return {}; }]>,
+    InterfaceMethod<
+      "A combinator: the masks it combines (none for other patterns).",
+      "::llvm::SmallVector<::mlir::Attribute>", "getOperandMasks", (ins),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return {}; }]>,
+    InterfaceMethod<
+      "The block sides (bq, bk) the pattern is constant on, 0 for none: the "
+      "gcd over the operand masks, or the primitive form's.",
+      "std::pair<int64_t, int64_t>", "getBlockGrid", (ins),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::mlir::sattn::getOperandsBlockGrid($_attr);
+      }]>,
+    InterfaceMethod<
+      "Declares in `symbolTable` (a builtin.module or gpu.module) the "
+      "constant tables buildPredicate() reads; call it before building "
+      "predicates. By default: those of the operand masks.",
+      "void", "declareTables", (ins "::mlir::Operation *":$symbolTable),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        for (::mlir::Attribute m : $_attr.getOperandMasks())
+          ::llvm::cast<::mlir::sattn::MaskAttrInterface>(m).declareTables(
+              symbolTable);
       }]>,
   ];
 }
