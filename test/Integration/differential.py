@@ -340,11 +340,14 @@ def case_main(doc, name, op, summary, default_cases=100):
     ap.add_argument("--seed", type=int, help="default: a new one each run")
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--masks", choices=sorted(MASKS), default="all",
+                    help="strided: only the masks cut into residue iteration spaces")
     args = ap.parse_args()
 
     seed = new_seed() if args.seed is None else args.seed
     rng = random.Random(seed)
-    cases = [op.make_case(rng, i) for i in range(args.cases if args.case is None else args.case + 1)]
+    cases = [op.make_case(rng, i, MASKS[args.masks])
+             for i in range(args.cases if args.case is None else args.case + 1)]
     if args.case is not None:
         cases = cases[args.case:]
     failures = []
@@ -357,7 +360,7 @@ def case_main(doc, name, op, summary, default_cases=100):
     for c, error in failures[:10]:
         print(f"FAILED case {c['index']} of seed {seed} ({op.describe(c)}): {error}\n"
               f"{op.spec_text(c)}rerun: {sys.argv[0]} --sattn-run {args.sattn_run} "
-              f"--seed {seed} --case {c['index']}\n")
+              f"--masks {args.masks} --seed {seed} --case {c['index']}\n")
     print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -86,7 +86,7 @@ def check_reference_by_finite_differences():
                 sys.exit(f"the numpy reference gradient is wrong at {idx}")
 
 
-def make_case(rng, index):
+def make_case(rng, index, masks=diff.random_mask):
     dtype = rng.choice(sorted(diff.DTYPES))
     batch, hkv = rng.randint(1, 2), rng.randint(1, 2)
     hq = hkv * rng.choice([1, 1, 2, 3])
@@ -95,7 +95,7 @@ def make_case(rng, index):
     d = rng.choice([16, 24, 32, 64, 80, 128])
     dv = rng.choice([d, d, 16, 40, 64])
     return dict(index=index, dtype=dtype, batch=batch, hq=hq, hkv=hkv, lq=lq, lk=lk, d=d,
-                dv=dv, mask=diff.random_mask(rng, rng.randint(0, 3), max(lk, lq, 1)),
+                dv=dv, mask=masks(rng, rng.randint(0, 3), max(lk, lq, 1)),
                 scale=rng.choice([None, None, 0.5]), dynamic=rng.random() < 0.3,
                 tile=rng.choice([None, None, (16, 16), (48, 32), (8, 16)]),
                 garbage=rng.random() < 0.3, seed=rng.getrandbits(32),

@@ -26,7 +26,7 @@ import numpy as np
 import differential as diff  # noqa: E402  (beside this file)
 
 
-def make_case(rng, index):
+def make_case(rng, index, masks=diff.random_mask):
     dtype = rng.choice(sorted(diff.DTYPES))
     batch, hkv = rng.randint(1, 3), rng.randint(1, 2)
     hq = hkv * rng.choice([1, 2, 4])
@@ -43,7 +43,7 @@ def make_case(rng, index):
     dv = rng.choice([d, d, 32])
     return dict(index=index, dtype=dtype, batch=batch, hq=hq, hkv=hkv, lq=lq, lens=lens,
                 page=page, max_pages=max_pages, num_pages=num_pages, d=d, dv=dv,
-                mask=diff.random_mask(rng, rng.randint(0, 2), max(lens + [lq, 1])),
+                mask=masks(rng, rng.randint(0, 2), max(lens + [lq, 1])),
                 **diff.draw_options(rng, hq), seed=rng.getrandbits(32))
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import differential as diff  # noqa: E402  (beside this file)
 
 
-def make_case(rng, index):
+def make_case(rng, index, masks=diff.random_mask):
     dtype = rng.choice(sorted(diff.DTYPES))
     hkv = rng.randint(1, 2)
     hq = hkv * rng.choice([1, 2, 4])
@@ -36,7 +36,7 @@ def make_case(rng, index):
     d = rng.choice([16, 32, 64, 128])
     return dict(index=index, dtype=dtype, hq=hq, hkv=hkv, lq=lq, lk=lk,
                 d=d, dv=rng.choice([d, d, 32]),
-                mask=diff.random_mask(rng, rng.randint(0, 2), max(lq + lk + [1])),
+                mask=masks(rng, rng.randint(0, 2), max(lq + lk + [1])),
                 **diff.draw_options(rng, hq), seed=rng.getrandbits(32))
 
 

@@ -81,6 +81,13 @@ public:
 
   /// For static lengths: the transposed tile plan.
   std::optional<TilePlanTables> plan;
+  /// Iteration spaces (MaskRewrites.h): the main function takes the views
+  /// of one residue class (ResidueClass::view) and, last, the residue
+  /// position of their row 0; `mask` is the space's.
+  bool residue = false;
+  /// Iteration spaces after the first: dK and dV add to what the earlier
+  /// spaces wrote (dQ always accumulates).
+  bool accumulate = false;
 
   AttentionGradOp op;
   TileSizes tiles;
@@ -257,11 +264,27 @@ void GradBuilder::buildGemm(Value yCount, int64_t fullRows, int64_t xVecs,
 
 func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
   Type index = b.getIndexType();
-  func::FuncOp fn = declare(
-      module, name,
-      {inputType(headDim), inputType(headDim), inputType(valueDim),
-       inputType(valueDim), rowType(), rowType(), partialType(),
-       inputType(headDim), inputType(valueDim), index, index, index, index});
+  auto input = [&](int64_t last) {
+    return residue ? getResidueViewType(elemType, last) : inputType(last);
+  };
+  Type row = residue ? getResidueViewType(f32, 0) : rowType();
+  SmallVector<Type> args = {input(headDim),
+                            input(headDim),
+                            input(valueDim),
+                            input(valueDim),
+                            row,
+                            row,
+                            residue ? getResidueViewType(f32, headDim)
+                                    : partialType(),
+                            input(headDim),
+                            input(valueDim),
+                            index,
+                            index,
+                            index,
+                            index};
+  if (residue)
+    args.push_back(index);
+  func::FuncOp fn = declare(module, name, args);
   Block *entry = &fn.front();
   q = entry->getArgument(0);
   k = entry->getArgument(1);
@@ -282,8 +305,10 @@ func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
   Value hkv = memref::DimOp::create(b, loc, k, 1);
   lk = memref::DimOp::create(b, loc, k, 2);
   lk64 = toI64(lk);
-  // p = i + (Lk - Lq): bottom-right aligned query positions
-  pMin = arith::SubIOp::create(b, loc, lk64, toI64(lq));
+  // p = i + (Lk - Lq): bottom-right aligned query positions (a residue
+  // class: the position of its row 0)
+  pMin = residue ? toI64(entry->getArguments().back())
+                 : arith::SubIOp::create(b, loc, lk64, toI64(lq));
   // G = Hq / Hkv query heads read KV head g: heads g * G ... g * G + G - 1
   Value group = arith::DivUIOp::create(
       b, loc, hq, arith::MaxUIOp::create(b, loc, hkv, idx(1)));
@@ -354,19 +379,22 @@ func::FuncOp GradBuilder::buildMain(ModuleOp module, StringRef name) {
                          [&](Value qt, Value full) { buildPair(qt, full, h); });
     });
 
-    // dK = dKacc, dV = dVacc
+    // dK = dKacc, dV = dVacc (+= after the first iteration space)
     forLoop(idx(0), nc, idx(1), [&](Value c) {
-      Value key = addIdx(k0, c);
-      for (int64_t j = 0; j < headVecs; ++j)
-        storeRowVector(b, loc,
-                       vector::LoadOp::create(b, loc, vecF32, dkAcc,
-                                              ValueRange{c, idx(j * lanes)}),
-                       dk, {batch, kvHead, key}, j * lanes, headDim);
-      for (int64_t j = 0; j < valueVecs; ++j)
-        storeRowVector(b, loc,
-                       vector::LoadOp::create(b, loc, vecF32, dvAcc,
-                                              ValueRange{c, idx(j * lanes)}),
-                       dv, {batch, kvHead, key}, j * lanes, valueDim);
+      SmallVector<Value> keyRow = {batch, kvHead, addIdx(k0, c)};
+      auto store = [&](Value acc, Value out, int64_t vecs, int64_t dim) {
+        for (int64_t j = 0; j < vecs; ++j) {
+          Value x = vector::LoadOp::create(b, loc, vecF32, acc,
+                                           ValueRange{c, idx(j * lanes)});
+          if (accumulate)
+            x = arith::AddFOp::create(
+                b, loc, x,
+                loadRowVector(b, loc, out, keyRow, j * lanes, dim, lanes));
+          storeRowVector(b, loc, x, out, keyRow, j * lanes, dim);
+        }
+      };
+      store(dkAcc, dk, headVecs, headDim);
+      store(dvAcc, dv, valueVecs, valueDim);
     });
   });
   func::ReturnOp::create(b, loc);
@@ -646,14 +674,20 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
     std::string name = getFreshSymbolName(module, "__sattn_grad_");
     op.getMask().declareTables(module);
     GradBuilder builder(op, tiles, vec);
+    // Strided and dilated masks: the forward's iteration spaces, whose
+    // gradients add up.
+    std::optional<SmallVector<IterationSpace>> spaces;
+    if (!op.getAlibiSlopes())
+      spaces = splitIterationSpaces(op.getMask());
     auto qType = op.getQuery().getType(), kType = op.getKey().getType();
-    if (!qType.isDynamicDim(2) && !kType.isDynamicDim(2))
+    if (!spaces && !qType.isDynamicDim(2) && !kType.isDynamicDim(2))
       builder.plan = declareTilePlanTables(
           module, op.getLoc(), op.getMask(), qType.getDimSize(2),
           kType.getDimSize(2), tiles.rows, tiles.keys, name,
           /*transposed=*/true);
     func::FuncOp prepFn = builder.buildPrep(module, name + "_prep");
-    func::FuncOp mainFn = builder.buildMain(module, name);
+    func::FuncOp mainFn =
+        spaces ? func::FuncOp() : builder.buildMain(module, name);
     func::FuncOp finishFn = builder.buildFinish(module, name + "_dq");
 
     Location loc = op.getLoc();
@@ -736,15 +770,60 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
           });
     };
     perQueryHead(prepFn, {o, dO, delta, partial});
-    scf::ParallelOp::create(
-        rewriter, loc, ValueRange{zero, zero, zero},
-        ValueRange{batch, hkv, splits}, ValueRange{one, one, one},
-        [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
-          func::CallOp::create(nb, nloc, mainFn,
-                               ValueRange{q, k, v, dO, lse, delta, partial, dk,
-                                          dvArg, ivs[0], ivs[1], ivs[2],
-                                          splits});
-        });
+    if (!spaces)
+      scf::ParallelOp::create(
+          rewriter, loc, ValueRange{zero, zero, zero},
+          ValueRange{batch, hkv, splits}, ValueRange{one, one, one},
+          [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+            func::CallOp::create(nb, nloc, mainFn,
+                                 ValueRange{q, k, v, dO, lse, delta, partial,
+                                            dk, dvArg, ivs[0], ivs[1], ivs[2],
+                                            splits});
+          });
+    // Per iteration space: (b, kv head, residue class, split) tasks on the
+    // class's views.
+    for (auto [i, space] : llvm::enumerate(spaces ? *spaces
+                                                  : ArrayRef<IterationSpace>())) {
+      GradBuilder spaceBuilder(op, tiles, vec);
+      spaceBuilder.mask = space.mask;
+      spaceBuilder.residue = true;
+      spaceBuilder.accumulate = i > 0;
+      func::FuncOp fn = spaceBuilder.buildMain(
+          module, getFreshSymbolName(module, name + "_space"));
+      setIterationSpaceAttr(fn, space);
+      scf::ParallelOp::create(
+          rewriter, loc, ValueRange{zero, zero, zero, zero},
+          ValueRange{batch, hkv, c(space.stride), splits},
+          ValueRange{one, one, one, one},
+          [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+            Value r = ivs[2];
+            ResidueClass cls = buildResidueClass(nb, nloc, r, space.stride,
+                                                 space.shift, lq, dim(k, 2));
+            Value rows = cls.numRows, keys = cls.numKeys, i0 = cls.firstRow;
+            auto view = [&](Value buffer, Type elem, int64_t last, Value first,
+                            Value count) {
+              return cls.view(nb, nloc, getResidueViewType(elem, last), buffer,
+                              first, count);
+            };
+            Type elem = builder.elemType, f32 = rewriter.getF32Type();
+            func::CallOp::create(
+                nb, nloc, fn,
+                ValueRange{view(q, elem, d, i0, rows),
+                           view(k, elem, d, r, keys),
+                           view(v, elem, dv, r, keys),
+                           view(dO, elem, dv, i0, rows),
+                           view(lse, f32, 0, i0, rows),
+                           view(delta, f32, 0, i0, rows),
+                           view(partial, f32, d, i0, rows),
+                           view(dk, elem, d, r, keys),
+                           view(dvArg, elem, dv, r, keys),
+                           ivs[0],
+                           ivs[1],
+                           ivs[3],
+                           splits,
+                           cls.position});
+          });
+    }
     auto finish = scf::IfOp::create(
         rewriter, loc,
         arith::XOrIOp::create(rewriter, loc, direct,

@@ -19,7 +19,6 @@
 #include "TileMath.h"
 #include "sattn/Conversion/Utils/AttentionLowering.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
-#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -69,18 +68,14 @@ public:
   /// [B, H, L, lastDim] of Q, K, V and O; strided views for varlen.
   MemRefType inputType(int64_t lastDim) {
     int64_t dyn = ShapedType::kDynamic;
-    MemRefLayoutAttrInterface layout;
-    if (strided)
-      layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1});
-    return MemRefType::get({dyn, dyn, dyn, lastDim}, elemType, layout);
+    return strided ? getResidueViewType(elemType, lastDim)
+                   : MemRefType::get({dyn, dyn, dyn, lastDim}, elemType);
   }
   /// [B, H, L] of LSE; strided views for varlen and iteration spaces.
   MemRefType lseType() {
     int64_t dyn = ShapedType::kDynamic;
-    MemRefLayoutAttrInterface layout;
-    if (strided)
-      layout = StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn});
-    return MemRefType::get({dyn, dyn, dyn}, f32, layout);
+    return strided ? getResidueViewType(f32, 0)
+                   : MemRefType::get({dyn, dyn, dyn}, f32);
   }
 
   func::FuncOp build(ModuleOp module, StringRef name);
@@ -1322,8 +1317,7 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
   Value q = getInputBuffer(rewriter, loc, op.getQuery());
   Value k = getInputBuffer(rewriter, loc, op.getKey());
   Value v = getInputBuffer(rewriter, loc, op.getValue());
-  Value batches = dim(q, 0), hq = dim(q, 1), lq = dim(q, 2);
-  Value hkv = dim(k, 1), lk = dim(k, 2);
+  Value batches = dim(q, 0), hq = dim(q, 1), lq = dim(q, 2), lk = dim(k, 2);
   auto align = rewriter.getI64IntegerAttr(64);
   Value oBuf =
       allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
@@ -1338,9 +1332,6 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
   else if (!lseBuf) // never written
     lseBuf = memref::AllocaOp::create(rewriter, loc,
                                       MemRefType::get({1, 1, 1}, f32));
-  // Query positions are p = i + (Lk - Lq).
-  Value offset = arith::SubIOp::create(rewriter, loc, lk, lq);
-
   for (auto [i, space] : llvm::enumerate(spaces)) {
     TileFunctionBuilder builder(attention, tiles, vec);
     builder.strided = true;
@@ -1350,79 +1341,35 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
     builder.mask = space.mask;
     func::FuncOp fn =
         builder.build(module, getFreshSymbolName(module, "__sattn_tile_"));
-    fn->setAttr("sattn.iteration_space",
-                rewriter.getDictionaryAttr(
-                    {rewriter.getNamedAttr(
-                         "stride", rewriter.getI64IntegerAttr(space.stride)),
-                     rewriter.getNamedAttr(
-                         "shift", rewriter.getI64IntegerAttr(space.shift)),
-                     rewriter.getNamedAttr("mask", space.mask)}));
+    setIterationSpaceAttr(fn, space);
 
-    Value s = c(space.stride);
     Value maxTiles = arith::CeilDivUIOp::create(
-        rewriter, loc, arith::CeilDivUIOp::create(rewriter, loc, lq, s),
+        rewriter, loc,
+        arith::CeilDivUIOp::create(rewriter, loc, lq, c(space.stride)),
         c(tiles.rows));
     scf::ParallelOp::create(
         rewriter, loc, ValueRange{c(0), c(0), c(0), c(0)},
-        ValueRange{batches, hq, s, maxTiles},
+        ValueRange{batches, hq, c(space.stride), maxTiles},
         ValueRange{c(1), c(1), c(1), c(1)},
         [&](OpBuilder &nb, Location, ValueRange ivs) {
-          Value r = ivs[2], qt = ivs[3];
-          auto add = [&](Value x, Value y) -> Value {
-            return arith::AddIOp::create(nb, loc, x, y);
-          };
-          auto sub = [&](Value x, Value y) -> Value {
-            return arith::SubIOp::create(nb, loc, x, y);
-          };
-          auto mul = [&](Value x, Value y) -> Value {
-            return arith::MulIOp::create(nb, loc, x, y);
-          };
-          // The class's first query row i0 = (r - (Lk - Lq)) mod s, its
-          // rows ceil((Lq - i0) / s) and keys ceil((Lk - r) / s) (both
-          // numerators > -s).
-          Value rem = arith::RemSIOp::create(nb, loc, sub(r, offset), s);
-          Value i0 = arith::SelectOp::create(
-              nb, loc,
-              arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, rem,
-                                    c(0)),
-              add(rem, s), rem);
-          Value sMinus1 = c(space.stride - 1);
-          Value nq =
-              arith::DivSIOp::create(nb, loc, add(sub(lq, i0), sMinus1), s);
-          Value nk =
-              arith::DivSIOp::create(nb, loc, add(sub(lk, r), sMinus1), s);
-          // Rows first, first + s, ... of a [B, H, L, width] buffer.
-          auto view = [&](Value buffer, Value first, Value heads, Value len,
-                          Value count, int64_t width) -> Value {
-            Value rowStride = mul(s, c(width));
-            Value headStride = mul(len, c(width));
-            return memref::ReinterpretCastOp::create(
-                nb, loc, builder.inputType(width), buffer,
-                OpFoldResult(mul(first, c(width))),
-                ArrayRef<OpFoldResult>{batches, heads, count,
-                                       nb.getIndexAttr(width)},
-                ArrayRef<OpFoldResult>{mul(heads, headStride), headStride,
-                                       rowStride, nb.getIndexAttr(1)});
-          };
+          Value r = ivs[2];
+          ResidueClass cls = buildResidueClass(nb, loc, r, space.stride,
+                                               space.shift, lq, lk);
+          Value rows = cls.numRows, keys = cls.numKeys, i0 = cls.firstRow;
           SmallVector<Value> args = {
-              view(q, i0, hq, lq, nq, d), view(k, r, hkv, lk, nk, d),
-              view(v, r, hkv, lk, nk, dv), view(oBuf, i0, hq, lq, nq, dv)};
+              cls.view(nb, loc, builder.inputType(d), q, i0, rows),
+              cls.view(nb, loc, builder.inputType(d), k, r, keys),
+              cls.view(nb, loc, builder.inputType(dv), v, r, keys),
+              cls.view(nb, loc, builder.inputType(dv), oBuf, i0, rows)};
           if (writeLse)
-            args.push_back(memref::ReinterpretCastOp::create(
-                nb, loc, builder.lseType(), lseBuf, OpFoldResult(i0),
-                ArrayRef<OpFoldResult>{batches, hq, nq},
-                ArrayRef<OpFoldResult>{mul(hq, lq), lq, s}));
-          else
+            args.push_back(
+                cls.view(nb, loc, builder.lseType(), lseBuf, i0, rows));
+          else // a 1 x 1 x 1 dummy, never written
             args.push_back(memref::ReinterpretCastOp::create(
                 nb, loc, builder.lseType(), lseBuf, OpFoldResult(c(0)),
                 ArrayRef<OpFoldResult>{c(1), c(1), c(1)},
                 ArrayRef<OpFoldResult>{c(0), c(0), c(0)}));
-          // Residue position of row i0: floor(p / s) + shift, p = i0 +
-          // Lk - Lq = r (mod s).
-          Value base =
-              add(arith::DivSIOp::create(nb, loc, sub(add(i0, offset), r), s),
-                  c(space.shift));
-          args.append({ivs[0], ivs[1], qt, base});
+          args.append({ivs[0], ivs[1], ivs[3], cls.position});
           func::CallOp::create(nb, loc, fn, args);
         });
   }

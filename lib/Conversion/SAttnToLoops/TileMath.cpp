@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -109,4 +110,81 @@ Value mlir::sattn::buildMaxThreads(OpBuilder &b, Operation *op) {
   return arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
       func::CallOp::create(b, loc, threadsFn, ValueRange{}).getResult(0));
+}
+
+ResidueClass mlir::sattn::buildResidueClass(OpBuilder &b, Location loc,
+                                            Value r, int64_t stride,
+                                            int64_t shift, Value lq, Value lk) {
+  auto c = [&](int64_t x) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, x);
+  };
+  auto add = [&](Value x, Value y) -> Value {
+    return arith::AddIOp::create(b, loc, x, y);
+  };
+  auto sub = [&](Value x, Value y) -> Value {
+    return arith::SubIOp::create(b, loc, x, y);
+  };
+  ResidueClass cls;
+  cls.stride = c(stride);
+  Value offset = sub(lk, lq); // p = i + (Lk - Lq)
+  Value rem = arith::RemSIOp::create(b, loc, sub(r, offset), cls.stride);
+  cls.firstRow = arith::SelectOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, rem, c(0)),
+      add(rem, cls.stride), rem);
+  // Both numerators are > -s.
+  cls.numRows = arith::DivSIOp::create(
+      b, loc, add(sub(lq, cls.firstRow), c(stride - 1)), cls.stride);
+  cls.numKeys = arith::DivSIOp::create(b, loc, add(sub(lk, r), c(stride - 1)),
+                                       cls.stride);
+  // p = i0 + Lk - Lq = r (mod s): floor(p / s) = (p - r) / s exactly.
+  cls.position =
+      add(arith::DivSIOp::create(b, loc, sub(add(cls.firstRow, offset), r),
+                                 cls.stride),
+          c(shift));
+  return cls;
+}
+
+Value ResidueClass::view(OpBuilder &b, Location loc, MemRefType type,
+                         Value buffer, Value first, Value count) const {
+  auto mul = [&](Value x, Value y) -> Value {
+    return arith::MulIOp::create(b, loc, x, y);
+  };
+  auto dim = [&](int64_t i) -> Value {
+    return memref::DimOp::create(b, loc, buffer, i);
+  };
+  bool rows = type.getRank() == 4;
+  int64_t width = rows ? type.getShape().back() : 1;
+  Value w = arith::ConstantIndexOp::create(b, loc, width);
+  Value headStride = mul(dim(2), w);
+  SmallVector<OpFoldResult> sizes = {dim(0), dim(1), count};
+  SmallVector<OpFoldResult> strides = {mul(dim(1), headStride), headStride,
+                                       mul(stride, w)};
+  if (rows) {
+    sizes.push_back(b.getIndexAttr(width));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return memref::ReinterpretCastOp::create(b, loc, type, buffer,
+                                           OpFoldResult(mul(first, w)), sizes,
+                                           strides);
+}
+
+MemRefType mlir::sattn::getResidueViewType(Type elem, int64_t last) {
+  int64_t dyn = ShapedType::kDynamic;
+  MLIRContext *ctx = elem.getContext();
+  if (last == 0)
+    return MemRefType::get({dyn, dyn, dyn}, elem,
+                           StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn}));
+  return MemRefType::get({dyn, dyn, dyn, last}, elem,
+                         StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1}));
+}
+
+void mlir::sattn::setIterationSpaceAttr(Operation *fn,
+                                        const IterationSpace &space) {
+  Builder b(fn->getContext());
+  fn->setAttr("sattn.iteration_space",
+              b.getDictionaryAttr(
+                  {b.getNamedAttr("stride", b.getI64IntegerAttr(space.stride)),
+                   b.getNamedAttr("shift", b.getI64IntegerAttr(space.shift)),
+                   b.getNamedAttr("mask", space.mask)}));
 }

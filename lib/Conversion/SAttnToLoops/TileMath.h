@@ -9,6 +9,8 @@
 #ifndef SATTN_LIB_CONVERSION_SATTNTOLOOPS_TILEMATH_H
 #define SATTN_LIB_CONVERSION_SATTNTOLOOPS_TILEMATH_H
 
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -91,6 +93,32 @@ void storeRowVector(OpBuilder &b, Location loc, Value value, Value memref,
 
 /// omp_get_max_threads() (index), declared in `op`'s module if needed.
 Value buildMaxThreads(OpBuilder &b, Operation *op);
+
+/// One residue class r of an iteration space of stride s (MaskRewrites.h):
+/// the query rows i0, i0 + s, ... (positions p = i + Lk - Lq = r mod s) and
+/// the keys r, r + s, ...
+struct ResidueClass {
+  Value stride;   // s (index)
+  Value firstRow; // i0 = (r - (Lk - Lq)) mod s
+  Value numRows;  // ceil((Lq - i0) / s)
+  Value numKeys;  // ceil((Lk - r) / s)
+  Value position; // residue position of row i0: floor(p / s) + shift
+  /// The class's view of a [B, H, L, width] or [B, H, L] identity-layout
+  /// buffer: rows first, first + s, ... (`first` = firstRow or r), `count`
+  /// of them, as `type` (getResidueViewType).
+  Value view(OpBuilder &b, Location loc, MemRefType type, Value buffer,
+             Value first, Value count) const;
+};
+ResidueClass buildResidueClass(OpBuilder &b, Location loc, Value r,
+                               int64_t stride, int64_t shift, Value lq,
+                               Value lk);
+/// Marks the function that computes `space` with `sattn.iteration_space =
+/// {mask, shift, stride}`.
+void setIterationSpaceAttr(Operation *fn, const IterationSpace &space);
+/// memref<?x?x?x{last}x{elem}> (or rank 3 with last = 0) with a dynamic
+/// offset and strides: views of one residue class or of one varlen
+/// sequence.
+MemRefType getResidueViewType(Type elem, int64_t last);
 
 /// Adds the rewrite of sattn.attention_grad (AttentionGradToLoops.cpp).
 void populateAttentionGradToLoopsPatterns(RewritePatternSet &patterns,

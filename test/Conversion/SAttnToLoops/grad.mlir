@@ -72,3 +72,30 @@ func.func @global(%q: !q, %k: !k, %v: !k, %o: !q, %do: !q, %lse: !l) -> (!q, !k,
       : (!q, !k, !k, !q, !q, !l) -> (!q, !k, !k)
   return %dq, %dk, %dv : !q, !k, !k
 }
+
+// -----
+
+!q = tensor<1x2x100x16xf32>
+!l = tensor<1x2x100xf32>
+
+// The forward's iteration spaces (iteration-spaces.mlir), whose gradients
+// add up: after Delta, the window on every row and key, then the strided
+// keys outside it on the views of each residue class r; the second space's
+// dK and dV add to the first's.
+// CHECK-LABEL: func.func @sparse_transformer
+// CHECK:         func.call @[[PREP:__sattn_grad_[0-9]+_prep]](
+// CHECK:         scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %{{.*}})
+// CHECK:           func.call @[[WINDOW:__sattn_grad_[0-9]+_space0]](
+// CHECK:         scf.parallel (%{{.*}}, %[[R:.*]], %{{.*}}) = (%c0, %c0, %c0) to (%c2, %c16, %{{.*}})
+// CHECK:           memref.reinterpret_cast %{{.*}} to offset: [%{{.*}}], sizes: [1, 2, %{{.*}}, 16], strides: [3200, 1600, 256, 1]
+// CHECK:           func.call @[[STRIDED:__sattn_grad_[0-9]+_space1]](
+// CHECK:       func.func private @[[WINDOW]]({{.*}}) attributes {sattn.iteration_space = {mask = #sattn.window<left = 15, right = 0>, shift = 0 : i64, stride = 1 : i64}}
+// CHECK-NOT:     arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK:       func.func private @[[STRIDED]]({{.*}}) attributes {sattn.iteration_space = {mask = #sattn.causal, shift = -1 : i64, stride = 16 : i64}}
+// CHECK:         %[[DK:.*]] = vector.load %arg7
+// CHECK:         arith.addf %{{.*}}, %[[DK]] : vector<8xf32>
+func.func @sparse_transformer(%q: !q, %k: !q, %v: !q, %o: !q, %do: !q, %lse: !l) -> (!q, !q, !q) {
+  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse mask(#sattn.intersect<[#sattn.causal, #sattn.union<[#sattn.window<left = 15, right = 0>, #sattn.strided<stride = 16>]>]>)
+      : (!q, !q, !q, !q, !q, !l) -> (!q, !q, !q)
+  return %dq, %dk, %dv : !q, !q, !q
+}
