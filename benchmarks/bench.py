@@ -18,7 +18,8 @@ machine's read bandwidth measured in the same run (bandwidth.c). Then
 batched prefill of 8 causal prompts of 100-2000 tokens (sattn.varlen_attention)
 against one causal prefill of the same useful work, SDPA per prompt and
 FlexAttention with a document mask. Then the backward (sattn.attention_grad;
-dense N=4096, causal window 256 at N=8192 and 16384) against our forward and
+dense N=4096, causal window 256 at N=8192 and 16384, strided 64 at N=8192,
+sparse_transformer 128 at N=16384) against our forward and
 the backwards of SDPA and FlexAttention. Then the
 memory check (peak RSS of sattn-run from N = 1024 to 32768, causal window
 256) and the JIT compile time of the example specs.
@@ -402,7 +403,8 @@ def varlen_table(build, peers, timeout):
 
 # --- backward -------------------------------------------------------------------
 
-BWD_CASES = [("dense", 4096), ("causal_window_256", 8192), ("causal_window_256", 16384)]
+BWD_CASES = [("dense", 4096), ("causal_window_256", 8192), ("causal_window_256", 16384),
+             ("strided_64", 8192), ("sparse_transformer_128", 16384)]
 BWD_D = 64
 
 
