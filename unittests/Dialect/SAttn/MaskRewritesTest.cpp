@@ -113,3 +113,75 @@ TEST_F(MaskRewritesTest, KnownSimplifications) {
 }
 
 } // namespace
+
+namespace {
+
+/// Does iteration space `space` hold the pair (p, k)? p = k (mod s) and its
+/// mask at residue positions floor(p / s) + shift, floor(k / s).
+bool spaceHolds(const IterationSpace &space, int64_t p, int64_t k,
+                int64_t lk) {
+  int64_t s = space.stride;
+  auto floorDiv = [](int64_t a, int64_t b) {
+    return a / b - (a % b != 0 && a < 0);
+  };
+  if ((p - k) % s != 0)
+    return false;
+  int64_t nk = (lk + s - 1) / s;
+  return space.mask.evaluate(floorDiv(p, s) + space.shift, floorDiv(k, s), nk);
+}
+
+TEST_F(MaskRewritesTest, IterationSpacesPartitionTheMask) {
+  // Random unions and intersections of bands (and the presets made of
+  // them), simplified: wherever they split, every kept pair lies in exactly
+  // one space and no dropped pair in any.
+  std::mt19937_64 rng(13);
+  int64_t split = 0, multi = 0;
+  for (int iter = 0; iter < 6000; ++iter) {
+    MaskAttrInterface mask = simplifyMask(expandPresets(
+        cast<MaskAttrInterface>(randomMask(&ctx, rng, 1 + iter % 3)),
+        std::nullopt));
+    std::optional<SmallVector<IterationSpace>> spaces =
+        splitIterationSpaces(mask);
+    if (!spaces)
+      continue;
+    ++split;
+    multi += spaces->size() > 1;
+    for (Shape s : testShapes())
+      for (int64_t i = 0; i < s.lq; ++i)
+        for (int64_t k = 0; k < s.lk; ++k) {
+          int64_t p = i + (s.lk - s.lq), count = 0;
+          for (const IterationSpace &space : *spaces)
+            count += spaceHolds(space, p, k, s.lk);
+          ASSERT_EQ(count, mask.evaluate(p, k, s.lk) ? 1 : 0)
+              << mask << " at p = " << p << ", k = " << k
+              << ", Lk = " << s.lk;
+        }
+  }
+  EXPECT_GT(split, 200);
+  EXPECT_GT(multi, 20);
+}
+
+TEST_F(MaskRewritesTest, IterationSpacesOfThePatterns) {
+  auto spacesOf = [&](StringRef text) {
+    std::string out;
+    llvm::raw_string_ostream os(out);
+    if (auto spaces = splitIterationSpaces(simplifyMask(
+            expandPresets(parse(text), std::nullopt))))
+      for (const IterationSpace &space : *spaces)
+        os << "{" << space.stride << ", " << space.shift << ", " << space.mask
+           << "}";
+    return out;
+  };
+  EXPECT_EQ(spacesOf("#sattn.strided<stride = 64>"), "{64, 0, #sattn.dense}");
+  EXPECT_EQ(spacesOf("#sattn.dilated<left = 3, right = 1, dilation = 4>"),
+            "{4, 0, #sattn.window<left = 3, right = 1>}");
+  EXPECT_EQ(spacesOf("#sattn.sparse_transformer<stride = 8>"),
+            "{1, 0, #sattn.window<left = 7, right = 0>}{8, -1, #sattn.causal}");
+  // Bands without a step > 1, and two different steps, are not split.
+  EXPECT_EQ(spacesOf("#sattn.window<left = 3, right = 1>"), "");
+  EXPECT_EQ(spacesOf("#sattn.union<[#sattn.strided<stride = 3>, "
+                     "#sattn.strided<stride = 4>]>"),
+            "");
+}
+
+} // namespace
