@@ -118,8 +118,7 @@ namespace {
 
 /// Does iteration space `space` hold the pair (p, k)? p = k (mod s) and its
 /// mask at residue positions floor(p / s) + shift, floor(k / s).
-bool spaceHolds(const IterationSpace &space, int64_t p, int64_t k,
-                int64_t lk) {
+bool spaceHolds(const IterationSpace &space, int64_t p, int64_t k, int64_t lk) {
   int64_t s = space.stride;
   auto floorDiv = [](int64_t a, int64_t b) {
     return a / b - (a % b != 0 && a < 0);
@@ -153,8 +152,7 @@ TEST_F(MaskRewritesTest, IterationSpacesPartitionTheMask) {
           for (const IterationSpace &space : *spaces)
             count += spaceHolds(space, p, k, s.lk);
           ASSERT_EQ(count, mask.evaluate(p, k, s.lk) ? 1 : 0)
-              << mask << " at p = " << p << ", k = " << k
-              << ", Lk = " << s.lk;
+              << mask << " at p = " << p << ", k = " << k << ", Lk = " << s.lk;
         }
   }
   EXPECT_GT(split, 200);
@@ -165,8 +163,8 @@ TEST_F(MaskRewritesTest, IterationSpacesOfThePatterns) {
   auto spacesOf = [&](StringRef text) {
     std::string out;
     llvm::raw_string_ostream os(out);
-    if (auto spaces = splitIterationSpaces(simplifyMask(
-            expandPresets(parse(text), std::nullopt))))
+    if (auto spaces = splitIterationSpaces(
+            simplifyMask(expandPresets(parse(text), std::nullopt))))
       for (const IterationSpace &space : *spaces)
         os << "{" << space.stride << ", " << space.shift << ", " << space.mask
            << "}";
