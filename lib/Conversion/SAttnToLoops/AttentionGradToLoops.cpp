@@ -782,8 +782,8 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
           });
     // Per iteration space: (b, kv head, residue class, split) tasks on the
     // class's views.
-    for (auto [i, space] : llvm::enumerate(spaces ? *spaces
-                                                  : ArrayRef<IterationSpace>())) {
+    for (auto [i, space] :
+         llvm::enumerate(spaces ? *spaces : ArrayRef<IterationSpace>())) {
       GradBuilder spaceBuilder(op, tiles, vec);
       spaceBuilder.mask = space.mask;
       spaceBuilder.residue = true;
@@ -808,20 +808,13 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
             Type elem = builder.elemType, f32 = rewriter.getF32Type();
             func::CallOp::create(
                 nb, nloc, fn,
-                ValueRange{view(q, elem, d, i0, rows),
-                           view(k, elem, d, r, keys),
-                           view(v, elem, dv, r, keys),
-                           view(dO, elem, dv, i0, rows),
-                           view(lse, f32, 0, i0, rows),
-                           view(delta, f32, 0, i0, rows),
-                           view(partial, f32, d, i0, rows),
-                           view(dk, elem, d, r, keys),
-                           view(dvArg, elem, dv, r, keys),
-                           ivs[0],
-                           ivs[1],
-                           ivs[3],
-                           splits,
-                           cls.position});
+                ValueRange{
+                    view(q, elem, d, i0, rows), view(k, elem, d, r, keys),
+                    view(v, elem, dv, r, keys), view(dO, elem, dv, i0, rows),
+                    view(lse, f32, 0, i0, rows), view(delta, f32, 0, i0, rows),
+                    view(partial, f32, d, i0, rows), view(dk, elem, d, r, keys),
+                    view(dvArg, elem, dv, r, keys), ivs[0], ivs[1], ivs[3],
+                    splits, cls.position});
           });
     }
     auto finish = scf::IfOp::create(

@@ -1353,8 +1353,8 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
         ValueRange{c(1), c(1), c(1), c(1)},
         [&](OpBuilder &nb, Location, ValueRange ivs) {
           Value r = ivs[2];
-          ResidueClass cls = buildResidueClass(nb, loc, r, space.stride,
-                                               space.shift, lq, lk);
+          ResidueClass cls =
+              buildResidueClass(nb, loc, r, space.stride, space.shift, lq, lk);
           Value rows = cls.numRows, keys = cls.numKeys, i0 = cls.firstRow;
           SmallVector<Value> args = {
               cls.view(nb, loc, builder.inputType(d), q, i0, rows),

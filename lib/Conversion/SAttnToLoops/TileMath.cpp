@@ -112,9 +112,9 @@ Value mlir::sattn::buildMaxThreads(OpBuilder &b, Operation *op) {
       func::CallOp::create(b, loc, threadsFn, ValueRange{}).getResult(0));
 }
 
-ResidueClass mlir::sattn::buildResidueClass(OpBuilder &b, Location loc,
-                                            Value r, int64_t stride,
-                                            int64_t shift, Value lq, Value lk) {
+ResidueClass mlir::sattn::buildResidueClass(OpBuilder &b, Location loc, Value r,
+                                            int64_t stride, int64_t shift,
+                                            Value lq, Value lk) {
   auto c = [&](int64_t x) -> Value {
     return arith::ConstantIndexOp::create(b, loc, x);
   };
@@ -138,10 +138,9 @@ ResidueClass mlir::sattn::buildResidueClass(OpBuilder &b, Location loc,
   cls.numKeys = arith::DivSIOp::create(b, loc, add(sub(lk, r), c(stride - 1)),
                                        cls.stride);
   // p = i0 + Lk - Lq = r (mod s): floor(p / s) = (p - r) / s exactly.
-  cls.position =
-      add(arith::DivSIOp::create(b, loc, sub(add(cls.firstRow, offset), r),
-                                 cls.stride),
-          c(shift));
+  cls.position = add(arith::DivSIOp::create(
+                         b, loc, sub(add(cls.firstRow, offset), r), cls.stride),
+                     c(shift));
   return cls;
 }
 
@@ -164,9 +163,8 @@ Value ResidueClass::view(OpBuilder &b, Location loc, MemRefType type,
     sizes.push_back(b.getIndexAttr(width));
     strides.push_back(b.getIndexAttr(1));
   }
-  return memref::ReinterpretCastOp::create(b, loc, type, buffer,
-                                           OpFoldResult(mul(first, w)), sizes,
-                                           strides);
+  return memref::ReinterpretCastOp::create(
+      b, loc, type, buffer, OpFoldResult(mul(first, w)), sizes, strides);
 }
 
 MemRefType mlir::sattn::getResidueViewType(Type elem, int64_t last) {
