@@ -38,6 +38,7 @@ Every pattern implements `MaskAttrInterface`:
 | `buildQueryRange(k0, k1, p0, p1, lk)` | its transpose, for the backward: the query positions that keep a key of `[k0, k1)` |
 | `getBandForm()` | for a band of diagonals (`lo <= k - p <= hi`, `(k - p) mod step == 0`): `{lo, hi, step}` |
 | `getPrimitiveForm()` | for a preset: the primitives it stands for |
+| `getExpansion(lk)` | what `-sattn-expand-presets` replaces a preset by at key length `lk` (default: the primitive form; bigbird: a block layout for a static `lk`) |
 | `getOperandMasks()` | for a combinator: the masks it combines |
 | `getBlockGrid()` | the block sides the pattern is constant on, so that tiles divide them (default: the gcd over the operands) |
 | `declareTables(symbolTable)` | the constant tables `buildPredicate` reads (a block layout; default: the operands') |

@@ -549,6 +549,32 @@ bool BigBirdAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
   int64_t b = getBlock();
   return bigBirdCell(*this, floorDiv(p, b), k / b, ceilDiv(lk, b));
 }
+// For static Lk: the block band and the global query blocks as one layout,
+// the random blocks, and sink<gb * b> for the global key blocks (which every
+// query sees, even those at p < 0). The layout has ceil(Lk / b)^2 cells;
+// past 2^22 there is none.
+MaskAttrInterface BigBirdAttr::getExpansion(std::optional<int64_t> lk) const {
+  constexpr int64_t kMaxLayoutCells = int64_t(1) << 22;
+  int64_t b = getBlock(), n = lk ? ceilDiv(*lk, b) : 0;
+  if (!lk || n > kMaxLayoutCells / std::max<int64_t>(n, 1))
+    return {};
+  MLIRContext *ctx = getContext();
+  int64_t halfBand = (getWindow() - 1) / 2;
+  SmallVector<bool> cells(n * n);
+  for (int64_t qb = 0; qb < n; ++qb)
+    for (int64_t kb = 0; kb < n; ++kb)
+      cells[qb * n + kb] = std::abs(qb - kb) <= halfBand || qb < getGlobal();
+  auto layoutType = RankedTensorType::get({n, n}, IntegerType::get(ctx, 1));
+  auto layout = cast<DenseIntElementsAttr>(
+      DenseElementsAttr::get(layoutType, ArrayRef<bool>(cells)));
+  SmallVector<Attribute> parts = {BlockSparseAttr::get(ctx, b, b, layout)};
+  if (getRandom() >= 1)
+    parts.push_back(RandomAttr::get(ctx, b, getRandom(), getSeed()));
+  if (getGlobal() >= 1)
+    parts.push_back(SinkAttr::get(ctx, clampMul(getGlobal(), b)));
+  return cast<MaskAttrInterface>(
+      parts.size() == 1 ? parts.front() : UnionAttr::get(ctx, parts));
+}
 std::pair<int64_t, int64_t> BigBirdAttr::getBlockGrid() const {
   return {getBlock(), getBlock()};
 }

@@ -437,28 +437,6 @@ mlir::sattn::splitIterationSpaces(MaskAttrInterface mask) {
 // Preset expansion
 //===----------------------------------------------------------------------===//
 
-/// bigbird for static Lk: the block band and the global query blocks as one
-/// layout, the random blocks, and sink<gb * b> for the global key blocks
-/// (which every query sees, even those at p < 0).
-static Attribute expandBigBird(BigBirdAttr bb, int64_t lk) {
-  MLIRContext *ctx = bb.getContext();
-  int64_t b = bb.getBlock(), n = (lk + b - 1) / b;
-  int64_t halfBand = (bb.getWindow() - 1) / 2;
-  SmallVector<bool> cells(n * n);
-  for (int64_t qb = 0; qb < n; ++qb)
-    for (int64_t kb = 0; kb < n; ++kb)
-      cells[qb * n + kb] = std::abs(qb - kb) <= halfBand || qb < bb.getGlobal();
-  auto layoutType = RankedTensorType::get({n, n}, IntegerType::get(ctx, 1));
-  auto layout = cast<DenseIntElementsAttr>(
-      DenseElementsAttr::get(layoutType, ArrayRef<bool>(cells)));
-  SmallVector<Attribute> parts = {BlockSparseAttr::get(ctx, b, b, layout)};
-  if (bb.getRandom() >= 1)
-    parts.push_back(RandomAttr::get(ctx, b, bb.getRandom(), bb.getSeed()));
-  if (bb.getGlobal() >= 1)
-    parts.push_back(SinkAttr::get(ctx, clampMul(bb.getGlobal(), b)));
-  return parts.size() == 1 ? parts.front() : UnionAttr::get(ctx, parts);
-}
-
 static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
   MLIRContext *ctx = mask.getContext();
   auto expandAll = [&](ArrayRef<Attribute> ms) {
@@ -470,18 +448,11 @@ static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
     return IntersectAttr::get(ctx, expandAll(i.getMembers()));
   if (auto c = dyn_cast<ComplementAttr>(mask))
     return ComplementAttr::get(ctx, expand(c.getOperand(), lk));
-  // longformer, sparse_transformer, streaming
-  if (MaskAttrInterface primitive =
-          cast<MaskAttrInterface>(mask).getPrimitiveForm())
-    return primitive;
-  // The layout has ceil(Lk / b)^2 cells; past kMaxLayoutCells the preset
-  // stays (it answers the mask interface itself, exactly).
-  constexpr int64_t kMaxLayoutCells = int64_t(1) << 22;
-  if (auto bb = dyn_cast<BigBirdAttr>(mask); bb && lk) {
-    int64_t n = (*lk + bb.getBlock() - 1) / bb.getBlock();
-    if (n <= kMaxLayoutCells / std::max<int64_t>(n, 1))
-      return expandBigBird(bb, *lk);
-  }
+  // A preset without an expansion stays: it answers the mask interface
+  // itself, exactly.
+  if (MaskAttrInterface expansion =
+          cast<MaskAttrInterface>(mask).getExpansion(lk))
+    return expansion;
   return mask;
 }
 

@@ -293,7 +293,7 @@ def SAttn_LongformerAttr : SAttn_PresetMaskAttr<"Longformer", "longformer"> {
   let skipDefaultBuilders = 1;
 }
 
-def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird", ["getBlockGrid"]> {
+def SAttn_BigBirdAttr : SAttn_MaskAttr<"BigBird", "bigbird", ["getBlockGrid", "getExpansion"]> {
   let summary = "Block band, global blocks and random blocks (BigBird)";
   let description = [{
     Example:

@@ -43,7 +43,9 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       defaults to the band's answer, and the mask rewrites, the iteration
       spaces and the tile planner read the band from it;
     * `getPrimitiveForm()`: a preset answers the primitives it stands for,
-      and the code-generation methods default to theirs;
+      and the code-generation methods default to theirs; `getExpansion(lk)`
+      is what `-sattn-expand-presets` replaces it by (bigbird: a layout for
+      a static key length);
     * `getOperandMasks()`: the masks a combinator combines, which the
       defaults below walk;
     * `getBlockGrid()`: the block sides `(bq, bk)` the pattern is constant
@@ -165,6 +167,14 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       "::mlir::sattn::MaskAttrInterface", "getPrimitiveForm", (ins),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{ return {}; }]>,
+    InterfaceMethod<
+      "A preset: the primitives it stands for at key length `lk` "
+      "(std::nullopt: dynamic), or null where none is exact and practical "
+      "(-sattn-expand-presets). By default the primitive form.",
+      "::mlir::sattn::MaskAttrInterface", "getExpansion",
+      (ins "std::optional<int64_t>":$lk),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{ return $_attr.getPrimitiveForm(); }]>,
     InterfaceMethod<
       "A combinator: the masks it combines (none for other patterns).",
       "::llvm::SmallVector<::mlir::Attribute>", "getOperandMasks", (ins),
