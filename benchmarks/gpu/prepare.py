@@ -5,7 +5,8 @@ For every pattern of the CPU benchmark (plus the GPU targets' causal window
 1024), compiles with `sattn-compile --target=nvvm --emit=header`:
   - check kernels: B = 1, Hq = 4, Hkv = 2 (GQA), N = 1000 (a tail), D = 128,
     bf16, on tensor cores and (role check_simt) with --tensor-cores=false,
-    with the boolean mask as .npy for the float64 reference there;
+    with the boolean mask (one file per pattern) as .npy for the float64
+    reference there;
   - a timing kernel: B = 1, H = 16, N = 16384, D = 128, bf16 (the issue's
     shape), with the 64 x 64 block layout FlexAttention needs;
 then writes harness.c (every header behind two exported functions) and
@@ -75,10 +76,10 @@ def main():
             with open(os.path.join(args.out, tag + ".h"), "w") as f:
                 f.write(text.replace("SATTN_GPU_KERNEL_ATTENTION_H", f"SATTN_GPU_{tag.upper()}_H"))
             entry = dict(name=name, role=role, tag=tag, flex=flex, **c)
-            if role.startswith("check"):
-                np.save(os.path.join(args.out, tag + ".mask.npy"),
+            if role == "check":  # one mask file for both check kernels
+                np.save(os.path.join(args.out, name + ".mask.npy"),
                         np.ascontiguousarray(mask.evaluate(c["n"], c["n"])))
-            else:
+            elif role == "time":
                 keep = mask.evaluate(c["n"], c["n"])
                 entry["kept_pairs"] = int(keep.sum())
                 if "LAYOUT" in flex:
@@ -102,7 +103,8 @@ def main():
         for i, e in enumerate(manifest):
             f.write(f"  case {i}: return sattn_{e['tag']}_launch(k, q, kk, v, o, 0, b, hq, hkv, n, n, s);\n")
         f.write("  }\n  return CUDA_ERROR_INVALID_VALUE;\n}\n")
-    print(f"{len(manifest)} kernels in {args.out}")
+    size = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
+    print(f"{len(manifest)} kernels in {args.out}, {size / 2**20:.1f} MiB (carried: keep it under 64)")
 
 
 if __name__ == "__main__":

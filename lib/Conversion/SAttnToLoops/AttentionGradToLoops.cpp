@@ -782,12 +782,14 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
           });
     // Per iteration space: (b, kv head, residue class, split) tasks on the
     // class's views.
-    for (auto [i, space] :
-         llvm::enumerate(spaces ? *spaces : ArrayRef<IterationSpace>())) {
+    ArrayRef<IterationSpace> spaceList;
+    if (spaces)
+      spaceList = *spaces;
+    for (const IterationSpace &space : spaceList) {
       GradBuilder spaceBuilder(op, tiles, vec);
       spaceBuilder.mask = space.mask;
       spaceBuilder.residue = true;
-      spaceBuilder.accumulate = i > 0;
+      spaceBuilder.accumulate = &space != &spaceList.front();
       func::FuncOp fn = spaceBuilder.buildMain(
           module, getFreshSymbolName(module, name + "_space"));
       setIterationSpaceAttr(fn, space);

@@ -1332,11 +1332,11 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
   else if (!lseBuf) // never written
     lseBuf = memref::AllocaOp::create(rewriter, loc,
                                       MemRefType::get({1, 1, 1}, f32));
-  for (auto [i, space] : llvm::enumerate(spaces)) {
+  for (const IterationSpace &space : spaces) {
     TileFunctionBuilder builder(attention, tiles, vec);
     builder.strided = true;
     builder.positionArg = true;
-    builder.resume = i > 0;
+    builder.resume = &space != &spaces.front();
     builder.writeLse = writeLse;
     builder.mask = space.mask;
     func::FuncOp fn =
