@@ -510,7 +510,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     scf::ForOp::create(
         b, loc, idx(0), idx(br), one, ValueRange{},
         [&](OpBuilder &, Location, Value r, ValueRange) {
-          auto [rowHead, row] = rowSource(r);
+          Value rowHead, row;
+          if (resume)
+            std::tie(rowHead, row) = rowSource(r);
           for (int64_t j = 0; j < numValueVecs; ++j) {
             Value x = resume ? loadRowVector(o, ValueRange{batch, rowHead, row},
                                              j * lanes, valueDim)
