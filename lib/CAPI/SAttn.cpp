@@ -3,6 +3,7 @@
 #include "sattn-c/SAttn.h"
 
 #include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
 #include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
 #include "sattn/Runtime/CpuKernel.h"
 #include "sattn/Runtime/GpuKernel.h"
@@ -600,6 +601,8 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
     return fail(SATTN_ERROR_SHAPE,
                 "the mask does not fit Lk = " + llvm::Twine(keyLen));
   const SpecKernel &k = *kernel->compiled->kernel;
+  // The mask as the pipeline plans it: presets expanded, simplified.
+  mask = simplifyMask(expandPresets(mask, keyLen));
   // The backward kernel's tiles default to 32 x 32.
   auto [rows, keys] =
       step.grad() ? std::pair<int64_t, int64_t>(32, 32) : chooseTileSizes(mask);

@@ -253,6 +253,21 @@ int main(void) {
              stats.empty_tiles == 28 && stats.full_tiles == 28 &&
              stats.partial_tiles == 8 && stats.kept_pairs == 256 * 257 / 2);
 
+  /* The stats of the mask the pipeline compiles: union<[window<8, 0>,
+   * complement<dense>]> is window<8, 0>, a band (32 x 32 tiles). */
+  sattn_kernel simplified;
+  EXPECT("plan stats of the simplified mask",
+         sattn_compile_mask(ctx,
+                            "#sattn.union<[#sattn.window<left = 8, right = 0>, "
+                            "#sattn.complement<#sattn.dense>]>",
+                            &d, &simplified) == SATTN_OK &&
+             sattn_kernel_plan_stats(simplified, 256, 256, &stats) ==
+                 SATTN_OK &&
+             stats.tile_rows == 32 && stats.tile_keys == 32 &&
+             stats.empty_tiles == 49 && stats.full_tiles == 0 &&
+             stats.partial_tiles == 15);
+  sattn_kernel_release(simplified);
+
   float buf[2 * L * D + 1];
   int64_t shape[4] = {1, 2, L, D}, badShape[4] = {1, 2, L + 1, D};
   int64_t strides[4] = {2 * L * D, L * D, 1, L};
