@@ -1168,6 +1168,19 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   return result;
 }
 
+/// The op's LSE buffer, or without an LSE result a 1 x 1 (x 1) f32 dummy
+/// that the tile function never writes.
+static Value allocLseOrDummy(OpBuilder &b, Location loc,
+                             AttentionOpInterface op, Value query,
+                             IntegerAttr align) {
+  if (Value lse = allocLseBuffer(b, loc, op, query, align))
+    return lse;
+  SmallVector<int64_t> ones(isa<VarlenAttentionOp>(op.getOperation()) ? 2 : 3,
+                            1);
+  return memref::AllocaOp::create(b, loc,
+                                  MemRefType::get(ones, b.getF32Type()));
+}
+
 /// sattn.varlen_attention: the query tiles of all sequences form one list,
 /// so the parallel loop over (head, tile) shares the work evenly whatever the
 /// lengths; each call of the tile function gets strided [1, H, L_b, D] views
@@ -1193,11 +1206,8 @@ static void buildVarlenLoop(PatternRewriter &rewriter, VarlenAttentionOp op,
   // O [Tq, Hq, Dv] and LSE [Hq, Tq].
   Value oBuf =
       allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
-  Value lseBuf = allocLseBuffer(
+  Value lseBuf = allocLseOrDummy(
       rewriter, loc, cast<AttentionOpInterface>(op.getOperation()), q, align);
-  if (!lseBuf)
-    lseBuf = memref::AllocaOp::create(
-        rewriter, loc, MemRefType::get({1, 1}, rewriter.getF32Type()));
 
   // The rows [start, end) of sequence b in a cu_seqlens, clamped to
   // [0, total] and non-decreasing: bad index data (which the runtime
@@ -1323,17 +1333,16 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
   auto align = rewriter.getI64IntegerAttr(64);
   Value oBuf =
       allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
-  Value lseBuf = allocLseBuffer(rewriter, loc, attention, q, align);
-  bool writeLse = lseBuf || spaces.size() > 1;
-  auto f32 = rewriter.getF32Type();
+  // Later spaces resume from LSE: a scratch one when the op returns none.
+  bool writeLse = op.getLse() || spaces.size() > 1;
   int64_t dyn = ShapedType::kDynamic;
-  if (!lseBuf && writeLse)
-    lseBuf = memref::AllocOp::create(rewriter, loc,
-                                     MemRefType::get({dyn, dyn, dyn}, f32),
-                                     ValueRange{batches, hq, lq}, align);
-  else if (!lseBuf) // never written
-    lseBuf = memref::AllocaOp::create(rewriter, loc,
-                                      MemRefType::get({1, 1, 1}, f32));
+  Value lseBuf =
+      writeLse && !op.getLse()
+          ? Value(memref::AllocOp::create(
+                rewriter, loc,
+                MemRefType::get({dyn, dyn, dyn}, rewriter.getF32Type()),
+                ValueRange{batches, hq, lq}, align))
+          : allocLseOrDummy(rewriter, loc, attention, q, align);
   for (const IterationSpace &space : spaces) {
     TileFunctionBuilder builder(attention, tiles, vec);
     builder.strided = true;
@@ -1600,10 +1609,7 @@ struct AttentionToLoops
     auto align = rewriter.getI64IntegerAttr(64);
     Value oBuf =
         allocResultBuffer(rewriter, loc, op.getOutput().getType(), q, align);
-    Value lseBuf = allocLseBuffer(rewriter, loc, op, q, align);
-    if (!lseBuf)
-      lseBuf = memref::AllocaOp::create(
-          rewriter, loc, MemRefType::get({1, 1, 1}, rewriter.getF32Type()));
+    Value lseBuf = allocLseOrDummy(rewriter, loc, op, q, align);
     Value oArg =
         memref::CastOp::create(rewriter, loc, builder.inputType(dv), oBuf);
     Value lseArg =
