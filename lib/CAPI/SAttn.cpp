@@ -2,7 +2,6 @@
 
 #include "sattn-c/SAttn.h"
 
-#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
 #include "sattn/Dialect/SAttn/Transforms/MaskRewrites.h"
 #include "sattn/Dialect/SAttn/Transforms/TilePlan.h"
 #include "sattn/Runtime/CpuKernel.h"
@@ -507,7 +506,8 @@ extern "C" sattn_status sattn_kernel_run(sattn_kernel kernel,
                                          shapeString(out[i].shape) + ", want " +
                                          shapeString((*shapes)[i]));
   if (k.device() == KernelDevice::Cuda)
-    if (llvm::Error err = static_cast<const GpuKernel &>(k).checkAlignment(in))
+    if (llvm::Error err =
+            static_cast<const GpuKernel &>(k).checkAlignment(in, out))
       return fail(SATTN_ERROR_LAYOUT, llvm::toString(std::move(err)));
   if (llvm::Error err = k.run(in, out)) {
     // Bad index data is the caller's argument on every device (the kernel
@@ -603,18 +603,13 @@ extern "C" sattn_status sattn_kernel_plan_stats(sattn_kernel kernel,
   const SpecKernel &k = *kernel->compiled->kernel;
   // The mask as the pipeline plans it: presets expanded, simplified.
   mask = simplifyMask(expandPresets(mask, keyLen));
-  // The backward kernel's tiles default to 32 x 32.
-  auto [rows, keys] =
-      step.grad() ? std::pair<int64_t, int64_t>(32, 32) : chooseTileSizes(mask);
-  if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
-    if (tile.size() == 2) {
-      rows = tile[0];
-      keys = tile[1];
-    }
-  if (k.device() == KernelDevice::Cuda) {
-    rows = static_cast<const GpuKernel &>(k).code().rows;
-    keys = kGpuKeyTile;
-  }
+  // The tiles the kernel was compiled with, as it carries them.
+  TileAttr tile =
+      k.device() == KernelDevice::Cuda
+          ? static_cast<const GpuKernel &>(k).code().launch.getTile()
+          : cast<CpuKernelAttr>(static_cast<const CpuKernel &>(k).facts()[0])
+                .getTile();
+  int64_t rows = tile.getRows(), keys = tile.getKeys();
   std::optional<TilePlanStats> stats =
       computeTilePlanStats(mask, queryLen, keyLen, rows, keys);
   if (!stats)

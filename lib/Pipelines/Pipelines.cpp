@@ -83,7 +83,8 @@ void sattn::buildLowerToNVVMPipeline(OpPassManager &pm,
        // PTX 8.0 (CUDA 12+ ptxas rejects the default PTX 6.0).
        "nvvm-attach-target{module=sattn_kernels O=3 features=+ptx80 chip=" +
        chip + "}," +
-       "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse),"
+       "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm,canonicalize,cse,"
+       "sattn-extern-dynamic-shared-memory),"
        "reconcile-unrealized-casts,gpu-module-to-binary{format=" +
        format +
        // Only ptxas needs the toolkit (the kernels call no libdevice

@@ -1,9 +1,12 @@
 //===- CpuKernel.cpp - a spec function JIT-compiled for the host ----------===//
 
 #include "sattn/Runtime/CpuKernel.h"
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
 #include "sattn/Pipelines/Pipelines.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
@@ -108,6 +111,11 @@ llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
   PassManager pm(ctx);
   if (failed(buildLowerToLLVMPipeline(pm)) || failed(pm.run(*lowered)))
     return makeError("compilation failed:\n" + diags.text);
+  // The kernels' facts, as a C string the object carries.
+  std::string facts;
+  if (auto host = lowered->lookupSymbol<LLVM::LLVMFuncOp>(function))
+    if (Attribute known = host->getAttr("sattn.cpu_kernels"))
+      llvm::raw_string_ostream(facts) << known;
   std::string out;
   llvm::raw_string_ostream os(out);
   if (kind == HostCodeKind::LoweredMLIR) {
@@ -126,6 +134,13 @@ llvm::Expected<std::string> mlir::sattn::emitHostCode(ModuleOp module,
   llvmModule->setDataLayout((*tm)->createDataLayout());
   llvmModule->setTargetTriple((*tm)->getTargetTriple());
   defineTruncSFBF2(*llvmModule);
+  new llvm::GlobalVariable(
+      *llvmModule,
+      llvm::ArrayType::get(llvm::Type::getInt8Ty(llvmContext),
+                           facts.size() + 1),
+      /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantDataArray::getString(llvmContext, facts),
+      ("__sattn_kernels_" + function).str());
   if (llvm::Error err = makeOptimizingTransformer(/*optLevel=*/3,
                                                   /*sizeLevel=*/0,
                                                   tm->get())(llvmModule.get()))
@@ -170,6 +185,17 @@ llvm::Error CpuKernel::loadObject(StringRef function, StringRef object) {
   if (!symbol)
     return symbol.takeError();
   entry = symbol->toPtr<void *>();
+  auto facts = jit->lookup(("__sattn_kernels_" + function).str());
+  if (!facts)
+    return facts.takeError();
+  MLIRContext *ctx = sig.steps.front().operation->getContext();
+  kernelFacts = dyn_cast_or_null<ArrayAttr>(
+      parseAttribute(facts->toPtr<const char *>(), ctx));
+  if (!kernelFacts || kernelFacts.size() != sig.steps.size() ||
+      !llvm::all_of(kernelFacts, llvm::IsaPred<CpuKernelAttr>))
+    return makeError("the object's kernel facts (__sattn_kernels_" + function +
+                     ") do not describe its " + llvm::Twine(sig.steps.size()) +
+                     " ops");
   return llvm::Error::success();
 }
 

@@ -27,6 +27,7 @@ constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
 constexpr unsigned CU_MEMORYTYPE_DEVICE = 2;
 constexpr unsigned CU_MEMORYTYPE_UNIFIED = 4;
+constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 } // namespace
 
 struct CudaDriver::Api {
@@ -49,6 +50,7 @@ struct CudaDriver::Api {
                              unsigned, unsigned, unsigned, unsigned, CudaStream,
                              void **, void **);
   CUresult (*cuPointerGetAttribute)(void *, int, CudaDevicePtr);
+  CUresult (*cuFuncSetAttribute)(CudaFunction, int, int);
   CUresult (*cuGetErrorString)(CUresult, const char **);
   CUcontext context = nullptr;
 };
@@ -97,6 +99,7 @@ llvm::Error CudaDriver::init() {
   resolve(api->cuMemcpyDtoH, "cuMemcpyDtoH_v2");
   resolve(api->cuLaunchKernel, "cuLaunchKernel");
   resolve(api->cuPointerGetAttribute, "cuPointerGetAttribute");
+  resolve(api->cuFuncSetAttribute, "cuFuncSetAttribute");
   resolve(api->cuGetErrorString, "cuGetErrorString");
   if (missing)
     return makeError(llvm::Twine("no CUDA device: ") + path +
@@ -204,12 +207,19 @@ llvm::Error CudaDriver::copyToHost(void *dst, CudaDevicePtr src, size_t bytes) {
 llvm::Error CudaDriver::launch(CudaFunction function, const unsigned grid[3],
                                const unsigned block[3],
                                llvm::ArrayRef<void *> params,
-                               CudaStream stream) {
+                               unsigned sharedBytes, CudaStream stream) {
+  // Above 48 KiB the function must be allowed its dynamic shared memory.
+  if (sharedBytes > 48 * 1024)
+    if (llvm::Error err =
+            check(api->cuFuncSetAttribute(
+                      function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                      int(sharedBytes)),
+                  "cuFuncSetAttribute"))
+      return err;
   std::vector<void *> args(params.begin(), params.end());
   return check(api->cuLaunchKernel(function, grid[0], grid[1], grid[2],
-                                   block[0], block[1], block[2],
-                                   /*sharedMemBytes=*/0, stream, args.data(),
-                                   nullptr),
+                                   block[0], block[1], block[2], sharedBytes,
+                                   stream, args.data(), nullptr),
                "cuLaunchKernel");
 }
 

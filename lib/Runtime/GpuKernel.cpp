@@ -1,7 +1,7 @@
 //===- GpuKernel.cpp - a spec function compiled for an NVIDIA GPU ---------===//
 
 #include "sattn/Runtime/GpuKernel.h"
-#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "mlir/AsmParser/AsmParser.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -17,14 +17,27 @@ static llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// The launch facts of the kernel of `op` (all but the binary).
-static GpuCode describeKernel(AttentionOpInterface op, bool tensorCores) {
-  std::optional<GpuTileShape> shape =
-      getGpuTileShape(op.getQuery().getType().getElementType(), op.getHeadDim(),
-                      op.getValueHeadDim(), tensorCores);
-  // No shape: the conversion reports the op.
-  return GpuCode{"", "attention_0", shape ? shape->rows : 0, bool(op.getLse()),
-                 shape && shape->tensorCores};
+static constexpr llvm::StringLiteral kLaunchLinePrefix =
+    "// sattn.gpu_launch: ";
+
+std::string mlir::sattn::printLaunchLine(GpuLaunchAttr launch) {
+  std::string line;
+  llvm::raw_string_ostream os(line);
+  os << kLaunchLinePrefix << launch << "\n";
+  return line;
+}
+
+llvm::Expected<GpuLaunchAttr> mlir::sattn::parseLaunchLine(MLIRContext *ctx,
+                                                           StringRef ptx) {
+  StringRef line = ptx.take_until([](char c) { return c == '\n'; });
+  if (!line.consume_front(kLaunchLinePrefix))
+    return makeError("the PTX does not start with its launch ('" +
+                     kLaunchLinePrefix.rtrim() + " ...'); emit it again");
+  auto launch = dyn_cast_or_null<GpuLaunchAttr>(parseAttribute(line, ctx));
+  if (!launch)
+    return makeError("the PTX's launch line is not a #sattn.gpu_launch: " +
+                     line);
+  return launch;
 }
 
 llvm::Expected<GpuCode>
@@ -50,7 +63,6 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
       return makeError("no CUDA toolkit: a cubin needs ptxas, not found at " +
                        ptxas + " (set CUDA_HOME, or emit PTX)");
   }
-  GpuCode code = describeKernel(ops.front(), tensorCores);
 
   DiagnosticCollector diags(ctx);
   PassManager pm(ctx);
@@ -62,12 +74,21 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
   buildLowerToNVVMPipeline(pm, options);
   if (failed(pm.run(*lowered)))
     return makeError("GPU compilation failed:\n" + diags.text);
+  GpuCode code;
+  auto host = lowered->lookupSymbol<func::FuncOp>(function);
+  auto launches =
+      host ? host->getAttrOfType<ArrayAttr>("sattn.gpu_launches") : ArrayAttr();
+  if (!launches || launches.size() != 1)
+    return makeError("GPU compilation gave no launch for '" + function + "'");
+  code.launch = cast<GpuLaunchAttr>(launches[0]);
   lowered->walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects())
       code.binary = cast<gpu::ObjectAttr>(object).getObject().str();
   });
   if (code.binary.empty())
     return makeError("GPU compilation produced no binary");
+  if (format == GpuBinaryFormat::PTX)
+    code.binary = printLaunchLine(code.launch) + code.binary;
   return code;
 }
 
@@ -87,15 +108,19 @@ GpuKernel::compile(ModuleOp module, StringRef function) {
       emitGpuCode(module, function, GpuChip::SM80, GpuBinaryFormat::PTX);
   if (!code)
     return code.takeError();
-  (*kernel)->gpuCode.binary = std::move(code->binary);
+  (*kernel)->gpuCode = std::move(*code);
   return kernel;
 }
 
 llvm::Expected<std::unique_ptr<GpuKernel>>
 GpuKernel::load(ModuleOp module, StringRef function, StringRef ptx) {
   auto kernel = create(module, function);
-  if (kernel)
-    (*kernel)->gpuCode.binary = ptx.str();
+  if (!kernel)
+    return kernel;
+  auto launch = parseLaunchLine(module.getContext(), ptx);
+  if (!launch)
+    return launch.takeError();
+  (*kernel)->gpuCode = {ptx.str(), *launch};
   return kernel;
 }
 
@@ -110,8 +135,6 @@ GpuKernel::create(ModuleOp module, StringRef function) {
   if (kernel->sig.steps.front().grad())
     return makeError("'sattn.attention_grad' has no GPU kernel yet; compile "
                      "it for the CPU");
-  kernel->gpuCode =
-      describeKernel(kernel->sig.steps.front().op, /*tensorCores=*/true);
   return kernel;
 }
 
@@ -131,15 +154,18 @@ llvm::Expected<CudaFunction> GpuKernel::getFunction() const {
   if (!loaded)
     return loaded.takeError();
   module = *loaded;
-  auto fn = driver->getFunction(module, gpuCode.kernel);
+  auto fn = driver->getFunction(
+      module, gpuCode.launch.getKernel().getLeafReference().getValue());
   if (!fn)
     return fn.takeError();
   function = *fn;
   return function;
 }
 
-llvm::Error GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs) const {
-  if (!gpuCode.tensorCores)
+llvm::Error
+GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs,
+                          llvm::ArrayRef<TensorView> outputs) const {
+  if (!gpuCode.launch.getTensorCores())
     return llvm::Error::success();
   const SpecStep &step = sig.steps.front();
   for (unsigned i : {step.q, step.k, step.v})
@@ -147,6 +173,12 @@ llvm::Error GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs) const {
       return makeError("input #" + llvm::Twine(i) +
                        " is not 16-byte aligned; the tensor-core GPU kernel "
                        "copies Q, K and V 16 bytes at a time");
+  for (auto [i, id] : llvm::enumerate(sig.outputValues))
+    if (sig.producer(id).second == 0 &&
+        reinterpret_cast<uintptr_t>(outputs[i].data) % 4 != 0)
+      return makeError("output #" + llvm::Twine(i) +
+                       " is not 4-byte aligned; the tensor-core GPU kernel "
+                       "stores O two elements at a time");
   return llvm::Error::success();
 }
 
@@ -154,7 +186,7 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                            llvm::ArrayRef<TensorView> outputs) const {
   if (llvm::Error err = checkOutputs(inputs, outputs))
     return err;
-  if (llvm::Error err = checkAlignment(inputs))
+  if (llvm::Error err = checkAlignment(inputs, outputs))
     return err;
   auto fn = getFunction();
   if (!fn)
@@ -208,32 +240,30 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   PagedAttentionOp paged = step.paged();
   int64_t hkv = paged ? k.shape[2] : k.shape[1], lk = paged ? 0 : k.shape[2];
   int64_t rowsTotal = batch * hq * lq;
+  GpuLaunchAttr launch = gpuCode.launch;
+  int64_t tileRows = launch.getTile().getRows();
   // Varlen: Q [Tq, Hq, D], K [Tk, Hkv, D]; the kernel takes Tq and Tk as Lq
   // and Lk, and the grid covers the longest sequence's query tiles.
-  bool varlen = step.varlen();
-  int64_t numQueryTiles = 0;
-  if (varlen) {
+  int64_t longest = lq;
+  if (step.varlen()) {
     const HostTensor &cuq = hostIndices.front();
     batch = cuq.numElements() - 1;
-    hq = q.shape[1];
     lq = q.shape[0];
     hkv = k.shape[1];
     lk = k.shape[0];
     rowsTotal = hq * lq;
+    longest = 0;
     for (int64_t b = 0; b < batch; ++b)
-      numQueryTiles = std::max<int64_t>(
-          numQueryTiles,
-          (int64_t(cuq.get(b + 1)) - int64_t(cuq.get(b)) + gpuCode.rows - 1) /
-              gpuCode.rows);
-  } else {
-    numQueryTiles = (lq + gpuCode.rows - 1) / gpuCode.rows;
+      longest = std::max<int64_t>(longest, int64_t(cuq.get(b + 1)) -
+                                               int64_t(cuq.get(b)));
   }
+  int64_t numQueryTiles = (longest + tileRows - 1) / tileRows;
   CudaDevicePtr scratch = 0, dummy = 0;
   llvm::scope_exit release([&] {
     driver.free(scratch);
     driver.free(dummy);
   });
-  if (gpuCode.hasLse && !lse) {
+  if (launch.getWritesLse() && !lse) {
     auto buffer = driver.allocate(rowsTotal * sizeof(float));
     if (!buffer)
       return buffer.takeError();
@@ -250,12 +280,9 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   }
   if (rowsTotal == 0)
     return llvm::Error::success(); // nothing to compute
-  if (numQueryTiles > 0x7fffffff || hq > 65535 || batch > 65535)
-    return makeError("the launch grid (" + llvm::Twine(numQueryTiles) + ", " +
-                     llvm::Twine(hq) + ", " + llvm::Twine(batch) +
-                     ") exceeds CUDA's limits (2^31 - 1, 65535, 65535)");
 
-  // Each memref<?xT> parameter is (allocated, aligned, offset, size, stride).
+  // The kernel's parameters in the launch's order: each buffer a flat memref
+  // (allocated, aligned, offset, size, stride), each size one i64.
   struct FlatMemRef {
     void *allocated, *aligned;
     int64_t offset, size, stride;
@@ -263,49 +290,86 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   auto flat = [](void *data, int64_t size) {
     return FlatMemRef{data, data, 0, size, 1};
   };
-  // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk), then for paged kernels (block
-  // table, seq_lens, P, M), for varlen kernels (cu_seqlens_q, cu_seqlens_k):
-  // the kernel's parameters (SAttnToGPU).
-  FlatMemRef memrefs[7] = {
-      flat(q.data, q.numElements()), flat(k.data, k.numElements()),
-      flat(v.data, v.numElements()), flat(o, rowsTotal * v.shape.back()),
-      flat(lse, lse ? rowsTotal : 0)};
-  int64_t sizes[6] = {hq, hkv, lq, lk};
-  if (paged || varlen) {
-    const TensorView &first = inputs[step.indices[0]],
-                     &second = inputs[step.indices[1]];
-    memrefs[5] = flat(first.data, first.numElements());
-    memrefs[6] = flat(second.data, second.numElements());
-  }
-  if (paged) {
-    sizes[4] = k.shape[0];                       // P
-    sizes[5] = inputs[step.indices[0]].shape[1]; // M
-  }
-  std::vector<void *> params;
-  auto pushMemRef = [&](FlatMemRef &m) {
-    for (void *field : {(void *)&m.allocated, (void *)&m.aligned,
-                        (void *)&m.offset, (void *)&m.size, (void *)&m.stride})
-      params.push_back(field);
+  auto index = [&](unsigned i) -> const TensorView & {
+    return inputs[step.indices[i]];
   };
-  for (int i = 0; i < 5; ++i)
-    pushMemRef(memrefs[i]);
-  for (int i = 0; i < 4; ++i)
-    params.push_back(&sizes[i]);
-  if (paged || varlen) {
-    pushMemRef(memrefs[5]);
-    pushMemRef(memrefs[6]);
+  ArrayRef<KernelParam> order = launch.getParams();
+  std::vector<FlatMemRef> memrefs;
+  std::vector<int64_t> sizes;
+  memrefs.reserve(order.size());
+  sizes.reserve(order.size());
+  std::vector<void *> params;
+  for (KernelParam param : order) {
+    if (GpuLaunchAttr::isBuffer(param)) {
+      switch (param) {
+      case KernelParam::Q:
+        memrefs.push_back(flat(q.data, q.numElements()));
+        break;
+      case KernelParam::K:
+        memrefs.push_back(flat(k.data, k.numElements()));
+        break;
+      case KernelParam::V:
+        memrefs.push_back(flat(v.data, v.numElements()));
+        break;
+      case KernelParam::O:
+        memrefs.push_back(flat(o, rowsTotal * v.shape.back()));
+        break;
+      case KernelParam::Lse:
+        memrefs.push_back(flat(lse, lse ? rowsTotal : 0));
+        break;
+      default: // block table, seq_lens; cu_seqlens_q, cu_seqlens_k
+        bool second =
+            param == KernelParam::SeqLens || param == KernelParam::CuSeqlensK;
+        memrefs.push_back(
+            flat(index(second).data, index(second).numElements()));
+        break;
+      }
+      FlatMemRef &m = memrefs.back();
+      for (void *field :
+           {(void *)&m.allocated, (void *)&m.aligned, (void *)&m.offset,
+            (void *)&m.size, (void *)&m.stride})
+        params.push_back(field);
+      continue;
+    }
+    switch (param) {
+    case KernelParam::QHeads:
+      sizes.push_back(hq);
+      break;
+    case KernelParam::KvHeads:
+      sizes.push_back(hkv);
+      break;
+    case KernelParam::QLen:
+      sizes.push_back(lq);
+      break;
+    case KernelParam::KLen:
+      sizes.push_back(lk);
+      break;
+    case KernelParam::NumPages:
+      sizes.push_back(k.shape[0]);
+      break;
+    default: // max_pages
+      sizes.push_back(index(0).shape[1]);
+      break;
+    }
+    params.push_back(&sizes.back());
   }
-  if (paged) {
-    params.push_back(&sizes[4]);
-    params.push_back(&sizes[5]);
+  unsigned grid[3], block[3] = {unsigned(launch.getThreads()), 1, 1};
+  for (auto [i, d] : llvm::enumerate(launch.getGrid())) {
+    int64_t n = d == LaunchDim::QueryTiles ? numQueryTiles
+                : d == LaunchDim::QHeads   ? hq
+                                           : batch;
+    if (n > (i ? 65535 : 0x7fffffff))
+      return makeError("the launch grid (" + llvm::Twine(numQueryTiles) + ", " +
+                       llvm::Twine(hq) + ", " + llvm::Twine(batch) +
+                       ") exceeds CUDA's limits (2^31 - 1, 65535, 65535)");
+    grid[i] = unsigned(n);
   }
-  unsigned grid[3] = {unsigned(numQueryTiles), unsigned(hq), unsigned(batch)};
-  unsigned block[3] = {unsigned(kGpuBlockThreads), 1, 1};
   // The inputs may come from work on any stream of the context (PyTorch's
   // streams do not synchronize with the default one): wait for it first.
   if (llvm::Error err = driver.synchronize())
     return err;
-  if (llvm::Error err = driver.launch(*fn, grid, block, params))
+  if (llvm::Error err = driver.launch(*fn, grid, block, params,
+                                      unsigned(launch.getSharedMemory())))
     return err;
   return driver.synchronize();
 }

@@ -342,7 +342,7 @@ int main(void) {
   EXPECT("nvvm bf16 compiles",
          sattn_compile_mask(ctx, "#sattn.causal", &d, &tc) == SATTN_OK &&
              sattn_kernel_plan_stats(tc, 256, 256, &stats) == SATTN_OK &&
-             stats.tile_rows == 64);
+             stats.tile_rows == 128 && stats.tile_keys == 64);
   DLTensor half = devQ, halfOut = devO;
   half.dtype.code = halfOut.dtype.code = kDLBfloat;
   half.dtype.bits = halfOut.dtype.bits = 16;

@@ -218,7 +218,7 @@ def spec_text(c):
     results = [t(c["hq"], c["lq"], c["dv"])]
     if c["lse"]:
         results.append(f"tensor<{dim(c['batch'])}x{dim(c['hq'])}x{dim(c['lq'])}xf32>")
-    tile = f" {{sattn.tile = array<i64: {c['tile'][0]}, {c['tile'][1]}>}}" if c["tile"] else ""
+    tile = f" {{sattn.tile = #sattn.tile<rows = {c['tile'][0]}, keys = {c['tile'][1]}>}}" if c["tile"] else ""
     return case_spec("attention", operands, results, c, tile)
 
 

@@ -125,7 +125,7 @@ def spec_text(c):
     if c["alibi"] is not None:
         attrs += f" alibi_slopes([{', '.join(repr(m) for m in c['alibi'])}])"
     if c["tile"]:
-        attrs += f" {{sattn.tile = array<i64: {c['tile'][0]}, {c['tile'][1]}>}}"
+        attrs += f" {{sattn.tile = #sattn.tile<rows = {c['tile'][0]}, keys = {c['tile'][1]}>}}"
     types = ", ".join(results)
     return (f"func.func @case({', '.join(f'%{n}: {ty}' for n, ty in operands)}) -> ({types}) {{\n"
             f"  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse "

@@ -27,6 +27,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include <map>
 #include <set>
 
 using namespace mlir;
@@ -135,14 +136,14 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
   // The layouts, the launcher's size arguments, the kernel's parameters in
   // order (SAttnToGPU), the grid and the static sizes to check.
   std::string layout, sizeArgs, rows, gridX, gridZ;
-  std::vector<LaunchParam> params;
+  std::map<KernelParam, LaunchParam> known; // what each parameter is here
   std::vector<std::pair<std::string, int64_t>> staticSizes;
   std::vector<std::string> sizes; // the size arguments, all >= 0
-  auto memref = [&](std::string name, std::string size) {
-    params.push_back({std::move(name), std::move(size)});
+  auto memref = [&](KernelParam param, std::string name, std::string size) {
+    known[param] = {std::move(name), std::move(size)};
   };
-  auto scalar = [&](std::string name) {
-    params.push_back({std::move(name), ""});
+  auto scalar = [&](KernelParam param, std::string name) {
+    known[param] = {std::move(name), ""};
   };
   auto fixed = [&](const TensorSig &sig, int dim, std::string var) {
     if (!ShapedType::isDynamic(sig.shape[dim]))
@@ -159,15 +160,12 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
                "int64_t num_seqs, int64_t q_heads, int64_t kv_heads,\n    "
                "int64_t total_q, int64_t total_k, int64_t max_seqlen_q";
     rows = "total_q * q_heads";
-    memref("q", "rows * " + ds);
-    memref("k", "total_k * kv_heads * " + ds);
-    memref("v", "total_k * kv_heads * " + dvs);
-    memref("o", "rows * " + dvs);
-    memref("lse", "lse ? rows : 0");
-    for (const char *s : {"q_heads", "kv_heads", "total_q", "total_k"})
-      scalar(s);
-    memref("cu_seqlens_q", "num_seqs + 1");
-    memref("cu_seqlens_k", "num_seqs + 1");
+    memref(KernelParam::K, "k", "total_k * kv_heads * " + ds);
+    memref(KernelParam::V, "v", "total_k * kv_heads * " + dvs);
+    scalar(KernelParam::QLen, "total_q");
+    scalar(KernelParam::KLen, "total_k");
+    memref(KernelParam::CuSeqlensQ, "cu_seqlens_q", "num_seqs + 1");
+    memref(KernelParam::CuSeqlensK, "cu_seqlens_k", "num_seqs + 1");
     gridX = "max_seqlen_q";
     gridZ = "num_seqs";
     sizes = {"num_seqs", "q_heads", "total_q", "total_k", "max_seqlen_q"};
@@ -188,17 +186,14 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
                "batch, int64_t q_heads, int64_t kv_heads,\n    int64_t "
                "q_len, int64_t num_pages, int64_t max_pages";
     rows = "batch * q_heads * q_len";
-    memref("q", "rows * " + ds);
-    memref("k", "num_pages * " + page + " * kv_heads * " + ds);
-    memref("v", "num_pages * " + page + " * kv_heads * " + dvs);
-    memref("o", "rows * " + dvs);
-    memref("lse", "lse ? rows : 0");
-    for (const char *s : {"q_heads", "kv_heads", "q_len", "unused_k_len"})
-      scalar(s);
-    memref("block_table", "batch * max_pages");
-    memref("seq_lens", "batch");
-    scalar("num_pages");
-    scalar("max_pages");
+    memref(KernelParam::K, "k", "num_pages * " + page + " * kv_heads * " + ds);
+    memref(KernelParam::V, "v", "num_pages * " + page + " * kv_heads * " + dvs);
+    scalar(KernelParam::QLen, "q_len");
+    scalar(KernelParam::KLen, "unused_k_len");
+    memref(KernelParam::BlockTable, "block_table", "batch * max_pages");
+    memref(KernelParam::SeqLens, "seq_lens", "batch");
+    scalar(KernelParam::NumPages, "num_pages");
+    scalar(KernelParam::MaxPages, "max_pages");
     gridX = "q_len";
     gridZ = "batch";
     sizes = {"batch", "q_heads", "q_len", "num_pages", "max_pages"};
@@ -215,13 +210,10 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
     sizeArgs = "int64_t batch,\n    int64_t q_heads, int64_t kv_heads, "
                "int64_t q_len, int64_t k_len";
     rows = "batch * q_heads * q_len";
-    memref("q", "rows * " + ds);
-    memref("k", "batch * kv_heads * k_len * " + ds);
-    memref("v", "batch * kv_heads * k_len * " + dvs);
-    memref("o", "rows * " + dvs);
-    memref("lse", "lse ? rows : 0");
-    for (const char *s : {"q_heads", "kv_heads", "q_len", "k_len"})
-      scalar(s);
+    memref(KernelParam::K, "k", "batch * kv_heads * k_len * " + ds);
+    memref(KernelParam::V, "v", "batch * kv_heads * k_len * " + dvs);
+    scalar(KernelParam::QLen, "q_len");
+    scalar(KernelParam::KLen, "k_len");
     gridX = "q_len";
     gridZ = "batch";
     sizes = {"batch", "q_heads", "q_len", "k_len"};
@@ -232,20 +224,42 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
     fixed(k, 2, "k_len");
   }
 
+  // Every op: Q, O, LSE and the head counts.
+  memref(KernelParam::Q, "q", "rows * " + ds);
+  memref(KernelParam::O, "o", "rows * " + dvs);
+  memref(KernelParam::Lse, "lse", "lse ? rows : 0");
+  scalar(KernelParam::QHeads, "q_heads");
+  scalar(KernelParam::KvHeads, "kv_heads");
+
+  // The kernel's parameters in the order of its launch.
+  GpuLaunchAttr launch = code.launch;
+  std::vector<LaunchParam> params;
+  for (KernelParam param : launch.getParams())
+    params.push_back(known.at(param));
+  int64_t tileRows = launch.getTile().getRows();
+  std::string threads = std::to_string(launch.getThreads());
+  int64_t shared = launch.getSharedMemory();
+  std::string kernelName =
+      launch.getKernel().getLeafReference().getValue().str();
+
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = ("SATTN_GPU_KERNEL_" + fn.upper() + "_H");
   std::string prefix = ("sattn_" + fn).str();
   os << "/* Generated by sattn-compile --target=nvvm: the GPU kernel of @" << fn
      << " (" << op->getName().getStringRef() << ", PTX for " << chipName
-     << " and newer, " << (code.tensorCores ? "tensor cores" : "SIMT")
+     << " and newer, " << (launch.getTensorCores() ? "tensor cores" : "SIMT")
      << ").\n"
         " * Needs only the CUDA driver at run time (cuda.h, -lcuda): no "
         "LLVM/MLIR.\n"
         " * Device buffers, row-major: "
      << layout
-     << (code.hasLse ? " (LSE required)" : " (LSE not written: pass 0)") << "."
-     << (code.tensorCores ? "\n * Q, K and V must be 16-byte aligned." : "");
+     << (launch.getWritesLse() ? " (LSE required)"
+                               : " (LSE not written: pass 0)")
+     << "."
+     << (launch.getTensorCores()
+             ? "\n * Q, K and V must be 16-byte aligned, O 4-byte aligned."
+             : "");
   if (paged || varlen)
     os << "\n * The index data is not checked here (docs/Semantics.md's "
           "run-time rules are the\n * caller's; the kernel clamps it, so bad "
@@ -261,18 +275,29 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
     os << "\\n\"";
   }
   os << ";\n\n";
-  os << "/* Loads the kernel into the current context. */\n"
+  os << "/* Loads the kernel into the current context"
+     << (shared > 48 * 1024 ? " and allows it its dynamic shared memory" : "")
+     << ". */\n"
      << "static inline CUresult " << prefix
      << "_load(CUmodule *module, CUfunction *kernel) {\n"
      << "  CUresult r = cuModuleLoadData(module, " << prefix << "_ptx);\n"
-     << "  if (r != CUDA_SUCCESS)\n    return r;\n"
-     << "  return cuModuleGetFunction(kernel, *module, \"" << code.kernel
-     << "\");\n}\n\n";
-  std::string tiles = "(" + gridX + " + " + std::to_string(code.rows) +
-                      " - 1) / " + std::to_string(code.rows);
-  os << "/* Launches it on `stream`: grid (ceil(" << gridX << " / " << code.rows
-     << "), Hq, " << gridZ
-     << "), 128 threads per block.\n"
+     << "  if (r != CUDA_SUCCESS)\n    return r;\n";
+  if (shared <= 48 * 1024)
+    os << "  return cuModuleGetFunction(kernel, *module, \"" << kernelName
+       << "\");\n}\n\n";
+  else
+    os << "  r = cuModuleGetFunction(kernel, *module, \"" << kernelName
+       << "\");\n  if (r != CUDA_SUCCESS)\n    return r;\n"
+       << "  return cuFuncSetAttribute(*kernel,\n"
+          "      CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, "
+       << shared << ");\n}\n\n";
+  std::string tiles = "(" + gridX + " + " + std::to_string(tileRows) +
+                      " - 1) / " + std::to_string(tileRows);
+  os << "/* Launches it on `stream`: grid (ceil(" << gridX << " / " << tileRows
+     << "), Hq, " << gridZ << "), " << threads << " threads per block"
+     << (shared ? ", " + std::to_string(shared) + " bytes of shared memory"
+                : std::string())
+     << ".\n"
         " * CUDA_ERROR_INVALID_VALUE for sizes the spec or CUDA does not "
         "allow. */\n"
      << "static inline CUresult " << prefix
@@ -308,8 +333,10 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
     os << size << " < 0 || ";
   os << "kv_heads <= 0 ||\n      q_heads % kv_heads != 0 || " << gridZ
      << " > 65535 ||\n      q_heads > 65535 || " << tiles << " > 0x7fffffff"
-     << (code.hasLse ? " || !lse" : "")
-     << (code.tensorCores ? " ||\n      ((q | k | v) & 15) != 0" : "");
+     << (launch.getWritesLse() ? " || !lse" : "")
+     << (launch.getTensorCores()
+             ? " ||\n      ((q | k | v) & 15) != 0 || (o & 3) != 0"
+             : "");
   for (auto &[var, size] : staticSizes)
     os << " || " << var << " != " << size;
   // One ALiBi slope per query head (the kernel holds them as constants).
@@ -319,7 +346,8 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
      << "  if (rows == 0)\n    return CUDA_SUCCESS;\n"
      << "  return cuLaunchKernel(kernel, (unsigned)(" << tiles
      << "),\n                        (unsigned)q_heads, (unsigned)" << gridZ
-     << ", 128, 1, 1, 0, stream,\n                        params, 0);\n}\n\n"
+     << ", " << threads << ", 1, 1, " << shared
+     << ", stream,\n                        params, 0);\n}\n\n"
      << "#endif /* " << guard << " */\n";
   return text;
 }

@@ -59,7 +59,8 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     `gpu.module @sattn_kernels` and replaces the op by a `gpu.launch_func`
     on flattened buffers (the host function expects device-accessible
     memory; sattn's runtime launches the kernel itself through the CUDA
-    driver). One thread block of 4 warps per (query tile, head, batch):
+    driver). SIMT: one thread block of 4 warps per (query tile, head,
+    batch):
 
     ```
     grid (ceil(Lq / Br), Hq, B), block (128): warp w owns rows w*Br/4 ...
@@ -74,15 +75,19 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     ```
 
     Bc is 32. With tensor cores (the default), f16/bf16 ops with D % 16 == 0
-    and Dv % 8 == 0 get Br = 64, 16 rows per warp, and compute S = Q K^T and
-    O += P V with `nvvm.mma.sync` m16n8k16 (f32 accumulators; sm_80+), the
-    softmax statistics reduced over the 4 lanes that share a row. Otherwise
-    (f32, other head dims) the SIMT kernel above takes one key per lane, and
+    and Dv % 16 == 0 get Br = 128, Bc = 64, 8 warps of 16 rows, and compute
+    S = Q K^T and O += P V with `nvvm.mma.sync` m16n8k16 (f32 accumulators;
+    sm_80+) on `ldmatrix` fragments, the K/V tiles double-buffered in
+    dynamic shared memory by `cp.async`, the softmax statistics reduced over
+    the 4 lanes that share a row. Otherwise (f32, other head dims, tiles
+    above 96 KiB) the SIMT kernel above takes one key per lane, and
     Br is the largest of 32, 16, 8, 4 whose shared tiles fit 48 KiB of
     static shared memory. f16/bf16 inputs are staged in their own type;
     arithmetic is f32. Masks with static lengths that are not bands get the
-    same compile-time CSR tile plan as on CPU. Lower the result with
-    `-sattn-lower-to-nvvm`.
+    same compile-time CSR tile plan as on CPU. The host function gets
+    `sattn.gpu_launches`, one `#sattn.gpu_launch` per kernel: what the
+    runtime, the C API and `sattn-compile` launch from. Lower the result
+    with `-sattn-lower-to-nvvm`.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
@@ -98,6 +103,20 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
   ];
+}
+
+def SAttnExternDynamicSharedMemory
+    : Pass<"sattn-extern-dynamic-shared-memory", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Make the dynamic shared memory of GPU kernels extern";
+  let description = [{
+    `convert-gpu-to-nvvm` lowers `gpu.dynamic_shared_memory` to an internal
+    zero-sized `addr_space = 3` global, which the NVPTX backend emits as a
+    one-byte static shared variable. This pass gives those globals external
+    linkage, so the PTX declares `.extern .shared .align 16 .b8 name[];`: the
+    shared memory the launch gives (above 48 KiB after the driver allows it
+    with `CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES`).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // SATTN_CONVERSION_PASSES_TD

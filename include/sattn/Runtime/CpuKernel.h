@@ -27,8 +27,10 @@ enum class HostCodeKind { Object, Assembly, LLVMIR, LoweredMLIR };
 /// Lowers `function` of (a clone of) `module` with -sattn-lower-to-llvm for
 /// the host CPU and returns it as an object file, assembly, LLVM IR or the
 /// lowered MLIR. The function gets a C interface `_mlir_ciface_<function>`
-/// taking pointers to memref descriptors (inputs, then outputs). Diagnostics
-/// go into the returned error.
+/// taking pointers to memref descriptors (inputs, then outputs), and the
+/// code carries its kernels' facts (the function's sattn.cpu_kernels) as the
+/// C string `__sattn_kernels_<function>`. Diagnostics go into the returned
+/// error.
 llvm::Expected<std::string>
 emitHostCode(ModuleOp module, llvm::StringRef function, HostCodeKind kind);
 
@@ -51,6 +53,9 @@ public:
 
   /// The object file this kernel runs.
   llvm::StringRef binary() const override { return objectBytes; }
+  /// What -convert-sattn-to-loops decided for each op of the function, in
+  /// order (#sattn.cpu_kernel), as the object carries it.
+  ArrayAttr facts() const { return kernelFacts; }
 
   /// Runs the kernel; `outputs` must have the shapes of outputShapes().
   llvm::Error run(llvm::ArrayRef<TensorView> inputs,
@@ -61,6 +66,7 @@ private:
   llvm::Error loadObject(llvm::StringRef function, llvm::StringRef object);
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::string objectBytes;
+  ArrayAttr kernelFacts;
   void *entry = nullptr;
 };
 

@@ -52,10 +52,11 @@ public:
   llvm::Error copyToHost(void *dst, CudaDevicePtr src, size_t bytes);
 
   /// Launches `function` with kernel parameters `params` (pointers to each
-  /// argument) on `stream` (null: the default stream).
+  /// argument) and `sharedBytes` of dynamic shared memory on `stream` (null:
+  /// the default stream).
   llvm::Error launch(CudaFunction function, const unsigned grid[3],
                      const unsigned block[3], llvm::ArrayRef<void *> params,
-                     CudaStream stream = nullptr);
+                     unsigned sharedBytes = 0, CudaStream stream = nullptr);
   llvm::Error synchronize();
 
   /// True if `ptr` is device (or managed) memory of the driver; false for

@@ -3,6 +3,7 @@
 #ifndef SATTN_RUNTIME_GPUKERNEL_H
 #define SATTN_RUNTIME_GPUKERNEL_H
 
+#include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
 #include "sattn/Pipelines/Pipelines.h"
 #include "sattn/Runtime/CudaDriver.h"
 #include "sattn/Runtime/SpecKernel.h"
@@ -14,17 +15,21 @@ namespace mlir {
 namespace sattn {
 
 /// The device code of a spec function: one kernel (the function's single
-/// sattn.attention) with parameters
-///   q, k, v, o (memref<?xT>: ptr, ptr, i64 0, i64 numel, i64 1),
-///   lse (memref<?xf32>, same five), Hq, Hkv, Lq, Lk (i64)
-/// launched on grid (ceil(Lq / rows), Hq, B) with 128 threads per block.
+/// sattn.attention) and how to launch it, as -convert-sattn-to-gpu wrote it
+/// (#sattn.gpu_launch: symbol, tile, grid, block, shared memory, parameter
+/// order). PTX carries the launch as its first line,
+/// `// sattn.gpu_launch: #sattn.gpu_launch<...>`, so PTX emitted earlier
+/// (the kernel cache, sattn-compile) needs no recompilation to be launched.
 struct GpuCode {
   std::string binary; // PTX text or a cubin, as asked
-  std::string kernel; // the kernel's symbol
-  int64_t rows;       // Br
-  bool hasLse;        // the kernel writes LSE (the lse buffer must exist)
-  bool tensorCores;   // mma.sync (sm_80+) rather than SIMT arithmetic
+  GpuLaunchAttr launch;
 };
+
+/// The first line of PTX that carries `launch`.
+std::string printLaunchLine(GpuLaunchAttr launch);
+/// The launch carried by the first line of `ptx`; an error if there is none.
+llvm::Expected<GpuLaunchAttr> parseLaunchLine(MLIRContext *ctx,
+                                              llvm::StringRef ptx);
 
 /// Lowers `function` of (a clone of) `module` with -sattn-lower-to-nvvm.
 /// Needs no GPU; a cubin or fatbin needs ptxas from the CUDA toolkit
@@ -52,9 +57,11 @@ public:
   llvm::StringRef binary() const override { return gpuCode.binary; }
   KernelDevice device() const override { return KernelDevice::Cuda; }
 
-  /// The tensor-core kernel copies Q, K and V 16 bytes at a time: their data
-  /// must be 16-byte aligned (an error names the input otherwise).
-  llvm::Error checkAlignment(llvm::ArrayRef<TensorView> inputs) const;
+  /// The tensor-core kernel copies Q, K and V 16 bytes at a time and stores
+  /// O two elements at a time: their data must be 16-byte (Q, K, V) and
+  /// 4-byte (O) aligned (an error names the tensor otherwise).
+  llvm::Error checkAlignment(llvm::ArrayRef<TensorView> inputs,
+                             llvm::ArrayRef<TensorView> outputs) const;
 
   /// Runs on tensors in CUDA device memory (checked) and waits for the end.
   llvm::Error run(llvm::ArrayRef<TensorView> inputs,

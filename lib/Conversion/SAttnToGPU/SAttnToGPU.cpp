@@ -1,22 +1,28 @@
 //===- SAttnToGPU.cpp - sattn.attention to a tile-skipping GPU kernel -----===//
 //
-// One kernel per sattn.attention, FlashAttention-2 style: a thread block of 4
-// warps per (query tile, head, batch). The query tile is staged once in
-// shared memory; each non-EMPTY key tile of 32 keys is staged in shared
-// memory too. Warp w owns rows w * Br/4 ... of the query tile and keeps their
-// running max m, sum l and output accumulators in registers. Two ways to
-// compute a tile:
+// One kernel per sattn.attention, FlashAttention-2 style: a thread block per
+// (query tile, head, batch). Each warp owns rows of the query tile and keeps
+// their running max m, sum l and output accumulators in registers. Two ways
+// to compute a tile:
 //
-// Tensor cores (f16/bf16, D % 16 == 0, Dv % 8 == 0): Br = 64, 16 rows per
-// warp, mma.sync m16n8k16 with f32 accumulators (the fragment layouts of the
-// PTX ISA; g = lane / 4, t = lane % 4):
-//   Qs [64][D + 8], Ks [32][D + 8], Vs [32][Dv + 8]  T (padded rows)
-//   S = Q K^T: A = Q fragments (registers, loaded once), B = Ks
+// Tensor cores (f16/bf16, D % 16 == 0, Dv % 16 == 0, tiles within the
+// dynamic shared memory limit): Br = 128, Bc = 64, 8 warps of 16 rows,
+// mma.sync m16n8k16 with f32 accumulators (the fragment layouts of the PTX
+// ISA; g = lane / 4, t = lane % 4). Dynamic shared memory:
+//   Ks [2][64][D + 8], Vs [2][64][Dv + 8]  T, two stages (padded rows: the
+//                                          ldmatrix rows hit 32 banks)
+//   used [8][64]                           i32, PARTIAL tiles' kept keys
+//   Qs [128][D + 8] aliases Ks: staged once, then held as A fragments
+// Key tile i + 1 is copied with cp.async into the other stage while tile i
+// is computed; one barrier per tile.
+//   S = Q K^T: A = Q fragments (registers), B = ldmatrix.x4 of Ks
 //   the thread holds S[g or g + 8][8 j + 2 t + {0, 1}]; row max and row sum
-//   reduce over its 8 values per row, then over the 4 lanes of its quad
-//   O += P V: A = P (the S accumulators rounded to T), B = Vs
+//   reduce over its 16 values per row, then over the 4 lanes of its quad
+//   O += P V: A = P (the S accumulators rounded to T), B = ldmatrix.x4.trans
+//   of Vs
 //
-// SIMT (f32, or shapes the tensor-core path does not take): one key per lane:
+// SIMT (f32, or shapes the tensor-core path does not take): Br <= 32, Bc =
+// 32, 4 warps, one key per lane, static shared memory:
 //   Qs [Br][D]        f32  scale * log2(e) * Q of the tile (broadcast reads)
 //   Ks [32][D + 1]    T    keys of the tile (padded: lanes read rows
 //                          without bank conflicts)
@@ -48,40 +54,69 @@ using namespace mlir::sattn;
 namespace {
 
 constexpr int64_t kWarpSize = 32;
-constexpr int64_t kNumWarps = kGpuBlockThreads / kWarpSize;
-constexpr int64_t kKeyTile = kGpuKeyTile;
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-constexpr int64_t kMmaRows = 64; // Br of the tensor-core kernel
+// SIMT kernel: 4 warps, Bc = 32 (one key per lane), static shared memory.
+constexpr int64_t kSimtWarps = 4;
+constexpr int64_t kSimtKeys = 32;
+// Tensor-core kernel: 8 warps of 16 rows, Bc = 64, dynamic shared memory.
+constexpr int64_t kMmaWarps = 8;
+constexpr int64_t kMmaRows = 16 * kMmaWarps;
+constexpr int64_t kMmaKeys = 64;
 constexpr int64_t kMmaPad = 8;   // elements added to each shared row
 constexpr int64_t kVecElems = 8; // f16/bf16 per 16-byte copy
 
 /// Shared memory of the key-used flags of PARTIAL tiles: one i32 per warp
 /// and key of the tile.
-constexpr int64_t kKeyUsedBytes = kNumWarps * kKeyTile * 4;
+int64_t keyUsedBytes(int64_t warps, int64_t keys) { return warps * keys * 4; }
 
 /// Shared memory of the SIMT tiles for Br query rows.
 int64_t simtSharedBytes(int64_t rows, Type elem, int64_t d, int64_t dv) {
   int64_t es = elem.getIntOrFloatBitWidth() / 8;
-  return rows * d * 4 + kKeyTile * (d + 1) * es +
-         kKeyTile * roundUp(dv, kWarpSize) * es + kKeyUsedBytes;
+  return rows * d * 4 + kSimtKeys * (d + 1) * es +
+         kSimtKeys * roundUp(dv, kWarpSize) * es +
+         keyUsedBytes(kSimtWarps, kSimtKeys);
 }
 
-/// Shared memory of the tensor-core tiles.
+/// Dynamic shared memory of the tensor-core kernel: two stages of Ks and Vs
+/// (Qs, 128 rows, fits in the two Ks stages), then the key-used flags.
 int64_t mmaSharedBytes(Type elem, int64_t d, int64_t dv) {
   int64_t es = elem.getIntOrFloatBitWidth() / 8;
-  return (kMmaRows + kKeyTile) * (d + kMmaPad) * es +
-         kKeyTile * (dv + kMmaPad) * es + kKeyUsedBytes;
+  return 2 * kMmaKeys * (d + kMmaPad + dv + kMmaPad) * es +
+         keyUsedBytes(kMmaWarps, kMmaKeys);
+}
+
+/// How the kernel of an op computes.
+struct GpuTileShape {
+  int64_t rows, keys, warps;
+  bool tensorCores;
+  int64_t dynamicSharedBytes; // 0: static shared memory only
+};
+
+/// Tensor cores when allowed, f16/bf16, D % 16 == 0, Dv % 16 == 0 and the
+/// tiles fit kGpuMaxDynamicSharedBytes; else SIMT with Br the largest of 32,
+/// 16, 8, 4 whose tiles fit kGpuSharedMemoryBytes; nullopt if none does.
+std::optional<GpuTileShape> getGpuTileShape(Type elem, int64_t d, int64_t dv,
+                                            bool tensorCores) {
+  if (tensorCores && (elem.isF16() || elem.isBF16()) && d % 16 == 0 &&
+      dv % 16 == 0 && mmaSharedBytes(elem, d, dv) <= kGpuMaxDynamicSharedBytes)
+    return GpuTileShape{kMmaRows, kMmaKeys, kMmaWarps, true,
+                        mmaSharedBytes(elem, d, dv)};
+  for (int64_t rows : {32, 16, 8, 4})
+    if (simtSharedBytes(rows, elem, d, dv) <= kGpuSharedMemoryBytes)
+      return GpuTileShape{rows, kSimtKeys, kSimtWarps, false, 0};
+  return std::nullopt;
 }
 
 /// Builds the kernel of one sattn.attention.
 class KernelBuilder {
 public:
   KernelBuilder(AttentionOpInterface op, GpuTileShape shape)
-      : op(op), rows(shape.rows), rowsPerWarp(shape.rows / kNumWarps),
-        mma(shape.tensorCores), ctx(op.getContext()), b(ctx), loc(op.getLoc()),
-        mods(op) {
+      : op(op), rows(shape.rows), keysPerTile(shape.keys),
+        numWarps(shape.warps), threads(shape.warps * kWarpSize),
+        rowsPerWarp(shape.rows / numWarps), mma(shape.tensorCores),
+        ctx(op.getContext()), b(ctx), loc(op.getLoc()), mods(op) {
     elemType = op.getQuery().getType().getElementType();
     headDim = op.getHeadDim();
     valueDim = op.getValueHeadDim();
@@ -91,6 +126,7 @@ public:
     valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
     mask = op.getMask();
     f32 = b.getF32Type();
+    foldScale = mma && !mods.any() && op.getScaleValue() > 0;
   }
 
   MemRefType flatType(Type elem) {
@@ -159,8 +195,8 @@ private:
                                          ValueRange{x})
         .getResult(0);
   }
-  /// 2^x: ex2.approx.f32 (2^-inf = 0).
-  Value exp2(Value x) { return intrinsic("llvm.nvvm.ex2.approx.f32", x); }
+  /// 2^x: ex2.approx.ftz.f32 (2^-inf = 0).
+  Value exp2(Value x) { return intrinsic("llvm.nvvm.ex2.approx.ftz.f32", x); }
   /// log2(x): lg2.approx.f32.
   Value log2(Value x) { return intrinsic("llvm.nvvm.lg2.approx.f", x); }
   Value fma(Value x, Value y, Value z) {
@@ -169,13 +205,26 @@ private:
   Value maxf(Value x, Value y) {
     return LLVM::MaxNumOp::create(b, loc, x, y, LLVM::FastmathFlagsAttr());
   }
-  /// Tensor cores: copies `numRows` rows of `width` elements (a multiple of
-  /// 8) from the flat buffer `src` (row r at rowOffset(r)) into the shared
-  /// tile `dst`, 16 bytes per thread and step; rows where keepRow(r) is
-  /// false become 0.
-  void copyRows16B(Value src, Value dst, int64_t numRows, int64_t width,
-                   function_ref<Value(Value)> rowOffset,
-                   function_ref<Value(Value)> keepRow);
+  /// The address of element `offset` (index) of the shared buffer `tile`,
+  /// and of the flat global buffer `flat`.
+  Value sharedPtr(Value tile, Value offset);
+  Value globalPtr(Value flat, Value offset);
+  /// Tensor cores: cp.async of `numRows` rows of `width` elements (a
+  /// multiple of 8) from the flat buffer `src` (row r at rowOffset(r)) into
+  /// the shared `tile` from element `base` on, rows `pitch` apart, 16 bytes
+  /// per thread and step; rows where keepRow(r) is false become 0. The
+  /// copies form one cp.async group.
+  void copyRowsAsync(Value src, Value tile, Value base, int64_t pitch,
+                     int64_t numRows, int64_t width,
+                     function_ref<Value(Value)> rowOffset,
+                     function_ref<Value(Value)> keepRow);
+  /// Tensor cores: ldmatrix.x4 (.trans) of the 8x8 matrices whose rows
+  /// start at element `offset` of `tile` in each lane; the four 32-bit
+  /// registers as mma.sync operands.
+  SmallVector<Value> loadMatrices(Value tile, Value offset, bool transpose);
+  /// Tensor cores: copies the K and V rows of key tile `keyTile` into stage
+  /// `stage` (index) of Ks and Vs.
+  void copyKeyTile(Value keyTile, Value stage);
   /// The row of key `key` (0 <= key < Lk) in K viewed as [rows, D] (and V as
   /// [rows, Dv]): (b * Hkv + kvHead) * Lk + key, for varlen (keyStart + key)
   /// * Hkv + kvHead, or for a paged cache
@@ -187,6 +236,9 @@ private:
   Value warpReduce(Value x, bool isMax);
 
   void buildBody(gpu::GPUFuncOp fn);
+  /// Tensor cores: the key tile loop, each tile's copy started during the
+  /// previous one.
+  scf::ForOp buildPipelinedLoop(const TileSequence &seq, ValueRange init);
   /// One non-EMPTY key tile; returns the new (m, l, acc) of the lane.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
   /// PARTIAL tiles: Vs rows of keys that no row of the tile keeps become 0.
@@ -208,6 +260,8 @@ private:
   /// Two T values as the 32-bit register of an mma.sync operand (`lo` in
   /// the low half): i32 for bf16, vector<2xf16> for f16.
   Value pack(Value lo, Value hi);
+  /// A 32-bit register (i32) as an mma.sync operand of T.
+  Value asOperand(Value word);
   /// D = A B + C for one m16n8k16 fragment: 4 A, 2 B registers, 4 f32.
   SmallVector<Value> mmaSync(ArrayRef<Value> a, ArrayRef<Value> bFrag,
                              ArrayRef<Value> c);
@@ -218,8 +272,11 @@ private:
   int64_t numRowStates() const { return mma ? 2 : rowsPerWarp; }
 
   AttentionOpInterface op;
-  int64_t rows, rowsPerWarp;
+  int64_t rows, keysPerTile, numWarps, threads, rowsPerWarp;
   bool mma;
+  /// Tensor cores without score modifiers and with scale > 0: S, m stay
+  /// unscaled and p = 2^(S c - m c) is one FMA (c = scale log2(e)).
+  bool foldScale = false;
   MLIRContext *ctx;
   OpBuilder b;
   Location loc;
@@ -235,34 +292,92 @@ private:
   Value keyStart;               // varlen: the sequence's first key
   Value blockTable, numPages, maxPages; // paged only
   Value qs, ks, vs, keyUsed;
+  // Tensor cores: ks, vs are [2][Bc][D + 8] (two stages); the tile being
+  // computed is in stage `stage` (index).
+  Value stage;
   Value headSlope;        // ALiBi: the base-2 slope of the block's query head
   Value quadRow, quadCol; // g = lane / 4 and t = lane % 4 (tensor cores)
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
 
-void KernelBuilder::copyRows16B(Value src, Value dst, int64_t numRows,
-                                int64_t width,
-                                function_ref<Value(Value)> rowOffset,
-                                function_ref<Value(Value)> keepRow) {
+Value KernelBuilder::sharedPtr(Value tile, Value offset) {
+  auto type = cast<MemRefType>(tile.getType());
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
+  Value address = toI64(add(base, mul(offset, idx(bytes))));
+  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx, 3),
+                                  address);
+}
+
+Value KernelBuilder::globalPtr(Value flat, Value offset) {
+  auto type = cast<MemRefType>(flat.getType());
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, flat);
+  Value generic =
+      LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx),
+                               toI64(add(base, mul(offset, idx(bytes)))));
+  return LLVM::AddrSpaceCastOp::create(
+      b, loc, LLVM::LLVMPointerType::get(ctx, 1), generic);
+}
+
+void KernelBuilder::copyRowsAsync(Value src, Value tile, Value base,
+                                  int64_t pitch, int64_t numRows, int64_t width,
+                                  function_ref<Value(Value)> rowOffset,
+                                  function_ref<Value(Value)> keepRow) {
   // Chunk c of the tile: row c / (width / 8), columns 8 (c % (width / 8)) ...
-  auto vecType = VectorType::get({kVecElems}, elemType);
-  Value zero = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vecType, b.getZeroAttr(elemType)));
   int64_t chunksPerRow = width / kVecElems;
   Value tid = add(mul(warp, idx(kWarpSize)), lane);
-  forLoop(tid, idx(numRows * chunksPerRow), kGpuBlockThreads, [&](Value c) {
+  forLoop(tid, idx(numRows * chunksPerRow), threads, [&](Value c) {
     Value row = arith::DivUIOp::create(b, loc, c, idx(chunksPerRow));
     Value col = mul(arith::RemUIOp::create(b, loc, c, idx(chunksPerRow)),
                     idx(kVecElems));
-    auto x = vector::LoadOp::create(b, loc, vecType, src,
-                                    ValueRange{add(rowOffset(row), col)});
-    x.setAlignment(16);
-    Value value = x;
-    if (keepRow)
-      value = arith::SelectOp::create(b, loc, keepRow(row), value, zero);
-    auto st = vector::StoreOp::create(b, loc, value, dst, ValueRange{row, col});
-    st.setAlignment(16);
+    // cp.async copies `bytes` of the 16 and fills the rest with zeros.
+    Value bytes =
+        keepRow ? arith::SelectOp::create(b, loc, keepRow(row), i32(16), i32(0))
+                : i32(16);
+    NVVM::CpAsyncOp::create(
+        b, loc, sharedPtr(tile, add(base, add(mul(row, idx(pitch)), col))),
+        globalPtr(src, add(rowOffset(row), col)), b.getI32IntegerAttr(16),
+        NVVM::LoadCacheModifierKindAttr::get(ctx,
+                                             NVVM::LoadCacheModifierKind::CG),
+        bytes);
   });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+}
+
+SmallVector<Value> KernelBuilder::loadMatrices(Value tile, Value offset,
+                                               bool transpose) {
+  auto i32Type = b.getI32Type();
+  auto type = LLVM::LLVMStructType::getLiteral(
+      ctx, {i32Type, i32Type, i32Type, i32Type});
+  auto matrices = NVVM::LdMatrixOp::create(
+      b, loc, type, sharedPtr(tile, offset), /*num=*/4,
+      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+      NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8), NVVM::LdStMatrixEltType::B16);
+  SmallVector<Value> regs;
+  for (int64_t i = 0; i < 4; ++i)
+    regs.push_back(asOperand(
+        LLVM::ExtractValueOp::create(b, loc, matrices, ArrayRef<int64_t>{i})));
+  return regs;
+}
+
+void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx) {
+  // Ks, Vs[stage] = K, V[b, g, k0 : k0 + Bc, :]; keys past Lk are zeros
+  // (their source row is the last key's, never read).
+  Value k0 = mul(keyTile, idx(keysPerTile));
+  Value lastKey = sub(lk, idx(1));
+  auto keyRow = [&](Value c) { return minIdx(add(k0, c), lastKey); };
+  auto inKeys = [&](Value c) { return lt(add(k0, c), lk); };
+  copyRowsAsync(
+      k, ks, mul(stageIdx, idx(keysPerTile * (headDim + kMmaPad))),
+      headDim + kMmaPad, keysPerTile, headDim,
+      [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(headDim)); },
+      inKeys);
+  copyRowsAsync(
+      v, vs, mul(stageIdx, idx(keysPerTile * (valueDim + kMmaPad))),
+      valueDim + kMmaPad, keysPerTile, valueDim,
+      [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(valueDim)); },
+      inKeys);
 }
 
 Value KernelBuilder::keyRowIndex(Value key) {
@@ -322,24 +437,17 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
     return MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), workgroup);
   };
-  SmallVector<Type> tiles =
-      mma ? SmallVector<Type>{shared({rows, headDim + kMmaPad}, elemType),
-                              shared({kKeyTile, headDim + kMmaPad}, elemType),
-                              shared({kKeyTile, valueDim + kMmaPad}, elemType)}
-          : SmallVector<Type>{
-                shared({rows, headDim}, f32),
-                shared({kKeyTile, headDim + 1}, elemType),
-                shared({kKeyTile, valueCols * kWarpSize}, elemType)};
-  tiles.push_back(shared({kNumWarps, kKeyTile}, b.getI32Type()));
+  // SIMT: static shared tiles; tensor cores: views of the dynamic shared
+  // memory (buildBody).
+  SmallVector<Type> tiles;
+  if (!mma)
+    tiles = {shared({rows, headDim}, f32),
+             shared({keysPerTile, headDim + 1}, elemType),
+             shared({keysPerTile, valueCols * kWarpSize}, elemType),
+             shared({numWarps, keysPerTile}, b.getI32Type())};
   auto fn = gpu::GPUFuncOp::create(b, loc, name, fnType, tiles);
-  if (mma) // 16-byte vector copies into the tiles
-    for (unsigned i = 0; i < tiles.size(); ++i)
-      fn.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
-                                     b.getI64IntegerAttr(16));
   fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  fn.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({int32_t(kGpuBlockThreads), 1, 1}));
-  fn->setAttr("sattn.tile", b.getDenseI64ArrayAttr({rows, kKeyTile}));
+  fn.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
   b.setInsertionPointToStart(&fn.getBody().front());
   buildBody(fn);
   b.setInsertionPointToEnd(&fn.getBody().front());
@@ -357,17 +465,46 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   lq = fn.getArgument(7);
   lk = fn.getArgument(8);
   numKvHeads = hkv;
-  qs = fn.getWorkgroupAttributions()[0];
-  ks = fn.getWorkgroupAttributions()[1];
-  vs = fn.getWorkgroupAttributions()[2];
-  keyUsed = fn.getWorkgroupAttributions()[3];
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  if (mma) {
+    // [Ks stage 0, 1][Vs stage 0, 1][used], Qs over the Ks stages.
+    Value smem = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    int64_t es = elemType.getIntOrFloatBitWidth() / 8, offset = 0;
+    auto view = [&](ArrayRef<int64_t> shape, Type elem, int64_t bytes) {
+      Value tile = memref::ViewOp::create(
+          b, loc,
+          MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), workgroup),
+          smem, idx(offset), ValueRange{});
+      offset += bytes;
+      return tile;
+    };
+    int64_t kBytes = 2 * keysPerTile * (headDim + kMmaPad) * es;
+    qs = view({rows, headDim + kMmaPad}, elemType, 0);
+    ks = view({2, keysPerTile, headDim + kMmaPad}, elemType, kBytes);
+    vs = view({2, keysPerTile, valueDim + kMmaPad}, elemType,
+              2 * keysPerTile * (valueDim + kMmaPad) * es);
+    keyUsed = view({numWarps, keysPerTile}, b.getI32Type(), 0);
+  } else {
+    qs = fn.getWorkgroupAttributions()[0];
+    ks = fn.getWorkgroupAttributions()[1];
+    vs = fn.getWorkgroupAttributions()[2];
+    keyUsed = fn.getWorkgroupAttributions()[3];
+  }
 
   Value one = idx(1);
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   lane = arith::RemUIOp::create(b, loc, tid, idx(kWarpSize));
   warp = arith::DivUIOp::create(b, loc, tid, idx(kWarpSize));
   warpRow0 = mul(warp, idx(rowsPerWarp));
-  Value queryTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  // Query tiles in reverse: under causal-like masks the last tiles have the
+  // most keys, and the GPU starts the lowest block ids first.
+  Value queryTile =
+      sub(sub(gpu::GridDimOp::create(b, loc, gpu::Dimension::x), one),
+          gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
   Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   if (pageSize) {
@@ -447,31 +584,35 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
     // its 16 rows in registers for the whole key loop.
     quadRow = arith::DivUIOp::create(b, loc, lane, idx(4));
     quadCol = arith::RemUIOp::create(b, loc, lane, idx(4));
-    copyRows16B(
-        q, qs, rows, headDim,
+    copyRowsAsync(
+        q, qs, idx(0), headDim + kMmaPad, rows, headDim,
         [&](Value r) {
           return add(qBase, mul(minIdx(add(q0, r), lastRow), qRowStride));
         },
         nullptr);
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
     gpu::BarrierOp::create(b, loc);
-    Value rowG = add(warpRow0, quadRow), rowG8 = add(rowG, idx(8));
-    for (int64_t kk = 0; kk < headDim / 16; ++kk) {
-      // A registers: (g, 2t..), (g + 8, 2t..), (g, 2t + 8..), (g + 8, 2t + 8..)
-      Value col = add(idx(kk * 16), mul(quadCol, idx(2)));
-      Value col8 = add(col, idx(8));
-      auto pair = [&](Value r, Value c) {
-        return pack(load(qs, {r, c}), load(qs, {r, add(c, one)}));
-      };
-      qFrags.push_back({pair(rowG, col), pair(rowG8, col), pair(rowG, col8),
-                        pair(rowG8, col8)});
-    }
+    // A registers of rows warpRow0 ... + 15, columns 16 kk ...: matrix i of
+    // ldmatrix.x4 starts at row (lane mod 16), column 8 (lane / 16) of
+    // lanes 8i ... 8i + 7: (g, 2t..), (g + 8, 2t..), (g, 2t + 8..),
+    // (g + 8, 2t + 8..).
+    Value laneRow =
+        add(warpRow0, arith::RemUIOp::create(b, loc, lane, idx(16)));
+    Value laneCol = mul(arith::DivUIOp::create(b, loc, lane, idx(16)), idx(8));
+    for (int64_t kk = 0; kk < headDim / 16; ++kk)
+      qFrags.push_back(loadMatrices(
+          qs,
+          add(mul(laneRow, idx(headDim + kMmaPad)), add(laneCol, idx(16 * kk))),
+          /*transpose=*/false));
+    // Every warp has its fragments before the key tiles overwrite Qs.
+    gpu::BarrierOp::create(b, loc);
   } else {
     // Qs[r][d] = scale * log2(e) * Q[b, h, min(q0 + r, Lq - 1), d]: scores
     // are kept in base 2. Rows past Lq repeat the last row and are never
     // written.
     Value scaleLog2e =
         f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
-    forLoop(warp, idx(rows), kNumWarps, [&](Value r) {
+    forLoop(warp, idx(rows), numWarps, [&](Value r) {
       Value rowOffset =
           add(qBase, mul(minIdx(add(q0, r), lastRow), qRowStride));
       forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
@@ -489,15 +630,59 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
                           f32Const(-std::numeric_limits<float>::infinity()));
   init.append(numRowStates() + numAcc, f32Const(0.0f));
 
+  TileSequence seq = getKeyTileSequence(b, loc, mask, plan, queryTile, p0, p1,
+                                        lk, keysPerTile);
   scf::ForOp loop =
-      buildKeyTileLoop(b, loc, mask, plan, queryTile, p0, p1, lk, kKeyTile,
-                       init, [&](Value kt, ValueRange state, Value full) {
-                         return buildKeyTile(kt, state, full);
-                       });
+      mma ? buildPipelinedLoop(seq, init)
+          : buildTileSequenceLoop(b, loc, seq, init,
+                                  [&](Value kt, ValueRange state, Value full) {
+                                    return buildKeyTile(kt, state, full);
+                                  });
   if (mma)
     buildMmaOutput(loop.getResults(), numRows);
   else
     buildSimtOutput(loop.getResults(), numRows);
+}
+
+scf::ForOp KernelBuilder::buildPipelinedLoop(const TileSequence &seq,
+                                             ValueRange init) {
+  Value one = idx(1), two = idx(2);
+  // Starts the copy of the tile at position i into stage i mod 2 unless it
+  // is EMPTY.
+  auto prefetch = [&](Value i) {
+    TileSequence::Entry entry = seq.at(b, loc, i);
+    auto copy = [&] {
+      copyKeyTile(entry.tile, arith::RemUIOp::create(b, loc, i, two));
+    };
+    if (!entry.empty)
+      return copy();
+    auto nonEmpty = scf::IfOp::create(b, loc, isPartial(entry.empty));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(nonEmpty.thenBlock());
+    copy();
+  };
+  auto ifBefore = [&](Value i, Value end, function_ref<void()> body) {
+    auto inRange = scf::IfOp::create(b, loc, lt(i, end));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(inRange.thenBlock());
+    body();
+  };
+  ifBefore(seq.begin, seq.end, [&] { prefetch(seq.begin); });
+  return buildTileSequenceLoop(
+      b, loc, seq, init,
+      [&](Value kt, ValueRange state, Value full) {
+        return buildKeyTile(kt, state, full);
+      },
+      [&](Value i) {
+        // Tile i has landed (this thread's copies, then every thread's), and
+        // every warp is done with tile i - 1, whose stage the copy of tile
+        // i + 1 reuses: one barrier per tile.
+        NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+        gpu::BarrierOp::create(b, loc);
+        Value next = add(i, one);
+        ifBefore(next, seq.end, [&] { prefetch(next); });
+        stage = arith::RemUIOp::create(b, loc, i, two);
+      });
 }
 
 void KernelBuilder::buildRowOutput(Value r, Value numRows, Value m, Value l,
@@ -556,22 +741,34 @@ void KernelBuilder::buildSimtOutput(ValueRange state, Value numRows) {
 }
 
 void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
-  // Row g + 8 h holds columns 8 n + 2 t (+1); lane t = 0 of a quad writes
-  // LSE.
+  // Row g + 8 h holds columns 8 n + 2 t (+1), stored as one pair; lane t = 0
+  // of a quad writes LSE.
   Value quadLead =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quadCol, idx(0));
+  auto pairType = VectorType::get({2}, elemType);
   for (int64_t h = 0; h < 2; ++h) {
     auto storeO = [&](Value rowOffset, Value inv) {
-      for (int64_t n = 0; n < valueDim / 8; ++n)
-        for (int64_t e = 0; e < 2; ++e) {
-          Value out =
-              arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e], inv);
-          Value col = add(idx(8 * n + e), mul(quadCol, idx(2)));
-          store(arith::TruncFOp::create(b, loc, elemType, out), o,
-                add(rowOffset, col));
-        }
+      for (int64_t n = 0; n < valueDim / 8; ++n) {
+        SmallVector<Value> pair;
+        for (int64_t e = 0; e < 2; ++e)
+          pair.push_back(arith::TruncFOp::create(
+              b, loc, elemType,
+              arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e],
+                                    inv)));
+        Value col = add(idx(8 * n), mul(quadCol, idx(2)));
+        auto st = vector::StoreOp::create(
+            b, loc, vector::FromElementsOp::create(b, loc, pairType, pair), o,
+            ValueRange{add(rowOffset, col)});
+        st.setAlignment(4); // O is 4-byte aligned (the runtime checks)
+      }
     };
-    buildRowOutput(add(add(warpRow0, quadRow), idx(8 * h)), numRows, state[h],
+    // m in base 2 (unscaled when foldScale).
+    Value m = state[h];
+    if (foldScale)
+      m = arith::MulFOp::create(
+          b, loc, m,
+          f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E)));
+    buildRowOutput(add(add(warpRow0, quadRow), idx(8 * h)), numRows, m,
                    state[2 + h], quadLead, storeO);
   }
 }
@@ -579,26 +776,14 @@ void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
 SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
                                                Value full) {
   Value one = idx(1);
-  Value k0 = mul(keyTile, idx(kKeyTile));
-  Value lastKey = sub(lk, one);
-  Value zeroElem = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
-
-  // Ks, Vs = K, V[b, g, k0 : k0 + 32, :], zero past Lk (and past Dv for
-  // SIMT); after every warp is done with the previous tile.
-  gpu::BarrierOp::create(b, loc);
-  if (mma) {
-    auto keyRow = [&](Value c) { return minIdx(add(k0, c), lastKey); };
-    auto inKeys = [&](Value c) { return lt(add(k0, c), lk); };
-    copyRows16B(
-        k, ks, kKeyTile, headDim,
-        [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(headDim)); },
-        inKeys);
-    copyRows16B(
-        v, vs, kKeyTile, valueDim,
-        [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(valueDim)); },
-        inKeys);
-  } else {
-    forLoop(warp, idx(kKeyTile), kNumWarps, [&](Value c) {
+  Value k0 = mul(keyTile, idx(keysPerTile));
+  if (!mma) {
+    // Ks, Vs = K, V[b, g, k0 : k0 + 32, :], zero past Lk and past Dv; after
+    // every warp is done with the previous tile.
+    Value lastKey = sub(lk, one);
+    Value zeroElem = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
+    gpu::BarrierOp::create(b, loc);
+    forLoop(warp, idx(keysPerTile), numWarps, [&](Value c) {
       Value key = add(k0, c);
       Value inKeys = lt(key, lk);
       Value keyRow = minIdx(key, lastKey);
@@ -616,8 +801,8 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
         store(arith::SelectOp::create(b, loc, keep, x, zeroElem), vs, {c, d});
       });
     });
+    gpu::BarrierOp::create(b, loc);
   }
-  gpu::BarrierOp::create(b, loc);
   if (!plan || plan->anyPartial) {
     auto partial = scf::IfOp::create(b, loc, isPartial(full));
     OpBuilder::InsertionGuard guard(b);
@@ -631,38 +816,43 @@ void KernelBuilder::zeroUnusedValues(Value k0) {
   // The P of a key that no row keeps is 0, but 0 * NaN would still reach O:
   // unused KV-cache slots may hold anything. `full` is the same in every
   // thread of the block, so the barriers below are reached by all or none.
-  // keyUsed[warp][lane] = some row r = warp, warp + 4, ... < numRows keeps
-  // key k0 + lane (padding rows past Lq do not count).
-  Value key64 = toI64(add(k0, lane));
+  // used[warp][j] = some row r = warp, warp + numWarps, ... < numRows keeps
+  // key k0 + j (padding rows past Lq do not count); lane owns j = lane +
+  // 32 i.
   Value none = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
-  auto rowLoop = scf::ForOp::create(
-      b, loc, warp, idx(rows), idx(kNumWarps), ValueRange{none},
-      [&](OpBuilder &, Location, Value r, ValueRange any) {
-        Value p = arith::AddIOp::create(b, loc, p0, toI64(r));
-        Value keep = arith::AndIOp::create(
-            b, loc, lt(p, p1), mask.buildPredicate(b, loc, p, key64, lk64));
-        scf::YieldOp::create(
-            b, loc, ValueRange{arith::OrIOp::create(b, loc, any[0], keep)});
-      });
-  store(arith::ExtUIOp::create(b, loc, b.getI32Type(), rowLoop.getResult(0)),
-        keyUsed, {warp, lane});
+  for (int64_t i = 0; i < keysPerTile / kWarpSize; ++i) {
+    Value j = add(lane, idx(i * kWarpSize));
+    Value key64 = toI64(add(k0, j));
+    auto rowLoop = scf::ForOp::create(
+        b, loc, warp, idx(rows), idx(numWarps), ValueRange{none},
+        [&](OpBuilder &, Location, Value r, ValueRange any) {
+          Value p = arith::AddIOp::create(b, loc, p0, toI64(r));
+          Value keep = arith::AndIOp::create(
+              b, loc, lt(p, p1), mask.buildPredicate(b, loc, p, key64, lk64));
+          scf::YieldOp::create(
+              b, loc, ValueRange{arith::OrIOp::create(b, loc, any[0], keep)});
+        });
+    store(arith::ExtUIOp::create(b, loc, b.getI32Type(), rowLoop.getResult(0)),
+          keyUsed, {warp, j});
+  }
   gpu::BarrierOp::create(b, loc);
-  // Vs[c][d] = 0 where no warp saw key k0 + c kept.
+  // Vs[c][d] = 0 where no warp saw key k0 + c kept (in the current stage).
   auto vsType = cast<MemRefType>(vs.getType());
-  int64_t width = vsType.getDimSize(1);
+  int64_t width = vsType.getShape().back();
   Value zero =
       arith::ConstantOp::create(b, loc, b.getZeroAttr(vsType.getElementType()));
   Value tid = add(mul(warp, idx(kWarpSize)), lane);
-  forLoop(tid, idx(kKeyTile * width), kGpuBlockThreads, [&](Value i) {
+  forLoop(tid, idx(keysPerTile * width), threads, [&](Value i) {
     Value c = arith::DivUIOp::create(b, loc, i, idx(width));
     Value d = arith::RemUIOp::create(b, loc, i, idx(width));
     Value used = load(keyUsed, {idx(0), c});
-    for (int64_t w = 1; w < kNumWarps; ++w)
+    for (int64_t w = 1; w < numWarps; ++w)
       used = arith::OrIOp::create(b, loc, used, load(keyUsed, {idx(w), c}));
     Value isUsed =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, used, i32(0));
-    store(arith::SelectOp::create(b, loc, isUsed, load(vs, {c, d}), zero), vs,
-          {c, d});
+    SmallVector<Value> at =
+        mma ? SmallVector<Value>{stage, c, d} : SmallVector<Value>{c, d};
+    store(arith::SelectOp::create(b, loc, isUsed, load(vs, at), zero), vs, at);
   });
   gpu::BarrierOp::create(b, loc);
 }
@@ -754,7 +944,7 @@ SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
       acc.push_back(arith::MulFOp::create(
           b, loc, state[rw * 2 + i * valueCols + j], alpha[i]));
   auto pvLoop = scf::ForOp::create(
-      b, loc, idx(0), idx(kKeyTile), one, acc,
+      b, loc, idx(0), idx(keysPerTile), one, acc,
       [&](OpBuilder &, Location, Value c, ValueRange cur) {
         Value srcLane = arith::IndexCastOp::create(b, loc, b.getI32Type(), c);
         SmallVector<Value> vv, next;
@@ -788,6 +978,10 @@ Value KernelBuilder::pack(Value lo, Value hi) {
       arith::ShLIOp::create(
           b, loc, bits(hi),
           arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16))));
+  return asOperand(word);
+}
+
+Value KernelBuilder::asOperand(Value word) {
   if (elemType.isF16())
     return LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elemType),
                                    word);
@@ -825,31 +1019,45 @@ Value KernelBuilder::quadReduce(Value x, bool isMax) {
 
 SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
                                                Value full) {
-  constexpr int64_t keyTiles = kKeyTile / 8; // n tiles of 8 keys in S
-  const int64_t valueTiles = valueDim / 8;   // n tiles of 8 columns in O
-  Value one = idx(1), two = idx(2);
-  Value col2t = mul(quadCol, two);
+  const int64_t keyTiles = keysPerTile / 8; // n tiles of 8 keys in S
+  const int64_t valueTiles = valueDim / 8;  // n tiles of 8 columns in O
+  Value col2t = mul(quadCol, idx(2));
+  Value lane8 = arith::RemUIOp::create(b, loc, lane, idx(8));
+  Value laneGroup = arith::DivUIOp::create(b, loc, lane, idx(8)); // 0 .. 3
+  auto laneBit = [&](int64_t bit) { // (lane / 8) >> bit & 1, times 8
+    return mul(arith::RemUIOp::create(
+                   b, loc,
+                   arith::DivUIOp::create(b, loc, laneGroup, idx(1 << bit)),
+                   idx(2)),
+               idx(8));
+  };
+  Value stageRow = mul(stage, idx(keysPerTile));
 
   // S = Q K^T: s[j][e] is row g + 8 (e / 2), key k0 + 8 j + 2 t + e % 2.
-  SmallVector<SmallVector<Value>> s(keyTiles);
-  for (int64_t j = 0; j < keyTiles; ++j) {
-    // B registers: K rows of key 8 j + g, columns 2t.. and 2t + 8..
-    Value keyRow = add(idx(8 * j), quadRow);
-    SmallVector<Value> acc(4, f32Const(0.0f));
-    for (int64_t kk = 0; kk < headDim / 16; ++kk) {
-      Value col = add(idx(16 * kk), col2t), col8 = add(col, idx(8));
-      SmallVector<Value> bFrag = {
-          pack(load(ks, {keyRow, col}), load(ks, {keyRow, add(col, one)})),
-          pack(load(ks, {keyRow, col8}), load(ks, {keyRow, add(col8, one)}))};
-      acc = mmaSync(qFrags[kk], bFrag, acc);
+  // ldmatrix.x4 of Ks rows 16 jj + (lane mod 8) + 8 (lane / 16), columns
+  // 16 kk + 8 ((lane / 8) mod 2): the B registers of key tiles 2 jj and
+  // 2 jj + 1 (K rows 8 j + g, columns 2t.. and 2t + 8..).
+  Value kPitch = idx(headDim + kMmaPad);
+  Value kLane =
+      add(mul(add(stageRow, add(lane8, laneBit(1))), kPitch), laneBit(0));
+  SmallVector<SmallVector<Value>> s(keyTiles,
+                                    SmallVector<Value>(4, f32Const(0.0f)));
+  for (int64_t kk = 0; kk < headDim / 16; ++kk)
+    for (int64_t jj = 0; jj < keyTiles / 2; ++jj) {
+      SmallVector<Value> bRegs = loadMatrices(
+          ks, add(kLane, idx(16 * jj * (headDim + kMmaPad) + 16 * kk)),
+          /*transpose=*/false);
+      for (int64_t h = 0; h < 2; ++h)
+        s[2 * jj + h] = mmaSync(qFrags[kk], {bRegs[2 * h], bRegs[2 * h + 1]},
+                                s[2 * jj + h]);
     }
-    s[j] = acc;
-  }
 
-  // s = scale * log2(e) * s (base 2), modified, -inf past Lk; PARTIAL tiles
-  // only (not even built when the static plan has none): s = mask(p, k) ? s :
-  // -inf.
-  Value scaleLog2e = f32Const(static_cast<float>(op.getScaleValue() * M_LOG2E));
+  // Base-2 scores: t = c s with c = scale log2(e), modified; foldScale keeps
+  // s and folds c into the exponent below. Keys past Lk (the last tile) and,
+  // in PARTIAL tiles, keys the mask drops get -inf: the branch is built only
+  // where the tile may have either.
+  float c = static_cast<float>(op.getScaleValue() * M_LOG2E);
+  Value scaleLog2e = f32Const(c);
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
   auto keyOf = [&](int64_t j, int64_t e) {
     return add(add(k0, idx(8 * j + e % 2)), col2t);
@@ -860,34 +1068,46 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
   SmallVector<Value> flat;
   for (int64_t j = 0; j < keyTiles; ++j)
     for (int64_t e = 0; e < 4; ++e) {
-      Value t = arith::MulFOp::create(b, loc, s[j][e], scaleLog2e);
+      Value t = s[j][e];
+      if (!foldScale)
+        t = arith::MulFOp::create(b, loc, t, scaleLog2e);
       if (mods.any())
         t = modifyScore(t, e < 2 ? pG : pG8, keyOf(j, e));
-      flat.push_back(
-          arith::SelectOp::create(b, loc, lt(keyOf(j, e), lk), t, negInf));
+      flat.push_back(t);
     }
-  if (!plan || plan->anyPartial) {
-    auto partial =
-        scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), isPartial(full),
+  bool maskKeys = !plan || plan->anyPartial;
+  Value tail = lt(lk, add(k0, idx(keysPerTile)));
+  Value needsMask =
+      maskKeys ? arith::OrIOp::create(b, loc, tail, isPartial(full)) : tail;
+  {
+    auto masking =
+        scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), needsMask,
                           /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(partial.thenBlock());
+    b.setInsertionPointToStart(masking.thenBlock());
     SmallVector<Value> masked;
     for (int64_t j = 0; j < keyTiles; ++j)
       for (int64_t e = 0; e < 4; ++e) {
-        Value keep = mask.buildPredicate(b, loc, e < 2 ? pG : pG8,
-                                         toI64(keyOf(j, e)), lk64);
+        // keep = k < Lk and (FULL or mask(p, k))
+        Value keep = lt(keyOf(j, e), lk);
+        if (maskKeys)
+          keep = arith::AndIOp::create(
+              b, loc, keep,
+              arith::OrIOp::create(b, loc, full,
+                                   mask.buildPredicate(b, loc, e < 2 ? pG : pG8,
+                                                       toI64(keyOf(j, e)),
+                                                       lk64)));
         masked.push_back(
             arith::SelectOp::create(b, loc, keep, flat[j * 4 + e], negInf));
       }
     scf::YieldOp::create(b, loc, masked);
-    b.setInsertionPointToStart(partial.elseBlock());
+    b.setInsertionPointToStart(masking.elseBlock());
     scf::YieldOp::create(b, loc, flat);
-    flat.assign(partial.getResults().begin(), partial.getResults().end());
+    flat.assign(masking.getResults().begin(), masking.getResults().end());
   }
 
   // Rows g (h = 0) and g + 8 (h = 1) of the warp.
-  SmallVector<Value> mNew(2), lNew(2), alpha(2), mUse(2);
+  SmallVector<Value> mNew(2), lNew(2), alpha(2);
   SmallVector<Value> p(flat.size());
   for (int64_t h = 0; h < 2; ++h) {
     Value mx = negInf;
@@ -900,15 +1120,25 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
     // that 2^(-inf - m') is 0, not NaN.
     Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           mNew[h], negInf);
-    mUse[h] = arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f), mNew[h]);
-    // alpha = 2^(m - m')
-    alpha[h] = exp2(arith::SubFOp::create(b, loc, state[h], mUse[h]));
-    // p = 2^(s - m')
+    Value mUse =
+        arith::SelectOp::create(b, loc, isEmpty, f32Const(0.0f), mNew[h]);
+    // alpha = 2^(m - m') (times c when folded)
+    Value diff = arith::SubFOp::create(b, loc, state[h], mUse);
+    alpha[h] = exp2(foldScale ? arith::MulFOp::create(b, loc, diff, scaleLog2e)
+                              : diff);
+    // p = 2^(s - m'), folded: 2^(s c - m' c), one FMA
+    Value mScaled =
+        foldScale
+            ? Value(arith::NegFOp::create(
+                  b, loc, arith::MulFOp::create(b, loc, mUse, scaleLog2e)))
+            : Value();
     Value rowSum = f32Const(0.0f);
     for (int64_t j = 0; j < keyTiles; ++j)
       for (int64_t e = 2 * h; e < 2 * h + 2; ++e) {
+        Value x = flat[j * 4 + e];
         p[j * 4 + e] =
-            exp2(arith::SubFOp::create(b, loc, flat[j * 4 + e], mUse[h]));
+            exp2(foldScale ? fma(x, scaleLog2e, mScaled)
+                           : Value(arith::SubFOp::create(b, loc, x, mUse)));
         rowSum = arith::AddFOp::create(b, loc, rowSum, p[j * 4 + e]);
       }
     // l' = l * alpha + rowsum(p)
@@ -916,7 +1146,10 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
   }
 
   // O = O * alpha + P V, 16 keys at a time: the A registers of P are the S
-  // accumulators of key tiles 2c and 2c + 1, rounded to T.
+  // accumulators of key tiles 2c and 2c + 1, rounded to T. ldmatrix.x4.trans
+  // of Vs rows 16 c + (lane mod 8) + 8 ((lane / 8) mod 2), columns 16 nn +
+  // 8 (lane / 16): the B registers of column tiles 2 nn and 2 nn + 1 (V rows
+  // 16 c + 2 t (+1) and 16 c + 8 + 2 t (+1), column 8 n + g).
   SmallVector<Value> acc;
   for (int64_t n = 0; n < valueTiles; ++n)
     for (int64_t e = 0; e < 4; ++e)
@@ -925,23 +1158,25 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
   auto narrow = [&](Value x) -> Value {
     return arith::TruncFOp::create(b, loc, elemType, x);
   };
-  for (int64_t c = 0; c < kKeyTile / 16; ++c) {
+  Value vPitch = idx(valueDim + kMmaPad);
+  Value vLane =
+      add(mul(add(stageRow, add(lane8, laneBit(0))), vPitch), laneBit(1));
+  for (int64_t kc = 0; kc < keysPerTile / 16; ++kc) {
     auto pPair = [&](int64_t j, int64_t e) {
       return pack(narrow(p[j * 4 + e]), narrow(p[j * 4 + e + 1]));
     };
-    SmallVector<Value> aFrag = {pPair(2 * c, 0), pPair(2 * c, 2),
-                                pPair(2 * c + 1, 0), pPair(2 * c + 1, 2)};
-    // B registers: V rows 16 c + 2 t (+1) and 16 c + 8 + 2 t (+1), column
-    // 8 n + g.
-    Value key = add(idx(16 * c), col2t), key8 = add(key, idx(8));
-    for (int64_t n = 0; n < valueTiles; ++n) {
-      Value col = add(idx(8 * n), quadRow);
-      SmallVector<Value> bFrag = {
-          pack(load(vs, {key, col}), load(vs, {add(key, one), col})),
-          pack(load(vs, {key8, col}), load(vs, {add(key8, one), col}))};
-      SmallVector<Value> d =
-          mmaSync(aFrag, bFrag, ArrayRef<Value>(acc).slice(n * 4, 4));
-      std::copy(d.begin(), d.end(), acc.begin() + n * 4);
+    SmallVector<Value> aFrag = {pPair(2 * kc, 0), pPair(2 * kc, 2),
+                                pPair(2 * kc + 1, 0), pPair(2 * kc + 1, 2)};
+    for (int64_t nn = 0; nn < valueTiles / 2; ++nn) {
+      SmallVector<Value> bRegs = loadMatrices(
+          vs, add(vLane, idx(16 * kc * (valueDim + kMmaPad) + 16 * nn)),
+          /*transpose=*/true);
+      for (int64_t h = 0; h < 2; ++h) {
+        int64_t n = 2 * nn + h;
+        SmallVector<Value> d = mmaSync(aFrag, {bRegs[2 * h], bRegs[2 * h + 1]},
+                                       ArrayRef<Value>(acc).slice(n * 4, 4));
+        std::copy(d.begin(), d.end(), acc.begin() + n * 4);
+      }
     }
   }
 
@@ -994,7 +1229,7 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
     KernelBuilder builder(op, *shape);
     if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation()))
       builder.plan = declareStaticTilePlan(kernels, contiguous, shape->rows,
-                                           kKeyTile, name);
+                                           shape->keys, name);
     gpu::GPUFuncOp kernel = builder.build(kernels, name);
 
     // Flat buffers of the operands and results.
@@ -1033,11 +1268,16 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
         arith::CeilDivUIOp::create(rewriter, loc, lq, c(shape->rows));
     SmallVector<Value> args = {flatten(q),    flatten(k),      flatten(v),
                                flatten(oBuf), flatten(lseBuf), dim(q, 1)};
+    using P = KernelParam;
+    SmallVector<KernelParam> params = {P::Q,       P::K,    P::V,
+                                       P::O,       P::Lse,  P::QHeads,
+                                       P::KvHeads, P::QLen, P::KLen};
     if (paged) { // Hkv, Lk (unused), block table, seq_lens, P, M
       Value table = getInputBuffer(rewriter, loc, paged.getBlockTable());
       args.append({dim(k, 2), lq, c(0), flatten(table),
                    flatten(getInputBuffer(rewriter, loc, paged.getSeqLens())),
                    dim(k, 0), dim(table, 1)});
+      params.append({P::BlockTable, P::SeqLens, P::NumPages, P::MaxPages});
     } else if (varlen) { // Hkv, Tq, Tk, cu_seqlens_q, cu_seqlens_k
       Value cuq = getInputBuffer(rewriter, loc, varlen.getCuSeqlensQ());
       args.append(
@@ -1046,13 +1286,30 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
       batch = arith::MaxSIOp::create(
           rewriter, loc,
           arith::SubIOp::create(rewriter, loc, dim(cuq, 0), c(1)), c(0));
+      params.append({P::CuSeqlensQ, P::CuSeqlensK});
     } else {
       args.append({dim(k, 1), lq, dim(k, 2)});
     }
-    gpu::LaunchFuncOp::create(rewriter, loc, kernel,
-                              gpu::KernelDim3{numQueryTiles, dim(q, 1), batch},
-                              gpu::KernelDim3{c(kGpuBlockThreads), c(1), c(1)},
-                              /*dynamicSharedMemorySize=*/Value(), args);
+    int64_t threads = shape->warps * kWarpSize;
+    Value dynamicShared;
+    if (shape->dynamicSharedBytes)
+      dynamicShared = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getI32IntegerAttr(shape->dynamicSharedBytes));
+    gpu::LaunchFuncOp::create(
+        rewriter, loc, kernel, gpu::KernelDim3{numQueryTiles, dim(q, 1), batch},
+        gpu::KernelDim3{c(threads), c(1), c(1)}, dynamicShared, args);
+
+    // The launch facts, on the host function.
+    using D = LaunchDim;
+    auto launch = GpuLaunchAttr::get(
+        rewriter.getContext(),
+        SymbolRefAttr::get(kernels.getNameAttr(),
+                           {FlatSymbolRefAttr::get(kernel.getNameAttr())}),
+        TileAttr::get(rewriter.getContext(), shape->rows, shape->keys),
+        {D::QueryTiles, D::QHeads, varlen ? D::Sequences : D::Batch}, threads,
+        shape->dynamicSharedBytes, shape->tensorCores, bool(op.getLse()),
+        params);
+    appendKernelFacts(op, "sattn.gpu_launches", launch);
 
     replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
@@ -1082,16 +1339,4 @@ struct ConvertSAttnToGPUPass
 void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                              bool tensorCores) {
   patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
-}
-
-std::optional<GpuTileShape> mlir::sattn::getGpuTileShape(Type elem, int64_t d,
-                                                         int64_t dv,
-                                                         bool tensorCores) {
-  if (tensorCores && (elem.isF16() || elem.isBF16()) && d % 16 == 0 &&
-      dv % 8 == 0 && mmaSharedBytes(elem, d, dv) <= kGpuSharedMemoryBytes)
-    return GpuTileShape{kMmaRows, true};
-  for (int64_t rows : {32, 16, 8, 4})
-    if (simtSharedBytes(rows, elem, d, dv) <= kGpuSharedMemoryBytes)
-      return GpuTileShape{rows, false};
-  return std::nullopt;
 }

@@ -646,10 +646,9 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
     TileSizes tiles = getTileSizes(op, {32, 32});
-    if (tiles.rows <= 0 || tiles.keys <= 0 || tiles.keys % vec.lanes != 0)
-      return op->emitOpError("'sattn.tile' must be [Br, Bc] with Br >= 1 and "
-                             "Bc a multiple of ")
-             << vec.lanes;
+    if (tiles.keys % vec.lanes != 0)
+      return op->emitOpError("'sattn.tile' keys must be a multiple of ")
+             << vec.lanes << ", got " << tiles.keys;
     int64_t d = op.getQuery().getType().getShape().back();
     int64_t dv = op.getValue().getType().getShape().back();
     if (d > kMaxHeadDim || dv > kMaxHeadDim)
@@ -666,8 +665,8 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
     int64_t scratchBytes = 4 * (tiles.keys * (d + dv + dPad + dvPad + 1) +
                                 tiles.rows * (3 * tiles.keys + 2) + staged);
     if (scratchBytes > kMaxScratchBytes)
-      return op->emitOpError("'sattn.tile' = [")
-             << tiles.rows << ", " << tiles.keys << "] with D = " << d
+      return op->emitOpError("'sattn.tile' = <rows = ")
+             << tiles.rows << ", keys = " << tiles.keys << "> with D = " << d
              << ", Dv = " << dv << " needs " << scratchBytes
              << " bytes of scratch per thread; at most " << kMaxScratchBytes;
 
@@ -685,6 +684,12 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
           module, op.getLoc(), op.getMask(), qType.getDimSize(2),
           kType.getDimSize(2), tiles.rows, tiles.keys, name,
           /*transposed=*/true);
+    appendKernelFacts(op, "sattn.cpu_kernels",
+                      CpuKernelAttr::get(op.getContext(),
+                                         TileAttr::get(op.getContext(),
+                                                       tiles.rows, tiles.keys),
+                                         spaces ? spaces->size() : 1, 1,
+                                         false));
     func::FuncOp prepFn = builder.buildPrep(module, name + "_prep");
     func::FuncOp mainFn =
         spaces ? func::FuncOp() : builder.buildMain(module, name);

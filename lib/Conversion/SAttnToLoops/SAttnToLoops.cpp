@@ -1505,6 +1505,16 @@ struct AttentionToLoops
       : OpInterfaceRewritePattern(ctx), vec(vec) {}
   VectorShape vec;
 
+  /// What the host function's sattn.cpu_kernels says about this op.
+  static void appendFacts(Operation *op, TileSizes tiles, int64_t spaces,
+                          int64_t packedHeads, bool splitKeys) {
+    MLIRContext *ctx = op->getContext();
+    appendKernelFacts(
+        op, "sattn.cpu_kernels",
+        CpuKernelAttr::get(ctx, TileAttr::get(ctx, tiles.rows, tiles.keys),
+                           spaces, packedHeads, splitKeys));
+  }
+
   LogicalResult matchAndRewrite(AttentionOpInterface op,
                                 PatternRewriter &rewriter) const override {
     auto paged = dyn_cast<PagedAttentionOp>(op.getOperation());
@@ -1512,11 +1522,10 @@ struct AttentionToLoops
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
     TileSizes tiles = getTileSizes(op, {32, 64});
-    if (tiles.rows <= 0 || tiles.rows % vec.lanes != 0 ||
-        tiles.rows % kRowChunk != 0 || tiles.keys <= 0)
-      return op->emitOpError("'sattn.tile' must be [Br, Bc] with Br a multiple "
-                             "of ")
-             << std::max<int64_t>(vec.lanes, kRowChunk) << " and Bc >= 1";
+    if (tiles.rows % vec.lanes != 0 || tiles.rows % kRowChunk != 0)
+      return op->emitOpError("'sattn.tile' rows must be a multiple of ")
+             << std::max<int64_t>(vec.lanes, kRowChunk) << ", got "
+             << tiles.rows;
     // The tile's scratch (Q^T, S, the O accumulator, row statistics) lives
     // on the stack of each thread; the head dims unroll into the code.
     int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
@@ -1529,8 +1538,8 @@ struct AttentionToLoops
     int64_t scratchBytes =
         4 * tiles.rows * (d + llvm::alignTo(tiles.keys, 8) + dv + 3);
     if (scratchBytes > kMaxScratchBytes)
-      return op->emitOpError("'sattn.tile' = [")
-             << tiles.rows << ", " << tiles.keys << "] with D = " << d
+      return op->emitOpError("'sattn.tile' = <rows = ")
+             << tiles.rows << ", keys = " << tiles.keys << "> with D = " << d
              << ", Dv = " << dv << " needs " << scratchBytes
              << " bytes of scratch per thread; at most " << kMaxScratchBytes;
 
@@ -1553,6 +1562,7 @@ struct AttentionToLoops
         contiguous && !packed && !op.getAlibiSlopes())
       if (std::optional<SmallVector<IterationSpace>> spaces =
               splitIterationSpaces(op.getMask())) {
+        appendFacts(op, tiles, spaces->size(), 1, false);
         buildIterationSpaceLoops(rewriter, contiguous, module, *spaces, tiles,
                                  vec);
         return success();
@@ -1583,6 +1593,8 @@ struct AttentionToLoops
       builder.plan = declareStaticTilePlan(module, contiguous, tiles.rows,
                                            tiles.keys, name);
     }
+    appendFacts(op, tiles, 1, std::max<int64_t>(builder.packedGroup, 1),
+                builder.split);
     func::FuncOp tileFn = builder.build(module, name);
     func::FuncOp mergeFn;
     if (builder.split)

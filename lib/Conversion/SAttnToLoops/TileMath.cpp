@@ -13,9 +13,8 @@ using namespace mlir;
 using namespace mlir::sattn;
 
 TileSizes mlir::sattn::getTileSizes(Operation *op, TileSizes fallback) {
-  if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile"))
-    if (tile.size() == 2)
-      return {tile[0], tile[1]};
+  if (auto tile = op->getAttrOfType<TileAttr>("sattn.tile"))
+    return {tile.getRows(), tile.getKeys()};
   return fallback;
 }
 

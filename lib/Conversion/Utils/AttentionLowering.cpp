@@ -7,6 +7,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 #include <cmath>
 #include <limits>
@@ -97,14 +98,10 @@ Value ScoreModifiers::slopeOf(OpBuilder &b, Location loc, Value head) const {
   return slope;
 }
 
-/// scf.for over the CSR entries of row `i` of `plan`, calling body(tile,
-/// isFull) on each entry tile * 2 + isFull.
-static scf::ForOp
-buildPlanLoop(OpBuilder &b, Location loc, const TilePlanTables &plan, Value i,
-              ValueRange init,
-              function_ref<SmallVector<Value>(Value, ValueRange, Value)> body) {
+/// The CSR entries of row `i` of `plan`: entry j is tile * 2 + isFull.
+static TileSequence getPlanSequence(OpBuilder &b, Location loc,
+                                    const TilePlanTables &plan, Value i) {
   Type index = b.getIndexType();
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto table = [&](StringRef name, int64_t size) -> Value {
     return memref::GetGlobalOp::create(
         b, loc, MemRefType::get({size}, b.getI32Type()), name);
@@ -115,61 +112,79 @@ buildPlanLoop(OpBuilder &b, Location loc, const TilePlanTables &plan, Value i,
     return arith::IndexCastOp::create(
         b, loc, index, memref::LoadOp::create(b, loc, offsets, at));
   };
-  Value begin = offsetAt(i);
-  Value end = offsetAt(arith::AddIOp::create(b, loc, i, one));
-  return scf::ForOp::create(
-      b, loc, begin, end, one, init,
-      [&](OpBuilder &, Location, Value j, ValueRange state) {
-        Value entry = memref::LoadOp::create(b, loc, entries, j);
-        Value one32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
-        Value tile = arith::IndexCastOp::create(
-            b, loc, index, arith::ShRUIOp::create(b, loc, entry, one32));
-        Value full = arith::TruncIOp::create(
-            b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, one32));
-        scf::YieldOp::create(b, loc, body(tile, state, full));
-      });
+  TileSequence seq;
+  seq.begin = offsetAt(i);
+  seq.end = offsetAt(arith::AddIOp::create(
+      b, loc, i, arith::ConstantIndexOp::create(b, loc, 1)));
+  seq.at = [entries, index](OpBuilder &b, Location loc, Value j) {
+    Value entry = memref::LoadOp::create(b, loc, entries, j);
+    Value one32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1));
+    Value tile = arith::IndexCastOp::create(
+        b, loc, index, arith::ShRUIOp::create(b, loc, entry, one32));
+    Value full = arith::TruncIOp::create(
+        b, loc, b.getI1Type(), arith::AndIOp::create(b, loc, entry, one32));
+    return TileSequence::Entry{tile, Value(), full};
+  };
+  return seq;
 }
 
-/// scf.for over the tiles [lo, hi) (i64) carrying `init`: body(tile, state,
-/// full) for each tile that `classify` (tile -> (isEmpty, isFull)) does not
-/// find EMPTY.
-static scf::ForOp buildClassifiedLoop(
-    OpBuilder &b, Location loc, Value lo, Value hi, ValueRange init,
-    function_ref<std::pair<Value, Value>(Value)> classify,
-    function_ref<SmallVector<Value>(Value, ValueRange, Value)> body) {
+/// The tiles [lo, hi) (i64), each classified by `classify` (tile (index) ->
+/// (isEmpty, isFull)).
+static TileSequence getClassifiedSequence(
+    OpBuilder &b, Location loc, Value lo, Value hi,
+    std::function<std::pair<Value, Value>(OpBuilder &, Location, Value)>
+        classify) {
   Type index = b.getIndexType();
+  TileSequence seq;
+  seq.begin = arith::IndexCastOp::create(b, loc, index, lo);
+  seq.end = arith::IndexCastOp::create(b, loc, index, hi);
+  seq.at = [classify](OpBuilder &b, Location loc, Value tile) {
+    auto [empty, full] = classify(b, loc, tile);
+    return TileSequence::Entry{tile, empty, full};
+  };
+  return seq;
+}
+
+scf::ForOp mlir::sattn::buildTileSequenceLoop(
+    OpBuilder &b, Location loc, const TileSequence &seq, ValueRange init,
+    function_ref<SmallVector<Value>(Value, ValueRange, Value)> body,
+    function_ref<void(Value)> beforeEach) {
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   return scf::ForOp::create(
-      b, loc, arith::IndexCastOp::create(b, loc, index, lo),
-      arith::IndexCastOp::create(b, loc, index, hi), one, init,
-      [&](OpBuilder &, Location, Value tile, ValueRange state) {
-        auto [empty, full] = classify(tile);
-        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), empty,
+      b, loc, seq.begin, seq.end, one, init,
+      [&](OpBuilder &, Location, Value i, ValueRange state) {
+        if (beforeEach)
+          beforeEach(i);
+        TileSequence::Entry entry = seq.at(b, loc, i);
+        if (!entry.empty) {
+          scf::YieldOp::create(b, loc, body(entry.tile, state, entry.full));
+          return;
+        }
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), entry.empty,
                                       /*withElseRegion=*/true);
         OpBuilder::InsertionGuard guard(b);
         if (state.empty()) { // no results: the blocks have their yields
           b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-          body(tile, state, full);
+          body(entry.tile, state, entry.full);
         } else {
           b.setInsertionPointToStart(ifOp.thenBlock());
           scf::YieldOp::create(b, loc, state); // EMPTY: skip the tile
           b.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(b, loc, body(tile, state, full));
+          scf::YieldOp::create(b, loc, body(entry.tile, state, entry.full));
         }
         b.setInsertionPointAfter(ifOp);
         scf::YieldOp::create(b, loc, ifOp.getResults());
       });
 }
 
-scf::ForOp mlir::sattn::buildKeyTileLoop(
+TileSequence mlir::sattn::getKeyTileSequence(
     OpBuilder &b, Location loc, MaskAttrInterface mask,
     const std::optional<TilePlanTables> &plan, Value queryTile, Value p0,
-    Value p1, Value lk, int64_t keys, ValueRange init, KeyTileBody body,
-    std::pair<Value, Value> keyBounds) {
+    Value p1, Value lk, int64_t keys, std::pair<Value, Value> keyBounds) {
   // Static lengths: the non-EMPTY key tiles of this query tile, listed at
   // compile time.
   if (plan)
-    return buildPlanLoop(b, loc, *plan, queryTile, init, body);
+    return getPlanSequence(b, loc, *plan, queryTile);
   // The key tiles inside the mask's key range for the tile's query positions,
   // classified at run time.
   Type i64 = b.getI64Type();
@@ -186,16 +201,27 @@ scf::ForOp mlir::sattn::buildKeyTileLoop(
   Value ktLo = arith::FloorDivSIOp::create(b, loc, kLo, keys64);
   Value ktHi = arith::MaxSIOp::create(
       b, loc, arith::CeilDivSIOp::create(b, loc, kHi, keys64), ktLo);
-  return buildClassifiedLoop(
-      b, loc, ktLo, ktHi, init,
-      [&](Value kt) {
+  return getClassifiedSequence(
+      b, loc, ktLo, ktHi,
+      [mask, p0, p1, lk64, keys64](OpBuilder &b, Location loc, Value kt) {
         Value k0 = arith::MulIOp::create(
-            b, loc, arith::IndexCastOp::create(b, loc, i64, kt), keys64);
+            b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), kt),
+            keys64);
         Value k1 = arith::MinSIOp::create(
             b, loc, arith::AddIOp::create(b, loc, k0, keys64), lk64);
         return mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
-      },
-      body);
+      });
+}
+
+scf::ForOp mlir::sattn::buildKeyTileLoop(
+    OpBuilder &b, Location loc, MaskAttrInterface mask,
+    const std::optional<TilePlanTables> &plan, Value queryTile, Value p0,
+    Value p1, Value lk, int64_t keys, ValueRange init, KeyTileBody body,
+    std::pair<Value, Value> keyBounds) {
+  return buildTileSequenceLoop(b, loc,
+                               getKeyTileSequence(b, loc, mask, plan, queryTile,
+                                                  p0, p1, lk, keys, keyBounds),
+                               init, body);
 }
 
 void mlir::sattn::buildQueryTileLoop(
@@ -208,7 +234,8 @@ void mlir::sattn::buildQueryTileLoop(
     return SmallVector<Value>();
   };
   if (plan) {
-    buildPlanLoop(b, loc, *plan, keyTile, ValueRange{}, noState);
+    buildTileSequenceLoop(b, loc, getPlanSequence(b, loc, *plan, keyTile),
+                          ValueRange{}, noState);
     return;
   }
   // The query tiles inside the mask's query range for the key tile,
@@ -226,18 +253,32 @@ void mlir::sattn::buildQueryTileLoop(
       arith::CeilDivSIOp::create(
           b, loc, arith::SubIOp::create(b, loc, pHi, pMin), rows64),
       qtLo);
-  buildClassifiedLoop(
-      b, loc, qtLo, qtHi, ValueRange{},
-      [&](Value qt) {
+  TileSequence seq = getClassifiedSequence(
+      b, loc, qtLo, qtHi,
+      [mask, pMin, pMax, rows64, k0, k1, lk64](OpBuilder &b, Location loc,
+                                               Value qt) {
         Value p0 = arith::AddIOp::create(
             b, loc, pMin,
             arith::MulIOp::create(
-                b, loc, arith::IndexCastOp::create(b, loc, i64, qt), rows64));
+                b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), qt),
+                rows64));
         Value p1 = arith::MinSIOp::create(
             b, loc, arith::AddIOp::create(b, loc, p0, rows64), pMax);
         return mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
-      },
-      noState);
+      });
+  buildTileSequenceLoop(b, loc, seq, ValueRange{}, noState);
+}
+
+void mlir::sattn::appendKernelFacts(Operation *op, StringRef name,
+                                    Attribute facts) {
+  auto host = op->getParentOfType<FunctionOpInterface>();
+  if (!host)
+    return;
+  SmallVector<Attribute> all;
+  if (auto known = host->getAttrOfType<ArrayAttr>(name))
+    all.append(known.begin(), known.end());
+  all.push_back(facts);
+  host->setAttr(name, ArrayAttr::get(op->getContext(), all));
 }
 
 std::optional<TilePlanTables>

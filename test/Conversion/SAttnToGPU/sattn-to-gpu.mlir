@@ -4,6 +4,7 @@
 // tile, head, batch), on flattened buffers; the kernel stages Q, K, V tiles
 // in workgroup memory.
 // CHECK-LABEL: func.func @causal_gqa
+// CHECK-SAME:    tile = <rows = 32, keys = 32>, grid = [query_tiles, q_heads, batch], threads = 128, shared_memory = 0, tensor_cores = false
 // CHECK-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C3:.*]] = arith.constant 3 : index
@@ -15,7 +16,6 @@
 // CHECK:       gpu.module @sattn_kernels
 // CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[USED:.*]] : memref<4x32xi32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
-// CHECK-SAME:      sattn.tile = array<i64: 32, 32>
 // CHECK:           gpu.thread_id x
 // CHECK:           gpu.block_id x
 // Q is scaled into base 2 once: scale * log2(e) = 0.125 * 1.4427.
@@ -48,7 +48,7 @@
 // Row max and row sum: butterfly shuffles over the warp.
 // CHECK:             gpu.shuffle  xor {{.*}}, %c16_i32, %c32_i32 : f32
 // CHECK:             llvm.intr.maxnum
-// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
 // CHECK:             gpu.shuffle  xor
 // CHECK:             arith.addf
 // O += P V: P of key c from lane c.
@@ -62,34 +62,59 @@ func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: 
 
 // -----
 
-// bf16: tensor cores. 64 query rows per block (16 per warp), Q fragments
-// loaded once; per key tile 4 x (D / 16) mma.sync for S = Q K^T and
-// 2 x (Dv / 8) for O += P V; softmax statistics over the 4 lanes of a quad.
+// bf16: tensor cores. 128 query rows per block (16 per each of 8 warps),
+// 64 keys per tile, tiles in dynamic shared memory: Qs over the two Ks
+// stages, then the two Vs stages and the key-used flags. Q arrives by
+// cp.async and stays in registers as ldmatrix fragments; each key tile's
+// copy starts during the previous tile (cp.async into the other stage, one
+// barrier per tile); per tile (D / 16) x 4 ldmatrix.x4 + 8 x (D / 16)
+// mma.sync for S = Q K^T, 4 x (Dv / 16) ldmatrix.x4.trans + 4 x (Dv / 8)
+// mma.sync for O += P V; softmax statistics over the 4 lanes of a quad.
 // CHECK-LABEL: func.func @window_tensor_cores
-// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// CHECK-SAME:    sattn.gpu_launches = [#sattn.gpu_launch<kernel = @sattn_kernels::@attention_0, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, batch], threads = 256, shared_memory = 34816, tensor_cores = true, writes_lse = false, params = [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len]>]
+// CHECK-DAG:     %[[C256:.*]] = arith.constant 256 : index
 // CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
-// CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%[[C2]], %[[C4]], %{{.*}}) threads in
-// CHECK:       gpu.func @attention_0({{.*}}) workgroup({{.*}} : memref<64x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<32x48xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, {{.*}} : memref<4x32xi32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
-// CHECK-SAME:    sattn.tile = array<i64: 64, 32>
-// Q, K and V are copied 16 bytes (8 x bf16) per thread and step.
-// CHECK:         vector.load {{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// CHECK:         vector.store {{.*}} {alignment = 16 : i64} : memref<64x72xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
-// CHECK:         gpu.barrier
-// CHECK-NOT:     nvvm.mma.sync
+// CHECK-DAG:     %[[SHARED:.*]] = arith.constant 34816 : i32
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%{{.*}}, %[[C4]], %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) dynamic_shared_memory_size %[[SHARED]]
+// CHECK:       gpu.func @attention_0({{.*}}) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+// CHECK:         %[[SMEM:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<2x64x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<2x64x56xbf16, #gpu.address_space<workgroup>>
+// CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<8x64xi32, #gpu.address_space<workgroup>>
+// Q: cp.async 16 bytes per thread and step, then 4 ldmatrix.x4 (D = 64).
 // CHECK:         scf.for
-// CHECK-COUNT-16:  nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:           nvvm.cp.async.shared.global {{.*}}, 16, cache =  cg, {{.*}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK:         nvvm.cp.async.wait.group 0
+// CHECK:         gpu.barrier
+// CHECK-COUNT-4: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4 : i32
+// CHECK:         gpu.barrier
+// The first tile's copy, then the loop: wait, barrier, the next tile's copy.
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK:         scf.for
+// CHECK-NEXT:      nvvm.cp.async.wait.group 0
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           nvvm.cp.async.commit.group
+// CHECK:           nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
+// CHECK-COUNT-2:   nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK:           scf.if
 // CHECK:           gpu.shuffle  xor {{.*}}, %c1_i32, %c32_i32 : f32
 // CHECK:           gpu.shuffle  xor {{.*}}, %c2_i32, %c32_i32 : f32
-// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// No score modifier: p = 2^(s c - m c), one FMA into ex2.approx.ftz.
+// CHECK:           llvm.intr.fma
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
 // CHECK:           arith.truncf {{.*}} : f32 to bf16
-// CHECK-COUNT-10:  nvvm.mma.sync
-// CHECK-NOT:       nvvm.mma.sync
+// CHECK:           nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
+// CHECK:           nvvm.mma.sync
+// O: pairs of bf16 per store.
+// CHECK:         vector.store {{.*}} {alignment = 4 : i64} : memref<?xbf16>, vector<2xbf16>
 // CHECK:         gpu.return
-func.func @window_tensor_cores(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x64xbf16>, %v: tensor<1x4x100x40xbf16>) -> tensor<1x4x100x40xbf16> {
+func.func @window_tensor_cores(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x64xbf16>, %v: tensor<1x4x100x48xbf16>) -> tensor<1x4x100x48xbf16> {
   %o = sattn.attention %q, %k, %v mask(#sattn.window<left = 40, right = 0>)
-      : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x40xbf16>) -> tensor<1x4x100x40xbf16>
-  return %o : tensor<1x4x100x40xbf16>
+      : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x48xbf16>) -> tensor<1x4x100x48xbf16>
+  return %o : tensor<1x4x100x48xbf16>
 }
 
 // -----
@@ -98,12 +123,12 @@ func.func @window_tensor_cores(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x6
 // every non-EMPTY tile is FULL here, so no predicate code exists at all.
 // f32 with D = 128: Br = 16 fits the 48 KiB of shared memory.
 // CHECK-LABEL: func.func @block_sparse
+// CHECK-SAME:    tile = <rows = 16, keys = 32>
 // CHECK:       gpu.module @sattn_kernels
 // CHECK:         memref.global "private" constant @attention_0_plan_offsets : memref<5xi32> = dense<[0, 1, 2, 3, 4]>
 // CHECK:         memref.global "private" constant @attention_0_plan_tiles : memref<4xi32> = dense<[1, 1, 3, 3]>
 // CHECK:         gpu.func @attention_0
 // CHECK-SAME:      workgroup({{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<32x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<4x32xi32, #gpu.address_space<workgroup>>)
-// CHECK-SAME:      sattn.tile = array<i64: 16, 32>
 // CHECK:           memref.get_global @attention_0_plan_offsets
 // CHECK-NOT:       memref.get_global @__sattn_layout
 // CHECK:           gpu.return

@@ -83,6 +83,7 @@ func.func @global(%q: !q, %k: !k, %v: !k, %o: !q, %do: !q, %lse: !l) -> (!q, !k,
 // keys outside it on the views of each residue class r; the second space's
 // dK and dV add to the first's.
 // CHECK-LABEL: func.func @sparse_transformer
+// CHECK-SAME:    sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 32, keys = 32>, spaces = 2, packed_heads = 1, split_keys = false>]
 // CHECK:         func.call @[[PREP:__sattn_grad_[0-9]+_prep]](
 // CHECK:         scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %{{.*}})
 // CHECK:           func.call @[[WINDOW:__sattn_grad_[0-9]+_space0]](

@@ -3,8 +3,8 @@
 // BITS: error: -convert-sattn-to-loops: vector-bits must be 0 (the host's widest), 256 or 512, got 128
 
 func.func @bad_tile(%q: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
-  // expected-error @+1 {{'sattn.tile' must be [Br, Bc] with Br a multiple of 8 and Bc >= 1}}
-  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 12, 64>} : (tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32>
+  // expected-error @+1 {{'sattn.tile' rows must be a multiple of 8, got 12}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = #sattn.tile<rows = 12, keys = 64>} : (tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32>
   return %o : tensor<1x1x64x16xf32>
 }
 
@@ -19,8 +19,8 @@ func.func @head_dim_too_large(%q: tensor<1x1x8x600xf32>) -> tensor<1x1x8x600xf32
 // -----
 
 func.func @tile_scratch_too_large(%q: tensor<1x1x64x256xf32>) -> tensor<1x1x64x256xf32> {
-  // expected-error @+1 {{'sattn.tile' = [1024, 1024] with D = 256, Dv = 256 needs 6303744 bytes of scratch per thread; at most 1048576}}
-  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 1024, 1024>} : (tensor<1x1x64x256xf32>, tensor<1x1x64x256xf32>, tensor<1x1x64x256xf32>) -> tensor<1x1x64x256xf32>
+  // expected-error @+1 {{'sattn.tile' = <rows = 1024, keys = 1024> with D = 256, Dv = 256 needs 6303744 bytes of scratch per thread; at most 1048576}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = #sattn.tile<rows = 1024, keys = 1024>} : (tensor<1x1x64x256xf32>, tensor<1x1x64x256xf32>, tensor<1x1x64x256xf32>) -> tensor<1x1x64x256xf32>
   return %o : tensor<1x1x64x256xf32>
 }
 
@@ -28,8 +28,8 @@ func.func @tile_scratch_too_large(%q: tensor<1x1x64x256xf32>) -> tensor<1x1x64x2
 
 !g16 = tensor<1x1x64x16xf32>
 func.func @grad_tile_keys_not_vectors(%q: !g16, %lse: tensor<1x1x64xf32>) -> (!g16, !g16, !g16) {
-  // expected-error @+1 {{'sattn.tile' must be [Br, Bc] with Br >= 1 and Bc a multiple of 8}}
-  %dq, %dk, %dv = sattn.attention_grad %q, %q, %q, %q, %q, %lse mask(#sattn.causal) {sattn.tile = array<i64: 16, 12>} : (!g16, !g16, !g16, !g16, !g16, tensor<1x1x64xf32>) -> (!g16, !g16, !g16)
+  // expected-error @+1 {{'sattn.tile' keys must be a multiple of 8, got 12}}
+  %dq, %dk, %dv = sattn.attention_grad %q, %q, %q, %q, %q, %lse mask(#sattn.causal) {sattn.tile = #sattn.tile<rows = 16, keys = 12>} : (!g16, !g16, !g16, !g16, !g16, tensor<1x1x64xf32>) -> (!g16, !g16, !g16)
   return %dq, %dk, %dv : !g16, !g16, !g16
 }
 
@@ -37,7 +37,7 @@ func.func @grad_tile_keys_not_vectors(%q: !g16, %lse: tensor<1x1x64xf32>) -> (!g
 
 !g256 = tensor<1x1x64x256xf32>
 func.func @grad_tile_scratch_too_large(%q: !g256, %lse: tensor<1x1x64xf32>) -> (!g256, !g256, !g256) {
-  // expected-error @+1 {{'sattn.tile' = [512, 256] with D = 256, Dv = 256 needs 2626560 bytes of scratch per thread; at most 1048576}}
-  %dq, %dk, %dv = sattn.attention_grad %q, %q, %q, %q, %q, %lse mask(#sattn.causal) {sattn.tile = array<i64: 512, 256>} : (!g256, !g256, !g256, !g256, !g256, tensor<1x1x64xf32>) -> (!g256, !g256, !g256)
+  // expected-error @+1 {{'sattn.tile' = <rows = 512, keys = 256> with D = 256, Dv = 256 needs 2626560 bytes of scratch per thread; at most 1048576}}
+  %dq, %dk, %dv = sattn.attention_grad %q, %q, %q, %q, %q, %lse mask(#sattn.causal) {sattn.tile = #sattn.tile<rows = 512, keys = 256>} : (!g256, !g256, !g256, !g256, !g256, tensor<1x1x64xf32>) -> (!g256, !g256, !g256)
   return %dq, %dk, %dv : !g256, !g256, !g256
 }

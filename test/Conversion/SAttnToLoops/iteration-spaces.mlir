@@ -55,6 +55,7 @@ func.func @causal_strided(%q: !t, %k: !t, %v: !t) -> (!t, !l) {
 // row's softmax from the O and LSE the first wrote (a scratch LSE: the op
 // returns none): m = LSE log2(e), l = 1, Oacc = O.
 // CHECK-LABEL: func.func @sparse_transformer
+// CHECK-SAME:    sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 32, keys = 64>, spaces = 2, packed_heads = 1, split_keys = false>]
 // CHECK:         %[[O:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x32xf32>
 // CHECK:         %[[LSE:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100xf32>
 // CHECK:         scf.parallel

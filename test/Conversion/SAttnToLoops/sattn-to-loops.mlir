@@ -6,6 +6,8 @@
 // One parallel loop over (batch, head, query tile), one call per tile; a
 // dense mask has no EMPTY test and no predicate at all.
 // CHECK-LABEL: func.func @dense
+// The host function says what its kernels are (#sattn.cpu_kernel).
+// CHECK-SAME:    sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 32, keys = 64>, spaces = 1, packed_heads = 1, split_keys = false>]
 // CHECK:         %[[Q:.*]] = bufferization.to_buffer %{{.*}} read_only
 // CHECK:         %[[O:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x32xf32>
 // CHECK:         scf.parallel (%[[H:.*]], %[[QT:.*]]) = (%c0, %c0) to (%c2, %c4)
@@ -119,6 +121,7 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 !dq = tensor<1x32x1x128xf32>
 !dkv = tensor<1x8x?x128xf32>
 // CHECK-LABEL: func.func @decode_gqa
+// CHECK-SAME:    sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 8, keys = 64>, spaces = 1, packed_heads = 4, split_keys = true>]
 // CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
 // CHECK:         call @omp_get_max_threads()
 // CHECK:         %[[PER:.*]] = arith.muli %{{.*}}, %c256 : index

@@ -39,7 +39,7 @@ func.func @bigbird(%q: !b, %k: !b, %v: !b) -> !b {
 // keep the garbage keys 0, 8, ...; they must not count as keeping them.
 !q1 = tensor<1x2x1x16xf32>
 func.func @decode_strided(%q: !q1, %k: !kv, %v: !kv) -> !q1 {
-  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 8>) {sattn.tile = array<i64: 16, 8>} : (!q1, !kv, !kv) -> !q1
+  %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 8>) {sattn.tile = #sattn.tile<rows = 16, keys = 8>} : (!q1, !kv, !kv) -> !q1
   return %o : !q1
 }
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Rewrite/FrozenRewritePatternSet.h"
+#include <functional>
 
 namespace mlir {
 namespace sattn {
@@ -46,6 +47,34 @@ struct ScoreModifiers {
 using KeyTileBody =
     function_ref<SmallVector<Value>(Value kt, ValueRange state, Value full)>;
 
+/// A list of tiles as positions [begin, end) (index): position i is tile
+/// at(i).tile (index), EMPTY where at(i).empty (i1; null: never) and FULL
+/// where at(i).full (i1). `at` builds its IR where it is called, so a
+/// pipelined loop can also ask for the tile after the current one.
+struct TileSequence {
+  struct Entry {
+    Value tile, empty, full;
+  };
+  Value begin, end;
+  std::function<Entry(OpBuilder &, Location, Value)> at;
+};
+
+/// scf.for over the positions of `seq` carrying `init`: beforeEach(i) (if
+/// given) at every position i, then body(tile, state, full) on each tile
+/// that is not EMPTY.
+scf::ForOp buildTileSequenceLoop(OpBuilder &b, Location loc,
+                                 const TileSequence &seq, ValueRange init,
+                                 KeyTileBody body,
+                                 function_ref<void(Value)> beforeEach = {});
+
+/// The key tiles of buildKeyTileLoop as a sequence.
+TileSequence getKeyTileSequence(OpBuilder &b, Location loc,
+                                MaskAttrInterface mask,
+                                const std::optional<TilePlanTables> &plan,
+                                Value queryTile, Value p0, Value p1, Value lk,
+                                int64_t keys,
+                                std::pair<Value, Value> keyBounds = {});
+
 /// scf.for over the non-EMPTY key tiles (of `keys` keys) of query tile
 /// `queryTile` (index), whose query positions are [p0, p1) (i64) for key
 /// length `lk` (index), carrying `init`:
@@ -72,6 +101,11 @@ void buildQueryTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
                         Value keyTile, Value k0, Value k1, Value pMin, Value lq,
                         Value lk, int64_t rows,
                         function_ref<void(Value qt, Value full)> body);
+
+/// Appends `facts` (#sattn.gpu_launch, #sattn.cpu_kernel) to the array
+/// attribute `name` (sattn.gpu_launches, sattn.cpu_kernels) of the function
+/// around `op`: one entry per kernel, in the order the ops are rewritten.
+void appendKernelFacts(Operation *op, StringRef name, Attribute facts);
 
 /// The compile-time tile plan of `op` (declareTilePlanTables) when its query
 /// and key lengths are static; named after `prefix`.

@@ -25,6 +25,8 @@ using EmitErrorFn = llvm::function_ref<InFlightDiagnostic()>;
 
 #include "sattn/Dialect/SAttn/IR/SAttnAttrInterfaces.cpp.inc"
 
+#include "sattn/Dialect/SAttn/IR/SAttnEnums.cpp.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "sattn/Dialect/SAttn/IR/SAttnAttrs.cpp.inc"
 

@@ -31,17 +31,31 @@ LogicalResult SAttnDialect::verifyOperationAttribute(Operation *op,
              << attr.getValue();
     return success();
   }
+  // Set by the conversions on a host function: one entry per kernel, in
+  // order.
+  auto checkArray =
+      [&](StringRef name, StringRef entry,
+          function_ref<bool(Attribute)> isEntry) -> LogicalResult {
+    auto entries = dyn_cast<ArrayAttr>(attr.getValue());
+    if (entries && llvm::all_of(entries, isEntry))
+      return success();
+    return op->emitError("'") << name << "' must be an array of " << entry
+                              << ", got " << attr.getValue();
+  };
+  if (attr.getName() == "sattn.gpu_launches")
+    return checkArray("sattn.gpu_launches", "#sattn.gpu_launch",
+                      llvm::IsaPred<GpuLaunchAttr>);
+  if (attr.getName() == "sattn.cpu_kernels")
+    return checkArray("sattn.cpu_kernels", "#sattn.cpu_kernel",
+                      llvm::IsaPred<CpuKernelAttr>);
   if (attr.getName() != "sattn.tile")
     return op->emitError("unknown attribute '")
            << attr.getName().getValue()
-           << "' of the sattn dialect (known: sattn.iteration_space, "
-              "sattn.tile)";
-  auto tile = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
-  if (!tile || tile.size() != 2 ||
-      llvm::any_of(tile.asArrayRef(),
-                   [](int64_t n) { return n < 1 || n > kMaxTileSide; }))
-    return op->emitError("'sattn.tile' must be array<i64: Br, Bc> with 1 <= "
-                         "Br, Bc <= ")
-           << kMaxTileSide << ", got " << attr.getValue();
+           << "' of the sattn dialect (known: sattn.cpu_kernels, "
+              "sattn.gpu_launches, sattn.iteration_space, sattn.tile)";
+  if (!isa<TileAttr>(attr.getValue()))
+    return op->emitError("'sattn.tile' must be #sattn.tile<rows = Br, keys = "
+                         "Bc>, got ")
+           << attr.getValue();
   return success();
 }

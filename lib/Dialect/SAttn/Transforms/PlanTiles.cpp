@@ -73,13 +73,12 @@ struct PlanTilesPass : public sattn::impl::SAttnPlanTilesBase<PlanTilesPass> {
       int64_t br = queryTile > 0 ? queryTile : defaultRows;
       int64_t bc = keyTile > 0 ? keyTile : defaultKeys;
       // A plan written in the spec wins over the pass's defaults.
-      if (auto given = op->getAttrOfType<DenseI64ArrayAttr>("sattn.tile");
-          given && given.size() == 2 && queryTile == 0 && keyTile == 0) {
-        br = given[0];
-        bc = given[1];
+      if (auto given = op->getAttrOfType<TileAttr>("sattn.tile");
+          given && queryTile == 0 && keyTile == 0) {
+        br = given.getRows();
+        bc = given.getKeys();
       }
-      op->setAttr("sattn.tile",
-                  DenseI64ArrayAttr::get(&getContext(), {br, bc}));
+      op->setAttr("sattn.tile", TileAttr::get(&getContext(), br, bc));
       if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation());
           contiguous && printStats)
         reportStats(contiguous, br, bc);

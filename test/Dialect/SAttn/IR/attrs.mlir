@@ -58,3 +58,22 @@ func.func @presets() attributes {
 } {
   return
 }
+
+// The facts a conversion writes about its kernels (SAttnKernelAttrs.td).
+// CHECK-LABEL: func.func @kernel_facts
+func.func @kernel_facts() attributes {
+  // CHECK-SAME: sattn.gpu_launches = [#sattn.gpu_launch<kernel = @sattn_kernels::@attention_0, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, sequences], threads = 256, shared_memory = 71680, tensor_cores = true, writes_lse = true, params = [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, cu_seqlens_q, cu_seqlens_k]>]
+  sattn.gpu_launches = [#sattn.gpu_launch<kernel = @sattn_kernels::@attention_0, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, sequences], threads = 256, shared_memory = 71680, tensor_cores = true, writes_lse = true, params = [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, cu_seqlens_q, cu_seqlens_k]>],
+  // CHECK-SAME: t = #sattn.tile<rows = 32, keys = 64>
+  t = #sattn.tile<rows = 32, keys = 64>
+} {
+  return
+}
+
+// CHECK-LABEL: func.func @cpu_kernel_facts
+func.func @cpu_kernel_facts() attributes {
+  // CHECK-SAME: sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 8, keys = 64>, spaces = 1, packed_heads = 4, split_keys = true>]
+  sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 8, keys = 64>, spaces = 1, packed_heads = 4, split_keys = true>]
+} {
+  return
+}

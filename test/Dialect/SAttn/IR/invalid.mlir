@@ -178,7 +178,7 @@ func.func @f(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x
 // -----
 
 func.func @tile_not_an_array(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{'sattn.tile' must be array<i64: Br, Bc> with 1 <= Br, Bc <= 1024, got "big"}}
+  // expected-error @+1 {{'sattn.tile' must be #sattn.tile<rows = Br, keys = Bc>, got "big"}}
   %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = "big"} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
@@ -186,15 +186,15 @@ func.func @tile_not_an_array(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
 // -----
 
 func.func @tile_too_large(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{'sattn.tile' must be array<i64: Br, Bc> with 1 <= Br, Bc <= 1024, got array<i64: 32, 4096>}}
-  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = array<i64: 32, 4096>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
+  // expected-error @+1 {{tile rows and keys must be in [1, 1024], got 32 x 4096}}
+  %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tile = #sattn.tile<rows = 32, keys = 4096>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
 
 // -----
 
 func.func @unknown_discardable_attr(%q: tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32> {
-  // expected-error @+1 {{unknown attribute 'sattn.tiles' of the sattn dialect (known: sattn.iteration_space, sattn.tile)}}
+  // expected-error @+1 {{unknown attribute 'sattn.tiles' of the sattn dialect (known: sattn.cpu_kernels, sattn.gpu_launches, sattn.iteration_space, sattn.tile)}}
   %o = sattn.attention %q, %q, %q mask(#sattn.causal) {sattn.tiles = array<i64: 32, 64>} : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
@@ -254,5 +254,12 @@ func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x
 func.func @f(%q: tensor<1x2x16x64xf32>, %k: tensor<1x1x16x64xf32>, %v: tensor<1x1x16x64xf32>) {
   // expected-error @+1 {{attribute 'alibi_slopes' failed to satisfy constraint: f32 dense array attribute}}
   %o = "sattn.attention"(%q, %k, %v) {mask = #sattn.causal, alibi_slopes = array<f64: 0.5, 0.25>} : (tensor<1x2x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'sattn.gpu_launches' must be an array of #sattn.gpu_launch, got [#sattn.tile<rows = 32, keys = 32>]}}
+func.func @launches_not_launches() attributes {sattn.gpu_launches = [#sattn.tile<rows = 32, keys = 32>]} {
   return
 }

@@ -39,10 +39,17 @@ RENAMES = {
     "llvm.nvvm.read.ptx.sreg.ctaid.x": "emu_ctaid_x",
     "llvm.nvvm.read.ptx.sreg.ctaid.y": "emu_ctaid_y",
     "llvm.nvvm.read.ptx.sreg.ctaid.z": "emu_ctaid_z",
+    "llvm.nvvm.read.ptx.sreg.nctaid.x": "emu_nctaid_x",
     "llvm.nvvm.barrier.cta.sync.aligned.all": "emu_barrier",
     "llvm.nvvm.shfl.sync.bfly.f32": "emu_shfl_bfly",
     "llvm.nvvm.shfl.sync.idx.f32": "emu_shfl_idx",
     "llvm.nvvm.ex2.approx.f32": "emu_ex2",
+    "llvm.nvvm.ex2.approx.ftz.f32": "emu_ex2",
+    "llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.b16.p3": "emu_ldmatrix_x4",
+    "llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.trans.b16.p3": "emu_ldmatrix_x4_trans",
+    "llvm.nvvm.cp.async.cg.shared.global.16.s": "emu_cp_async",
+    "llvm.nvvm.cp.async.commit.group": "emu_cp_async_commit",
+    "llvm.nvvm.cp.async.wait.group": "emu_cp_async_wait",
     "llvm.nvvm.lg2.approx.f": "emu_lg2",
     "llvm.nvvm.mma.m16n8k16.row.col.bf16": "emu_mma_bf16",
     "llvm.nvvm.mma.m16n8k16.row.col.f32.f32": "emu_mma_f16",
@@ -55,6 +62,11 @@ declare i32 @emu_tid_x()
 declare i32 @emu_ctaid_x()
 declare i32 @emu_ctaid_y()
 declare i32 @emu_ctaid_z()
+declare i32 @emu_nctaid_x()
+declare void @emu_ldmatrix(ptr, ptr, i32)
+declare void @emu_cp_async(ptr, ptr, i32)
+declare void @emu_cp_async_commit()
+declare void @emu_cp_async_wait(i32)
 declare void @emu_barrier(i32)
 declare float @emu_shfl_bfly(i32, float, i32, i32)
 declare float @emu_shfl_idx(i32, float, i32, i32)
@@ -82,19 +94,31 @@ define weak bfloat @__truncsfbf2(float %x) {
 """
 
 
+def return_four(elem):
+    """IR returning the 4 `elem` values at %d as a struct."""
+    struct = f"{{{elem}, {elem}, {elem}, {elem}}}"
+    loads = "".join(f"  %p{i} = getelementptr {elem}, ptr %d, i64 {i}\n"
+                    f"  %v{i} = load {elem}, ptr %p{i}\n" for i in range(4))
+    build = f"  %s0 = insertvalue {struct} undef, {elem} %v0, 0\n" + "".join(
+        f"  %s{i} = insertvalue {struct} %s{i - 1}, {elem} %v{i}, {i}\n" for i in range(1, 4))
+    return f"{loads}{build}  ret {struct} %s3\n"
+
+
 def mma_wrapper(name, operand, is_bf16):
     args = ", ".join(f"{operand} %a{i}" for i in range(6))
     cast = "".join(f"  %w{i} = bitcast {operand} %a{i} to i32\n" for i in range(6))
     words = ", ".join(f"i32 %w{i}" for i in range(6))
-    loads = "".join(f"  %p{i} = getelementptr float, ptr %d, i64 {i}\n"
-                    f"  %v{i} = load float, ptr %p{i}\n" for i in range(4))
-    build = "  %s0 = insertvalue {float, float, float, float} undef, float %v0, 0\n" + "".join(
-        f"  %s{i} = insertvalue {{float, float, float, float}} %s{i - 1}, float %v{i}, {i}\n"
-        for i in range(1, 4))
     return (f"define {{float, float, float, float}} @{name}({args}, float %c0, float %c1, "
             f"float %c2, float %c3) {{\n  %d = alloca [4 x float]\n{cast}"
             f"  call void @emu_mma(ptr %d, i32 {is_bf16}, {words}, float %c0, float %c1, "
-            f"float %c2, float %c3)\n{loads}{build}  ret {{float, float, float, float}} %s3\n}}\n")
+            f"float %c2, float %c3)\n{return_four('float')}}}\n")
+
+
+def ldmatrix_wrapper(name, trans):
+    """ldmatrix.x4 returning its struct, around the C function (which writes
+    4 words)."""
+    return (f"define {{i32, i32, i32, i32}} @{name}(ptr %row) {{\n  %d = alloca [4 x i32]\n"
+            f"  call void @emu_ldmatrix(ptr %d, ptr %row, i32 {trans})\n{return_four('i32')}}}\n")
 
 
 def host_ir(ll):
@@ -113,7 +137,8 @@ def host_ir(ll):
     for old, new in RENAMES.items():
         ll = ll.replace(f"@{old}(", f"@{new}(")
     return (ll + "\n" + DECLARATIONS + TRUNC_BF16 + mma_wrapper("emu_mma_bf16", "i32", 1) +
-            mma_wrapper("emu_mma_f16", "<2 x half>", 0))
+            mma_wrapper("emu_mma_f16", "<2 x half>", 0) +
+            ldmatrix_wrapper("emu_ldmatrix_x4", 0) + ldmatrix_wrapper("emu_ldmatrix_x4_trans", 1))
 
 
 def extract_offload(text):
@@ -143,12 +168,15 @@ def run(args, **kw):
 
 
 def compile_kernel(a, spec, tensor_cores, emulator, base):
-    """The emulated kernel library of a spec, and the kernel's rows per block."""
+    """The emulated kernel library of a spec, and its launch: (rows per block,
+    threads per block), read from the #sattn.gpu_launch the conversion
+    writes."""
     with open(base + ".mlir", "w") as f:
         f.write(spec)
     converted = run([a.sattn_opt, base + ".mlir", "-sattn-expand-presets",
                      f"-convert-sattn-to-gpu=tensor-cores={int(tensor_cores)}"]).decode()
-    rows = int(re.search(r"sattn.tile = array<i64: (\d+), 32>", converted).group(1))
+    facts = re.search(r"tile = <rows = (\d+), keys = \d+>.*threads = (\d+)", converted)
+    shape = (int(facts.group(1)), int(facts.group(2)))
     binary = run([a.sattn_opt, base + ".mlir",
                   f"-sattn-lower-to-nvvm=format=llvm chip=sm_80 "
                   f"tensor-cores={int(tensor_cores)}"]).decode("latin-1")
@@ -159,12 +187,12 @@ def compile_kernel(a, spec, tensor_cores, emulator, base):
         f.write(host_ir(ll))
     run([a.llc, "-O1", "-relocation-model=pic", "-filetype=obj", base + ".ll", "-o", base + ".o"])
     run(["c++", "-shared", base + ".o", emulator, "-lpthread", "-o", base + ".so"])
-    return ctypes.CDLL(base + ".so"), rows
+    return ctypes.CDLL(base + ".so"), shape
 
 
 def run_case(a, c, tensor_cores, emulator, workdir):
     base = os.path.join(workdir, f"case{c['index']}_{int(tensor_cores)}")
-    lib, rows = compile_kernel(a, diff.spec_text(c), tensor_cores, emulator, base)
+    lib, (rows, threads) = compile_kernel(a, diff.spec_text(c), tensor_cores, emulator, base)
     arrays = diff.make_inputs(c)
     q, k, v = (np.ascontiguousarray(arrays[n]) for n in "qkv")
     b, hq, hkv, lq, lk, dv = (c[n] for n in ("batch", "hq", "hkv", "lq", "lk", "dv"))
@@ -175,14 +203,14 @@ def run_case(a, c, tensor_cores, emulator, workdir):
     for x in (q, k, v, o, lse):
         args += [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
     args += [hq, hkv, lq, lk]
-    launch(lib, args, (-(-lq // rows), hq, b))
+    launch(lib, args, (-(-lq // rows), hq, b), threads)
     return diff.check_outputs(c, arrays, o, lse if c["lse"] else None)
 
 
 def run_paged_case(a, c, tensor_cores, emulator, workdir):
     """A case of paged.py: the kernel reads K/V through the block table."""
     base = os.path.join(workdir, f"paged{c['index']}_{int(tensor_cores)}")
-    lib, rows = compile_kernel(a, paged.spec_text(c), tensor_cores, emulator, base)
+    lib, (rows, threads) = compile_kernel(a, paged.spec_text(c), tensor_cores, emulator, base)
     arrays = paged.make_inputs(c)
     b, hq, lq, dv = c["batch"], c["hq"], c["lq"], c["dv"]
     o = np.full((b, hq, lq, dv), np.nan, dtype=arrays["q"].dtype)
@@ -193,7 +221,7 @@ def run_paged_case(a, c, tensor_cores, emulator, workdir):
         args += flat(x)
     args += [hq, c["hkv"], lq, 0] + flat(arrays["t"]) + flat(arrays["n"])
     args += [c["num_pages"], c["max_pages"]]
-    launch(lib, args, (-(-lq // rows), hq, b))
+    launch(lib, args, (-(-lq // rows), hq, b), threads)
     return paged.check(c, arrays, o, lse if c["lse"] else None)
 
 
@@ -201,7 +229,7 @@ def run_varlen_case(a, c, tensor_cores, emulator, workdir):
     """A case of varlen.py: the kernel reads each sequence's rows of the
     token-major tensors through cu_seqlens."""
     base = os.path.join(workdir, f"varlen{c['index']}_{int(tensor_cores)}")
-    lib, rows = compile_kernel(a, varlen.spec_text(c), tensor_cores, emulator, base)
+    lib, (rows, threads) = compile_kernel(a, varlen.spec_text(c), tensor_cores, emulator, base)
     arrays = varlen.make_inputs(c)
     tq, tk, hq = sum(c["lq"]), sum(c["lk"]), c["hq"]
     o = np.full((tq, hq, c["dv"]), np.nan, dtype=arrays["q"].dtype)
@@ -212,16 +240,16 @@ def run_varlen_case(a, c, tensor_cores, emulator, workdir):
         args += flat(x)
     args += [hq, c["hkv"], tq, tk] + flat(arrays["cq"]) + flat(arrays["ck"])
     # The runtime's grid: the most query tiles of any sequence.
-    launch(lib, args, (max(-(-n // rows) for n in c["lq"]), hq, len(c["lq"])))
+    launch(lib, args, (max(-(-n // rows) for n in c["lq"]), hq, len(c["lq"])), threads)
     return varlen.check(c, arrays, o, lse if c["lse"] else None)
 
 
-def launch(lib, args, grid):
+def launch(lib, args, grid, threads):
     """Runs attention_0 of the emulated kernel library with these flat
-    parameters on a grid of blocks."""
-    lib.emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p] + [ctypes.c_int] * 3
+    parameters on a grid of blocks of `threads` threads."""
+    lib.emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p] + [ctypes.c_int] * 4
     lib.emu_launch(ctypes.cast(lib.attention_0, ctypes.c_void_p), len(args),
-                   (ctypes.c_int64 * len(args))(*args), *grid)
+                   (ctypes.c_int64 * len(args))(*args), *grid, threads)
 
 
 def run_jobs(a, cases, run_one):

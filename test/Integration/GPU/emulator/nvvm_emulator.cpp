@@ -2,12 +2,16 @@
 //
 // A test aid for machines without a GPU: the LLVM IR of a kernel, with its
 // NVVM intrinsics renamed by emulate.py, links against these functions and
-// runs one OS thread per GPU thread (128 per block, blocks in turn):
-// barriers are pthread barriers; warp shuffles and mma.sync exchange values
-// through per-warp slots between two warp barriers. mma.sync m16n8k16 follows
-// the fragment layouts of the PTX ISA (A row-major 16x16, B column-major
-// 16x8, C/D 16x8 f32; g = lane / 4, t = lane % 4). It checks what the
-// compiler generates; it is no model of GPU timing or memory ordering.
+// runs one OS thread per GPU thread (the launch's block size, blocks in
+// turn): barriers are pthread barriers; warp shuffles, ldmatrix and mma.sync
+// exchange values through per-warp slots between two warp barriers.
+// mma.sync m16n8k16 follows the fragment layouts of the PTX ISA (A row-major
+// 16x16, B column-major 16x8, C/D 16x8 f32; g = lane / 4, t = lane % 4), and
+// so does ldmatrix.x4 (.trans). cp.async copies happen only when a
+// cp.async.wait_group completes their group, as late as the PTX ISA allows:
+// a kernel that reads a tile before waiting for it reads stale data here.
+// The dynamic shared memory is one array, reused by each block in turn. It
+// checks what the compiler generates; it is no model of GPU timing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,18 +19,35 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <pthread.h>
 #include <vector>
 
+/// The kernels' dynamic shared memory (gpu.dynamic_shared_memory).
+extern "C" {
+alignas(16) char __dynamic_shmem__0[256 * 1024];
+}
+
 namespace {
-constexpr int kThreads = 128, kWarp = 32, kWarps = kThreads / kWarp;
+constexpr int kMaxThreads = 1024, kWarp = 32, kMaxWarps = kMaxThreads / kWarp;
 
 thread_local int tid;
 thread_local int cta[3];
+int gridX;
 pthread_barrier_t blockBarrier;
-pthread_barrier_t warpBarrier[kWarps];
-float shuffleSlot[kWarps][kWarp];
-uint32_t mmaA[kWarps][kWarp][4], mmaB[kWarps][kWarp][2];
+pthread_barrier_t warpBarrier[kMaxWarps];
+float shuffleSlot[kMaxWarps][kWarp];
+uint32_t mmaA[kMaxWarps][kWarp][4], mmaB[kMaxWarps][kWarp][2];
+const uint16_t *matrixRow[kMaxWarps][kWarp];
+
+/// cp.async: copies issued since the last commit, and committed groups.
+struct AsyncCopy {
+  void *dst;
+  const void *src;
+  int bytes; // of 16; the rest becomes zeros
+};
+thread_local std::vector<AsyncCopy> uncommitted;
+thread_local std::deque<std::vector<AsyncCopy>> groups;
 
 void warpSync() { pthread_barrier_wait(&warpBarrier[tid / kWarp]); }
 
@@ -69,8 +90,8 @@ struct Launch {
   int grid[3], thread;
 };
 
-/// One GPU thread position, in every block in turn: all 128 threads finish
-/// a block before any starts the next (its shared memory is reused).
+/// One GPU thread position, in every block in turn: all threads finish a
+/// block before any starts the next (its shared memory is reused).
 void *runThread(void *p) {
   auto *l = static_cast<Launch *>(p);
   tid = l->thread;
@@ -95,6 +116,7 @@ int emu_tid_x() { return tid; }
 int emu_ctaid_x() { return cta[0]; }
 int emu_ctaid_y() { return cta[1]; }
 int emu_ctaid_z() { return cta[2]; }
+int emu_nctaid_x() { return gridX; }
 void emu_barrier(int) { pthread_barrier_wait(&blockBarrier); }
 float emu_ex2(float x) { return std::exp2(x); }
 float emu_lg2(float x) { return std::log2(x); }
@@ -151,17 +173,54 @@ void emu_mma(float *d, int isBf16, uint32_t a0, uint32_t a1, uint32_t a2,
   warpSync();
 }
 
-/// Runs `kernel` on grid (gx, gy, gz) with 128 threads per block.
+/// ldmatrix.x4 (.trans): matrix i has its 8 rows of 8 b16 at the addresses
+/// of lanes 8 i ... 8 i + 7; the lane gets (row g, columns 2 t, 2 t + 1) of
+/// each, of the transposed matrix with `trans`.
+void emu_ldmatrix(uint32_t *out, const uint16_t *row, int trans) {
+  int warp = tid / kWarp, lane = tid % kWarp, g = lane / 4, t = lane % 4;
+  matrixRow[warp][lane] = row;
+  warpSync();
+  for (int i = 0; i < 4; ++i) {
+    const uint16_t *const *rows = matrixRow[warp] + 8 * i;
+    uint16_t lo = trans ? rows[2 * t][g] : rows[g][2 * t];
+    uint16_t hi = trans ? rows[2 * t + 1][g] : rows[g][2 * t + 1];
+    out[i] = uint32_t(lo) | uint32_t(hi) << 16;
+  }
+  warpSync();
+}
+
+void emu_cp_async(void *dst, const void *src, int bytes) {
+  uncommitted.push_back({dst, src, bytes});
+}
+
+void emu_cp_async_commit() {
+  groups.push_back(std::move(uncommitted));
+  uncommitted.clear();
+}
+
+/// Completes all but the `pending` most recent groups.
+void emu_cp_async_wait(int pending) {
+  while (int(groups.size()) > pending) {
+    for (const AsyncCopy &c : groups.front()) {
+      std::memcpy(c.dst, c.src, c.bytes);
+      std::memset(static_cast<char *>(c.dst) + c.bytes, 0, 16 - c.bytes);
+    }
+    groups.pop_front();
+  }
+}
+
+/// Runs `kernel` on grid (gx, gy, gz) with `threads` threads per block.
 void emu_launch(void *kernel, int numArgs, const int64_t *args, int gx, int gy,
-                int gz) {
-  pthread_barrier_init(&blockBarrier, nullptr, kThreads);
+                int gz, int numThreads) {
+  pthread_barrier_init(&blockBarrier, nullptr, numThreads);
   for (auto &w : warpBarrier)
     pthread_barrier_init(&w, nullptr, kWarp);
-  std::vector<pthread_t> threads(kThreads);
+  gridX = gx;
+  std::vector<pthread_t> threads(numThreads);
   std::vector<int64_t> padded(kMaxArgs, 0);
   std::copy(args, args + std::min(numArgs, kMaxArgs), padded.begin());
-  std::vector<Launch> launches(kThreads);
-  for (int i = 0; i < kThreads; ++i) {
+  std::vector<Launch> launches(numThreads);
+  for (int i = 0; i < numThreads; ++i) {
     launches[i] = {kernel, padded.data(), {gx, gy, gz}, i};
     pthread_attr_t attr;
     pthread_attr_init(&attr);

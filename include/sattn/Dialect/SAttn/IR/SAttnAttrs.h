@@ -16,6 +16,8 @@ FailureOr<uint64_t> parseSeed(AsmParser &parser);
 } // namespace sattn
 } // namespace mlir
 
+#include "sattn/Dialect/SAttn/IR/SAttnEnums.h.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "sattn/Dialect/SAttn/IR/SAttnAttrs.h.inc"
 

@@ -11,6 +11,7 @@
 include "mlir/IR/AttrTypeBase.td"
 include "sattn/Dialect/SAttn/IR/SAttnDialect.td"
 include "sattn/Dialect/SAttn/IR/SAttnInterfaces.td"
+include "sattn/Dialect/SAttn/IR/SAttnKernelAttrs.td"
 
 // `overridden` names the interface methods beyond evaluate, classify,
 // buildPredicate and buildClassify that the attribute implements.

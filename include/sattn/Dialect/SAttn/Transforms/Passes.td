@@ -64,7 +64,7 @@ def SAttnSimplifyMasks : Pass<"sattn-simplify-masks"> {
 def SAttnPlanTiles : Pass<"sattn-plan-tiles"> {
   let summary = "Choose the tile sizes of each sattn.attention and report the plan";
   let description = [{
-    Sets `sattn.tile = array<i64: Br, Bc>` on each `sattn.attention` and
+    Sets `sattn.tile = #sattn.tile<rows = Br, keys = Bc>` on each `sattn.attention` and
     `sattn.varlen_attention` (`sattn.paged_attention` keeps the conversion's
     decode tile; statistics are reported for `sattn.attention`): Br query
     rows (a multiple of the vector lanes) by Bc keys. By default Br = 32 and
