@@ -5,11 +5,13 @@
 
 PATH is a Markdown file or a folder (searched for *.md). Checked:
   * every ```mlir block: a module or functions as written; attribute lines
-    (`#sattn...`) as the mask of an attention op; op snippets
+    (`#sattn...`) as the mask of an attention op (the kernel facts,
+    `#sattn.tile`, `#sattn.cpu_kernel` and `#sattn.gpu_launch`, as an
+    attribute of a function); op snippets
     (`%o = sattn.attention %q, ...`) inside a function whose arguments are the
     values the snippet uses without defining;
   * every plain ``` block that starts with `#sattn.` (the `Syntax:` blocks
-    TableGen writes for attributes), with its placeholders set to 1;
+    TableGen writes for mask attributes), with its placeholders set to 1;
   * every inline `#sattn.name<...>` code span whose values are concrete (no
     placeholders such as `L`, `t0` or `...`), as the mask of an attention op.
 Prints each failure with its file and line, then `checked N examples, N failed`;
@@ -30,6 +32,17 @@ func.func @example(%q: !t, %k: !t, %v: !t) -> !t {{
   return %o : !t
 }}
 """
+
+# The kernel facts: attributes of functions, not masks.
+FACTS = re.compile(r"#sattn\.(tile|cpu_kernel|gpu_launch)<")
+FACTS_HOST = """func.func private @example() attributes {{fact = {attr}}}
+"""
+
+
+def attribute_host(attr):
+    """A module using the attribute `attr` where it belongs."""
+    return (FACTS_HOST if FACTS.match(attr) else MASK_HOST).format(attr=attr)
+
 
 # Placeholder values in syntax templates: a name (`L`, `t0`, `wb`) or `..`.
 PLACEHOLDER = re.compile(r"=\s*\[?\s*(?!true\b|false\b|dense\b)[A-Za-z_]|\.\.|\b[A-Za-z]\w* *- *1\b|<\s*[A-Za-z]\w*\s*>")
@@ -103,7 +116,7 @@ def as_module(body):
     if re.search(r"^\s*(func\.func|module)\b", text, re.M):
         return body
     if text.startswith("#sattn."):
-        return MASK_HOST.format(attr=" ".join(text.split()))
+        return attribute_host(" ".join(text.split()))
     return wrap_snippet(body)
 
 
@@ -130,9 +143,9 @@ def main():
         for n, info, body in code_blocks(text):
             if info == "mlir":
                 examples.append((n, as_module(body)))
-            elif info == "" and body.startswith("#sattn."):
+            elif info == "" and body.startswith("#sattn.") and not FACTS.match(body):
                 examples.append((n, MASK_HOST.format(attr=syntax_instance(body))))
-        examples += [(n, MASK_HOST.format(attr=a)) for n, a in inline_attributes(text)]
+        examples += [(n, attribute_host(a)) for n, a in inline_attributes(text)]
         for line, source in examples:
             checked += 1
             ok, err = check(sattn_opt, source)

@@ -22,7 +22,7 @@ def SAttn_TileAttr : AttrDef<SAttn_Dialect, "Tile"> {
     it, and the GPU conversion records its own in `#sattn.gpu_launch`.
 
     ```mlir
-    sattn.tile = #sattn.tile<rows = 64, keys = 32>
+    #sattn.tile<rows = 64, keys = 32>
     ```
   }];
   let parameters = (ins "int64_t":$rows, "int64_t":$keys);
