@@ -1,8 +1,8 @@
 //===- GpuKernel.cpp - a spec function compiled for an NVIDIA GPU ---------===//
 
 #include "sattn/Runtime/GpuKernel.h"
-#include "mlir/AsmParser/AsmParser.h"
 
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
