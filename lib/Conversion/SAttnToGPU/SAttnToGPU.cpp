@@ -205,8 +205,9 @@ private:
   Value maxf(Value x, Value y) {
     return LLVM::MaxNumOp::create(b, loc, x, y, LLVM::FastmathFlagsAttr());
   }
-  /// The address of element `offset` (index) of the shared buffer `tile`,
-  /// and of the flat global buffer `flat`.
+  /// The address (i64) of element `offset` (index) of `buffer`; as a
+  /// pointer into the shared `tile` and into the flat global buffer `flat`.
+  Value address(Value buffer, Value offset);
   Value sharedPtr(Value tile, Value offset);
   Value globalPtr(Value flat, Value offset);
   /// Tensor cores: cp.async of `numRows` rows of `width` elements (a
@@ -300,22 +301,21 @@ private:
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
 
+Value KernelBuilder::address(Value buffer, Value offset) {
+  auto type = cast<MemRefType>(buffer.getType());
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  return toI64(add(base, mul(offset, idx(type.getElementTypeBitWidth() / 8))));
+}
+
 Value KernelBuilder::sharedPtr(Value tile, Value offset) {
-  auto type = cast<MemRefType>(tile.getType());
-  int64_t bytes = type.getElementTypeBitWidth() / 8;
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
-  Value address = toI64(add(base, mul(offset, idx(bytes))));
   return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx, 3),
-                                  address);
+                                  address(tile, offset));
 }
 
 Value KernelBuilder::globalPtr(Value flat, Value offset) {
-  auto type = cast<MemRefType>(flat.getType());
-  int64_t bytes = type.getElementTypeBitWidth() / 8;
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, flat);
-  Value generic =
-      LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx),
-                               toI64(add(base, mul(offset, idx(bytes)))));
+  // Kernel parameters are generic pointers: cvta.to.global.
+  Value generic = LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(ctx), address(flat, offset));
   return LLVM::AddrSpaceCastOp::create(
       b, loc, LLVM::LLVMPointerType::get(ctx, 1), generic);
 }
