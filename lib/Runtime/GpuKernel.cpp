@@ -293,65 +293,59 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   auto index = [&](unsigned i) -> const TensorView & {
     return inputs[step.indices[i]];
   };
+  // Buffers: q, k, v, o, lse, then the index data (block table, seq_lens or
+  // cu_seqlens_q, cu_seqlens_k).
+  auto bufferOf = [&](KernelParam param) -> FlatMemRef {
+    switch (param) {
+    case KernelParam::Q:
+      return flat(q.data, q.numElements());
+    case KernelParam::K:
+      return flat(k.data, k.numElements());
+    case KernelParam::V:
+      return flat(v.data, v.numElements());
+    case KernelParam::O:
+      return flat(o, rowsTotal * v.shape.back());
+    case KernelParam::Lse:
+      return flat(lse, lse ? rowsTotal : 0);
+    default: {
+      bool second =
+          param == KernelParam::SeqLens || param == KernelParam::CuSeqlensK;
+      return flat(index(second).data, index(second).numElements());
+    }
+    }
+  };
+  auto sizeOf = [&](KernelParam param) -> int64_t {
+    switch (param) {
+    case KernelParam::QHeads:
+      return hq;
+    case KernelParam::KvHeads:
+      return hkv;
+    case KernelParam::QLen:
+      return lq;
+    case KernelParam::KLen:
+      return lk;
+    case KernelParam::NumPages:
+      return k.shape[0];
+    default: // max_pages
+      return index(0).shape[1];
+    }
+  };
   ArrayRef<KernelParam> order = launch.getParams();
   std::vector<FlatMemRef> memrefs;
   std::vector<int64_t> sizes;
-  memrefs.reserve(order.size());
+  memrefs.reserve(order.size()); // no reallocation: params point into them
   sizes.reserve(order.size());
   std::vector<void *> params;
   for (KernelParam param : order) {
-    if (GpuLaunchAttr::isBuffer(param)) {
-      switch (param) {
-      case KernelParam::Q:
-        memrefs.push_back(flat(q.data, q.numElements()));
-        break;
-      case KernelParam::K:
-        memrefs.push_back(flat(k.data, k.numElements()));
-        break;
-      case KernelParam::V:
-        memrefs.push_back(flat(v.data, v.numElements()));
-        break;
-      case KernelParam::O:
-        memrefs.push_back(flat(o, rowsTotal * v.shape.back()));
-        break;
-      case KernelParam::Lse:
-        memrefs.push_back(flat(lse, lse ? rowsTotal : 0));
-        break;
-      default: // block table, seq_lens; cu_seqlens_q, cu_seqlens_k
-        bool second =
-            param == KernelParam::SeqLens || param == KernelParam::CuSeqlensK;
-        memrefs.push_back(
-            flat(index(second).data, index(second).numElements()));
-        break;
-      }
-      FlatMemRef &m = memrefs.back();
-      for (void *field :
-           {(void *)&m.allocated, (void *)&m.aligned, (void *)&m.offset,
-            (void *)&m.size, (void *)&m.stride})
-        params.push_back(field);
+    if (!GpuLaunchAttr::isBuffer(param)) {
+      sizes.push_back(sizeOf(param));
+      params.push_back(&sizes.back());
       continue;
     }
-    switch (param) {
-    case KernelParam::QHeads:
-      sizes.push_back(hq);
-      break;
-    case KernelParam::KvHeads:
-      sizes.push_back(hkv);
-      break;
-    case KernelParam::QLen:
-      sizes.push_back(lq);
-      break;
-    case KernelParam::KLen:
-      sizes.push_back(lk);
-      break;
-    case KernelParam::NumPages:
-      sizes.push_back(k.shape[0]);
-      break;
-    default: // max_pages
-      sizes.push_back(index(0).shape[1]);
-      break;
-    }
-    params.push_back(&sizes.back());
+    FlatMemRef &m = memrefs.emplace_back(bufferOf(param));
+    for (void *field : {(void *)&m.allocated, (void *)&m.aligned,
+                        (void *)&m.offset, (void *)&m.size, (void *)&m.stride})
+      params.push_back(field);
   }
   unsigned grid[3], block[3] = {unsigned(launch.getThreads()), 1, 1};
   for (auto [i, d] : llvm::enumerate(launch.getGrid())) {

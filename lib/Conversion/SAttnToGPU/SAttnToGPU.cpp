@@ -161,10 +161,10 @@ private:
   Value minIdx(Value x, Value y) {
     return arith::MinSIOp::create(b, loc, x, y);
   }
-  /// !full: the tile is PARTIAL (uniform over the block).
-  Value isPartial(Value full) {
+  /// !x (i1); !full: the tile is PARTIAL (uniform over the block).
+  Value negate(Value x) {
     return arith::XOrIOp::create(
-        b, loc, full, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+        b, loc, x, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
   }
   Value lt(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
@@ -656,7 +656,7 @@ scf::ForOp KernelBuilder::buildPipelinedLoop(const TileSequence &seq,
     };
     if (!entry.empty)
       return copy();
-    auto nonEmpty = scf::IfOp::create(b, loc, isPartial(entry.empty));
+    auto nonEmpty = scf::IfOp::create(b, loc, negate(entry.empty));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(nonEmpty.thenBlock());
     copy();
@@ -804,7 +804,7 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     gpu::BarrierOp::create(b, loc);
   }
   if (!plan || plan->anyPartial) {
-    auto partial = scf::IfOp::create(b, loc, isPartial(full));
+    auto partial = scf::IfOp::create(b, loc, negate(full));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
     zeroUnusedValues(k0);
@@ -903,7 +903,7 @@ SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
     si = arith::SelectOp::create(b, loc, inKeys, si, negInf);
   if (!plan || plan->anyPartial) {
     auto partial =
-        scf::IfOp::create(b, loc, TypeRange(ValueRange(s)), isPartial(full),
+        scf::IfOp::create(b, loc, TypeRange(ValueRange(s)), negate(full),
                           /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());
@@ -1078,7 +1078,7 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
   bool maskKeys = !plan || plan->anyPartial;
   Value tail = lt(lk, add(k0, idx(keysPerTile)));
   Value needsMask =
-      maskKeys ? arith::OrIOp::create(b, loc, tail, isPartial(full)) : tail;
+      maskKeys ? arith::OrIOp::create(b, loc, tail, negate(full)) : tail;
   {
     auto masking =
         scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), needsMask,
