@@ -32,7 +32,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "KernelBuilderBase.h"
 #include "sattn/Conversion/Utils/AttentionLowering.h"
 #include "sattn/Dialect/SAttn/IR/SAttnOps.h"
 
@@ -52,10 +52,6 @@ using namespace mlir;
 using namespace mlir::sattn;
 
 namespace {
-
-constexpr int64_t kWarpSize = 32;
-
-int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // SIMT kernel: 4 warps, Bc = 32 (one key per lane), static shared memory.
 constexpr int64_t kSimtWarps = 4;
@@ -110,13 +106,13 @@ std::optional<GpuTileShape> getGpuTileShape(Type elem, int64_t d, int64_t dv,
 }
 
 /// Builds the kernel of one sattn.attention.
-class KernelBuilder {
+class KernelBuilder : public KernelBuilderBase {
 public:
   KernelBuilder(AttentionOpInterface op, GpuTileShape shape)
-      : op(op), rows(shape.rows), keysPerTile(shape.keys),
-        numWarps(shape.warps), threads(shape.warps * kWarpSize),
-        rowsPerWarp(shape.rows / numWarps), mma(shape.tensorCores),
-        ctx(op.getContext()), b(ctx), loc(op.getLoc()), mods(op) {
+      : KernelBuilderBase(op.getContext(), op.getLoc()), op(op),
+        rows(shape.rows), keysPerTile(shape.keys), numWarps(shape.warps),
+        threads(shape.warps * kWarpSize), rowsPerWarp(shape.rows / numWarps),
+        mma(shape.tensorCores), mods(op) {
     elemType = op.getQuery().getType().getElementType();
     headDim = op.getHeadDim();
     valueDim = op.getValueHeadDim();
@@ -125,13 +121,9 @@ public:
     varlen = isa<VarlenAttentionOp>(op.getOperation());
     valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
     mask = op.getMask();
-    f32 = b.getF32Type();
     foldScale = mma && !mods.any() && op.getScaleValue() > 0;
   }
 
-  MemRefType flatType(Type elem) {
-    return MemRefType::get({ShapedType::kDynamic}, elem);
-  }
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
 
   std::optional<TilePlanTables> plan;
@@ -145,66 +137,6 @@ public:
   bool varlen = false;
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value i32(int64_t v) {
-    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-  }
-  Value f32Const(float v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value toI64(Value index) {
-    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value minIdx(Value x, Value y) {
-    return arith::MinSIOp::create(b, loc, x, y);
-  }
-  /// !x (i1); !full: the tile is PARTIAL (uniform over the block).
-  Value negate(Value x) {
-    return arith::XOrIOp::create(
-        b, loc, x, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
-  }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
-  }
-  Value widen(Value x) {
-    return x.getType() == f32 ? x : arith::ExtFOp::create(b, loc, f32, x);
-  }
-  Value load(Value memref, ValueRange indices) {
-    return memref::LoadOp::create(b, loc, memref, indices);
-  }
-  void store(Value value, Value memref, ValueRange indices) {
-    memref::StoreOp::create(b, loc, value, memref, indices);
-  }
-  /// for (i = first; i < end; i += step) body(i)
-  void forLoop(Value first, Value end, int64_t step,
-               function_ref<void(Value)> body) {
-    scf::ForOp::create(b, loc, first, end, idx(step), ValueRange{},
-                       [&](OpBuilder &, Location, Value i, ValueRange) {
-                         body(i);
-                         scf::YieldOp::create(b, loc);
-                       });
-  }
-  // Math as single NVVM instructions rather than math ops, which
-  // convert-gpu-to-nvvm maps to libdevice calls: the PTX then needs no CUDA
-  // toolkit to be complete.
-  Value intrinsic(StringRef name, Value x) {
-    return LLVM::CallIntrinsicOp::create(b, loc, f32, b.getStringAttr(name),
-                                         ValueRange{x})
-        .getResult(0);
-  }
-  /// 2^x: ex2.approx.ftz.f32 (2^-inf = 0).
-  Value exp2(Value x) { return intrinsic("llvm.nvvm.ex2.approx.ftz.f32", x); }
-  /// log2(x): lg2.approx.f32.
-  Value log2(Value x) { return intrinsic("llvm.nvvm.lg2.approx.f", x); }
-  Value fma(Value x, Value y, Value z) {
-    return LLVM::FMAOp::create(b, loc, x, y, z, LLVM::FastmathFlagsAttr());
-  }
-  Value maxf(Value x, Value y) {
-    return LLVM::MaxNumOp::create(b, loc, x, y, LLVM::FastmathFlagsAttr());
-  }
   /// The address (i64) of element `offset` (index) of `buffer`; as a
   /// pointer into the shared `tile` and into the flat global buffer `flat`.
   Value address(Value buffer, Value offset);
@@ -233,9 +165,6 @@ private:
   /// page 0 when the entry is outside [0, P) (only keys no row keeps can
   /// meet one).
   Value keyRowIndex(Value key);
-  /// The max or the sum of `x` over the 32 lanes of the warp, in every lane.
-  Value warpReduce(Value x, bool isMax);
-
   void buildBody(gpu::GPUFuncOp fn);
   /// Tensor cores: the key tile loop, each tile's copy started during the
   /// previous one.
@@ -278,10 +207,7 @@ private:
   /// Tensor cores without score modifiers and with scale > 0: S, m stay
   /// unscaled and p = 2^(S c - m c) is one FMA (c = scale log2(e)).
   bool foldScale = false;
-  MLIRContext *ctx;
-  OpBuilder b;
-  Location loc;
-  Type elemType, f32;
+  Type elemType;
   int64_t headDim, valueDim, valueCols;
   MaskAttrInterface mask;
   ScoreModifiers mods;
@@ -401,18 +327,7 @@ Value KernelBuilder::keyRowIndex(Value key) {
              kvHead);
 }
 
-Value KernelBuilder::warpReduce(Value x, bool isMax) {
-  for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-    Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
-                                         gpu::ShuffleMode::XOR)
-                      .getShuffleResult();
-    x = isMax ? maxf(x, other) : Value(arith::AddFOp::create(b, loc, x, other));
-  }
-  return x;
-}
-
 gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
-  b.setInsertionPointToEnd(module.getBody());
   Type index = b.getIndexType();
   // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk); paged: Lk is unused and the block
   // table, seq_lens, P and M follow; varlen: Lq, Lk are Tq, Tk and
@@ -431,7 +346,6 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
         {flatType(b.getI32Type()), flatType(b.getI32Type()), index, index});
   if (varlen)
     args.append({flatType(b.getI32Type()), flatType(b.getI32Type())});
-  auto fnType = FunctionType::get(ctx, args, {});
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
@@ -445,13 +359,9 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
              shared({keysPerTile, headDim + 1}, elemType),
              shared({keysPerTile, valueCols * kWarpSize}, elemType),
              shared({numWarps, keysPerTile}, b.getI32Type())};
-  auto fn = gpu::GPUFuncOp::create(b, loc, name, fnType, tiles);
-  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  fn.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
-  b.setInsertionPointToStart(&fn.getBody().front());
+  gpu::GPUFuncOp fn =
+      createKernel(b, loc, module, name, args, tiles, threads);
   buildBody(fn);
-  b.setInsertionPointToEnd(&fn.getBody().front());
-  gpu::ReturnOp::create(b, loc);
   return fn;
 }
 
@@ -1186,18 +1096,6 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
   return result;
 }
 
-/// The kernel module of `module`, created (and the module marked as a GPU
-/// container) on first use.
-gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module) {
-  if (auto existing =
-          module.lookupSymbol<gpu::GPUModuleOp>(kGpuKernelModuleName))
-    return existing;
-  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                  UnitAttr::get(module.getContext()));
-  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuKernelModuleName);
-}
-
 /// Rewrites one sattn.attention into a kernel and its launch.
 struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
   AttentionToGPU(MLIRContext *ctx, bool tensorCores)
@@ -1234,14 +1132,8 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
 
     // Flat buffers of the operands and results.
     Location loc = op.getLoc();
-    auto flatten = [&](Value buffer) -> Value {
-      auto type = cast<MemRefType>(buffer.getType());
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        all[0].push_back(i);
-      Value flat = memref::CollapseShapeOp::create(rewriter, loc, buffer, all);
-      return memref::CastOp::create(
-          rewriter, loc, builder.flatType(type.getElementType()), flat);
+    auto flatten = [&](Value buffer) {
+      return flattenBuffer(rewriter, loc, buffer);
     };
     Value q = getInputBuffer(rewriter, loc, op.getQuery());
     Value k = getInputBuffer(rewriter, loc, op->getOperand(1));
@@ -1320,12 +1212,6 @@ struct ConvertSAttnToGPUPass
     : public sattn::impl::ConvertSAttnToGPUBase<ConvertSAttnToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
-    WalkResult grad = getOperation()->walk([](AttentionGradOp op) {
-      op.emitOpError("has no GPU kernel yet (the CPU target compiles it)");
-      return WalkResult::interrupt();
-    });
-    if (grad.wasInterrupted())
-      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateSAttnToGPUPatterns(patterns, tensorCores);
     if (failed(rewriteEachAttention(
@@ -1336,7 +1222,45 @@ struct ConvertSAttnToGPUPass
 
 } // namespace
 
+gpu::GPUModuleOp mlir::sattn::getOrCreateKernelModule(ModuleOp module) {
+  if (auto existing =
+          module.lookupSymbol<gpu::GPUModuleOp>(kGpuKernelModuleName))
+    return existing;
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(module.getContext()));
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  return gpu::GPUModuleOp::create(b, module.getLoc(), kGpuKernelModuleName);
+}
+
+Value mlir::sattn::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all[0].push_back(i);
+  Value flat = memref::CollapseShapeOp::create(b, loc, buffer, all);
+  return memref::CastOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, type.getElementType()),
+      flat);
+}
+
+gpu::GPUFuncOp mlir::sattn::createKernel(OpBuilder &b, Location loc,
+                                         gpu::GPUModuleOp module,
+                                         StringRef name, TypeRange args,
+                                         TypeRange workgroup,
+                                         int64_t threads) {
+  b.setInsertionPointToEnd(module.getBody());
+  auto fn = gpu::GPUFuncOp::create(
+      b, loc, name, FunctionType::get(b.getContext(), args, {}), workgroup);
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  fn.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  b.setInsertionPointToEnd(&fn.getBody().front());
+  gpu::ReturnOp::create(b, loc);
+  b.setInsertionPointToStart(&fn.getBody().front());
+  return fn;
+}
+
 void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                              bool tensorCores) {
   patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
+  populateAttentionGradToGPUPatterns(patterns);
 }

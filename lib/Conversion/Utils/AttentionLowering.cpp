@@ -224,20 +224,12 @@ scf::ForOp mlir::sattn::buildKeyTileLoop(
                                init, body);
 }
 
-void mlir::sattn::buildQueryTileLoop(
+TileSequence mlir::sattn::getQueryTileSequence(
     OpBuilder &b, Location loc, MaskAttrInterface mask,
     const std::optional<TilePlanTables> &plan, Value keyTile, Value k0,
-    Value k1, Value pMin, Value lq, Value lk, int64_t rows,
-    function_ref<void(Value qt, Value full)> body) {
-  auto noState = [&](Value qt, ValueRange, Value full) {
-    body(qt, full);
-    return SmallVector<Value>();
-  };
-  if (plan) {
-    buildTileSequenceLoop(b, loc, getPlanSequence(b, loc, *plan, keyTile),
-                          ValueRange{}, noState);
-    return;
-  }
+    Value k1, Value pMin, Value lq, Value lk, int64_t rows) {
+  if (plan)
+    return getPlanSequence(b, loc, *plan, keyTile);
   // The query tiles inside the mask's query range for the key tile,
   // classified at run time.
   Type i64 = b.getI64Type();
@@ -253,7 +245,7 @@ void mlir::sattn::buildQueryTileLoop(
       arith::CeilDivSIOp::create(
           b, loc, arith::SubIOp::create(b, loc, pHi, pMin), rows64),
       qtLo);
-  TileSequence seq = getClassifiedSequence(
+  return getClassifiedSequence(
       b, loc, qtLo, qtHi,
       [mask, pMin, pMax, rows64, k0, k1, lk64](OpBuilder &b, Location loc,
                                                Value qt) {
@@ -266,7 +258,21 @@ void mlir::sattn::buildQueryTileLoop(
             b, loc, arith::AddIOp::create(b, loc, p0, rows64), pMax);
         return mask.buildClassify(b, loc, p0, p1, k0, k1, lk64);
       });
-  buildTileSequenceLoop(b, loc, seq, ValueRange{}, noState);
+}
+
+void mlir::sattn::buildQueryTileLoop(
+    OpBuilder &b, Location loc, MaskAttrInterface mask,
+    const std::optional<TilePlanTables> &plan, Value keyTile, Value k0,
+    Value k1, Value pMin, Value lq, Value lk, int64_t rows,
+    function_ref<void(Value qt, Value full)> body) {
+  buildTileSequenceLoop(
+      b, loc,
+      getQueryTileSequence(b, loc, mask, plan, keyTile, k0, k1, pMin, lq, lk,
+                           rows),
+      ValueRange{}, [&](Value qt, ValueRange, Value full) {
+        body(qt, full);
+        return SmallVector<Value>();
+      });
 }
 
 void mlir::sattn::appendKernelFacts(Operation *op, StringRef name,

@@ -35,8 +35,14 @@ constexpr int64_t kGpuMaxDynamicSharedBytes = 96 * 1024;
 /// (#sattn.gpu_launch: symbol, tile, grid, block, shared memory, parameters).
 /// With `tensorCores`, f16/bf16 ops whose head dims suit m16n8k16 use
 /// mma.sync (sm_80+).
+/// Also rewrites sattn.attention_grad (populateAttentionGradToGPUPatterns).
 void populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                 bool tensorCores = true);
+
+/// Patterns rewriting sattn.attention_grad into one SIMT kernel launch:
+/// blocks computing dK and dV of a key tile, and blocks computing dQ of a
+/// query tile (no atomics).
+void populateAttentionGradToGPUPatterns(RewritePatternSet &patterns);
 
 } // namespace sattn
 } // namespace mlir

@@ -89,6 +89,13 @@ scf::ForOp buildKeyTileLoop(OpBuilder &b, Location loc, MaskAttrInterface mask,
                             int64_t keys, ValueRange init, KeyTileBody body,
                             std::pair<Value, Value> keyBounds = {});
 
+/// The query tiles of buildQueryTileLoop as a sequence.
+TileSequence getQueryTileSequence(OpBuilder &b, Location loc,
+                                  MaskAttrInterface mask,
+                                  const std::optional<TilePlanTables> &plan,
+                                  Value keyTile, Value k0, Value k1, Value pMin,
+                                  Value lq, Value lk, int64_t rows);
+
 /// The transpose of buildKeyTileLoop, for the backward: scf.for over the
 /// non-EMPTY query tiles (of `rows` rows) of key tile `keyTile`, whose keys
 /// are [k0, k1) (i64), for `lq` query rows (index) at positions pMin + i (i64)

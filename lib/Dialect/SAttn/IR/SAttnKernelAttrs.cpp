@@ -27,6 +27,10 @@ bool GpuLaunchAttr::isBuffer(KernelParam param) {
   case KernelParam::SeqLens:
   case KernelParam::CuSeqlensQ:
   case KernelParam::CuSeqlensK:
+  case KernelParam::GradOutput:
+  case KernelParam::GradQuery:
+  case KernelParam::GradKey:
+  case KernelParam::GradValue:
     return true;
   default:
     return false;

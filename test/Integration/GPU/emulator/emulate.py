@@ -30,6 +30,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 import differential as diff  # noqa: E402
+import grad  # noqa: E402
 import paged  # noqa: E402
 import varlen  # noqa: E402
 
@@ -168,15 +169,16 @@ def run(args, **kw):
 
 
 def compile_kernel(a, spec, tensor_cores, emulator, base):
-    """The emulated kernel library of a spec, and its launch: (rows per block,
-    threads per block), read from the #sattn.gpu_launch the conversion
-    writes."""
+    """The emulated kernel library of a spec, and its launch: (kernel symbol,
+    rows per block, threads per block), read from the #sattn.gpu_launch the
+    conversion writes."""
     with open(base + ".mlir", "w") as f:
         f.write(spec)
     converted = run([a.sattn_opt, base + ".mlir", "-sattn-expand-presets",
                      f"-convert-sattn-to-gpu=tensor-cores={int(tensor_cores)}"]).decode()
-    facts = re.search(r"tile = <rows = (\d+), keys = \d+>.*threads = (\d+)", converted)
-    shape = (int(facts.group(1)), int(facts.group(2)))
+    facts = re.search(r"kernel = @\w+::@(\w+), tile = <rows = (\d+), keys = (\d+)>.*"
+                      r"threads = (\d+)", converted)
+    shape = (facts.group(1), int(facts.group(2)), int(facts.group(3)), int(facts.group(4)))
     binary = run([a.sattn_opt, base + ".mlir",
                   f"-sattn-lower-to-nvvm=format=llvm chip=sm_80 "
                   f"tensor-cores={int(tensor_cores)}"]).decode("latin-1")
@@ -192,7 +194,8 @@ def compile_kernel(a, spec, tensor_cores, emulator, base):
 
 def run_case(a, c, tensor_cores, emulator, workdir):
     base = os.path.join(workdir, f"case{c['index']}_{int(tensor_cores)}")
-    lib, (rows, threads) = compile_kernel(a, diff.spec_text(c), tensor_cores, emulator, base)
+    lib, (kernel, rows, _, threads) = compile_kernel(a, diff.spec_text(c), tensor_cores,
+                                                    emulator, base)
     arrays = diff.make_inputs(c)
     q, k, v = (np.ascontiguousarray(arrays[n]) for n in "qkv")
     b, hq, hkv, lq, lk, dv = (c[n] for n in ("batch", "hq", "hkv", "lq", "lk", "dv"))
@@ -203,14 +206,15 @@ def run_case(a, c, tensor_cores, emulator, workdir):
     for x in (q, k, v, o, lse):
         args += [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
     args += [hq, hkv, lq, lk]
-    launch(lib, args, (-(-lq // rows), hq, b), threads)
+    launch(lib, kernel, args, (-(-lq // rows), hq, b), threads)
     return diff.check_outputs(c, arrays, o, lse if c["lse"] else None)
 
 
 def run_paged_case(a, c, tensor_cores, emulator, workdir):
     """A case of paged.py: the kernel reads K/V through the block table."""
     base = os.path.join(workdir, f"paged{c['index']}_{int(tensor_cores)}")
-    lib, (rows, threads) = compile_kernel(a, paged.spec_text(c), tensor_cores, emulator, base)
+    lib, (kernel, rows, _, threads) = compile_kernel(a, paged.spec_text(c), tensor_cores,
+                                                    emulator, base)
     arrays = paged.make_inputs(c)
     b, hq, lq, dv = c["batch"], c["hq"], c["lq"], c["dv"]
     o = np.full((b, hq, lq, dv), np.nan, dtype=arrays["q"].dtype)
@@ -221,7 +225,7 @@ def run_paged_case(a, c, tensor_cores, emulator, workdir):
         args += flat(x)
     args += [hq, c["hkv"], lq, 0] + flat(arrays["t"]) + flat(arrays["n"])
     args += [c["num_pages"], c["max_pages"]]
-    launch(lib, args, (-(-lq // rows), hq, b), threads)
+    launch(lib, kernel, args, (-(-lq // rows), hq, b), threads)
     return paged.check(c, arrays, o, lse if c["lse"] else None)
 
 
@@ -229,7 +233,8 @@ def run_varlen_case(a, c, tensor_cores, emulator, workdir):
     """A case of varlen.py: the kernel reads each sequence's rows of the
     token-major tensors through cu_seqlens."""
     base = os.path.join(workdir, f"varlen{c['index']}_{int(tensor_cores)}")
-    lib, (rows, threads) = compile_kernel(a, varlen.spec_text(c), tensor_cores, emulator, base)
+    lib, (kernel, rows, _, threads) = compile_kernel(a, varlen.spec_text(c), tensor_cores,
+                                                    emulator, base)
     arrays = varlen.make_inputs(c)
     tq, tk, hq = sum(c["lq"]), sum(c["lk"]), c["hq"]
     o = np.full((tq, hq, c["dv"]), np.nan, dtype=arrays["q"].dtype)
@@ -240,27 +245,45 @@ def run_varlen_case(a, c, tensor_cores, emulator, workdir):
         args += flat(x)
     args += [hq, c["hkv"], tq, tk] + flat(arrays["cq"]) + flat(arrays["ck"])
     # The runtime's grid: the most query tiles of any sequence.
-    launch(lib, args, (max(-(-n // rows) for n in c["lq"]), hq, len(c["lq"])), threads)
+    launch(lib, kernel, args, (max(-(-n // rows) for n in c["lq"]), hq, len(c["lq"])), threads)
     return varlen.check(c, arrays, o, lse if c["lse"] else None)
 
 
-def launch(lib, args, grid, threads):
-    """Runs attention_0 of the emulated kernel library with these flat
+def run_grad_case(a, c, tensor_cores, emulator, workdir):
+    """A case of grad.py: the backward kernel's dQ, dK, dV against the float64
+    gradients."""
+    base = os.path.join(workdir, f"grad{c['index']}_{int(tensor_cores)}")
+    lib, (kernel, rows, keys, threads) = compile_kernel(a, grad.spec_text(c), tensor_cores,
+                                                        emulator, base)
+    arrays = grad.make_inputs(c)
+    b, hq, hkv, lq, lk = (c[n] for n in ("batch", "hq", "hkv", "lq", "lk"))
+    # NaN-filled: values the kernel does not write show up as NaN.
+    got = [np.full(arrays[n].shape, np.nan, dtype=arrays[n].dtype) for n in "qkv"]
+    args = []
+    for x in [arrays[n] for n in ("q", "k", "v", "o", "do", "lse")] + got:
+        args += [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
+    args += [hq, hkv, lq, lk]
+    launch(lib, kernel, args, (-(-lk // keys) - (-lq // rows), hq, b), threads)
+    return grad.check(c, arrays, got)
+
+
+def launch(lib, kernel, args, grid, threads):
+    """Runs `kernel` of the emulated kernel library with these flat
     parameters on a grid of blocks of `threads` threads."""
     lib.emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p] + [ctypes.c_int] * 4
-    lib.emu_launch(ctypes.cast(lib.attention_0, ctypes.c_void_p), len(args),
+    lib.emu_launch(ctypes.cast(getattr(lib, kernel), ctypes.c_void_p), len(args),
                    (ctypes.c_int64 * len(args))(*args), *grid, threads)
 
 
-def run_jobs(a, cases, run_one):
-    """Builds the emulator, runs each case with tensor cores on and off through
-    run_one(a, case, tensor_cores, emulator, workdir) and returns the failures
-    as (case, tensor_cores, error)."""
+def run_jobs(a, cases, run_one, modes=(True, False)):
+    """Builds the emulator, runs each case with tensor cores on and off (each
+    of `modes`) through run_one(a, case, tensor_cores, emulator, workdir) and
+    returns the failures as (case, tensor_cores, error)."""
     with tempfile.TemporaryDirectory() as workdir:
         emulator = os.path.join(workdir, "nvvm_emulator.o")
         run(["c++", "-std=c++17", "-O1", "-fPIC", "-c", os.path.join(HERE, "nvvm_emulator.cpp"),
              "-o", emulator])
-        jobs = [(c, tc) for c in cases for tc in (True, False)]
+        jobs = [(c, tc) for c in cases for tc in modes]
         with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
             results = pool.map(lambda j: (j, run_one(a, j[0], j[1], emulator, workdir)), jobs)
             return [(c, tc, error) for (c, tc), error in results if error]
@@ -279,10 +302,12 @@ def main():
                     help="sattn.paged_attention cases of paged.py instead")
     ap.add_argument("--varlen", action="store_true",
                     help="sattn.varlen_attention cases of varlen.py instead")
+    ap.add_argument("--grad", action="store_true",
+                    help="sattn.attention_grad cases of grad.py instead")
     a = ap.parse_args()
     seed = diff.new_seed() if a.seed is None else a.seed
-    if a.paged or a.varlen:
-        return main_serving(a, seed, paged if a.paged else varlen)
+    if a.paged or a.varlen or a.grad:
+        return main_serving(a, seed, paged if a.paged else varlen if a.varlen else grad)
     # The differential test's sequence, less the cases too big for the GPU.
     cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage) if diff.fits_gpu(c)]
     cases = cases[:a.cases]
@@ -303,19 +328,23 @@ def main():
 
 
 def main_serving(a, seed, op):
-    """Random cases of paged.py or varlen.py (`op`)."""
+    """Random cases of paged.py, varlen.py or grad.py (`op`)."""
     name = op.__name__
     rng = random.Random(seed)
     cases = [op.make_case(rng, i) for i in range(a.cases if a.case is None else a.case + 1)]
     cases = [c for c in cases[a.case or 0:] if diff.fits_gpu(c)]
-    failures = run_jobs(a, cases, run_paged_case if op is paged else run_varlen_case)
-    print(f"seed {seed}: {len(cases)} random {name} cases, each with tensor-cores on and off")
+    # The backward has one (SIMT) kernel: tensor-cores=1 would build it again.
+    modes = (False,) if op is grad else (True, False)
+    failures = run_jobs(a, cases, {paged: run_paged_case, varlen: run_varlen_case,
+                                   grad: run_grad_case}[op], modes)
+    print(f"seed {seed}: {len(cases)} random {name} cases"
+          f"{', each with tensor-cores on and off' if len(modes) == 2 else ''}")
     for c, tc, error in failures[:10]:
         print(f"FAILED {name} case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
               f"{op.describe(c)}): {error}\n{op.spec_text(c)}"
               f"rerun: {sys.argv[0]} --sattn-opt {a.sattn_opt} --llc {a.llc} --{name} "
               f"--seed {seed} --case {c['index']}\n")
-    print(f"{2 * len(cases) - len(failures)} passed, {len(failures)} failed")
+    print(f"{len(modes) * len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <deque>
 #include <pthread.h>
+#include <utility>
 #include <vector>
 
 /// The kernels' dynamic shared memory (gpu.dynamic_shared_memory).
@@ -72,17 +73,16 @@ float f16ToFloat(uint16_t h) {
 /// The kernels' parameters, flattened: 29 for sattn.attention (five flat
 /// memrefs of 5 words, then Hq, Hkv, Lq, Lk), 41 for sattn.paged_attention
 /// (two more memrefs, P and M), 39 for sattn.varlen_attention (two more
-/// memrefs). Every kernel is called with kMaxArgs words, the unused ones 0:
+/// memrefs), 49 for sattn.attention_grad (nine memrefs, then the four
+/// sizes). Every kernel is called with kMaxArgs words, the unused ones 0:
 /// in the x86-64 C calling convention extra integer arguments are ignored.
-constexpr int kMaxArgs = 41;
-#define I64x41                                                                 \
-  int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,      \
-      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
-      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
-      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
-      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
-      int64_t
-using Kernel = void (*)(I64x41);
+constexpr int kMaxArgs = 49;
+/// kernel(a[0], ..., a[kMaxArgs - 1]), each argument an int64_t.
+template <size_t... I>
+void call(void *kernel, const int64_t *a, std::index_sequence<I...>) {
+  using Kernel = void (*)(decltype(I, int64_t())...);
+  reinterpret_cast<Kernel>(kernel)(a[I]...);
+}
 
 struct Launch {
   void *kernel;
@@ -99,12 +99,7 @@ void *runThread(void *p) {
   for (cta[2] = 0; cta[2] < l->grid[2]; ++cta[2])
     for (cta[1] = 0; cta[1] < l->grid[1]; ++cta[1])
       for (cta[0] = 0; cta[0] < l->grid[0]; ++cta[0]) {
-        reinterpret_cast<Kernel>(l->kernel)(
-            a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
-            a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19],
-            a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27], a[28],
-            a[29], a[30], a[31], a[32], a[33], a[34], a[35], a[36], a[37],
-            a[38], a[39], a[40]);
+        call(l->kernel, a, std::make_index_sequence<kMaxArgs>());
         pthread_barrier_wait(&blockBarrier);
       }
   return nullptr;

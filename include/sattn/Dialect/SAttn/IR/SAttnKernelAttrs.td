@@ -46,7 +46,11 @@ def SAttn_KernelParam : I32EnumAttr<"KernelParam",
       I32EnumAttrCase<"NumPages", 11, "num_pages">,
       I32EnumAttrCase<"MaxPages", 12, "max_pages">,
       I32EnumAttrCase<"CuSeqlensQ", 13, "cu_seqlens_q">,
-      I32EnumAttrCase<"CuSeqlensK", 14, "cu_seqlens_k">]> {
+      I32EnumAttrCase<"CuSeqlensK", 14, "cu_seqlens_k">,
+      I32EnumAttrCase<"GradOutput", 15, "grad_output">,
+      I32EnumAttrCase<"GradQuery", 16, "grad_query">,
+      I32EnumAttrCase<"GradKey", 17, "grad_key">,
+      I32EnumAttrCase<"GradValue", 18, "grad_value">]> {
   let cppNamespace = "::mlir::sattn";
   let genSpecializedAttr = 0;
 }
@@ -55,7 +59,8 @@ def SAttn_LaunchDim : I32EnumAttr<"LaunchDim", "a dimension of a GPU grid", [
       I32EnumAttrCase<"QueryTiles", 0, "query_tiles">,
       I32EnumAttrCase<"QHeads", 1, "q_heads">,
       I32EnumAttrCase<"Batch", 2, "batch">,
-      I32EnumAttrCase<"Sequences", 3, "sequences">]> {
+      I32EnumAttrCase<"Sequences", 3, "sequences">,
+      I32EnumAttrCase<"KeyAndQueryTiles", 4, "key_and_query_tiles">]> {
   let cppNamespace = "::mlir::sattn";
   let genSpecializedAttr = 0;
 }
@@ -73,7 +78,8 @@ def SAttn_GpuLaunchAttr : AttrDef<SAttn_Dialect, "GpuLaunch"> {
     - `tile`: Br x Bc of the kernel.
     - `grid`: what x, y, z count: `query_tiles` = ceil(L / Br) with L the
       query length (the longest sequence's for varlen), `q_heads`, `batch`
-      (B) or `sequences` (varlen).
+      (B) or `sequences` (varlen); the backward's
+      `key_and_query_tiles` = ceil(Lk / Bc) + ceil(Lq / Br).
     - `threads`: threads per block (x).
     - `shared_memory`: bytes of dynamic shared memory the launch must give
       (above 48 KiB the kernel must first be allowed them:
@@ -81,7 +87,9 @@ def SAttn_GpuLaunchAttr : AttrDef<SAttn_Dialect, "GpuLaunch"> {
     - `tensor_cores`: mma.sync (sm_80+); Q, K and V must be 16-byte aligned.
     - `writes_lse`: the `lse` parameter must be a buffer.
     - `params`: the parameters in order; `q`, `k`, `v`, `o`, `lse`,
-      `block_table`, `seq_lens`, `cu_seqlens_q` and `cu_seqlens_k` are flat
+      `block_table`, `seq_lens`, `cu_seqlens_q`, `cu_seqlens_k` and the
+      backward's `grad_output` (dO, an operand like `o` and `lse` there),
+      `grad_query`, `grad_key` and `grad_value` (its results) are flat
       memrefs (allocated, aligned, offset 0, element count, stride 1), the
       others one i64.
 

@@ -1,0 +1,144 @@
+//===- KernelBuilderBase.h - what the GPU kernel builders share -*- C++ -*-===//
+//
+// The small IR helpers of the forward (SAttnToGPU.cpp) and backward
+// (AttentionGradToGPU.cpp) kernel builders, the kernel module, and the
+// flattening of operand buffers into the kernels' 1-D parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_LIB_CONVERSION_SATTNTOGPU_KERNELBUILDERBASE_H
+#define SATTN_LIB_CONVERSION_SATTNTOGPU_KERNELBUILDERBASE_H
+
+#include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir {
+namespace sattn {
+
+constexpr int64_t kWarpSize = 32;
+
+inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+class KernelBuilderBase {
+protected:
+  KernelBuilderBase(MLIRContext *ctx, Location loc)
+      : ctx(ctx), b(ctx), loc(loc), f32(b.getF32Type()) {}
+
+public:
+  /// memref<?xT>: how the kernels take every buffer.
+  MemRefType flatType(Type elem) {
+    return MemRefType::get({ShapedType::kDynamic}, elem);
+  }
+
+protected:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  }
+  Value f32Const(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value divIdx(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value remIdx(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  /// !x (i1); !full: the tile is PARTIAL (uniform over the block).
+  Value negate(Value x) {
+    return arith::XOrIOp::create(
+        b, loc, x, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+  }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  }
+  Value widen(Value x) {
+    return x.getType() == f32 ? x : arith::ExtFOp::create(b, loc, f32, x);
+  }
+  Value load(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    memref::StoreOp::create(b, loc, value, memref, indices);
+  }
+  /// for (i = first; i < end; i += step) body(i)
+  void forLoop(Value first, Value end, int64_t step,
+               function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, first, end, idx(step), ValueRange{},
+                       [&](OpBuilder &, Location, Value i, ValueRange) {
+                         body(i);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+  /// Builds then() inside `if (cond)`, then continues after it.
+  void ifThen(Value cond, function_ref<void()> then) {
+    auto ifOp = scf::IfOp::create(b, loc, cond);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    then();
+  }
+  // Math as single NVVM instructions rather than math ops, which
+  // convert-gpu-to-nvvm maps to libdevice calls: the PTX then needs no CUDA
+  // toolkit to be complete.
+  Value intrinsic(StringRef name, Value x) {
+    return LLVM::CallIntrinsicOp::create(b, loc, f32, b.getStringAttr(name),
+                                         ValueRange{x})
+        .getResult(0);
+  }
+  /// 2^x: ex2.approx.ftz.f32 (2^-inf = 0).
+  Value exp2(Value x) { return intrinsic("llvm.nvvm.ex2.approx.ftz.f32", x); }
+  /// log2(x): lg2.approx.f32.
+  Value log2(Value x) { return intrinsic("llvm.nvvm.lg2.approx.f", x); }
+  Value fma(Value x, Value y, Value z) {
+    return LLVM::FMAOp::create(b, loc, x, y, z, LLVM::FastmathFlagsAttr());
+  }
+  Value maxf(Value x, Value y) {
+    return LLVM::MaxNumOp::create(b, loc, x, y, LLVM::FastmathFlagsAttr());
+  }
+  /// The max or the sum of `x` over the 32 lanes of the warp, in every lane.
+  Value warpReduce(Value x, bool isMax) {
+    for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+      Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
+                                           gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      x = isMax ? maxf(x, other)
+                : Value(arith::AddFOp::create(b, loc, x, other));
+    }
+    return x;
+  }
+
+  MLIRContext *ctx;
+  OpBuilder b;
+  Location loc;
+  Type f32;
+};
+
+/// The kernel module of `module`, created (and the module marked as a GPU
+/// container) on first use.
+gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module);
+
+/// `buffer` (an identity-layout memref) as memref<?xT>.
+Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
+
+/// A gpu.func kernel named `name` in `module` taking `args`, with the static
+/// shared memory `workgroup` (memref types in address space 3) and blocks of
+/// `threads` threads; the builder at the start of its body.
+gpu::GPUFuncOp createKernel(OpBuilder &b, Location loc,
+                            gpu::GPUModuleOp module, StringRef name,
+                            TypeRange args, TypeRange workgroup,
+                            int64_t threads);
+
+} // namespace sattn
+} // namespace mlir
+
+#endif // SATTN_LIB_CONVERSION_SATTNTOGPU_KERNELBUILDERBASE_H
