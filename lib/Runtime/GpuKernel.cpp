@@ -49,12 +49,14 @@ mlir::sattn::emitGpuCode(ModuleOp module, StringRef function, GpuChip chip,
   auto fn = lowered->lookupSymbol<func::FuncOp>(function);
   if (!fn)
     return makeError("no function '" + function + "' in the spec");
-  SmallVector<AttentionOpInterface> ops;
-  fn.walk([&](AttentionOpInterface op) { ops.push_back(op); });
-  if (ops.size() != 1)
+  unsigned numOps = 0;
+  fn.walk([&](Operation *op) {
+    numOps += isa<AttentionOpInterface, AttentionGradOp>(op);
+  });
+  if (numOps != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention; '" +
-                     function + "' has " + llvm::Twine(ops.size()));
+                     function + "' has " + llvm::Twine(numOps));
   std::string cuda = getCudaToolkitPath(toolkit);
   if (format == GpuBinaryFormat::Cubin || format == GpuBinaryFormat::Fatbin) {
     llvm::SmallString<256> ptxas(cuda);
@@ -132,9 +134,6 @@ GpuKernel::create(ModuleOp module, StringRef function) {
   if (kernel->sig.steps.size() != 1)
     return makeError("the nvvm target compiles functions with exactly one "
                      "sattn.attention");
-  if (kernel->sig.steps.front().grad())
-    return makeError("'sattn.attention_grad' has no GPU kernel yet; compile "
-                     "it for the CPU");
   return kernel;
 }
 
@@ -210,7 +209,8 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   // checked on a host copy before anything runs.
   const SpecStep &step = sig.steps.front();
   std::vector<HostTensor> hostIndices;
-  if (!step.indices.empty()) {
+  AttentionGradOp grad = step.grad();
+  if (!step.indices.empty() && !grad) {
     std::vector<TensorView> views(inputs.begin(), inputs.end());
     for (unsigned i : step.indices) {
       auto host = HostTensor::allocate(inputs[i].kind, inputs[i].shape);
@@ -229,12 +229,22 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
 
   // Buffers of the op: Q, K, V from the inputs, O and LSE from the outputs
   // (LSE in scratch memory when the kernel writes it but the function does
-  // not return it).
+  // not return it). The backward: O, dO and LSE from the inputs, dQ, dK, dV
+  // from the outputs (in scratch memory when not returned).
   const TensorView &q = inputs[step.q], &k = inputs[step.k],
                    &v = inputs[step.v];
-  void *o = nullptr, *lse = nullptr;
+  void *o = nullptr, *lse = nullptr, *gradOut = nullptr;
+  void *results[SpecSignature::kValuesPerStep] = {};
   for (auto [i, id] : llvm::enumerate(sig.outputValues))
-    (sig.producer(id).second == 0 ? o : lse) = outputs[i].data;
+    results[sig.producer(id).second] = outputs[i].data;
+  if (grad) {
+    o = inputs[step.indices[0]].data;
+    gradOut = inputs[step.indices[1]].data;
+    lse = inputs[step.indices[2]].data;
+  } else {
+    o = results[0];
+    lse = results[1];
+  }
   int64_t batch = q.shape[0], hq = q.shape[1], lq = q.shape[2];
   // Paged: K and V are the caches [P, page, Hkv, D]; Lk is per sequence.
   PagedAttentionOp paged = step.paged();
@@ -258,11 +268,8 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                                                int64_t(cuq.get(b)));
   }
   int64_t numQueryTiles = (longest + tileRows - 1) / tileRows;
-  CudaDevicePtr scratch = 0, dummy = 0;
-  llvm::scope_exit release([&] {
-    driver.free(scratch);
-    driver.free(dummy);
-  });
+  CudaDevicePtr scratch = 0;
+  llvm::scope_exit release([&] { driver.free(scratch); });
   if (launch.getWritesLse() && !lse) {
     auto buffer = driver.allocate(rowsTotal * sizeof(float));
     if (!buffer)
@@ -270,17 +277,29 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     scratch = *buffer;
     lse = reinterpret_cast<void *>(scratch);
   }
-  if (!o) {
-    auto buffer =
-        driver.allocate(rowsTotal * v.shape.back() * elemKindSize(q.kind));
-    if (!buffer)
-      return buffer.takeError();
-    dummy = *buffer;
-    o = reinterpret_cast<void *>(dummy);
-  }
-  if (rowsTotal == 0)
-    return llvm::Error::success(); // nothing to compute
-
+  // Results the function does not return: scratch memory.
+  std::vector<CudaDevicePtr> unreturned;
+  llvm::scope_exit releaseUnreturned([&] {
+    for (CudaDevicePtr p : unreturned)
+      driver.free(p);
+  });
+  auto ensure = [&](void *&buffer, int64_t elements) -> llvm::Error {
+    if (buffer)
+      return llvm::Error::success();
+    auto scratch = driver.allocate(elements * elemKindSize(q.kind));
+    if (!scratch)
+      return scratch.takeError();
+    unreturned.push_back(*scratch);
+    buffer = reinterpret_cast<void *>(*scratch);
+    return llvm::Error::success();
+  };
+  if (llvm::Error err =
+          grad ? llvm::joinErrors(
+                     llvm::joinErrors(ensure(results[0], q.numElements()),
+                                      ensure(results[1], k.numElements())),
+                     ensure(results[2], v.numElements()))
+               : ensure(o, rowsTotal * v.shape.back()))
+    return err;
   // The kernel's parameters in the launch's order: each buffer a flat memref
   // (allocated, aligned, offset, size, stride), each size one i64.
   struct FlatMemRef {
@@ -307,6 +326,14 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
       return flat(o, rowsTotal * v.shape.back());
     case KernelParam::Lse:
       return flat(lse, lse ? rowsTotal : 0);
+    case KernelParam::GradOutput:
+      return flat(gradOut, rowsTotal * v.shape.back());
+    case KernelParam::GradQuery:
+      return flat(results[0], q.numElements());
+    case KernelParam::GradKey:
+      return flat(results[1], k.numElements());
+    case KernelParam::GradValue:
+      return flat(results[2], v.numElements());
     default: {
       bool second =
           param == KernelParam::SeqLens || param == KernelParam::CuSeqlensK;
@@ -347,17 +374,22 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                         (void *)&m.offset, (void *)&m.size, (void *)&m.stride})
       params.push_back(field);
   }
-  unsigned grid[3], block[3] = {unsigned(launch.getThreads()), 1, 1};
-  for (auto [i, d] : llvm::enumerate(launch.getGrid())) {
-    int64_t n = d == LaunchDim::QueryTiles ? numQueryTiles
-                : d == LaunchDim::QHeads   ? hq
-                                           : batch;
-    if (n > (i ? 65535 : 0x7fffffff))
-      return makeError("the launch grid (" + llvm::Twine(numQueryTiles) + ", " +
-                       llvm::Twine(hq) + ", " + llvm::Twine(batch) +
-                       ") exceeds CUDA's limits (2^31 - 1, 65535, 65535)");
-    grid[i] = unsigned(n);
-  }
+  int64_t keyTiles =
+      (lk + launch.getTile().getKeys() - 1) / launch.getTile().getKeys();
+  int64_t dims[3];
+  for (auto [i, d] : llvm::enumerate(launch.getGrid()))
+    dims[i] = d == LaunchDim::QueryTiles         ? numQueryTiles
+              : d == LaunchDim::KeyAndQueryTiles ? keyTiles + numQueryTiles
+              : d == LaunchDim::QHeads           ? hq
+                                                 : batch;
+  if (dims[0] > 0x7fffffff || dims[1] > 65535 || dims[2] > 65535)
+    return makeError("the launch grid (" + llvm::Twine(dims[0]) + ", " +
+                     llvm::Twine(dims[1]) + ", " + llvm::Twine(dims[2]) +
+                     ") exceeds CUDA's limits (2^31 - 1, 65535, 65535)");
+  if (dims[0] * dims[1] * dims[2] == 0)
+    return llvm::Error::success(); // nothing to compute
+  unsigned grid[3] = {unsigned(dims[0]), unsigned(dims[1]), unsigned(dims[2])};
+  unsigned block[3] = {unsigned(launch.getThreads()), 1, 1};
   // The inputs may come from work on any stream of the context (PyTorch's
   // streams do not synchronize with the default one): wait for it first.
   if (llvm::Error err = driver.synchronize())

@@ -551,10 +551,11 @@ struct AttentionGradToGPU : public OpRewritePattern<AttentionGradOp> {
     };
     args.append({dim(q, 1), dim(k, 1), dim(q, 2), dim(k, 2)});
     // grid (ceil(Lk / 32) + ceil(Lq / Br), Hq, B), block (128, 1, 1)
-    Value tiles = arith::AddIOp::create(
-        rewriter, loc,
-        arith::CeilDivUIOp::create(rewriter, loc, dim(k, 2), c(kGradKeys)),
-        arith::CeilDivUIOp::create(rewriter, loc, dim(q, 2), c(*rows)));
+    Value keyTiles =
+        arith::CeilDivUIOp::create(rewriter, loc, dim(k, 2), c(kGradKeys));
+    Value queryTiles =
+        arith::CeilDivUIOp::create(rewriter, loc, dim(q, 2), c(*rows));
+    Value tiles = arith::AddIOp::create(rewriter, loc, keyTiles, queryTiles);
     int64_t threads = kGradWarps * kWarpSize;
     gpu::LaunchFuncOp::create(
         rewriter, loc, kernel, gpu::KernelDim3{tiles, dim(q, 1), dim(q, 0)},

@@ -16,9 +16,13 @@
 // STEP: check result #2 (dK): {{.*}}: ok
 // STEP: check result #3 (dV): {{.*}}: ok
 
-// The GPU target has no backward kernel yet and says so.
-// RUN: not sattn-run %s --function=grad --random-inputs --target=nvvm 2>&1 | FileCheck %s --check-prefix=GPU
-// GPU: sattn-run: 'sattn.attention_grad' has no GPU kernel yet; compile it for the CPU
+// The GPU target compiles the backward too, then (forced here with
+// SATTN_LIBCUDA) finds no device; its two-op training step is refused by
+// name.
+// RUN: env SATTN_LIBCUDA=%t.missing-libcuda.so not sattn-run %s --function=grad --random-inputs --target=nvvm 2>&1 | FileCheck %s --check-prefix=GPU
+// GPU: sattn-run: no CUDA device: cannot load the CUDA driver ({{.*}}missing-libcuda.so
+// RUN: not sattn-run %s --function=train_step --random-inputs --target=nvvm 2>&1 | FileCheck %s --check-prefix=STEP-GPU
+// STEP-GPU: sattn-run: the nvvm target compiles functions with exactly one sattn.attention
 
 !t = tensor<1x2x40x8xf32>
 !k = tensor<1x1x40x8xf32>
