@@ -358,8 +358,8 @@ def _needs_autograd(*tensors):
 def attention_grad(q, k, v, o, do, lse, mask, scale=None, softcap=None, alibi_slopes=None):
     """The backward of attention() (docs/Semantics.md, Backward): dQ, dK, dV, the
     gradients of sum(O * dO), from the forward's Q, K, V, its O and LSE (f32
-    [B, Hq, Lq]) and dO. CPU only. Compiled once per (mask, shapes, dtype,
-    modifiers)."""
+    [B, Hq, Lq]) and dO; on the GPU for torch tensors on a CUDA device.
+    Compiled once per (mask, shapes, dtype, modifiers, device)."""
     target = _target_of(q)
     slopes = None if alibi_slopes is None else tuple(float(m) for m in alibi_slopes)
     key = ("grad", str(mask), tuple(q.shape), tuple(k.shape), tuple(v.shape), _dtype_name(q),

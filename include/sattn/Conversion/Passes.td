@@ -86,8 +86,12 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     arithmetic is f32. Masks with static lengths that are not bands get the
     same compile-time CSR tile plan as on CPU. The host function gets
     `sattn.gpu_launches`, one `#sattn.gpu_launch` per kernel: what the
-    runtime, the C API and `sattn-compile` launch from. Lower the result
-    with `-sattn-lower-to-nvvm`.
+    runtime, the C API and `sattn-compile` launch from. Each
+    `sattn.attention_grad` becomes one SIMT kernel `@attention_grad_N`:
+    blocks computing dK and dV of a key tile (over the transposed tile
+    plan) and blocks computing dQ of a query tile (over the forward's), no
+    atomics (docs/GPUCodegen.md). Lower the result with
+    `-sattn-lower-to-nvvm`.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",

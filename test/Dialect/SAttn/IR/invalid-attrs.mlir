@@ -205,6 +205,6 @@ func.func private @f39() attributes {t = #sattn.tile<rows = 0, keys = 64>}
 
 // -----
 
-// expected-error @+2 {{expected one of [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, block_table, seq_lens, num_pages, max_pages, cu_seqlens_q, cu_seqlens_k] for a parameter of a GPU kernel, got: query}}
+// expected-error @+2 {{expected one of [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, block_table, seq_lens, num_pages, max_pages, cu_seqlens_q, cu_seqlens_k, grad_output, grad_query, grad_key, grad_value] for a parameter of a GPU kernel, got: query}}
 // expected-error @+1 {{failed to parse SAttn_GpuLaunchAttr parameter 'params'}}
 func.func private @f40() attributes {l = #sattn.gpu_launch<kernel = @m::@k, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, batch], threads = 256, shared_memory = 0, tensor_cores = true, writes_lse = false, params = [query]>}
