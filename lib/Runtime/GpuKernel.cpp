@@ -167,11 +167,16 @@ GpuKernel::checkAlignment(llvm::ArrayRef<TensorView> inputs,
   if (!gpuCode.launch.getTensorCores())
     return llvm::Error::success();
   const SpecStep &step = sig.steps.front();
-  for (unsigned i : {step.q, step.k, step.v})
+  SmallVector<unsigned> copied = {step.q, step.k, step.v};
+  if (step.grad())
+    copied.push_back(step.indices[1]); // dO
+  for (unsigned i : copied)
     if (reinterpret_cast<uintptr_t>(inputs[i].data) % 16 != 0)
       return makeError("input #" + llvm::Twine(i) +
                        " is not 16-byte aligned; the tensor-core GPU kernel "
-                       "copies Q, K and V 16 bytes at a time");
+                       "copies Q, K, V (and dO) 16 bytes at a time");
+  if (step.grad()) // dQ, dK, dV are stored one element at a time
+    return llvm::Error::success();
   for (auto [i, id] : llvm::enumerate(sig.outputValues))
     if (sig.producer(id).second == 0 &&
         reinterpret_cast<uintptr_t>(outputs[i].data) % 4 != 0)

@@ -267,9 +267,9 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
          : launch.getWritesLse() ? " (LSE required)"
                                  : " (LSE not written: pass 0)")
      << "."
-     << (launch.getTensorCores()
-             ? "\n * Q, K and V must be 16-byte aligned, O 4-byte aligned."
-             : "");
+     << (!launch.getTensorCores() ? ""
+         : grad ? "\n * Q, K, V and dO must be 16-byte aligned."
+                : "\n * Q, K and V must be 16-byte aligned, O 4-byte aligned.");
   if (paged || varlen)
     os << "\n * The index data is not checked here (docs/Semantics.md's "
           "run-time rules are the\n * caller's; the kernel clamps it, so bad "
@@ -357,9 +357,9 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
   os << "kv_heads <= 0 ||\n      q_heads % kv_heads != 0 || " << gridZ
      << " > 65535 ||\n      q_heads > 65535 || " << tiles << " > 0x7fffffff"
      << (launch.getWritesLse() ? " || !lse" : "")
-     << (launch.getTensorCores()
-             ? " ||\n      ((q | k | v) & 15) != 0 || (o & 3) != 0"
-             : "");
+     << (!launch.getTensorCores() ? ""
+         : grad ? " ||\n      ((q | k | v | grad_output) & 15) != 0"
+                : " ||\n      ((q | k | v) & 15) != 0 || (o & 3) != 0");
   for (auto &[var, size] : staticSizes)
     os << " || " << var << " != " << size;
   // One ALiBi slope per query head (the kernel holds them as constants).

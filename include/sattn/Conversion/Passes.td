@@ -87,10 +87,11 @@ def ConvertSAttnToGPU : Pass<"convert-sattn-to-gpu", "::mlir::ModuleOp"> {
     same compile-time CSR tile plan as on CPU. The host function gets
     `sattn.gpu_launches`, one `#sattn.gpu_launch` per kernel: what the
     runtime, the C API and `sattn-compile` launch from. Each
-    `sattn.attention_grad` becomes one SIMT kernel `@attention_grad_N`:
-    blocks computing dK and dV of a key tile (over the transposed tile
-    plan) and blocks computing dQ of a query tile (over the forward's), no
-    atomics (docs/GPUCodegen.md). Lower the result with
+    `sattn.attention_grad` becomes one kernel `@attention_grad_N`: blocks
+    computing dK and dV of a key tile (over the transposed tile plan) and
+    blocks computing dQ of a query tile (over the forward's), no atomics;
+    mma.sync for f16/bf16 under the same conditions as the forward
+    (docs/GPUCodegen.md). Lower the result with
     `-sattn-lower-to-nvvm`.
   }];
   let options = [

@@ -57,9 +57,10 @@ public:
   llvm::StringRef binary() const override { return gpuCode.binary; }
   KernelDevice device() const override { return KernelDevice::Cuda; }
 
-  /// The tensor-core kernel copies Q, K and V 16 bytes at a time and stores
-  /// O two elements at a time: their data must be 16-byte (Q, K, V) and
-  /// 4-byte (O) aligned (an error names the tensor otherwise).
+  /// The tensor-core kernel copies Q, K and V (the backward's: and dO) 16
+  /// bytes at a time and stores O two elements at a time: their data must
+  /// be 16-byte (Q, K, V, dO) and 4-byte (O) aligned (an error names the
+  /// tensor otherwise).
   llvm::Error checkAlignment(llvm::ArrayRef<TensorView> inputs,
                              llvm::ArrayRef<TensorView> outputs) const;
 

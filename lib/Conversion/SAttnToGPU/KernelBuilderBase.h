@@ -17,13 +17,17 @@ namespace mlir {
 namespace sattn {
 
 constexpr int64_t kWarpSize = 32;
+constexpr int64_t kVecElems = 8; // f16/bf16 per 16-byte copy
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+/// A kernel of `threads` threads on elements of type `elemType`.
 class KernelBuilderBase {
 protected:
-  KernelBuilderBase(MLIRContext *ctx, Location loc)
-      : ctx(ctx), b(ctx), loc(loc), f32(b.getF32Type()) {}
+  KernelBuilderBase(MLIRContext *ctx, Location loc, Type elemType,
+                    int64_t threads)
+      : ctx(ctx), b(ctx), loc(loc), f32(b.getF32Type()), elemType(elemType),
+        threads(threads) {}
 
 public:
   /// memref<?xT>: how the kernels take every buffer.
@@ -117,10 +121,44 @@ protected:
     return x;
   }
 
+  /// The address (i64) of element `offset` (index) of `buffer`; as a
+  /// pointer into the shared `tile` and into the flat global buffer `flat`.
+  Value address(Value buffer, Value offset);
+  Value sharedPtr(Value tile, Value offset);
+  Value globalPtr(Value flat, Value offset);
+
+  // Tensor-core helpers (f16/bf16).
+  /// cp.async of `numRows` rows of `width` elements (a multiple of 8) from
+  /// the flat buffer `src` (row r at rowOffset(r)) into the shared `tile`
+  /// from element `base` on, rows `pitch` apart, 16 bytes per thread and
+  /// step; rows where keepRow(r) is false become 0. The copies form one
+  /// cp.async group.
+  void copyRowsAsync(Value src, Value tile, Value base, int64_t pitch,
+                     int64_t numRows, int64_t width,
+                     function_ref<Value(Value)> rowOffset,
+                     function_ref<Value(Value)> keepRow);
+  /// ldmatrix.x4 (.trans) of the 8x8 matrices whose rows start at element
+  /// `offset` of `tile` in each lane; the four 32-bit registers as mma.sync
+  /// operands.
+  SmallVector<Value> loadMatrices(Value tile, Value offset, bool transpose);
+  /// Two T values as the 32-bit register of an mma.sync operand (`lo` in
+  /// the low half): i32 for bf16, vector<2xf16> for f16.
+  Value pack(Value lo, Value hi);
+  /// A 32-bit register (i32) as an mma.sync operand of T.
+  Value asOperand(Value word);
+  /// D = A B + C for one m16n8k16 fragment: 4 A, 2 B registers, 4 f32.
+  SmallVector<Value> mmaSync(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                             ArrayRef<Value> c);
+  /// `x` reduced over the 4 lanes of the quad (lanes sharing g).
+  Value quadReduce(Value x, bool isMax);
+
   MLIRContext *ctx;
   OpBuilder b;
   Location loc;
   Type f32;
+  Type elemType;   // T: Q, K, V and the outputs
+  int64_t threads; // per block
+  Value lane, warp; // of this thread, set by the kernel's builder
 };
 
 /// The kernel module of `module`, created (and the module marked as a GPU

@@ -60,8 +60,7 @@ constexpr int64_t kSimtKeys = 32;
 constexpr int64_t kMmaWarps = 8;
 constexpr int64_t kMmaRows = 16 * kMmaWarps;
 constexpr int64_t kMmaKeys = 64;
-constexpr int64_t kMmaPad = 8;   // elements added to each shared row
-constexpr int64_t kVecElems = 8; // f16/bf16 per 16-byte copy
+constexpr int64_t kMmaPad = 8; // elements added to each shared row
 
 /// Shared memory of the key-used flags of PARTIAL tiles: one i32 per warp
 /// and key of the tile.
@@ -109,11 +108,12 @@ std::optional<GpuTileShape> getGpuTileShape(Type elem, int64_t d, int64_t dv,
 class KernelBuilder : public KernelBuilderBase {
 public:
   KernelBuilder(AttentionOpInterface op, GpuTileShape shape)
-      : KernelBuilderBase(op.getContext(), op.getLoc()), op(op),
-        rows(shape.rows), keysPerTile(shape.keys), numWarps(shape.warps),
-        threads(shape.warps * kWarpSize), rowsPerWarp(shape.rows / numWarps),
+      : KernelBuilderBase(op.getContext(), op.getLoc(),
+                          op.getQuery().getType().getElementType(),
+                          shape.warps * kWarpSize),
+        op(op), rows(shape.rows), keysPerTile(shape.keys),
+        numWarps(shape.warps), rowsPerWarp(shape.rows / numWarps),
         mma(shape.tensorCores), mods(op) {
-    elemType = op.getQuery().getType().getElementType();
     headDim = op.getHeadDim();
     valueDim = op.getValueHeadDim();
     if (auto paged = dyn_cast<PagedAttentionOp>(op.getOperation()))
@@ -137,24 +137,6 @@ public:
   bool varlen = false;
 
 private:
-  /// The address (i64) of element `offset` (index) of `buffer`; as a
-  /// pointer into the shared `tile` and into the flat global buffer `flat`.
-  Value address(Value buffer, Value offset);
-  Value sharedPtr(Value tile, Value offset);
-  Value globalPtr(Value flat, Value offset);
-  /// Tensor cores: cp.async of `numRows` rows of `width` elements (a
-  /// multiple of 8) from the flat buffer `src` (row r at rowOffset(r)) into
-  /// the shared `tile` from element `base` on, rows `pitch` apart, 16 bytes
-  /// per thread and step; rows where keepRow(r) is false become 0. The
-  /// copies form one cp.async group.
-  void copyRowsAsync(Value src, Value tile, Value base, int64_t pitch,
-                     int64_t numRows, int64_t width,
-                     function_ref<Value(Value)> rowOffset,
-                     function_ref<Value(Value)> keepRow);
-  /// Tensor cores: ldmatrix.x4 (.trans) of the 8x8 matrices whose rows
-  /// start at element `offset` of `tile` in each lane; the four 32-bit
-  /// registers as mma.sync operands.
-  SmallVector<Value> loadMatrices(Value tile, Value offset, bool transpose);
   /// Tensor cores: copies the K and V rows of key tile `keyTile` into stage
   /// `stage` (index) of Ks and Vs.
   void copyKeyTile(Value keyTile, Value stage);
@@ -186,34 +168,22 @@ private:
   void buildRowOutput(Value r, Value numRows, Value m, Value l, Value writesLse,
                       function_ref<void(Value, Value)> storeO);
 
-  // Tensor-core helpers.
-  /// Two T values as the 32-bit register of an mma.sync operand (`lo` in
-  /// the low half): i32 for bf16, vector<2xf16> for f16.
-  Value pack(Value lo, Value hi);
-  /// A 32-bit register (i32) as an mma.sync operand of T.
-  Value asOperand(Value word);
-  /// D = A B + C for one m16n8k16 fragment: 4 A, 2 B registers, 4 f32.
-  SmallVector<Value> mmaSync(ArrayRef<Value> a, ArrayRef<Value> bFrag,
-                             ArrayRef<Value> c);
-  /// `x` reduced over the 4 lanes of the quad (lanes sharing g).
-  Value quadReduce(Value x, bool isMax);
   /// The running state of the kernel: the number of (m, l) pairs per lane
   /// (rows per warp for SIMT, 2 for tensor cores) and accumulators.
   int64_t numRowStates() const { return mma ? 2 : rowsPerWarp; }
 
   AttentionOpInterface op;
-  int64_t rows, keysPerTile, numWarps, threads, rowsPerWarp;
+  int64_t rows, keysPerTile, numWarps, rowsPerWarp;
   bool mma;
   /// Tensor cores without score modifiers and with scale > 0: S, m stay
   /// unscaled and p = 2^(S c - m c) is one FMA (c = scale log2(e)).
   bool foldScale = false;
-  Type elemType;
   int64_t headDim, valueDim, valueCols;
   MaskAttrInterface mask;
   ScoreModifiers mods;
 
   // Values of the kernel being built.
-  Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, lane, warp, warpRow0;
+  Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, warpRow0;
   Value qBase, oBase, lseBase, kSlice, batch, kvHead, numKvHeads;
   Value qRowStride, oRowStride; // elements between query rows of Q and O
   Value keyStart;               // varlen: the sequence's first key
@@ -226,66 +196,6 @@ private:
   Value quadRow, quadCol; // g = lane / 4 and t = lane % 4 (tensor cores)
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
-
-Value KernelBuilder::address(Value buffer, Value offset) {
-  auto type = cast<MemRefType>(buffer.getType());
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-  return toI64(add(base, mul(offset, idx(type.getElementTypeBitWidth() / 8))));
-}
-
-Value KernelBuilder::sharedPtr(Value tile, Value offset) {
-  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx, 3),
-                                  address(tile, offset));
-}
-
-Value KernelBuilder::globalPtr(Value flat, Value offset) {
-  // Kernel parameters are generic pointers: cvta.to.global.
-  Value generic = LLVM::IntToPtrOp::create(
-      b, loc, LLVM::LLVMPointerType::get(ctx), address(flat, offset));
-  return LLVM::AddrSpaceCastOp::create(
-      b, loc, LLVM::LLVMPointerType::get(ctx, 1), generic);
-}
-
-void KernelBuilder::copyRowsAsync(Value src, Value tile, Value base,
-                                  int64_t pitch, int64_t numRows, int64_t width,
-                                  function_ref<Value(Value)> rowOffset,
-                                  function_ref<Value(Value)> keepRow) {
-  // Chunk c of the tile: row c / (width / 8), columns 8 (c % (width / 8)) ...
-  int64_t chunksPerRow = width / kVecElems;
-  Value tid = add(mul(warp, idx(kWarpSize)), lane);
-  forLoop(tid, idx(numRows * chunksPerRow), threads, [&](Value c) {
-    Value row = arith::DivUIOp::create(b, loc, c, idx(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, loc, c, idx(chunksPerRow)),
-                    idx(kVecElems));
-    // cp.async copies `bytes` of the 16 and fills the rest with zeros.
-    Value bytes =
-        keepRow ? arith::SelectOp::create(b, loc, keepRow(row), i32(16), i32(0))
-                : i32(16);
-    NVVM::CpAsyncOp::create(
-        b, loc, sharedPtr(tile, add(base, add(mul(row, idx(pitch)), col))),
-        globalPtr(src, add(rowOffset(row), col)), b.getI32IntegerAttr(16),
-        NVVM::LoadCacheModifierKindAttr::get(ctx,
-                                             NVVM::LoadCacheModifierKind::CG),
-        bytes);
-  });
-  NVVM::CpAsyncCommitGroupOp::create(b, loc);
-}
-
-SmallVector<Value> KernelBuilder::loadMatrices(Value tile, Value offset,
-                                               bool transpose) {
-  auto i32Type = b.getI32Type();
-  auto type = LLVM::LLVMStructType::getLiteral(
-      ctx, {i32Type, i32Type, i32Type, i32Type});
-  auto matrices = NVVM::LdMatrixOp::create(
-      b, loc, type, sharedPtr(tile, offset), /*num=*/4,
-      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
-      NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8), NVVM::LdStMatrixEltType::B16);
-  SmallVector<Value> regs;
-  for (int64_t i = 0; i < 4; ++i)
-    regs.push_back(asOperand(
-        LLVM::ExtractValueOp::create(b, loc, matrices, ArrayRef<int64_t>{i})));
-  return regs;
-}
 
 void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx) {
   // Ks, Vs[stage] = K, V[b, g, k0 : k0 + Bc, :]; keys past Lk are zeros
@@ -877,56 +787,6 @@ SmallVector<Value> KernelBuilder::buildSimtTile(Value k0, ValueRange state,
   return result;
 }
 
-Value KernelBuilder::pack(Value lo, Value hi) {
-  Type i16 = b.getI16Type(), i32 = b.getI32Type();
-  auto bits = [&](Value x) -> Value {
-    return arith::ExtUIOp::create(b, loc, i32,
-                                  arith::BitcastOp::create(b, loc, i16, x));
-  };
-  Value word = arith::OrIOp::create(
-      b, loc, bits(lo),
-      arith::ShLIOp::create(
-          b, loc, bits(hi),
-          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16))));
-  return asOperand(word);
-}
-
-Value KernelBuilder::asOperand(Value word) {
-  if (elemType.isF16())
-    return LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elemType),
-                                   word);
-  return word;
-}
-
-SmallVector<Value> KernelBuilder::mmaSync(ArrayRef<Value> a,
-                                          ArrayRef<Value> bFrag,
-                                          ArrayRef<Value> c) {
-  auto resultType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
-  std::optional<std::array<NVVM::MMATypes, 2>> types;
-  if (elemType.isBF16())
-    types = {NVVM::MMATypes::bf16, NVVM::MMATypes::bf16};
-  auto op = NVVM::MmaOp::create(
-      b, loc, resultType, a, bFrag, c, ArrayRef<int64_t>{16, 8, 16},
-      std::nullopt, std::nullopt, types,
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  SmallVector<Value> d;
-  for (int64_t i = 0; i < 4; ++i)
-    d.push_back(LLVM::ExtractValueOp::create(b, loc, op.getRes(),
-                                             ArrayRef<int64_t>{i}));
-  return d;
-}
-
-Value KernelBuilder::quadReduce(Value x, bool isMax) {
-  for (int32_t offset : {1, 2}) {
-    Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
-                                         gpu::ShuffleMode::XOR)
-                      .getShuffleResult();
-    x = isMax ? maxf(x, other) : Value(arith::AddFOp::create(b, loc, x, other));
-  }
-  return x;
-}
-
 SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
                                                Value full) {
   const int64_t keyTiles = keysPerTile / 8; // n tiles of 8 keys in S
@@ -1262,5 +1122,5 @@ gpu::GPUFuncOp mlir::sattn::createKernel(OpBuilder &b, Location loc,
 void mlir::sattn::populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                              bool tensorCores) {
   patterns.add<AttentionToGPU>(patterns.getContext(), tensorCores);
-  populateAttentionGradToGPUPatterns(patterns);
+  populateAttentionGradToGPUPatterns(patterns, tensorCores);
 }

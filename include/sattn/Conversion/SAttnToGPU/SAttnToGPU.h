@@ -39,10 +39,12 @@ constexpr int64_t kGpuMaxDynamicSharedBytes = 96 * 1024;
 void populateSAttnToGPUPatterns(RewritePatternSet &patterns,
                                 bool tensorCores = true);
 
-/// Patterns rewriting sattn.attention_grad into one SIMT kernel launch:
-/// blocks computing dK and dV of a key tile, and blocks computing dQ of a
-/// query tile (no atomics).
-void populateAttentionGradToGPUPatterns(RewritePatternSet &patterns);
+/// Patterns rewriting sattn.attention_grad into one kernel launch: blocks
+/// computing dK and dV of a key tile, and blocks computing dQ of a query
+/// tile (no atomics); with `tensorCores`, mma.sync for f16/bf16 ops whose
+/// head dims suit m16n8k16.
+void populateAttentionGradToGPUPatterns(RewritePatternSet &patterns,
+                                        bool tensorCores = true);
 
 } // namespace sattn
 } // namespace mlir

@@ -1,0 +1,117 @@
+//===- KernelBuilderBase.cpp - what the GPU kernel builders share ---------===//
+
+#include "KernelBuilderBase.h"
+
+using namespace mlir;
+using namespace mlir::sattn;
+
+Value KernelBuilderBase::address(Value buffer, Value offset) {
+  auto type = cast<MemRefType>(buffer.getType());
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  return toI64(add(base, mul(offset, idx(type.getElementTypeBitWidth() / 8))));
+}
+
+Value KernelBuilderBase::sharedPtr(Value tile, Value offset) {
+  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx, 3),
+                                  address(tile, offset));
+}
+
+Value KernelBuilderBase::globalPtr(Value flat, Value offset) {
+  // Kernel parameters are generic pointers: cvta.to.global.
+  Value generic = LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(ctx), address(flat, offset));
+  return LLVM::AddrSpaceCastOp::create(
+      b, loc, LLVM::LLVMPointerType::get(ctx, 1), generic);
+}
+
+void KernelBuilderBase::copyRowsAsync(Value src, Value tile, Value base,
+                                  int64_t pitch, int64_t numRows, int64_t width,
+                                  function_ref<Value(Value)> rowOffset,
+                                  function_ref<Value(Value)> keepRow) {
+  // Chunk c of the tile: row c / (width / 8), columns 8 (c % (width / 8)) ...
+  int64_t chunksPerRow = width / kVecElems;
+  Value tid = add(mul(warp, idx(kWarpSize)), lane);
+  forLoop(tid, idx(numRows * chunksPerRow), threads, [&](Value c) {
+    Value row = arith::DivUIOp::create(b, loc, c, idx(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, loc, c, idx(chunksPerRow)),
+                    idx(kVecElems));
+    // cp.async copies `bytes` of the 16 and fills the rest with zeros.
+    Value bytes =
+        keepRow ? arith::SelectOp::create(b, loc, keepRow(row), i32(16), i32(0))
+                : i32(16);
+    NVVM::CpAsyncOp::create(
+        b, loc, sharedPtr(tile, add(base, add(mul(row, idx(pitch)), col))),
+        globalPtr(src, add(rowOffset(row), col)), b.getI32IntegerAttr(16),
+        NVVM::LoadCacheModifierKindAttr::get(ctx,
+                                             NVVM::LoadCacheModifierKind::CG),
+        bytes);
+  });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+}
+
+SmallVector<Value> KernelBuilderBase::loadMatrices(Value tile, Value offset,
+                                               bool transpose) {
+  auto i32Type = b.getI32Type();
+  auto type = LLVM::LLVMStructType::getLiteral(
+      ctx, {i32Type, i32Type, i32Type, i32Type});
+  auto matrices = NVVM::LdMatrixOp::create(
+      b, loc, type, sharedPtr(tile, offset), /*num=*/4,
+      transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+      NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8), NVVM::LdStMatrixEltType::B16);
+  SmallVector<Value> regs;
+  for (int64_t i = 0; i < 4; ++i)
+    regs.push_back(asOperand(
+        LLVM::ExtractValueOp::create(b, loc, matrices, ArrayRef<int64_t>{i})));
+  return regs;
+}
+
+Value KernelBuilderBase::pack(Value lo, Value hi) {
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  auto bits = [&](Value x) -> Value {
+    return arith::ExtUIOp::create(b, loc, i32,
+                                  arith::BitcastOp::create(b, loc, i16, x));
+  };
+  Value word = arith::OrIOp::create(
+      b, loc, bits(lo),
+      arith::ShLIOp::create(
+          b, loc, bits(hi),
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16))));
+  return asOperand(word);
+}
+
+Value KernelBuilderBase::asOperand(Value word) {
+  if (elemType.isF16())
+    return LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elemType),
+                                   word);
+  return word;
+}
+
+SmallVector<Value> KernelBuilderBase::mmaSync(ArrayRef<Value> a,
+                                          ArrayRef<Value> bFrag,
+                                          ArrayRef<Value> c) {
+  auto resultType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+  std::optional<std::array<NVVM::MMATypes, 2>> types;
+  if (elemType.isBF16())
+    types = {NVVM::MMATypes::bf16, NVVM::MMATypes::bf16};
+  auto op = NVVM::MmaOp::create(
+      b, loc, resultType, a, bFrag, c, ArrayRef<int64_t>{16, 8, 16},
+      std::nullopt, std::nullopt, types,
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> d;
+  for (int64_t i = 0; i < 4; ++i)
+    d.push_back(LLVM::ExtractValueOp::create(b, loc, op.getRes(),
+                                             ArrayRef<int64_t>{i}));
+  return d;
+}
+
+Value KernelBuilderBase::quadReduce(Value x, bool isMax) {
+  for (int32_t offset : {1, 2}) {
+    Value other = gpu::ShuffleOp::create(b, loc, x, offset, kWarpSize,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    x = isMax ? maxf(x, other) : Value(arith::AddFOp::create(b, loc, x, other));
+  }
+  return x;
+}
+
