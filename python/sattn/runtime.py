@@ -329,10 +329,10 @@ def attention(q, k, v, mask, scale=None, return_lse=False, softcap=None, alibi_s
     """Masked attention of docs/Semantics.md on numpy arrays or DLPack tensors (torch;
     CUDA tensors run on the GPU): O, or (O, LSE) with return_lse; softcap and
     alibi_slopes modify the scores. Compiled once per (mask, shapes, dtype,
-    modifiers, device). Differentiable for CPU torch tensors that require
-    grad: it runs as the torch.library operator sattn::attention_lse, whose
-    backward is sattn::attention_grad (gradients through LSE are not
-    supported)."""
+    modifiers, device). Differentiable for torch tensors that require grad
+    (CPU or CUDA): it runs as the torch.library operator
+    sattn::attention_lse, whose backward is sattn::attention_grad (gradients
+    through LSE are not supported)."""
     if _needs_autograd(q, k, v):
         from . import _torch
         o, lse = _torch.attention_lse(q, k, v, str(mask), scale, softcap, alibi_slopes)

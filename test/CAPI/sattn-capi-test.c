@@ -411,6 +411,24 @@ int main(void) {
     EXPECT("backward kernel from a mask (dQ = dK = 0, dV exact)",
            ok && worst < 1e-4);
     sattn_kernel_release(grad);
+    /* The GPU backward compiles without a GPU too (bf16: tensor cores, 64 x 64
+     * tiles) and takes device memory only. */
+    g.target = "nvvm";
+    g.dtype = "bf16";
+    EXPECT("nvvm backward compiles",
+           sattn_compile_mask(ctx, "#sattn.causal", &g, &grad) == SATTN_OK &&
+               sattn_kernel_plan_stats(grad, 256, 256, &stats) == SATTN_OK &&
+               stats.tile_rows == 64 && stats.tile_keys == 64);
+    for (int i = 0; i < 9; ++i) {
+      ts[i].dtype.code = kDLBfloat;
+      ts[i].dtype.bits = 16;
+    }
+    ts[5].dtype.code = kDLFloat;
+    ts[5].dtype.bits = 32;
+    EXPECT("host memory to the GPU backward",
+           sattn_kernel_run(grad, gin, 6, gout, 3) == SATTN_ERROR_DEVICE &&
+               strstr(sattn_last_error(), "not CUDA device memory"));
+    sattn_kernel_release(grad);
   }
 
   sattn_kernel_release(kernel);
