@@ -319,29 +319,29 @@ void GradKernelBuilder::stageKeys(Value kvHead, Value k0) {
   Value kSlice = mul(add(mul(batch, hkv), kvHead), lk);
   Value lastKey = sub(lk, idx(1));
   auto rowOf = [&](Value c) { return add(kSlice, minIdx(add(k0, c), lastKey)); };
-  if (mma) {
-    auto inKeys = [&](Value c) { return lt(add(k0, c), lk); };
-    for (auto [src, tile, width] :
-         {std::tuple(k, ks, headDim), std::tuple(v, vs, valueDim)})
+  // Ks, Vs rows c = K, V rows k0 + c, zero past Lk.
+  auto copy = [&](Value src, Value tile, int64_t width) {
+    if (mma) {
       copyRowsAsync(
           src, tile, idx(0), width + pad, keys, width,
-          [&, width = width](Value c) { return mul(rowOf(c), idx(width)); },
-          inKeys);
-    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-  } else {
+          [&](Value c) { return mul(rowOf(c), idx(width)); },
+          [&](Value c) { return lt(add(k0, c), lk); });
+      return;
+    }
     Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
     forLoop(warp, idx(keys), kGradWarps, [&](Value c) {
-      Value inKeys = lt(add(k0, c), lk);
       Value row = rowOf(c);
-      for (auto [src, tile, width] :
-           {std::tuple(k, ks, headDim), std::tuple(v, vs, valueDim)})
-        forLoop(lane, idx(width), kWarpSize, [&](Value d) {
-          Value x = load(src, add(mul(row, idx(width)), d));
-          store(arith::SelectOp::create(b, loc, inKeys, x, zero), tile,
-                {c, d});
-        });
+      Value inKeys = lt(add(k0, c), lk);
+      forLoop(lane, idx(width), kWarpSize, [&](Value d) {
+        Value x = load(src, add(mul(row, idx(width)), d));
+        store(arith::SelectOp::create(b, loc, inKeys, x, zero), tile, {c, d});
+      });
     });
-  }
+  };
+  copy(k, ks, headDim);
+  copy(v, vs, valueDim);
+  if (mma)
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   gpu::BarrierOp::create(b, loc);
 }
 
@@ -351,13 +351,14 @@ void GradKernelBuilder::stageRows(Value head, Value q0) {
   Value lastRow = sub(lq, idx(1));
   auto rowOf = [&](Value r) { return add(qSlice, minIdx(add(q0, r), lastRow)); };
   if (mma) {
-    auto inRows = [&](Value r) { return lt(add(q0, r), lq); };
-    for (auto [src, tile, width] :
-         {std::tuple(q, qs, headDim), std::tuple(dO, dos, valueDim)})
+    auto copy = [&](Value src, Value tile, int64_t width) {
       copyRowsAsync(
           src, tile, idx(0), width + pad, rows, width,
-          [&, width = width](Value r) { return mul(rowOf(r), idx(width)); },
-          inRows);
+          [&](Value r) { return mul(rowOf(r), idx(width)); },
+          [&](Value r) { return lt(add(q0, r), lq); });
+    };
+    copy(q, qs, headDim);
+    copy(dO, dos, valueDim);
   }
   // Warp w stages rows w, w + 4, ...: SIMT Q and dO rows (rows past Lq
   // repeat the last one; their P is 0), and Delta and lse2.
@@ -947,37 +948,26 @@ struct AttentionGradToGPU : public OpRewritePattern<AttentionGradOp> {
       return arith::ConstantIndexOp::create(rewriter, loc, value);
     };
     args.append({dim(q, 1), dim(k, 1), dim(q, 2), dim(k, 2)});
-    // grid (ceil(Lk / Bc) + ceil(Lq / Br), Hq, B), block (128, 1, 1)
+    // grid (ceil(Lk / Bc) + ceil(Lq / Br), Hq, B)
     Value keyTiles =
         arith::CeilDivUIOp::create(rewriter, loc, dim(k, 2), c(shape->keys));
     Value queryTiles =
         arith::CeilDivUIOp::create(rewriter, loc, dim(q, 2), c(shape->rows));
     Value tiles = arith::AddIOp::create(rewriter, loc, keyTiles, queryTiles);
-    int64_t threads = kGradWarps * kWarpSize;
-    int64_t dynamicShared = shape->tensorCores ? shape->sharedBytes : 0;
-    gpu::LaunchFuncOp::create(
-        rewriter, loc, kernel, gpu::KernelDim3{tiles, dim(q, 1), dim(q, 0)},
-        gpu::KernelDim3{c(threads), c(1), c(1)},
-        dynamicShared ? Value(arith::ConstantOp::create(
-                            rewriter, loc,
-                            rewriter.getI32IntegerAttr(dynamicShared)))
-                      : Value(),
-        args);
-
     using P = KernelParam;
-    MLIRContext *ctx = rewriter.getContext();
-    appendKernelFacts(
-        op, "sattn.gpu_launches",
-        GpuLaunchAttr::get(
-            ctx,
-            SymbolRefAttr::get(kernels.getNameAttr(),
-                               {FlatSymbolRefAttr::get(kernel.getNameAttr())}),
-            TileAttr::get(ctx, shape->rows, shape->keys),
-            {LaunchDim::KeyAndQueryTiles, LaunchDim::QHeads, LaunchDim::Batch},
-            threads, dynamicShared, shape->tensorCores, /*writesLse=*/false,
-            {P::Q, P::K, P::V, P::O, P::GradOutput, P::Lse, P::GradQuery,
-             P::GradKey, P::GradValue, P::QHeads, P::KvHeads, P::QLen,
-             P::KLen}));
+    KernelLaunch launch{shape->rows,
+                        shape->keys,
+                        kGradWarps * kWarpSize,
+                        shape->tensorCores ? shape->sharedBytes : 0,
+                        shape->tensorCores,
+                        /*writesLse=*/false,
+                        {LaunchDim::KeyAndQueryTiles, LaunchDim::QHeads,
+                         LaunchDim::Batch},
+                        {P::Q, P::K, P::V, P::O, P::GradOutput, P::Lse,
+                         P::GradQuery, P::GradKey, P::GradValue, P::QHeads,
+                         P::KvHeads, P::QLen, P::KLen}};
+    buildKernelLaunch(rewriter, op, kernels, kernel, launch,
+                      {tiles, dim(q, 1), dim(q, 0)}, args);
 
     SmallVector<Value> buffers = {dqBuf, dkBuf, dvBuf}, results;
     for (auto [buffer, r] : llvm::zip(buffers, op->getResults()))

@@ -10,6 +10,7 @@
 #define SATTN_LIB_CONVERSION_SATTNTOGPU_KERNELBUILDERBASE_H
 
 #include "sattn/Conversion/SAttnToGPU/SAttnToGPU.h"
+#include "sattn/Conversion/Utils/AttentionLowering.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -167,6 +168,21 @@ gpu::GPUModuleOp getOrCreateKernelModule(ModuleOp module);
 
 /// `buffer` (an identity-layout memref) as memref<?xT>.
 Value flattenBuffer(OpBuilder &b, Location loc, Value buffer);
+
+/// How a kernel is launched: its #sattn.gpu_launch less the symbol.
+struct KernelLaunch {
+  int64_t rows, keys, threads, sharedBytes; // sharedBytes: dynamic only
+  bool tensorCores, writesLse;
+  SmallVector<LaunchDim, 3> grid;
+  SmallVector<KernelParam> params;
+};
+
+/// The gpu.launch_func of `kernel` (in `kernels`) on `grid` with `args` and
+/// `launch`'s block size and dynamic shared memory, before `op`; its
+/// #sattn.gpu_launch is appended to the host function's sattn.gpu_launches.
+void buildKernelLaunch(OpBuilder &b, Operation *op, gpu::GPUModuleOp kernels,
+                       gpu::GPUFuncOp kernel, const KernelLaunch &launch,
+                       gpu::KernelDim3 grid, ValueRange args);
 
 /// A gpu.func kernel named `name` in `module` taking `args`, with the static
 /// shared memory `workgroup` (memref types in address space 3) and blocks of

@@ -1007,9 +1007,9 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
       lseBuf = memref::AllocOp::create(
           rewriter, loc, MemRefType::get({1}, rewriter.getF32Type()));
 
-    // grid (ceil(Lq / Br), Hq, B), block (128, 1, 1); varlen: (ceil(Tq /
-    // Br), Hq, B), the blocks past a sequence's query tiles return at once
-    // (the runtime launches max_b ceil(Lq_b / Br) tiles instead).
+    // grid (ceil(Lq / Br), Hq, B); varlen: (ceil(Tq / Br), Hq, B), the
+    // blocks past a sequence's query tiles return at once (the runtime
+    // launches max_b ceil(Lq_b / Br) tiles instead).
     auto c = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, value);
     };
@@ -1042,26 +1042,18 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
     } else {
       args.append({dim(k, 1), lq, dim(k, 2)});
     }
-    int64_t threads = shape->warps * kWarpSize;
-    Value dynamicShared;
-    if (shape->dynamicSharedBytes)
-      dynamicShared = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getI32IntegerAttr(shape->dynamicSharedBytes));
-    gpu::LaunchFuncOp::create(
-        rewriter, loc, kernel, gpu::KernelDim3{numQueryTiles, dim(q, 1), batch},
-        gpu::KernelDim3{c(threads), c(1), c(1)}, dynamicShared, args);
-
-    // The launch facts, on the host function.
     using D = LaunchDim;
-    auto launch = GpuLaunchAttr::get(
-        rewriter.getContext(),
-        SymbolRefAttr::get(kernels.getNameAttr(),
-                           {FlatSymbolRefAttr::get(kernel.getNameAttr())}),
-        TileAttr::get(rewriter.getContext(), shape->rows, shape->keys),
-        {D::QueryTiles, D::QHeads, varlen ? D::Sequences : D::Batch}, threads,
-        shape->dynamicSharedBytes, shape->tensorCores, bool(op.getLse()),
-        params);
-    appendKernelFacts(op, "sattn.gpu_launches", launch);
+    KernelLaunch launch{shape->rows,
+                        shape->keys,
+                        shape->warps * kWarpSize,
+                        shape->dynamicSharedBytes,
+                        shape->tensorCores,
+                        bool(op.getLse()),
+                        {D::QueryTiles, D::QHeads,
+                         varlen ? D::Sequences : D::Batch},
+                        params};
+    buildKernelLaunch(rewriter, op, kernels, kernel, launch,
+                      {numQueryTiles, dim(q, 1), batch}, args);
 
     replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
@@ -1101,6 +1093,34 @@ Value mlir::sattn::flattenBuffer(OpBuilder &b, Location loc, Value buffer) {
   return memref::CastOp::create(
       b, loc, MemRefType::get({ShapedType::kDynamic}, type.getElementType()),
       flat);
+}
+
+void mlir::sattn::buildKernelLaunch(OpBuilder &b, Operation *op,
+                                    gpu::GPUModuleOp kernels,
+                                    gpu::GPUFuncOp kernel,
+                                    const KernelLaunch &launch,
+                                    gpu::KernelDim3 grid, ValueRange args) {
+  Location loc = op->getLoc();
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value shared;
+  if (launch.sharedBytes)
+    shared = arith::ConstantOp::create(
+        b, loc, b.getI32IntegerAttr(launch.sharedBytes));
+  gpu::LaunchFuncOp::create(
+      b, loc, kernel, grid,
+      gpu::KernelDim3{arith::ConstantIndexOp::create(b, loc, launch.threads),
+                      one, one},
+      shared, args);
+  MLIRContext *ctx = b.getContext();
+  appendKernelFacts(
+      op, "sattn.gpu_launches",
+      GpuLaunchAttr::get(
+          ctx,
+          SymbolRefAttr::get(kernels.getNameAttr(),
+                             {FlatSymbolRefAttr::get(kernel.getNameAttr())}),
+          TileAttr::get(ctx, launch.rows, launch.keys), launch.grid,
+          launch.threads, launch.sharedBytes, launch.tensorCores,
+          launch.writesLse, launch.params));
 }
 
 gpu::GPUFuncOp mlir::sattn::createKernel(OpBuilder &b, Location loc,
