@@ -306,6 +306,22 @@ def test_gpu_kernel_compiles_without_a_gpu_and_rejects_host_memory():
         kernel(q, k, v)
 
 
+def test_gpu_backward_compiles_without_a_gpu():
+    """The backward for the GPU: bf16 on tensor cores (64 x 64 tiles), f32 on
+    the SIMT kernel (32-key tiles); host memory is refused."""
+    shapes = (1, 4, 70, 64), (1, 2, 70, 64), (1, 2, 70, 64)
+    bf16 = sattn.compile(sattn.longformer(16, [0]), *shapes, dtype="bf16", target="nvvm",
+                         backward=True)
+    assert bf16.plan_stats(70, 70)["tile_rows"] == 64 and bf16.plan_stats(70, 70)["tile_keys"] == 64
+    f32 = sattn.compile(sattn.causal(), *shapes, target="nvvm", backward=True)
+    assert f32.plan_stats(70, 70)["tile_keys"] == 32
+    q, k, v = inputs(*shapes)
+    o = np.zeros((1, 4, 70, 64), np.float32)
+    lse = np.zeros((1, 4, 70), np.float32)
+    with pytest.raises(sattn.SAttnError, match="not CUDA device memory"):
+        f32(q, k, v, o, o, lse)
+
+
 def test_gpu_head_dim_too_large_is_a_compile_error():
     with pytest.raises(sattn.SAttnError, match="bytes of shared memory"):
         sattn.compile(sattn.causal(), (1, 1, 8, 512), (1, 1, 8, 512), (1, 1, 8, 512),
