@@ -17,6 +17,11 @@ its numbers arrive even if a peer is slow:
    backend where it applies (dense, causal).
 4. A table: ms, useful TFLOP/s (4 D kept pairs per head), sattn / Flex and
    sattn / SDPA-flash (as speed ratios: > 1 is sattn faster).
+5. The backward (sattn.attention_grad) on GRAD patterns: dQ, dK, dV at the
+   check shape against float64 autograd of the reference (relative error
+   <= 2e-2, no NaN), then its time at the timing shape (10 D kept pairs per
+   head), with Flex's and SDPA flash's backward on causal. Last, so that a
+   failure here leaves the forward's numbers standing.
 
     python3 check_and_bench.py --artifacts artifacts --harness harness.so
 """
@@ -47,6 +52,9 @@ class Harness:
         self.lib.sattn_bench_launch.argtypes = (
             [ctypes.c_int, ctypes.c_void_p] + [ctypes.c_uint64] * 4 + [ctypes.c_int64] * 4 +
             [ctypes.c_void_p])
+        self.lib.sattn_bench_grad_launch.argtypes = (
+            [ctypes.c_int, ctypes.c_void_p] + [ctypes.c_uint64] * 9 + [ctypes.c_int64] * 4 +
+            [ctypes.c_void_p])
         self.kernels = {}
 
     def kernel(self, i):
@@ -63,6 +71,15 @@ class Harness:
         r = self.lib.sattn_bench_launch(i, self.kernel(i), q.data_ptr(), k.data_ptr(), v.data_ptr(),
                                         o.data_ptr(), q.shape[0], q.shape[1], k.shape[1],
                                         q.shape[2], stream)
+        if r != 0:
+            raise RuntimeError(f"launching kernel {i}: CUDA error {r}")
+
+
+    def run_grad(self, i, q, k, v, o, do, lse, dq, dk, dv):
+        stream = torch.cuda.current_stream().cuda_stream
+        r = self.lib.sattn_bench_grad_launch(
+            i, self.kernel(i), *(x.data_ptr() for x in (q, k, v, o, do, lse, dq, dk, dv)),
+            q.shape[0], q.shape[1], k.shape[1], q.shape[2], stream)
         if r != 0:
             raise RuntimeError(f"launching kernel {i}: CUDA error {r}")
 
@@ -202,8 +219,83 @@ def main():
         log(f"| {name} | {fmt(r.get('sattn'))} | {fmt(tflops(r, 'sattn'))} | {fmt(r.get('flex'))} | "
             f"{fmt(tflops(r, 'flex'))} | {fmt(ratio('flex'))} | {fmt(r.get('sdpa'))} | "
             f"{fmt(ratio('sdpa'))} |")
+    try:
+        failures += check_backward(args, manifest, h, t0)
+    except Exception as err:  # noqa: BLE001 (the forward's results stand)
+        log(f"backward section FAILED: {type(err).__name__}: {err}")
+        failures += 1
     log(f"\ncorrectness failures: {failures}; {time.time() - t0:.0f} s")
     return 1 if failures else 0
+
+
+def reference_lse(q, k, keep):
+    """LSE of docs/Semantics.md in float64 (-inf for empty rows), GQA."""
+    g = q.shape[1] // k.shape[1]
+    s = (q.double() @ k.double().repeat_interleave(g, 1).transpose(-1, -2)) / q.shape[-1] ** 0.5
+    return s.masked_fill(~keep, float("-inf")).logsumexp(-1)
+
+
+def check_backward(args, manifest, h, t0):
+    """Section 5; returns the number of failures."""
+    failures = 0
+    log("\n== backward correctness (bf16, B=1, Hq=4, Hkv=2, N=1000, D=128) ==")
+    for i, e in enumerate(manifest):
+        if e["role"] != "grad_check":
+            continue
+        q, k, v = inputs(e)
+        keep = torch.from_numpy(np.load(os.path.join(args.artifacts, e["name"] + ".mask.npy"))).cuda()
+        leaves = [x.double().requires_grad_() for x in (q, k, v)]
+        o64 = reference(*leaves, keep)
+        do = torch.rand_like(q).mul(2).sub(1)
+        want = torch.autograd.grad(o64, leaves, do.double())
+        o, lse = o64.detach().to(q.dtype), reference_lse(q, k, keep).float()
+        got = [torch.empty_like(x) for x in (q, k, v)]
+        try:
+            h.run_grad(i, q, k, v, o, do, lse, *got)
+            torch.cuda.synchronize()
+        except RuntimeError as err:
+            log(f"{e['name']:22s} grad FAILED: {err}")
+            failures += 1
+            continue
+        errs = [float((g.double() - w).norm() / w.norm().clamp_min(1e-30)) for g, w in zip(got, want)]
+        nan = sum(int(torch.isnan(g).sum()) for g in got)
+        ok = max(errs) <= 2e-2 and nan == 0
+        failures += not ok
+        log(f"{e['name']:22s} dQ {errs[0]:.2e} dK {errs[1]:.2e} dV {errs[2]:.2e}, {nan} NaN: "
+            f"{'ok' if ok else 'FAILED'}")
+
+    log("\n== backward speed (bf16, B=1, H=16, N=16384, D=128; ms, median of 10) ==")
+    rows = {}
+    for i, e in enumerate(manifest):
+        if e["role"] != "grad_time":
+            continue
+        q, k, v = inputs(e)
+        do = torch.rand_like(q)
+        o = torch.rand_like(q)
+        # The timing needs a plausible LSE, not the true one: log(N) keeps P
+        # below 1 for these inputs.
+        lse = torch.full(q.shape[:-1], float(np.log(e["n"])), device="cuda")
+        got = [torch.empty_like(x) for x in (q, k, v)]
+        row = rows[e["name"]] = {"flops": 10.0 * e["d"] * e["kept_pairs"] * e["batch"] * e["hq"]}
+        row["sattn"] = time_ms(lambda: h.run_grad(i, q, k, v, o, do, lse, *got))
+        if e["name"] == "causal" and time.time() - t0 < args.deadline:
+            from torch.nn.attention import SDPBackend, sdpa_kernel
+            from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+            leaves = [x.detach().requires_grad_() for x in (q, k, v)]
+            with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                out = torch.nn.functional.scaled_dot_product_attention(*leaves, is_causal=True)
+            row["sdpa"] = time_ms(lambda: torch.autograd.grad(out, leaves, do, retain_graph=True))
+            bm = create_block_mask(lambda b, hh, qi, kv: kv <= qi, None, None, e["n"], e["n"],
+                                   device="cuda")
+            out = torch.compile(flex_attention)(*leaves, block_mask=bm)
+            row["flex"] = time_ms(lambda: torch.autograd.grad(out, leaves, do, retain_graph=True))
+        tf = lambda key: row["flops"] / (row[key] * 1e-3) * 1e-12  # noqa: E731
+        peers = "".join(f", {p} {row[p]:.2f} ms ({tf(p):.1f} TFLOP/s, sattn / {p} "
+                        f"{row[p] / row['sattn']:.2f})" for p in ("flex", "sdpa") if p in row)
+        log(f"{e['name']:22s} sattn {row['sattn']:.2f} ms ({tf('sattn'):.1f} TFLOP/s){peers}")
+        del q, k, v, do, o, got
+        torch.cuda.empty_cache()
+    return failures
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ For every pattern of the CPU benchmark (plus the GPU targets' causal window
     reference there;
   - a timing kernel: B = 1, H = 16, N = 16384, D = 128, bf16 (the issue's
     shape), with the 64 x 64 block layout FlexAttention needs;
+  - for GRAD_PATTERNS, the backward (sattn.attention_grad) at the check and
+    the timing shapes (roles grad_check, grad_time);
 then writes harness.c (every header behind two exported functions) and
 manifest.json into benchmarks/gpu/artifacts/. benchmarks/gpu/run.sh builds
 and runs them on the GPU machine (CUDA, PyTorch; no LLVM/MLIR).
@@ -43,6 +45,8 @@ def pattern(name, n):
 
 
 PATTERNS = bench.PATTERNS[:3] + ["causal_window_1024"] + bench.PATTERNS[3:]
+# The backward's patterns (after every forward kernel in the check).
+GRAD_PATTERNS = ["causal", "causal_window_256", "longformer_512"]
 
 
 def spec(mask, c):
@@ -53,6 +57,18 @@ def spec(mask, c):
             f"  return %o : {q}\n}}\n")
 
 
+def grad_spec(mask, c):
+    q = f"tensor<{c['batch']}x{c['hq']}x{c['n']}x{c['d']}xbf16>"
+    kv = f"tensor<{c['batch']}x{c['hkv']}x{c['n']}x{c['d']}xbf16>"
+    lse = f"tensor<{c['batch']}x{c['hq']}x{c['n']}xf32>"
+    operands = ", ".join([q, kv, kv, q, q, lse])
+    return (f"func.func @grad(%q: {q}, %k: {kv}, %v: {kv}, %o: {q}, %do: {q}, %lse: {lse})"
+            f" -> ({q}, {kv}, {kv}) {{\n"
+            f"  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse mask({mask.text})"
+            f" : ({operands}) -> ({q}, {kv}, {kv})\n"
+            f"  return %dq, %dk, %dv : {q}, {kv}, {kv}\n}}\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
@@ -61,36 +77,42 @@ def main():
     compiler = os.path.join(args.build, "bin", "sattn-compile")
     os.makedirs(args.out, exist_ok=True)
     manifest = []
-    for name in PATTERNS:
-        for role, c in (("check", CHECK), ("check_simt", CHECK), ("time", TIME)):
-            mask, flex = pattern(name, c["n"])
-            tag = f"{name}_{role}"
-            with open(os.path.join(args.out, tag + ".mlir"), "w") as f:
-                f.write(spec(mask, c))
-            subprocess.run([compiler, os.path.join(args.out, tag + ".mlir"), "--target=nvvm",
-                            "--emit=header", "-o", os.path.join(args.out, tag + ".h"),
-                            f"--tensor-cores={str(role != 'check_simt').lower()}"], check=True)
-            # The header's names: sattn_attention_*; one prefix per kernel.
-            with open(os.path.join(args.out, tag + ".h")) as f:
-                text = f.read().replace("sattn_attention_", f"sattn_{tag}_")
-            with open(os.path.join(args.out, tag + ".h"), "w") as f:
-                f.write(text.replace("SATTN_GPU_KERNEL_ATTENTION_H", f"SATTN_GPU_{tag.upper()}_H"))
-            entry = dict(name=name, role=role, tag=tag, flex=flex, **c)
-            if role == "check":  # one mask file for both check kernels
-                np.save(os.path.join(args.out, name + ".mask.npy"),
-                        np.ascontiguousarray(mask.evaluate(c["n"], c["n"])))
-            elif role == "time":
-                keep = mask.evaluate(c["n"], c["n"])
-                entry["kept_pairs"] = int(keep.sum())
-                if "LAYOUT" in flex:
-                    np.save(os.path.join(args.out, tag + ".layout.npy"),
-                            np.ascontiguousarray(keep[::BLOCK, ::BLOCK]))
-            manifest.append(entry)
-            print(f"prepared {tag}", flush=True)
+    kernels = [(name, role, c) for name in PATTERNS
+               for role, c in (("check", CHECK), ("check_simt", CHECK), ("time", TIME))]
+    kernels += [(name, role, c) for name in GRAD_PATTERNS
+                for role, c in (("grad_check", CHECK), ("grad_time", TIME))]
+    for name, role, c in kernels:
+        mask, flex = pattern(name, c["n"])
+        tag = f"{name}_{role}"
+        grad = role.startswith("grad")
+        with open(os.path.join(args.out, tag + ".mlir"), "w") as f:
+            f.write(grad_spec(mask, c) if grad else spec(mask, c))
+        subprocess.run([compiler, os.path.join(args.out, tag + ".mlir"), "--target=nvvm",
+                        "--emit=header", "-o", os.path.join(args.out, tag + ".h"),
+                        f"--tensor-cores={str(role != 'check_simt').lower()}"], check=True)
+        # The header's names: sattn_attention_* (sattn_grad_*); one prefix
+        # per kernel.
+        fn = "grad" if grad else "attention"
+        with open(os.path.join(args.out, tag + ".h")) as f:
+            text = f.read().replace(f"sattn_{fn}_", f"sattn_{tag}_")
+        with open(os.path.join(args.out, tag + ".h"), "w") as f:
+            f.write(text.replace(f"SATTN_GPU_KERNEL_{fn.upper()}_H", f"SATTN_GPU_{tag.upper()}_H"))
+        entry = dict(name=name, role=role, tag=tag, flex=flex, **c)
+        if role == "check":  # one mask file for the check kernels
+            np.save(os.path.join(args.out, name + ".mask.npy"),
+                    np.ascontiguousarray(mask.evaluate(c["n"], c["n"])))
+        elif role in ("time", "grad_time"):
+            keep = mask.evaluate(c["n"], c["n"])
+            entry["kept_pairs"] = int(keep.sum())
+            if "LAYOUT" in flex:
+                np.save(os.path.join(args.out, tag + ".layout.npy"),
+                        np.ascontiguousarray(keep[::BLOCK, ::BLOCK]))
+        manifest.append(entry)
+        print(f"prepared {tag}", flush=True)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     with open(os.path.join(args.out, "harness.c"), "w") as f:
-        f.write("/* Generated by benchmarks/gpu/prepare.py: every kernel behind two calls. */\n")
+        f.write("/* Generated by benchmarks/gpu/prepare.py: every kernel behind three calls. */\n")
         for e in manifest:
             f.write(f'#include "{e["tag"]}.h"\n')
         f.write("\nint sattn_bench_load(int i, CUmodule *m, CUfunction *k) {\n  switch (i) {\n")
@@ -101,7 +123,19 @@ def main():
                 "                       CUdeviceptr v, CUdeviceptr o, int64_t b, int64_t hq,\n"
                 "                       int64_t hkv, int64_t n, CUstream s) {\n  switch (i) {\n")
         for i, e in enumerate(manifest):
-            f.write(f"  case {i}: return sattn_{e['tag']}_launch(k, q, kk, v, o, 0, b, hq, hkv, n, n, s);\n")
+            if not e["role"].startswith("grad"):
+                f.write(f"  case {i}: return sattn_{e['tag']}_launch(k, q, kk, v, o, 0, b, hq, hkv, "
+                        "n, n, s);\n")
+        f.write("  }\n  return CUDA_ERROR_INVALID_VALUE;\n}\n\n")
+        f.write("int sattn_bench_grad_launch(int i, CUfunction k, CUdeviceptr q, CUdeviceptr kk,\n"
+                "                            CUdeviceptr v, CUdeviceptr o, CUdeviceptr d_o,\n"
+                "                            CUdeviceptr lse, CUdeviceptr dq, CUdeviceptr dk,\n"
+                "                            CUdeviceptr dv, int64_t b, int64_t hq, int64_t hkv,\n"
+                "                            int64_t n, CUstream s) {\n  switch (i) {\n")
+        for i, e in enumerate(manifest):
+            if e["role"].startswith("grad"):
+                f.write(f"  case {i}: return sattn_{e['tag']}_launch(k, q, kk, v, o, d_o, lse, dq, dk, "
+                        "dv, b, hq, hkv, n, n, s);\n")
         f.write("  }\n  return CUDA_ERROR_INVALID_VALUE;\n}\n")
     size = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
     print(f"{len(manifest)} kernels in {args.out}, {size / 2**20:.1f} MiB (carried: keep it under 64)")
