@@ -273,38 +273,32 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
                                                int64_t(cuq.get(b)));
   }
   int64_t numQueryTiles = (longest + tileRows - 1) / tileRows;
-  CudaDevicePtr scratch = 0;
-  llvm::scope_exit release([&] { driver.free(scratch); });
-  if (launch.getWritesLse() && !lse) {
-    auto buffer = driver.allocate(rowsTotal * sizeof(float));
-    if (!buffer)
-      return buffer.takeError();
-    scratch = *buffer;
-    lse = reinterpret_cast<void *>(scratch);
-  }
-  // Results the function does not return: scratch memory.
-  std::vector<CudaDevicePtr> unreturned;
-  llvm::scope_exit releaseUnreturned([&] {
-    for (CudaDevicePtr p : unreturned)
+  // What the kernel writes but the function does not return goes to
+  // scratch memory: LSE, O, or the backward's dQ, dK, dV.
+  std::vector<CudaDevicePtr> scratch;
+  llvm::scope_exit release([&] {
+    for (CudaDevicePtr p : scratch)
       driver.free(p);
   });
-  auto ensure = [&](void *&buffer, int64_t elements) -> llvm::Error {
-    if (buffer)
-      return llvm::Error::success();
-    auto scratch = driver.allocate(elements * elemKindSize(q.kind));
-    if (!scratch)
-      return scratch.takeError();
-    unreturned.push_back(*scratch);
-    buffer = reinterpret_cast<void *>(*scratch);
-    return llvm::Error::success();
-  };
-  if (llvm::Error err =
-          grad ? llvm::joinErrors(
-                     llvm::joinErrors(ensure(results[0], q.numElements()),
-                                      ensure(results[1], k.numElements())),
-                     ensure(results[2], v.numElements()))
-               : ensure(o, rowsTotal * v.shape.back()))
-    return err;
+  SmallVector<std::pair<void **, int64_t>> needed; // buffer, bytes
+  int64_t es = elemKindSize(q.kind);
+  if (grad)
+    needed = {{&results[0], q.numElements() * es},
+              {&results[1], k.numElements() * es},
+              {&results[2], v.numElements() * es}};
+  else
+    needed = {{&o, rowsTotal * v.shape.back() * es}};
+  if (launch.getWritesLse())
+    needed.push_back({&lse, rowsTotal * int64_t(sizeof(float))});
+  for (auto [buffer, bytes] : needed) {
+    if (*buffer)
+      continue;
+    auto memory = driver.allocate(bytes);
+    if (!memory)
+      return memory.takeError();
+    scratch.push_back(*memory);
+    *buffer = reinterpret_cast<void *>(*memory);
+  }
   // The kernel's parameters in the launch's order: each buffer a flat memref
   // (allocated, aligned, offset, size, stride), each size one i64.
   struct FlatMemRef {
