@@ -903,30 +903,25 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
   // One head ahead: key c of this tile for the next KV head, or of the next
   // tile for head 0 after the last head (per-head calls: of the next tile,
   // this head).
-  Value nextHead, row, valid;
   auto lt = [&](Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   };
   auto rowOf = [&](Value table, Value head) {
     return addIdx(memref::LoadOp::create(b, loc, table, ValueRange{c}), head);
   };
-  if (allHeads) {
-    nextHead = addIdx(kvHead, idx(1));
-    Value sameTile = lt(nextHead, numKvHeads);
-    valid = arith::SelectOp::create(b, loc, sameTile, lt(c, tileCount),
-                                    lt(c, nextCount));
-  } else {
-    valid = lt(c, nextCount);
-  }
+  Value nextHead = allHeads ? addIdx(kvHead, idx(1)) : Value();
+  Value sameTile = allHeads ? lt(nextHead, numKvHeads) : Value();
+  Value valid = allHeads ? Value(arith::SelectOp::create(
+                               b, loc, sameTile, lt(c, tileCount),
+                               lt(c, nextCount)))
+                         : lt(c, nextCount);
   auto inRange = scf::IfOp::create(b, loc, valid);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(inRange.thenBlock());
-  if (allHeads)
-    row = arith::SelectOp::create(b, loc, lt(nextHead, numKvHeads),
-                                  rowOf(tileRows, nextHead),
-                                  rowOf(nextRows, idx(0)));
-  else
-    row = rowOf(nextRows, kvHead);
+  Value row = allHeads ? Value(arith::SelectOp::create(
+                             b, loc, sameTile, rowOf(tileRows, nextHead),
+                             rowOf(nextRows, idx(0))))
+                       : rowOf(nextRows, kvHead);
   // Into L2 (prefetcht1): into L1 they evict rows still in use (f32 decode,
   // Hkv = 8: 17.5 ms with prefetcht0, 16.0 with prefetcht1).
   int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
@@ -939,9 +934,8 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
 
 void TileFunctionBuilder::preparePagedTile(Value k0, Value nc) {
   // The cache row of each key of the tile and of the next one, looked up
-  // once; each head's score loop then prefetches its rows of the next tile
-  // a few keys at a time (one burst of all of them would stall on the
-  // core's miss buffers).
+  // once; the score loops prefetch from them one head ahead, key by key
+  // (one burst of the whole next tile stalled on the core's miss buffers).
   tileK0 = k0;
   tileCount = nc;
   forEachKeyRow(k0, nc, [&](Value c, Value row) {
