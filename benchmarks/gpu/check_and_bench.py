@@ -104,6 +104,12 @@ def reference(q, k, v, keep):
     return torch.where(empty, torch.zeros_like(m), (p @ v) / p.sum(-1, keepdim=True).clamp_min(1e-300))
 
 
+def rel_err(got, want):
+    """Relative error in float64 and the NaN count of `got`."""
+    err = float((got.double() - want).norm() / want.norm().clamp_min(1e-30))
+    return err, int(torch.isnan(got).sum())
+
+
 def time_ms(fn, warmup=3, runs=10):
     for _ in range(warmup):
         fn()
@@ -148,9 +154,7 @@ def main():
             continue
         keep = torch.from_numpy(np.load(os.path.join(args.artifacts, e["name"] + ".mask.npy"))).cuda()
         want = reference(q, k, v, keep)
-        got = o.double()
-        err = float((got - want).norm() / want.norm().clamp_min(1e-30))
-        nan = int(torch.isnan(got).sum())
+        err, nan = rel_err(o, want)
         ok = err <= 1e-2 and nan == 0
         failures += not ok
         log(f"{e['name']:22s} {e['role']:10s} rel err {err:.2e}, {nan} NaN: "
@@ -257,8 +261,8 @@ def check_backward(args, manifest, h, t0):
             log(f"{e['name']:22s} grad FAILED: {err}")
             failures += 1
             continue
-        errs = [float((g.double() - w).norm() / w.norm().clamp_min(1e-30)) for g, w in zip(got, want)]
-        nan = sum(int(torch.isnan(g).sum()) for g in got)
+        errs, nans = zip(*(rel_err(g, w) for g, w in zip(got, want)))
+        nan = sum(nans)
         ok = max(errs) <= 2e-2 and nan == 0
         failures += not ok
         log(f"{e['name']:22s} dQ {errs[0]:.2e} dK {errs[1]:.2e} dV {errs[2]:.2e}, {nan} NaN: "

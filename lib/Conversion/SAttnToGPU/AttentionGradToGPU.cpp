@@ -969,12 +969,7 @@ struct AttentionGradToGPU : public OpRewritePattern<AttentionGradOp> {
     buildKernelLaunch(rewriter, op, kernels, kernel, launch,
                       {tiles, dim(q, 1), dim(q, 0)}, args);
 
-    SmallVector<Value> buffers = {dqBuf, dkBuf, dvBuf}, results;
-    for (auto [buffer, r] : llvm::zip(buffers, op->getResults()))
-      results.push_back(bufferization::ToTensorOp::create(
-          rewriter, loc, r.getType(), buffer, /*restrict=*/true,
-          /*writable=*/true));
-    rewriter.replaceOp(op, results);
+    replaceWithResultBuffers(rewriter, op, {dqBuf, dkBuf, dvBuf});
     return success();
   }
 };

@@ -835,12 +835,7 @@ struct AttentionGradToLoops : public OpRewritePattern<AttentionGradOp> {
       perQueryHead(finishFn, {partial, dq});
     }
 
-    SmallVector<Value> buffers = {dqBuf, dkBuf, dvBuf}, results;
-    for (auto [buffer, result] : llvm::zip(buffers, op->getResults()))
-      results.push_back(bufferization::ToTensorOp::create(
-          rewriter, loc, result.getType(), buffer, /*restrict=*/true,
-          /*writable=*/true));
-    rewriter.replaceOp(op, results);
+    replaceWithResultBuffers(rewriter, op, {dqBuf, dkBuf, dvBuf});
     return success();
   }
 };

@@ -343,17 +343,22 @@ Value mlir::sattn::allocLseBuffer(OpBuilder &b, Location loc,
 }
 
 void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
-                                           AttentionOpInterface op, Value o,
-                                           Value lse) {
-  Location loc = op.getLoc();
-  SmallVector<Value> results = {bufferization::ToTensorOp::create(
-      rewriter, loc, op.getOutput().getType(), o, /*restrict=*/true,
-      /*writable=*/true)};
-  if (Value lseResult = op.getLse())
+                                           Operation *op, ValueRange buffers) {
+  SmallVector<Value> results;
+  for (auto [buffer, result] : llvm::zip(buffers, op->getResults()))
     results.push_back(bufferization::ToTensorOp::create(
-        rewriter, loc, lseResult.getType(), lse, /*restrict=*/true,
+        rewriter, op->getLoc(), result.getType(), buffer, /*restrict=*/true,
         /*writable=*/true));
   rewriter.replaceOp(op, results);
+}
+
+void mlir::sattn::replaceWithResultBuffers(PatternRewriter &rewriter,
+                                           AttentionOpInterface op, Value o,
+                                           Value lse) {
+  SmallVector<Value> buffers = {o};
+  if (op.getLse())
+    buffers.push_back(lse);
+  replaceWithResultBuffers(rewriter, op.getOperation(), buffers);
 }
 
 LogicalResult

@@ -140,6 +140,10 @@ Value allocResultBuffer(OpBuilder &b, Location loc, RankedTensorType type,
 Value allocLseBuffer(OpBuilder &b, Location loc, AttentionOpInterface op,
                      Value query, IntegerAttr alignment = {});
 
+/// Replaces `op` by to_tensor of `buffers`, one per result in order.
+void replaceWithResultBuffers(PatternRewriter &rewriter, Operation *op,
+                              ValueRange buffers);
+
 /// Replaces `op` by to_tensor of its output buffer `o` (and of `lse`, when
 /// the op returns LSE).
 void replaceWithResultBuffers(PatternRewriter &rewriter,
