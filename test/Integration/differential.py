@@ -129,7 +129,24 @@ def random_strided_mask(rng, depth, max_len):
     return om.union(om.causal(), om.intersect(om.window(left, right), om.strided(s)))
 
 
-MASKS = {"all": random_mask, "strided": random_strided_mask}
+def random_heavy_mask(rng, depth, max_len):
+    """Masks whose global-token rows see every key while the other rows see a
+    window: on long keys and small key tiles (make_case) their heavy query
+    tiles are split into parts merged by LSE (docs/CPUCodegen.md)."""
+    tokens = rng.sample(range(0, max(max_len, 4)), rng.randint(1, 4))
+    kind = rng.choice(["longformer", "bigbird", "window_global", "causal_global"])
+    if kind == "longformer":
+        return om.longformer(2 * rng.randint(1, 20), tokens)
+    if kind == "bigbird":
+        return om.bigbird(rng.choice([4, 8, 16]), rng.choice([1, 3]), rng.randint(1, 2),
+                          rng.randint(0, 2), rng.getrandbits(64))
+    if kind == "window_global":
+        return om.union(om.window(rng.randint(0, 40), rng.randint(0, 40)), om.global_tokens(tokens))
+    return om.union(om.intersect(om.causal(), om.window(rng.randint(0, 40), 0)),
+                    om.global_tokens(tokens))
+
+
+MASKS = {"all": random_mask, "strided": random_strided_mask, "heavy": random_heavy_mask}
 
 DTYPES = {"f32": np.float32, "f16": np.float16}
 if ml_dtypes is not None:
@@ -150,6 +167,12 @@ def make_case(rng, index, masks=random_mask):
     dynamic = rng.random() < 0.3
     tile = rng.choice([None, None, None, (16, 32), (32, 16), (48, 40), (16, 8)])
     garbage = rng.random() < 0.3
+    if masks is random_heavy_mask:
+        # More than 32 key tiles (planKeyTileParts) on static shapes.
+        lk = rng.randint(260, 700)
+        lq = rng.choice([lk, rng.randint(1, lk)])
+        tile, dynamic = rng.choice([(16, 8), (32, 8)]), False
+        mask = masks(rng, 0, lk)
     seed = rng.getrandbits(32)
     # Score modifiers: softcap from tight (most scores saturate) to loose;
     # ALiBi slopes from 0 to BLOOM's 2^-1 (f32 values, as the IR holds them).
@@ -341,7 +364,8 @@ def case_main(doc, name, op, summary, default_cases=100):
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--masks", choices=sorted(MASKS), default="all",
-                    help="strided: only the masks cut into residue iteration spaces")
+                    help="strided: only the masks cut into residue iteration spaces; "
+                    "heavy: global rows split into parts")
     args = ap.parse_args()
 
     seed = new_seed() if args.seed is None else args.seed
@@ -407,7 +431,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--target", choices=["cpu", "nvvm"], default="cpu")
     ap.add_argument("--masks", choices=sorted(MASKS), default="all",
-                    help="strided: only the masks cut into residue iteration spaces")
+                    help="strided: only the masks cut into residue iteration spaces; "
+                    "heavy: global rows split into parts")
     args = ap.parse_args()
 
     seed = new_seed() if args.seed is None else args.seed

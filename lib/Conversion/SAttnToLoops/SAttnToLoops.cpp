@@ -43,6 +43,67 @@ namespace {
 /// caches while the heads are walked in turn).
 constexpr int64_t kSplitGranule = 256;
 
+/// Prefill: a query tile is split into parts when it has more than this many
+/// key tiles and twice the mean.
+constexpr int64_t kMinPartTiles = 32;
+
+/// The calls of the tile function for a plan with heavy query tiles (global
+/// tokens' rows see every key while the others see a window): the heavy
+/// tiles' plan entries cut into parts run as calls of their own, so that no
+/// thread is left with a whole heavy row while the others wait, and are
+/// merged by their LSE afterwards (docs/CPUCodegen.md).
+struct KeyTileParts {
+  /// Per call: query tile, plan entries [begin, end), slot (-1: the whole
+  /// tile, written to O; else the part's rows in the partial buffers).
+  SmallVector<int32_t> calls;
+  /// Per heavy query tile: the tile, its first slot, its number of parts.
+  SmallVector<int32_t> merges;
+  int64_t numSlots = 0;
+};
+
+/// Parts for the CSR `offsets` of a tile plan: a query tile with n entries,
+/// n > C = max(kMinPartTiles, 2 x the mean), becomes ceil(n / C) parts of
+/// equal size. The other tiles keep the zigzag order (0, T-1, 1, T-2, ...:
+/// causal work grows with the tile), the parts spread evenly among them, so
+/// a static schedule gives each thread its share. None without heavy tiles.
+static std::optional<KeyTileParts>
+planKeyTileParts(ArrayRef<int32_t> offsets) {
+  int64_t numTiles = static_cast<int64_t>(offsets.size()) - 1;
+  if (numTiles <= 0)
+    return std::nullopt;
+  int64_t chunk = std::max<int64_t>(
+      kMinPartTiles, 2 * llvm::divideCeil(offsets.back(), numTiles));
+  KeyTileParts plan;
+  using Call = std::array<int32_t, 4>;
+  SmallVector<Call> whole, split;
+  for (int64_t i = 0; i < numTiles; ++i) {
+    int32_t qt = i % 2 ? numTiles - 1 - i / 2 : i / 2;
+    int32_t begin = offsets[qt], end = offsets[qt + 1];
+    if (end - begin <= chunk) {
+      whole.push_back({qt, begin, end, -1});
+      continue;
+    }
+    int64_t numParts = llvm::divideCeil(end - begin, chunk);
+    int64_t size = llvm::divideCeil(end - begin, numParts);
+    plan.merges.append({qt, int32_t(plan.numSlots), int32_t(numParts)});
+    for (int64_t p = 0; p < numParts; ++p)
+      split.push_back({qt, int32_t(begin + p * size),
+                       int32_t(std::min<int64_t>(end, begin + (p + 1) * size)),
+                       int32_t(plan.numSlots++)});
+  }
+  if (split.empty())
+    return std::nullopt;
+  // Part j at call floor((j + 1/2) total / parts).
+  int64_t total = whole.size() + split.size(), numSplit = split.size();
+  for (int64_t i = 0, j = 0, w = 0; i < total; ++i) {
+    bool part = j < numSplit && (w == int64_t(whole.size()) ||
+                                 2 * numSplit * i >= (2 * j + 1) * total);
+    const Call &call = part ? split[j++] : whole[w++];
+    plan.calls.append(call.begin(), call.end());
+  }
+  return plan;
+}
+
 /// Builds the per-query-tile function of one attention op.
 class TileFunctionBuilder : TileBuilderBase {
 public:
@@ -126,10 +187,20 @@ public:
   /// a token, are read whole; each head's queries, accumulators, slopes and
   /// running (m, l) live in slices of scratch buffers.
   bool allHeads = false;
+  /// Heavy query tiles split into parts (KeyTileParts): each call takes five
+  /// more arguments (partO, partLse, posBegin, posEnd, slot), walks only the
+  /// plan entries [posBegin, posEnd) of its query tile and, for slot >= 0,
+  /// writes that part's normalized O and its LSE (f32) into rows
+  /// slot * Br ... of the partial buffers (else O and LSE as usual);
+  /// buildPartsMerge() combines the parts.
+  bool parts = false;
 
   /// The function that merges the splits of one (batch, query head):
   /// O = sum_s exp(LSE_s - LSE) O_s with LSE = log sum_s exp(LSE_s).
   func::FuncOp buildMerge(ModuleOp module, StringRef name);
+  /// The function that merges the parts of one query tile of one (batch,
+  /// query head): (partO, partLse, O, LSE, b, h, qt, firstSlot, numParts).
+  func::FuncOp buildPartsMerge(ModuleOp module, StringRef name);
   /// [B, H, L, Dv] and [B, H, L] f32: the partial results of the splits.
   MemRefType partialType(bool lseOnly) {
     int64_t dyn = ShapedType::kDynamic;
@@ -156,6 +227,12 @@ private:
   }
 
   void buildBody(Block *entry);
+  /// O and LSE at `out` (index lists into `o` and `lse`) from the normalized
+  /// partial results s in [sBegin, sEnd) of one row, at(s) in partO and
+  /// partLse: O = sum_s exp(LSE_s - LSE) O_s, LSE = log sum_s exp(LSE_s).
+  void buildMergeRow(Value partO, Value partLse, Value sBegin, Value sEnd,
+                     function_ref<SmallVector<Value>(Value s)> at,
+                     ValueRange out);
   /// O = Oacc / l and LSE of the tile's rows, from the final (m, l) vectors,
   /// or with all heads from this head's slice of `stateAll`.
   void buildTileOutput(ValueRange finalState, Value stateAll);
@@ -190,7 +267,8 @@ private:
 
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
-  Value outBatch; // the batch index of O and LSE (b * numSplits + s)
+  Value outBatch;   // the batch index of O and LSE (b * numSplits + s)
+  Value outRowBase; // parts: the first partial row of the slot, else null
   Value numRows;  // valid rows of the tile (the rest repeat the last one)
   /// The (query head, query row) of tile row `r` (clamped to a valid row).
   std::pair<Value, Value> rowSource(Value r);
@@ -298,6 +376,9 @@ func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
   }
   if (split) // s, numSplits, keyBegin, keyEnd
     args.append({index, index, index, index});
+  if (parts) // partO, partLse, posBegin, posEnd, slot
+    args.append(
+        {partialType(false), partialType(true), index, index, index});
   if (positionArg)
     args.push_back(index);
   auto fnType = FunctionType::get(ctx, args, {});
@@ -568,12 +649,17 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // scratch.
   SmallVector<Value> finalState;
   if (!allHeads) {
-    scf::ForOp loop = buildKeyTileLoop(
-        b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys, init,
-        [&](Value kt, ValueRange state, Value full) {
+    TileSequence seq = getKeyTileSequence(b, loc, mask, plan, queryTile, p0,
+                                          p1, lk, tiles.keys, keyBounds);
+    if (parts) { // this part's entries of the plan
+      unsigned n = entry->getNumArguments();
+      seq.begin = entry->getArgument(n - 3);
+      seq.end = entry->getArgument(n - 2);
+    }
+    scf::ForOp loop = buildTileSequenceLoop(
+        b, loc, seq, init, [&](Value kt, ValueRange state, Value full) {
           return buildKeyTile(kt, state, full);
-        },
-        keyBounds);
+        });
     finalState = loop.getResults();
   } else {
     buildKeyTileLoop(
@@ -596,6 +682,25 @@ void TileFunctionBuilder::buildBody(Block *entry) {
 
   // O = Oacc / l (0 for an empty row); LSE = m ln2 + log(l) (-inf when
   // empty), m being in base 2.
+  if (parts) {
+    // A part (slot >= 0): its rows slot * Br ... of the partial buffers.
+    unsigned n = entry->getNumArguments();
+    Value slot = entry->getArgument(n - 1);
+    auto ifPart = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, slot, idx(0)),
+        /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifPart.elseBlock());
+    buildTileOutput(finalState, stateAll);
+    b.setInsertionPointToStart(ifPart.thenBlock());
+    o = entry->getArgument(n - 5);
+    lse = entry->getArgument(n - 4);
+    writeLse = true;
+    outRowBase = mulIdx(slot, idx(br));
+    buildTileOutput(finalState, stateAll);
+    return;
+  }
   perHead([&] {
     buildTileOutput(allHeads ? ValueRange() : ValueRange(finalState), stateAll);
   });
@@ -633,6 +738,8 @@ void TileFunctionBuilder::buildTileOutput(ValueRange finalState,
         Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
         Value rowHead, row;
         std::tie(rowHead, row) = rowSource(r);
+        if (outRowBase)
+          row = addIdx(outRowBase, r);
         for (int64_t j = 0; j < numValueVecs; ++j) {
           Value acc = vector::LoadOp::create(b, loc, vecF32, oacc,
                                              ValueRange{r, idx(j * lanes)});
@@ -666,72 +773,116 @@ func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  Value partO = entry->getArgument(0), partLse = entry->getArgument(1);
   o = entry->getArgument(2);
   lse = entry->getArgument(3);
   Value bIdx = entry->getArgument(4), h = entry->getArgument(5),
         numSplits = entry->getArgument(6);
-  Value first = mulIdx(bIdx, numSplits), last = addIdx(first, numSplits);
-  float negInf = -std::numeric_limits<float>::infinity();
+  // Row i of split s is row i of partial batch b * numSplits + s.
+  Value first = mulIdx(bIdx, numSplits);
   scf::ForOp::create(
       b, loc, idx(0), memref::DimOp::create(b, loc, o, 2), idx(1), ValueRange{},
       [&](OpBuilder &, Location, Value i, ValueRange) {
-        auto lseOf = [&](Value s) -> Value {
-          return memref::LoadOp::create(b, loc, partLse, ValueRange{s, h, i});
-        };
-        // m = max_s LSE_s
-        Value m =
-            scf::ForOp::create(
-                b, loc, first, last, idx(1), ValueRange{f32Const(negInf)},
+        buildMergeRow(
+            entry->getArgument(0), entry->getArgument(1), first,
+            addIdx(first, numSplits),
+            [&](Value s) -> SmallVector<Value> { return {s, h, i}; },
+            ValueRange{bIdx, h, i});
+        scf::YieldOp::create(b, loc);
+      });
+  func::ReturnOp::create(b, loc);
+  return fn;
+}
+
+func::FuncOp TileFunctionBuilder::buildPartsMerge(ModuleOp module,
+                                                  StringRef name) {
+  b.setInsertionPointToEnd(module.getBody());
+  Type index = b.getIndexType();
+  auto fn = func::FuncOp::create(
+      b, loc, name,
+      FunctionType::get(ctx,
+                        {partialType(false), partialType(true),
+                         inputType(valueDim), lseType(), index, index, index,
+                         index, index},
+                        {}));
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  o = entry->getArgument(2);
+  lse = entry->getArgument(3);
+  Value bIdx = entry->getArgument(4), h = entry->getArgument(5),
+        firstSlot = entry->getArgument(7), numParts = entry->getArgument(8);
+  // Row r of the tile, query row q0 + r, is row slot * Br + r of each
+  // part's slot.
+  Value q0Row = mulIdx(entry->getArgument(6), idx(tiles.rows));
+  Value rows = minIdx(idx(tiles.rows),
+                      subIdx(memref::DimOp::create(b, loc, o, 2), q0Row));
+  scf::ForOp::create(
+      b, loc, idx(0), rows, idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value r, ValueRange) {
+        buildMergeRow(
+            entry->getArgument(0), entry->getArgument(1), firstSlot,
+            addIdx(firstSlot, numParts),
+            [&](Value s) -> SmallVector<Value> {
+              return {bIdx, h, addIdx(mulIdx(s, idx(tiles.rows)), r)};
+            },
+            ValueRange{bIdx, h, addIdx(q0Row, r)});
+        scf::YieldOp::create(b, loc);
+      });
+  func::ReturnOp::create(b, loc);
+  return fn;
+}
+
+void TileFunctionBuilder::buildMergeRow(
+    Value partO, Value partLse, Value sBegin, Value sEnd,
+    function_ref<SmallVector<Value>(Value)> at, ValueRange out) {
+  float negInf = -std::numeric_limits<float>::infinity();
+  auto lseOf = [&](Value s) -> Value {
+    return memref::LoadOp::create(b, loc, partLse, at(s));
+  };
+  // m = max_s LSE_s
+  Value m = scf::ForOp::create(
+                b, loc, sBegin, sEnd, idx(1), ValueRange{f32Const(negInf)},
                 [&](OpBuilder &, Location, Value s, ValueRange acc) {
                   scf::YieldOp::create(b, loc,
                                        ValueRange{arith::MaximumFOp::create(
                                            b, loc, acc[0], lseOf(s))});
                 })
                 .getResult(0);
-        Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            m, f32Const(negInf));
-        m = arith::SelectOp::create(b, loc, empty, f32Const(0.0f), m);
-        // w_s = exp(LSE_s - m), l = sum_s w_s, acc = sum_s w_s O_s
-        SmallVector<Value> init = {f32Const(0.0f)};
-        init.append(numValueVecs, splat(0.0f));
-        auto sum = scf::ForOp::create(
-            b, loc, first, last, idx(1), init,
-            [&](OpBuilder &, Location, Value s, ValueRange acc) {
-              Value w = math::ExpOp::create(
-                  b, loc, arith::SubFOp::create(b, loc, lseOf(s), m));
-              Value wVec = vector::BroadcastOp::create(b, loc, vecF32, w);
-              SmallVector<Value> next = {
-                  arith::AddFOp::create(b, loc, acc[0], w)};
-              for (int64_t j = 0; j < numValueVecs; ++j)
-                next.push_back(vector::FMAOp::create(
-                    b, loc, wVec,
-                    loadRowVector(partO, {s, h, i}, j * lanes, valueDim),
-                    acc[1 + j]));
-              scf::YieldOp::create(b, loc, next);
-            });
-        // O = acc / l (0 for an empty row); LSE = m + log(l) (-inf)
-        Value l = sum.getResult(0);
-        Value inv = arith::SelectOp::create(
-            b, loc, empty, f32Const(0.0f),
-            arith::DivFOp::create(b, loc, f32Const(1.0f), l));
-        Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
+  Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                                      f32Const(negInf));
+  m = arith::SelectOp::create(b, loc, empty, f32Const(0.0f), m);
+  // w_s = exp(LSE_s - m), l = sum_s w_s, acc = sum_s w_s O_s
+  SmallVector<Value> init = {f32Const(0.0f)};
+  init.append(numValueVecs, splat(0.0f));
+  auto sum = scf::ForOp::create(
+      b, loc, sBegin, sEnd, idx(1), init,
+      [&](OpBuilder &, Location, Value s, ValueRange acc) {
+        Value w = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, lseOf(s), m));
+        Value wVec = vector::BroadcastOp::create(b, loc, vecF32, w);
+        SmallVector<Value> next = {arith::AddFOp::create(b, loc, acc[0], w)};
         for (int64_t j = 0; j < numValueVecs; ++j)
-          storeRowVector(
-              arith::MulFOp::create(b, loc, sum.getResult(1 + j), invVec), o,
-              {bIdx, h, i}, j * lanes, valueDim);
-        if (op.getLse())
-          memref::StoreOp::create(
-              b, loc,
-              arith::SelectOp::create(
-                  b, loc, empty, f32Const(negInf),
-                  arith::AddFOp::create(b, loc, m,
-                                        math::LogOp::create(b, loc, l))),
-              lse, ValueRange{bIdx, h, i});
-        scf::YieldOp::create(b, loc);
+          next.push_back(vector::FMAOp::create(
+              b, loc, wVec, loadRowVector(partO, at(s), j * lanes, valueDim),
+              acc[1 + j]));
+        scf::YieldOp::create(b, loc, next);
       });
-  func::ReturnOp::create(b, loc);
-  return fn;
+  // O = acc / l (0 for an empty row); LSE = m + log(l) (-inf)
+  Value l = sum.getResult(0);
+  Value inv = arith::SelectOp::create(
+      b, loc, empty, f32Const(0.0f),
+      arith::DivFOp::create(b, loc, f32Const(1.0f), l));
+  Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
+  for (int64_t j = 0; j < numValueVecs; ++j)
+    storeRowVector(arith::MulFOp::create(b, loc, sum.getResult(1 + j), invVec),
+                   o, out, j * lanes, valueDim);
+  if (op.getLse())
+    memref::StoreOp::create(
+        b, loc,
+        arith::SelectOp::create(
+            b, loc, empty, f32Const(negInf),
+            arith::AddFOp::create(b, loc, m, math::LogOp::create(b, loc, l))),
+        lse, out);
 }
 
 void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
@@ -1527,6 +1678,77 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
       });
 }
 
+/// A plan with heavy query tiles (KeyTileParts): the tables `prefix`_calls
+/// and `prefix`_merges, an scf.parallel over (b, h, call) running the tile
+/// function on each call (a whole query tile or a part of a heavy one), then
+/// one over (b, h, heavy tile) merging each heavy tile's parts by their LSE.
+static void buildPartLoops(PatternRewriter &rewriter, AttentionOpInterface op,
+                           func::FuncOp tileFn, func::FuncOp mergeFn,
+                           ArrayRef<Value> callArgs, const KeyTileParts &parts,
+                           StringRef prefix, MemRefType partOType,
+                           MemRefType partLseType, int64_t rows) {
+  Location loc = op.getLoc();
+  auto module = op->getParentOfType<ModuleOp>();
+  auto c = [&](int64_t x) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, x);
+  };
+  std::string callsName = (prefix + "_calls").str(),
+              mergesName = (prefix + "_merges").str();
+  declareConstantTable(module, loc, callsName, parts.calls);
+  declareConstantTable(module, loc, mergesName, parts.merges);
+  // Field f of entry i of a table of `width` i32 fields per entry.
+  auto field = [&](OpBuilder &nb, StringRef table, ArrayRef<int32_t> values,
+                   int64_t width, Value i, int64_t f) -> Value {
+    Value global = memref::GetGlobalOp::create(
+        nb, loc,
+        MemRefType::get({int64_t(values.size())}, nb.getI32Type()), table);
+    Value at = arith::AddIOp::create(
+        nb, loc, arith::MulIOp::create(nb, loc, i, c(width)), c(f));
+    return arith::IndexCastOp::create(
+        nb, loc, nb.getIndexType(),
+        memref::LoadOp::create(nb, loc, global, ValueRange{at}));
+  };
+
+  // The parts' normalized O [B, Hq, slots * Br, Dv] and LSE, f32.
+  Value q = callArgs[0];
+  Value batch = memref::DimOp::create(rewriter, loc, q, 0);
+  Value heads = memref::DimOp::create(rewriter, loc, q, 1);
+  SmallVector<Value> sizes = {batch, heads, c(parts.numSlots * rows)};
+  auto align = rewriter.getI64IntegerAttr(64);
+  Value partO =
+      memref::AllocOp::create(rewriter, loc, partOType, sizes, align);
+  Value partLse =
+      memref::AllocOp::create(rewriter, loc, partLseType, sizes, align);
+
+  Value zero = c(0), one = c(1);
+  int64_t numCalls = parts.calls.size() / 4;
+  scf::ParallelOp::create(
+      rewriter, loc, ValueRange{zero, zero, zero},
+      ValueRange{batch, heads, c(numCalls)}, ValueRange{one, one, one},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+        auto at = [&](int64_t f) {
+          return field(nb, callsName, parts.calls, 4, ivs[2], f);
+        };
+        SmallVector<Value> args(callArgs);
+        args.append({ivs[0], ivs[1], at(0), partO, partLse, at(1), at(2),
+                     at(3)});
+        func::CallOp::create(nb, nloc, tileFn, args);
+      });
+  int64_t numMerges = parts.merges.size() / 3;
+  scf::ParallelOp::create(
+      rewriter, loc, ValueRange{zero, zero, zero},
+      ValueRange{batch, heads, c(numMerges)}, ValueRange{one, one, one},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+        auto at = [&](int64_t f) {
+          return field(nb, mergesName, parts.merges, 3, ivs[2], f);
+        };
+        func::CallOp::create(nb, nloc, mergeFn,
+                             ValueRange{partO, partLse, callArgs[3],
+                                        callArgs[4], ivs[0], ivs[1], at(0),
+                                        at(1), at(2)});
+      });
+}
+
 /// Rewrites one attention op (sattn.attention, sattn.paged_attention) into
 /// buffers, an scf.parallel over (batch, head, query tile) and calls of its
 /// tile function.
@@ -1628,16 +1850,24 @@ struct AttentionToLoops
       builder.dotKeys = std::clamp<int64_t>(
           (vec.accBudget - (wide ? 0 : rowsUsed)) / rowsUsed, 1, 4);
       builder.packedLength = lq;
-    } else if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation())) {
+    }
+    std::optional<KeyTileParts> parts;
+    if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation());
+        contiguous && !packed) {
       builder.plan = declareStaticTilePlan(module, contiguous, tiles.rows,
                                            tiles.keys, name);
+      if (builder.plan)
+        parts = planKeyTileParts(builder.plan->offsetValues);
+      builder.parts = parts.has_value();
     }
     appendFacts(op, tiles, 1, std::max<int64_t>(builder.packedGroup, 1),
-                builder.split);
+                builder.split || builder.parts);
     func::FuncOp tileFn = builder.build(module, name);
     func::FuncOp mergeFn;
     if (builder.split)
       mergeFn = builder.buildMerge(module, name + "_merge");
+    if (builder.parts)
+      mergeFn = builder.buildPartsMerge(module, name + "_merge");
     if (varlen) {
       buildVarlenLoop(rewriter, varlen, builder, tileFn, tiles.rows);
       return success();
@@ -1679,6 +1909,14 @@ struct AttentionToLoops
       buildSplitDecode(rewriter, op, tileFn, mergeFn,
                        ArrayRef<Value>(callArgs).take_front(3), indexArgs,
                        {oArg, lseArg}, hkv, tiles.keys, builder.allHeads);
+      replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
+      return success();
+    }
+
+    if (parts) {
+      buildPartLoops(rewriter, op, tileFn, mergeFn, callArgs, *parts,
+                     name + "_parts", builder.partialType(false),
+                     builder.partialType(true), tiles.rows);
       replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
       return success();
     }

@@ -543,13 +543,18 @@ void BlockSparseAttr::declareTables(Operation *symbolTable) const {
   for (int64_t r = 0; r < getNumRows(); ++r)
     for (int64_t c = 0; c < getNumCols(); ++c)
       values.push_back(cell(r, c));
+  declareConstantTable(symbolTable, symbolTable->getLoc(), name, values);
+}
+
+void mlir::sattn::declareConstantTable(Operation *symbolTable, Location loc,
+                                       StringRef name,
+                                       ArrayRef<int32_t> values) {
   OpBuilder b = OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
-  MemRefType type = layoutTableType(*this);
+  auto type = MemRefType::get({int64_t(values.size())}, b.getI32Type());
   memref::GlobalOp::create(
-      b, symbolTable->getLoc(), name, b.getStringAttr("private"), type,
+      b, loc, name, b.getStringAttr("private"), type,
       DenseElementsAttr::get(
-          RankedTensorType::get(type.getShape(), b.getI32Type()),
-          ArrayRef<int32_t>(values)),
+          RankedTensorType::get(type.getShape(), b.getI32Type()), values),
       /*constant=*/true, /*alignment=*/b.getI64IntegerAttr(64));
 }
 
@@ -590,19 +595,11 @@ std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
   // A table that skips nothing only costs loads: classify at run time.
   if (int64_t(entries.size()) == numRows * numKeys)
     return std::nullopt;
-  OpBuilder b = OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
-  auto declare = [&](const std::string &symbol, ArrayRef<int32_t> values) {
-    auto type = MemRefType::get({int64_t(values.size())}, b.getI32Type());
-    memref::GlobalOp::create(
-        b, loc, symbol, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(
-            RankedTensorType::get(type.getShape(), b.getI32Type()), values),
-        /*constant=*/true, /*alignment=*/IntegerAttr());
-  };
   TilePlanTables tables{(prefix + "_plan_offsets").str(),
                         (prefix + "_plan_tiles").str(), int64_t(offsets.size()),
-                        int64_t(entries.size()), anyPartial};
-  declare(tables.offsets, offsets);
-  declare(tables.entries, entries);
+                        int64_t(entries.size()), anyPartial, offsets};
+  // (Each goes first: offsets, then entries.)
+  declareConstantTable(symbolTable, loc, tables.entries, entries);
+  declareConstantTable(symbolTable, loc, tables.offsets, offsets);
   return tables;
 }

@@ -55,6 +55,11 @@ computeTilePlanStats(MaskAttrInterface mask, int64_t lq, int64_t lk,
 /// a few seconds.
 constexpr int64_t kMaxTilePlanWork = int64_t(1) << 30;
 
+/// Declares the private constant memref<N x i32> global `name` holding
+/// `values` at the start of `symbolTable`.
+void declareConstantTable(Operation *symbolTable, Location loc, StringRef name,
+                          ArrayRef<int32_t> values);
+
 /// The tile plan of static shapes as two constant i32 tables in `symbolTable`
 /// (CSR): `offsets` has one entry per query tile plus one, `entries` lists the
 /// non-EMPTY key tiles of each query tile as kt * 2 + isFull; transposed (for
@@ -63,6 +68,8 @@ struct TilePlanTables {
   std::string offsets, entries;
   int64_t numOffsets, numEntries;
   bool anyPartial; // false: no predicate code is needed at all
+  /// The values of `offsets`, for planning at compile time.
+  SmallVector<int32_t> offsetValues = {};
 };
 /// Declares the tables named `prefix`_plan_offsets / _plan_tiles for lengths
 /// lq x lk and tiles of rows x keys; nullopt (classify at run time instead)

@@ -134,7 +134,7 @@ def SAttn_CpuKernelAttr : AttrDef<SAttn_Dialect, "CpuKernel"> {
       dilated masks, docs/CPUCodegen.md).
     - `packed_heads`: query heads sharing one tile (decode), else 1.
     - `split_keys`: the key range is split across threads and merged with
-      LSE (flash-decoding).
+      LSE (flash-decoding; prefill: the heavy query tiles' parts).
 
     ```mlir
     #sattn.cpu_kernel<tile = <rows = 32, keys = 64>, spaces = 1,
