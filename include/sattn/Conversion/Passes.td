@@ -28,7 +28,7 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
     ```
 
     Scores are kept in base 2 so that 2^x is a short polynomial (round, a
-    degree-6 polynomial, an exponent add), exactly 0 for masked scores.
+    degree-5 polynomial, an exponent add), exactly 0 for masked scores.
     Key tiles are visited only inside the closed-form key range of the mask,
     EMPTY tiles are skipped and the predicate runs only on PARTIAL ones. The
     tile math is 8-lane (AVX2) or 16-lane (AVX-512) f32 vectors, blocked so
