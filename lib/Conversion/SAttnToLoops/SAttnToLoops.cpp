@@ -249,6 +249,9 @@ private:
   /// see coming: pages are anywhere, and in the token-major cache
   /// consecutive keys of a head are Hkv * D elements apart.
   void prefetchNextRows(Value c);
+  /// Contiguous K/V (decode): prefetches the K and V rows of `key` + one
+  /// tile, ahead of the hardware prefetchers.
+  void prefetchRowsAhead(Value key);
   /// Paged: the row tables of the tile at k0 (nc keys) and of the next one.
   void preparePagedTile(Value k0, Value nc);
   /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
@@ -951,6 +954,8 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
               keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
           if (pageSize)
             prefetchNextRows(addIdx(c0, idx(j)));
+          else
+            prefetchRowsAhead(addIdx(addIdx(k0, c0), idx(j)));
         }
         // acc[j][r] += K[key_j, d : d + lanes] * Q'[r, d : d + lanes]
         SmallVector<Value> zeros(dotKeys * rowsUsed, splat(0.0f));
@@ -991,9 +996,9 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
         for (int64_t j = 0; j < dotKeys; ++j) {
           SmallVector<Value> row(tiles.rows, f32Const(0.0f));
           for (int64_t r = 0; r < rowsUsed; ++r)
-            row[r] =
-                vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                            dLoop.getResult(j * rowsUsed + r));
+            row[r] = vector::ReductionOp::create(
+                b, loc, vector::CombiningKind::ADD,
+                dLoop.getResult(j * rowsUsed + r), arith::FastMathFlags::reassoc);
           for (int64_t n = 0; n < tiles.rows / lanes; ++n)
             vector::StoreOp::create(
                 b, loc,
@@ -1081,6 +1086,21 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
       memref::PrefetchOp::create(b, loc, memref, ValueRange{row, idx(col)},
                                  /*isWrite=*/false, /*localityHint=*/2,
                                  /*isDataCache=*/true);
+}
+
+void TileFunctionBuilder::prefetchRowsAhead(Value key) {
+  // The rows of key + Bc (clamped to the last key) into L2, as paged decode
+  // does: f16 decode, Hkv = 8, Lk = 32768, D = 128 on AVX2: 8.1 ms against
+  // 11.1 without (the same from 32 to 1024 keys ahead); f32 16.3 against 16.6.
+  Value row = minIdx(addIdx(key, idx(tiles.keys)), subIdx(lk, idx(1)));
+  int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
+  for (auto [memref, dim] : {std::pair(kData(), headDim), {vData(), valueDim}})
+    for (int64_t col = 0; col < dim; col += lineElems) {
+      SmallVector<Value, 4> at = keyRow(row);
+      at.push_back(idx(col));
+      memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false,
+                                 /*localityHint=*/2, /*isDataCache=*/true);
+    }
 }
 
 void TileFunctionBuilder::preparePagedTile(Value k0, Value nc) {

@@ -140,10 +140,17 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // Query row j of the tile: head kvHead * 4 + j.
 // CHECK:         arith.muli %[[KVHEAD]], %c4 : index
 // CHECK:         memref.store {{.*}}, %[[QROWS]]
-// Scores: whole vectors of K rows times Q rows, then a horizontal sum.
+// Scores: whole vectors of K rows times Q rows, then a horizontal sum (in
+// any order). Each key prefetches the K and V rows one tile (64 keys) ahead
+// into L2, each of their eight 64-byte lines.
+// CHECK:         %[[AHEAD:.*]] = arith.addi %{{.*}}, %c64 : index
+// CHECK:         %[[ROW:.*]] = arith.minsi %[[AHEAD]], %{{.*}} : index
+// CHECK:         memref.prefetch %arg1[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
+// CHECK-COUNT-7: memref.prefetch %arg1
+// CHECK:         memref.prefetch %arg2[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
 // CHECK:         vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
 // CHECK:         vector.fma
-// CHECK:         vector.reduction <add>
+// CHECK:         vector.reduction <add>, %{{.*}} fastmath<reassoc>
 // The merge: m = max_s LSE_s, O = sum_s exp(LSE_s - m) O_s / sum_s exp(..).
 // CHECK-LABEL: func.func private @__sattn_tile_0_merge(
 // CHECK:         arith.maximumf
