@@ -66,8 +66,7 @@ struct KeyTileParts {
 /// equal size. The other tiles keep the zigzag order (0, T-1, 1, T-2, ...:
 /// causal work grows with the tile), the parts spread evenly among them, so
 /// a static schedule gives each thread its share. None without heavy tiles.
-static std::optional<KeyTileParts>
-planKeyTileParts(ArrayRef<int32_t> offsets) {
+static std::optional<KeyTileParts> planKeyTileParts(ArrayRef<int32_t> offsets) {
   int64_t numTiles = static_cast<int64_t>(offsets.size()) - 1;
   if (numTiles <= 0)
     return std::nullopt;
@@ -380,8 +379,7 @@ func::FuncOp TileFunctionBuilder::build(ModuleOp module, StringRef name) {
   if (split) // s, numSplits, keyBegin, keyEnd
     args.append({index, index, index, index});
   if (parts) // partO, partLse, posBegin, posEnd, slot
-    args.append(
-        {partialType(false), partialType(true), index, index, index});
+    args.append({partialType(false), partialType(true), index, index, index});
   if (positionArg)
     args.push_back(index);
   auto fnType = FunctionType::get(ctx, args, {});
@@ -652,8 +650,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // scratch.
   SmallVector<Value> finalState;
   if (!allHeads) {
-    TileSequence seq = getKeyTileSequence(b, loc, mask, plan, queryTile, p0,
-                                          p1, lk, tiles.keys, keyBounds);
+    TileSequence seq = getKeyTileSequence(b, loc, mask, plan, queryTile, p0, p1,
+                                          lk, tiles.keys, keyBounds);
     if (parts) { // this part's entries of the plan
       unsigned n = entry->getNumArguments();
       seq.begin = entry->getArgument(n - 3);
@@ -782,16 +780,18 @@ func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
         numSplits = entry->getArgument(6);
   // Row i of split s is row i of partial batch b * numSplits + s.
   Value first = mulIdx(bIdx, numSplits);
-  scf::ForOp::create(
-      b, loc, idx(0), memref::DimOp::create(b, loc, o, 2), idx(1), ValueRange{},
-      [&](OpBuilder &, Location, Value i, ValueRange) {
-        buildMergeRow(
-            entry->getArgument(0), entry->getArgument(1), first,
-            addIdx(first, numSplits),
-            [&](Value s) -> SmallVector<Value> { return {s, h, i}; },
-            ValueRange{bIdx, h, i});
-        scf::YieldOp::create(b, loc);
-      });
+  scf::ForOp::create(b, loc, idx(0), memref::DimOp::create(b, loc, o, 2),
+                     idx(1), ValueRange{},
+                     [&](OpBuilder &, Location, Value i, ValueRange) {
+                       buildMergeRow(
+                           entry->getArgument(0), entry->getArgument(1), first,
+                           addIdx(first, numSplits),
+                           [&](Value s) -> SmallVector<Value> {
+                             return {s, h, i};
+                           },
+                           ValueRange{bIdx, h, i});
+                       scf::YieldOp::create(b, loc);
+                     });
   func::ReturnOp::create(b, loc);
   return fn;
 }
@@ -872,9 +872,9 @@ void TileFunctionBuilder::buildMergeRow(
       });
   // O = acc / l (0 for an empty row); LSE = m + log(l) (-inf)
   Value l = sum.getResult(0);
-  Value inv = arith::SelectOp::create(
-      b, loc, empty, f32Const(0.0f),
-      arith::DivFOp::create(b, loc, f32Const(1.0f), l));
+  Value inv =
+      arith::SelectOp::create(b, loc, empty, f32Const(0.0f),
+                              arith::DivFOp::create(b, loc, f32Const(1.0f), l));
   Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
   for (int64_t j = 0; j < numValueVecs; ++j)
     storeRowVector(arith::MulFOp::create(b, loc, sum.getResult(1 + j), invVec),
@@ -996,9 +996,10 @@ void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
         for (int64_t j = 0; j < dotKeys; ++j) {
           SmallVector<Value> row(tiles.rows, f32Const(0.0f));
           for (int64_t r = 0; r < rowsUsed; ++r)
-            row[r] = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::ADD,
-                dLoop.getResult(j * rowsUsed + r), arith::FastMathFlags::reassoc);
+            row[r] =
+                vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            dLoop.getResult(j * rowsUsed + r),
+                                            arith::FastMathFlags::reassoc);
           for (int64_t n = 0; n < tiles.rows / lanes; ++n)
             vector::StoreOp::create(
                 b, loc,
@@ -1712,61 +1713,60 @@ static void buildPartLoops(PatternRewriter &rewriter, AttentionOpInterface op,
   auto c = [&](int64_t x) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, x);
   };
-  std::string callsName = (prefix + "_calls").str(),
-              mergesName = (prefix + "_merges").str();
-  declareConstantTable(module, loc, callsName, parts.calls);
-  declareConstantTable(module, loc, mergesName, parts.merges);
-  // Field f of entry i of a table of `width` i32 fields per entry.
-  auto field = [&](OpBuilder &nb, StringRef table, ArrayRef<int32_t> values,
-                   int64_t width, Value i, int64_t f) -> Value {
-    Value global = memref::GetGlobalOp::create(
-        nb, loc,
-        MemRefType::get({int64_t(values.size())}, nb.getI32Type()), table);
-    Value at = arith::AddIOp::create(
-        nb, loc, arith::MulIOp::create(nb, loc, i, c(width)), c(f));
-    return arith::IndexCastOp::create(
-        nb, loc, nb.getIndexType(),
-        memref::LoadOp::create(nb, loc, global, ValueRange{at}));
-  };
-
   // The parts' normalized O [B, Hq, slots * Br, Dv] and LSE, f32.
   Value q = callArgs[0];
   Value batch = memref::DimOp::create(rewriter, loc, q, 0);
   Value heads = memref::DimOp::create(rewriter, loc, q, 1);
   SmallVector<Value> sizes = {batch, heads, c(parts.numSlots * rows)};
   auto align = rewriter.getI64IntegerAttr(64);
-  Value partO =
-      memref::AllocOp::create(rewriter, loc, partOType, sizes, align);
+  Value partO = memref::AllocOp::create(rewriter, loc, partOType, sizes, align);
   Value partLse =
       memref::AllocOp::create(rewriter, loc, partLseType, sizes, align);
 
-  Value zero = c(0), one = c(1);
-  int64_t numCalls = parts.calls.size() / 4;
-  scf::ParallelOp::create(
-      rewriter, loc, ValueRange{zero, zero, zero},
-      ValueRange{batch, heads, c(numCalls)}, ValueRange{one, one, one},
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
-        auto at = [&](int64_t f) {
-          return field(nb, callsName, parts.calls, 4, ivs[2], f);
-        };
-        SmallVector<Value> args(callArgs);
-        args.append({ivs[0], ivs[1], at(0), partO, partLse, at(1), at(2),
-                     at(3)});
-        func::CallOp::create(nb, nloc, tileFn, args);
-      });
-  int64_t numMerges = parts.merges.size() / 3;
-  scf::ParallelOp::create(
-      rewriter, loc, ValueRange{zero, zero, zero},
-      ValueRange{batch, heads, c(numMerges)}, ValueRange{one, one, one},
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
-        auto at = [&](int64_t f) {
-          return field(nb, mergesName, parts.merges, 3, ivs[2], f);
-        };
-        func::CallOp::create(nb, nloc, mergeFn,
-                             ValueRange{partO, partLse, callArgs[3],
-                                        callArgs[4], ivs[0], ivs[1], at(0),
-                                        at(1), at(2)});
-      });
+  // scf.parallel over (b, h, entry) of the constant table `suffix` (`width`
+  // i32 fields per entry), calling `fn` with `args(b, h, fields)`.
+  auto overTable =
+      [&](StringRef suffix, ArrayRef<int32_t> values, int64_t width,
+          func::FuncOp fn,
+          function_ref<SmallVector<Value>(ValueRange, ValueRange)> args) {
+        std::string name = (prefix + suffix).str();
+        declareConstantTable(module, loc, name, values);
+        Value zero = c(0), one = c(1);
+        scf::ParallelOp::create(
+            rewriter, loc, ValueRange{zero, zero, zero},
+            ValueRange{batch, heads, c(values.size() / width)},
+            ValueRange{one, one, one},
+            [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+              Value table = memref::GetGlobalOp::create(
+                  nb, nloc,
+                  MemRefType::get({int64_t(values.size())}, nb.getI32Type()),
+                  name);
+              Value first = arith::MulIOp::create(nb, nloc, ivs[2], c(width));
+              SmallVector<Value> fields;
+              for (int64_t f = 0; f < width; ++f)
+                fields.push_back(arith::IndexCastOp::create(
+                    nb, nloc, nb.getIndexType(),
+                    memref::LoadOp::create(nb, nloc, table,
+                                           ValueRange{arith::AddIOp::create(
+                                               nb, nloc, first, c(f))})));
+              func::CallOp::create(nb, nloc, fn,
+                                   args(ivs.take_front(2), fields));
+            });
+      };
+  // (qt, begin, end, slot): the tile function on (b, h, qt) with the partial
+  // buffers, begin, end and slot.
+  overTable("_calls", parts.calls, 4, tileFn, [&](ValueRange bh, ValueRange f) {
+    SmallVector<Value> args(callArgs);
+    args.append({bh[0], bh[1], f[0], partO, partLse, f[1], f[2], f[3]});
+    return args;
+  });
+  // (qt, firstSlot, numParts): the merge into O and LSE.
+  overTable("_merges", parts.merges, 3, mergeFn,
+            [&](ValueRange bh, ValueRange f) {
+              return SmallVector<Value>{partO,       partLse, callArgs[3],
+                                        callArgs[4], bh[0],   bh[1],
+                                        f[0],        f[1],    f[2]};
+            });
 }
 
 /// Rewrites one attention op (sattn.attention, sattn.paged_attention) into

@@ -32,7 +32,7 @@ Value mlir::sattn::buildExp2(OpBuilder &b, Location loc, Value x) {
   // 2^f ~ 1 + sum_k c_k f^k, k <= 5: a minimax fit of relative error on
   // [-1/2, 1/2] (1.9e-7 evaluated in f32; the degree-6 Taylor series: 2.4e-7)
   // with c_0 = 1, so that 2^0 = 1 exactly (alpha = 1 while the max holds).
-  const float coeffs[] = {1.0f,          0.693147004f,  0.240222424f,
+  const float coeffs[] = {1.0f,          0.693147004f,   0.240222424f,
                           0.0555073358f, 0.00967151299f, 0.00132647273f};
   Value poly = splat(coeffs[5]);
   for (int i = 4; i >= 0; --i)

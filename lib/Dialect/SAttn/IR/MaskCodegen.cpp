@@ -596,8 +596,11 @@ std::optional<TilePlanTables> mlir::sattn::declareTilePlanTables(
   if (int64_t(entries.size()) == numRows * numKeys)
     return std::nullopt;
   TilePlanTables tables{(prefix + "_plan_offsets").str(),
-                        (prefix + "_plan_tiles").str(), int64_t(offsets.size()),
-                        int64_t(entries.size()), anyPartial, offsets};
+                        (prefix + "_plan_tiles").str(),
+                        int64_t(offsets.size()),
+                        int64_t(entries.size()),
+                        anyPartial,
+                        offsets};
   // (Each goes first: offsets, then entries.)
   declareConstantTable(symbolTable, loc, tables.entries, entries);
   declareConstantTable(symbolTable, loc, tables.offsets, offsets);
