@@ -88,8 +88,8 @@ FAMILIES = ["causal_window_256", "strided_64", "dilated_128x2", "sparse_transfor
             "longformer_512", "bigbird_64_3_2_3", "streaming_4_1024"]
 
 
-def spec(mask, n, d):
-    t = f"tensor<1x{HEADS}x{n}x{d}xf32>"
+def spec(mask, n, d, heads=HEADS):
+    t = f"tensor<1x{heads}x{n}x{d}xf32>"
     return (f"func.func @bench(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
             f"  %o = sattn.attention %q, %k, %v mask({mask.text}) : ({t}, {t}, {t}) -> {t}\n"
             f"  return %o : {t}\n}}\n")
@@ -514,7 +514,8 @@ def families_table(build, peers, timeout):
     and % of the dense f32 rate (N = 4096, this run), with T(16384) /
     T(8192); then strided 64 at N = 8192 against the kernel without
     iteration spaces (the same pairs as a union with a global token past
-    every position, which the compiler does not split) and the peers."""
+    every position, which the compiler does not split) and the peers; then
+    longformer and bigbird on one head against their eight-head share."""
     dense = run_sattn(build, M.dense(), 4096, 64, 5)
     print(f"\npattern families: D=64, B=1, H={HEADS}, f32, {THREADS} threads; dense N=4096 "
           f"{cell_ms(dense)} ms, {dense.get('gflops', 0):.1f} GFLOP/s (the rate below)", flush=True)
@@ -537,6 +538,19 @@ def families_table(build, peers, timeout):
         r = run_peer(p, "strided_64", 8192, 64, 1, timeout)
         line += f"; {p} {cell_ms(r)} ms"
     print(line, flush=True)
+    # Global rows on one head: the heavy query tiles are split into parts
+    # across the threads (docs/CPUCodegen.md), so one head takes about an
+    # eighth of the eight heads' time instead of waiting on one thread.
+    for name in ("longformer_512", "bigbird_64_3_2_3"):
+        mask = pattern(name, 16384)[0]
+        one = run_sattn_spec(build, spec(mask, 16384, 64, heads=1), 5)
+        eight = run_sattn(build, mask, 16384, 64, 3)
+        share = eight["ms"] / HEADS if "ms" in eight else None
+        line = (f"{name}, N=16384, one head: {cell_ms(one)} ms; {HEADS} heads / {HEADS}: "
+                f"{f'{share:.1f}' if share else cell_ms(eight)} ms")
+        if "ms" in one and share:
+            line += f" (one head / per-head share: {one['ms'] / share:.2f})"
+        print(line, flush=True)
 
 
 def cell_ms(r):
