@@ -44,8 +44,11 @@ namespace {
 constexpr int64_t kSplitGranule = 256;
 
 /// Prefill: a query tile is split into parts when it has more than this many
-/// key tiles and twice the mean.
+/// key tiles and twice the mean, into at most kMaxParts parts (so that their
+/// partial results take at most kMaxParts x Br rows per heavy tile, whatever
+/// the length).
 constexpr int64_t kMinPartTiles = 32;
+constexpr int64_t kMaxParts = 8;
 
 /// The calls of the tile function for a plan with heavy query tiles (global
 /// tokens' rows see every key while the others see a window): the heavy
@@ -62,10 +65,11 @@ struct KeyTileParts {
 };
 
 /// Parts for the CSR `offsets` of a tile plan: a query tile with n entries,
-/// n > C = max(kMinPartTiles, 2 x the mean), becomes ceil(n / C) parts of
-/// equal size. The other tiles keep the zigzag order (0, T-1, 1, T-2, ...:
-/// causal work grows with the tile), the parts spread evenly among them, so
-/// a static schedule gives each thread its share. None without heavy tiles.
+/// n > C = max(kMinPartTiles, 2 x the mean), becomes min(ceil(n / C),
+/// kMaxParts) parts of equal size. The other tiles keep the zigzag order (0,
+/// T-1, 1, T-2, ...: causal work grows with the tile), the parts spread evenly
+/// among them, so a static schedule gives each thread its share. None without
+/// heavy tiles.
 static std::optional<KeyTileParts> planKeyTileParts(ArrayRef<int32_t> offsets) {
   int64_t numTiles = static_cast<int64_t>(offsets.size()) - 1;
   if (numTiles <= 0)
@@ -82,7 +86,8 @@ static std::optional<KeyTileParts> planKeyTileParts(ArrayRef<int32_t> offsets) {
       whole.push_back({qt, begin, end, -1});
       continue;
     }
-    int64_t numParts = llvm::divideCeil(end - begin, chunk);
+    int64_t numParts =
+        std::min<int64_t>(llvm::divideCeil(end - begin, chunk), kMaxParts);
     int64_t size = llvm::divideCeil(end - begin, numParts);
     plan.merges.append({qt, int32_t(plan.numSlots), int32_t(numParts)});
     for (int64_t p = 0; p < numParts; ++p)

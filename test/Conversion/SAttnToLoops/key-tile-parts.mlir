@@ -50,3 +50,18 @@ func.func @no_heavy_tiles(%q: !t, %k: !t, %v: !t) -> !t {
   %o = sattn.attention %q, %k, %v mask(#sattn.union<[#sattn.window<left = 8, right = 8>, #sattn.sink<tokens = 4>]>) {sattn.tile = #sattn.tile<rows = 32, keys = 16>} : (!t, !t, !t) -> !t
   return %o : !t
 }
+
+// -----
+
+!t = tensor<1x1x4224x32xf32>
+
+// 264 key tiles for the global row: ceil(264 / 32) = 9 parts, capped at 8
+// (33 entries each), so the partial buffers stay 8 x 32 rows per heavy tile
+// at any length.
+// CHECK-DAG:   memref.global "private" constant @__sattn_tile_0_parts_merges : memref<3xi32> = dense<[0, 0, 8]>
+// CHECK-LABEL: func.func @capped
+// CHECK:         memref.alloc() {alignment = 64 : i64} : memref<1x1x256x32xf32>
+func.func @capped(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.longformer<window = 8, global = [0]>) {sattn.tile = #sattn.tile<rows = 32, keys = 16>} : (!t, !t, !t) -> !t
+  return %o : !t
+}
