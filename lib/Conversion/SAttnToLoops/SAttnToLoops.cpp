@@ -234,6 +234,11 @@ private:
   /// O and LSE at `out` (index lists into `o` and `lse`) from the normalized
   /// partial results s in [sBegin, sEnd) of one row, at(s) in partO and
   /// partLse: O = sum_s exp(LSE_s - LSE) O_s, LSE = log sum_s exp(LSE_s).
+  /// A private function (partO, partLse, O, LSE, `numIndices` indices)
+  /// whose body() builds the merge.
+  func::FuncOp buildMergeFunction(
+      ModuleOp module, StringRef name, unsigned numIndices,
+      function_ref<void(Value partO, Value partLse, ValueRange indices)> body);
   void buildMergeRow(Value partO, Value partLse, Value sBegin, Value sEnd,
                      function_ref<SmallVector<Value>(Value s)> at,
                      ValueRange out);
@@ -767,77 +772,69 @@ void TileFunctionBuilder::buildTileOutput(ValueRange finalState,
       });
 }
 
-func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
+func::FuncOp TileFunctionBuilder::buildMergeFunction(
+    ModuleOp module, StringRef name, unsigned numIndices,
+    function_ref<void(Value partO, Value partLse, ValueRange indices)> body) {
   b.setInsertionPointToEnd(module.getBody());
-  Type index = b.getIndexType();
-  auto fn = func::FuncOp::create(
-      b, loc, name,
-      FunctionType::get(ctx,
-                        {partialType(false), partialType(true),
-                         inputType(valueDim), lseType(), index, index, index},
-                        {}));
+  SmallVector<Type> args = {partialType(false), partialType(true),
+                            inputType(valueDim), lseType()};
+  args.append(numIndices, b.getIndexType());
+  auto fn =
+      func::FuncOp::create(b, loc, name, FunctionType::get(ctx, args, {}));
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToStart(entry);
   o = entry->getArgument(2);
   lse = entry->getArgument(3);
-  Value bIdx = entry->getArgument(4), h = entry->getArgument(5),
-        numSplits = entry->getArgument(6);
-  // Row i of split s is row i of partial batch b * numSplits + s.
-  Value first = mulIdx(bIdx, numSplits);
-  scf::ForOp::create(b, loc, idx(0), memref::DimOp::create(b, loc, o, 2),
-                     idx(1), ValueRange{},
-                     [&](OpBuilder &, Location, Value i, ValueRange) {
-                       buildMergeRow(
-                           entry->getArgument(0), entry->getArgument(1), first,
-                           addIdx(first, numSplits),
-                           [&](Value s) -> SmallVector<Value> {
-                             return {s, h, i};
-                           },
-                           ValueRange{bIdx, h, i});
-                       scf::YieldOp::create(b, loc);
-                     });
+  body(entry->getArgument(0), entry->getArgument(1),
+       entry->getArguments().drop_front(4));
   func::ReturnOp::create(b, loc);
   return fn;
 }
 
+func::FuncOp TileFunctionBuilder::buildMerge(ModuleOp module, StringRef name) {
+  // (b, h, numSplits): row i of split s is row i of partial batch
+  // b * numSplits + s.
+  return buildMergeFunction(
+      module, name, 3, [&](Value partO, Value partLse, ValueRange ix) {
+        Value bIdx = ix[0], h = ix[1], numSplits = ix[2];
+        Value first = mulIdx(bIdx, numSplits);
+        scf::ForOp::create(
+            b, loc, idx(0), memref::DimOp::create(b, loc, o, 2), idx(1),
+            ValueRange{}, [&](OpBuilder &, Location, Value i, ValueRange) {
+              buildMergeRow(
+                  partO, partLse, first, addIdx(first, numSplits),
+                  [&](Value s) -> SmallVector<Value> {
+                    return {s, h, i};
+                  },
+                  ValueRange{bIdx, h, i});
+              scf::YieldOp::create(b, loc);
+            });
+      });
+}
+
 func::FuncOp TileFunctionBuilder::buildPartsMerge(ModuleOp module,
                                                   StringRef name) {
-  b.setInsertionPointToEnd(module.getBody());
-  Type index = b.getIndexType();
-  auto fn = func::FuncOp::create(
-      b, loc, name,
-      FunctionType::get(ctx,
-                        {partialType(false), partialType(true),
-                         inputType(valueDim), lseType(), index, index, index,
-                         index, index},
-                        {}));
-  fn.setPrivate();
-  Block *entry = fn.addEntryBlock();
-  b.setInsertionPointToStart(entry);
-  o = entry->getArgument(2);
-  lse = entry->getArgument(3);
-  Value bIdx = entry->getArgument(4), h = entry->getArgument(5),
-        firstSlot = entry->getArgument(7), numParts = entry->getArgument(8);
-  // Row r of the tile, query row q0 + r, is row slot * Br + r of each
-  // part's slot.
-  Value q0Row = mulIdx(entry->getArgument(6), idx(tiles.rows));
-  Value rows = minIdx(idx(tiles.rows),
-                      subIdx(memref::DimOp::create(b, loc, o, 2), q0Row));
-  scf::ForOp::create(
-      b, loc, idx(0), rows, idx(1), ValueRange{},
-      [&](OpBuilder &, Location, Value r, ValueRange) {
-        buildMergeRow(
-            entry->getArgument(0), entry->getArgument(1), firstSlot,
-            addIdx(firstSlot, numParts),
-            [&](Value s) -> SmallVector<Value> {
-              return {bIdx, h, addIdx(mulIdx(s, idx(tiles.rows)), r)};
-            },
-            ValueRange{bIdx, h, addIdx(q0Row, r)});
-        scf::YieldOp::create(b, loc);
+  // (b, h, qt, firstSlot, numParts): row r of the tile, query row q0 + r, is
+  // row slot * Br + r of each part's slot.
+  return buildMergeFunction(
+      module, name, 5, [&](Value partO, Value partLse, ValueRange ix) {
+        Value bIdx = ix[0], h = ix[1], firstSlot = ix[3], numParts = ix[4];
+        Value q0Row = mulIdx(ix[2], idx(tiles.rows));
+        Value rows = minIdx(idx(tiles.rows),
+                            subIdx(memref::DimOp::create(b, loc, o, 2), q0Row));
+        scf::ForOp::create(
+            b, loc, idx(0), rows, idx(1), ValueRange{},
+            [&](OpBuilder &, Location, Value r, ValueRange) {
+              buildMergeRow(
+                  partO, partLse, firstSlot, addIdx(firstSlot, numParts),
+                  [&](Value s) -> SmallVector<Value> {
+                    return {bIdx, h, addIdx(mulIdx(s, idx(tiles.rows)), r)};
+                  },
+                  ValueRange{bIdx, h, addIdx(q0Row, r)});
+              scf::YieldOp::create(b, loc);
+            });
       });
-  func::ReturnOp::create(b, loc);
-  return fn;
 }
 
 void TileFunctionBuilder::buildMergeRow(
