@@ -6,6 +6,8 @@
 // RUN: sattn-run %s --check --function=dilated | FileCheck %s
 // RUN: sattn-run %s --check --function=strided_gqa | FileCheck %s
 // RUN: sattn-run %s --check --function=longformer | FileCheck %s
+// RUN: sattn-run %s --check --function=longformer_heavy_rows | FileCheck %s --check-prefixes=CHECK,LSE
+// RUN: sattn-opt %s -sattn-expand-presets -sattn-simplify-masks -sattn-plan-tiles -convert-sattn-to-loops | FileCheck %s --check-prefix=PARTS
 // RUN: sattn-run %s --check --function=bigbird_f16 | FileCheck %s
 // RUN: sattn-run %s --check --function=block_sparse_bf16 | FileCheck %s
 // RUN: sattn-run %s --check --function=streaming_decode | FileCheck %s
@@ -46,6 +48,16 @@ func.func @dilated(%q: tensor<1x2x90x32xf32>, %k: tensor<1x2x90x32xf32>, %v: ten
 func.func @strided_gqa(%q: tensor<1x6x70x16xf32>, %k: tensor<1x2x70x16xf32>, %v: tensor<1x2x70x16xf32>) -> tensor<1x6x70x16xf32> {
   %o = sattn.attention %q, %k, %v mask(#sattn.strided<stride = 7>) : (tensor<1x6x70x16xf32>, tensor<1x2x70x16xf32>, tensor<1x2x70x16xf32>) -> tensor<1x6x70x16xf32>
   return %o : tensor<1x6x70x16xf32>
+}
+
+// Global rows on 2100 keys with the default tiles (33 key tiles of 64): the
+// query tiles 0, 1 and 46 (32 rows) holding tokens 0, 40 and 1500 see all
+// 33 key tiles, against about 4 for the others: two parts each, merged by
+// LSE (docs/CPUCodegen.md).
+// PARTS: memref.global "private" constant @__sattn_tile_{{[0-9]+}}_parts_merges : memref<9xi32> = dense<[0, 0, 2, 1, 2, 2, 46, 4, 2]>
+func.func @longformer_heavy_rows(%q: tensor<1x3x2100x64xf32>, %k: tensor<1x3x2100x64xf32>, %v: tensor<1x3x2100x64xf32>) -> (tensor<1x3x2100x64xf32>, tensor<1x3x2100xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.longformer<window = 64, global = [0, 40, 1500]>) : (tensor<1x3x2100x64xf32>, tensor<1x3x2100x64xf32>, tensor<1x3x2100x64xf32>) -> (tensor<1x3x2100x64xf32>, tensor<1x3x2100xf32>)
+  return %o, %l : tensor<1x3x2100x64xf32>, tensor<1x3x2100xf32>
 }
 
 func.func @longformer(%q: tensor<1x2x150x64xf32>, %k: tensor<1x2x150x64xf32>, %v: tensor<1x2x150x64xf32>) -> tensor<1x2x150x64xf32> {
