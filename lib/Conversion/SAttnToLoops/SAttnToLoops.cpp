@@ -231,14 +231,14 @@ private:
   }
 
   void buildBody(Block *entry);
-  /// O and LSE at `out` (index lists into `o` and `lse`) from the normalized
-  /// partial results s in [sBegin, sEnd) of one row, at(s) in partO and
-  /// partLse: O = sum_s exp(LSE_s - LSE) O_s, LSE = log sum_s exp(LSE_s).
   /// A private function (partO, partLse, O, LSE, `numIndices` indices)
   /// whose body() builds the merge.
   func::FuncOp buildMergeFunction(
       ModuleOp module, StringRef name, unsigned numIndices,
       function_ref<void(Value partO, Value partLse, ValueRange indices)> body);
+  /// O and LSE at `out` (index lists into `o` and `lse`) from the normalized
+  /// partial results s in [sBegin, sEnd) of one row, at(s) in partO and
+  /// partLse: O = sum_s exp(LSE_s - LSE) O_s, LSE = log sum_s exp(LSE_s).
   void buildMergeRow(Value partO, Value partLse, Value sBegin, Value sEnd,
                      function_ref<SmallVector<Value>(Value s)> at,
                      ValueRange out);
@@ -261,6 +261,9 @@ private:
   /// Contiguous K/V (decode): prefetches the K and V rows of `key` + one
   /// tile, ahead of the hardware prefetchers.
   void prefetchRowsAhead(Value key);
+  /// Prefetches every 64-byte line of the K and V rows at index `row` (of
+  /// kData() and vData(), before the column) into L2.
+  void prefetchRows(ArrayRef<Value> row);
   /// Paged: the row tables of the tile at k0 (nc keys) and of the next one.
   void preparePagedTile(Value k0, Value nc);
   /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
@@ -1081,25 +1084,24 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
                              b, loc, sameTile, rowOf(tileRows, nextHead),
                              rowOf(nextRows, idx(0))))
                        : rowOf(nextRows, kvHead);
-  // Into L2 (prefetcht1): into L1 they evict rows still in use (f32 decode,
-  // Hkv = 8: 17.5 ms with prefetcht0, 16.0 with prefetcht1).
-  int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
-  for (auto [memref, dim] : {std::pair(kRows, headDim), {vRows, valueDim}})
-    for (int64_t col = 0; col < dim; col += lineElems)
-      memref::PrefetchOp::create(b, loc, memref, ValueRange{row, idx(col)},
-                                 /*isWrite=*/false, /*localityHint=*/2,
-                                 /*isDataCache=*/true);
+  prefetchRows({row});
 }
 
 void TileFunctionBuilder::prefetchRowsAhead(Value key) {
-  // The rows of key + Bc (clamped to the last key) into L2, as paged decode
-  // does: f16 decode, Hkv = 8, Lk = 32768, D = 128 on AVX2: 8.1 ms against
-  // 11.1 without (the same from 32 to 1024 keys ahead); f32 16.3 against 16.6.
-  Value row = minIdx(addIdx(key, idx(tiles.keys)), subIdx(lk, idx(1)));
+  // The rows of key + Bc (clamped to the last key), as paged decode does: f16
+  // decode, Hkv = 8, Lk = 32768, D = 128 on AVX2: 8.1 ms against 11.1 without
+  // (the same from 32 to 1024 keys ahead); f32 16.3 against 16.6.
+  prefetchRows(
+      keyRow(minIdx(addIdx(key, idx(tiles.keys)), subIdx(lk, idx(1)))));
+}
+
+void TileFunctionBuilder::prefetchRows(ArrayRef<Value> row) {
+  // Into L2 (prefetcht1): into L1 they evict rows still in use (f32 decode,
+  // Hkv = 8: 17.5 ms with prefetcht0, 16.0 with prefetcht1).
   int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
   for (auto [memref, dim] : {std::pair(kData(), headDim), {vData(), valueDim}})
     for (int64_t col = 0; col < dim; col += lineElems) {
-      SmallVector<Value, 4> at = keyRow(row);
+      SmallVector<Value, 4> at(row);
       at.push_back(idx(col));
       memref::PrefetchOp::create(b, loc, memref, at, /*isWrite=*/false,
                                  /*localityHint=*/2, /*isDataCache=*/true);
