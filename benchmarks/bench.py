@@ -504,9 +504,57 @@ def backward_table(build, peers, timeout):
 
 
 PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
+         "sdpa_dtype": peer_sdpa_dtype,
          "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode,
          "sdpa_varlen": peer_sdpa_varlen, "flex_varlen": peer_flex_varlen,
          "sdpa_backward": peer_sdpa_backward, "flex_backward": peer_flex_backward}
+
+
+DTYPES = ["f32", "bf16", "f16"]
+DTYPE_N, DTYPE_D = 4096, 64
+
+
+def dtype_spec(dtype):
+    t = f"tensor<1x{HEADS}x{DTYPE_N}x{DTYPE_D}x{dtype}>"
+    return (f"func.func @bench(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
+            f"  %o = sattn.attention %q, %k, %v mask(#sattn.dense) : ({t}, {t}, {t}) -> {t}\n"
+            f"  return %o : {t}\n}}\n")
+
+
+def peer_sdpa_dtype(name, n, d, runs):
+    """Dense SDPA (no mask) with Q, K, V in dtype `name`."""
+    import torch
+    torch.set_num_threads(THREADS)
+    t = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[name]
+    torch.manual_seed(0)
+    q, k, v = (torch.rand(1, HEADS, n, d).to(t) for _ in range(3))
+    f = torch.nn.functional.scaled_dot_product_attention
+    with torch.no_grad():
+        return {"ms": timeit(lambda: f(q, k, v), runs)}
+
+
+def dtype_table(build, peers, peak, peak_bf16, timeout):
+    """Dense attention at N = 4096, D = 64 in f32, bf16 and f16: the 16-bit
+    types against f32 (issue bar: bf16 >= 1.4x f32) and the peaks."""
+    print()
+    print(f"dense, B=1, H={HEADS}, N={DTYPE_N}, D={DTYPE_D}, {THREADS} threads; peaks: f32 FMA "
+          f"{peak:.1f}, bf16 dot products {peak_bf16:.1f} GFLOP/s (0: none on this host)")
+    header = ["dtype", "sattn ms", "GFLOP/s", "% f32 peak", "% bf16 peak", "vs f32"] + \
+        [f"{p.split('_')[0]} ms" for p in peers]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    base = None
+    for dtype in DTYPES:
+        r = run_sattn_spec(build, dtype_spec(dtype), 5)
+        if "gflops" not in r:
+            print(f"| {dtype} | n/a: {r.get('error', '?')} |")
+            continue
+        base = base or r
+        cells = [dtype, f"{r['ms']:.1f}", f"{r['gflops']:.1f}", f"{100 * r['gflops'] / peak:.0f}%",
+                 f"{100 * r['gflops'] / peak_bf16:.0f}%" if peak_bf16 else "-",
+                 f"{base['ms'] / r['ms']:.2f}x"]
+        cells += [cell_ms(run_peer(p, dtype, DTYPE_N, DTYPE_D, 3, timeout)) for p in peers]
+        print("| " + " | ".join(cells) + " |", flush=True)
 
 
 def families_table(build, peers, timeout):
@@ -662,6 +710,8 @@ def main():
                     help="only the pattern families table (iteration spaces)")
     ap.add_argument("--backward-only", action="store_true",
                     help="only the backward table")
+    ap.add_argument("--dtypes-only", action="store_true",
+                    help="only the dense f32 / bf16 / f16 table")
     ap.add_argument("--peer")
     ap.add_argument("--pattern")
     ap.add_argument("--n", type=int)
@@ -686,6 +736,11 @@ def main():
         return 0
     if args.families_only:
         families_table(args.build, decode_peers, args.peer_timeout)
+        return 0
+    dtype_peers = ["sdpa_dtype"] if "sdpa" in args.peers.split(",") else []
+    if args.dtypes_only:
+        dtype_table(args.build, dtype_peers, measure(args.build, "peak"),
+                    measure(args.build, "peak", "bf16"), args.peer_timeout)
         return 0
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
@@ -736,6 +791,7 @@ def main():
         cells += [cell(row[p], s) for p in peers]
         print("| " + " | ".join(cells) + " |")
 
+    dtype_table(args.build, dtype_peers, peak, peak_bf16, args.peer_timeout)
     families_table(args.build, decode_peers, args.peer_timeout)
     decode_table(args.build, decode_peers, args.peer_timeout)
     varlen_table(args.build, decode_peers, args.peer_timeout)

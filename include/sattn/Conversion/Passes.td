@@ -32,7 +32,10 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
     Key tiles are visited only inside the closed-form key range of the mask,
     EMPTY tiles are skipped and the predicate runs only on PARTIAL ones. The
     tile math is 8-lane (AVX2) or 16-lane (AVX-512) f32 vectors, blocked so
-    the accumulators stay in registers; f16/bf16 inputs are widened to f32. Scratch memory is O(Br x (D + Bc + Dv)) per thread: there is no
+    the accumulators stay in registers; f16/bf16 inputs are widened to f32,
+    except that on AVX512_BF16 hosts bf16 Q K^T and P V are pair dot
+    products (`x86vector.avx512.dot`) on bf16 Q^T, K, V and P, accumulated
+    in f32 (P rounded to bf16, as FlashAttention does on GPUs). Scratch memory is O(Br x (D + Bc + Dv)) per thread: there is no
     Lq x Lk buffer. Tile sizes come from the op's `sattn.tile` attribute
     (set by -sattn-plan-tiles), else Br = 32, Bc = 64.
   }];
@@ -40,6 +43,10 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"0",
            "Vector register width to block for: 256 (AVX2), 512 (AVX-512), "
            "0 (the host CPU's)">,
+    Option<"bf16Dot", "bf16-dot", "std::string", /*default=*/"\"host\"",
+           "bf16 Q K^T and P V as pair dot products accumulated in f32 "
+           "(vdpbf16ps, AVX512_BF16): host (when the host CPU has them), "
+           "on, off">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -49,6 +56,7 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect",
   ];
 }
 

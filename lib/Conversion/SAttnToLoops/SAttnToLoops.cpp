@@ -113,7 +113,7 @@ class TileFunctionBuilder : TileBuilderBase {
 public:
   TileFunctionBuilder(AttentionOpInterface op, TileSizes tiles, VectorShape vec)
       : TileBuilderBase(op.getContext(), op.getLoc(), vec.lanes), op(op),
-        tiles(tiles), mods(op) {
+        tiles(tiles), mods(op), bf16DotAllowed(vec.bf16Dot) {
     // S = K Q^T blocks: keyChunk keys x groupVecs vectors of rows (a group of
     // rows at a time, so that accumulators + row vectors + one broadcast fit
     // the register file); O += P V blocks: kRowChunk rows x colChunk vectors.
@@ -252,6 +252,18 @@ private:
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
   void buildBroadcastScores(Value k0, Value nc);
   void buildDotScores(Value k0, Value nc);
+  /// bf16 pair dot products (pairDots): S^T[c][r] = scale log2(e) sum_d
+  /// K[k0 + c, d] Q[r, d], two d per vdpbf16ps on Qp and broadcast pairs of
+  /// K, in keyChunk x groupVecs blocks as above.
+  void buildPairScores(Value k0, Value nc);
+  /// pairDots: Vp[c / 2][2 j + c % 2] = V[k0 + c, j] for the nc keys of the
+  /// tile, 0 for a missing last key and (`guarded`) for keys no row keeps.
+  void buildValuePairs(Value k0, Value nc, bool guarded);
+  /// The bf16 pair at `indices` of `memref` in every 32-bit lane of a
+  /// vector of 2 * lanes bf16.
+  Value broadcastPair(Value memref, ValueRange indices);
+  /// The f32 vectors `even` and `odd` as bf16 pairs (even[i], odd[i]).
+  Value interleavePairs(Value even, Value odd);
   /// Paged caches: prefetches the K and V rows of key c one head ahead (the
   /// next KV head's of this tile; after the last head, or in a per-head
   /// call, those of the next tile), which the hardware prefetchers do not
@@ -279,6 +291,10 @@ private:
   int64_t headDim, valueDim, numValueVecs;
   float scale;
   ScoreModifiers mods;
+  /// The host has bf16 pair dot products (VectorShape::bf16Dot); pairDots:
+  /// this tile function uses them (bf16 inputs, not packed decode, even D
+  /// and Bc).
+  bool bf16DotAllowed, pairDots = false;
 
   // Values of the function being built.
   Value q, k, v, o, lse, batch, head, kvHead, lq, lk, lk64, q0, p0, p1;
@@ -292,8 +308,13 @@ private:
   /// row [(page * page_size + slot) * Hkv + kvHead] of its [rows, D] view,
   /// from tileRows (keys of the current tile).
   SmallVector<Value, 4> keyRow(Value key);
-  Value kData() { return pageSize ? kRows : k; }
-  Value vData() { return pageSize ? vRows : v; }
+  Value kData() { return kStage ? kStage : pageSize ? kRows : k; }
+  Value vData() { return vStage ? vStage : pageSize ? vRows : v; }
+  /// f16 (and bf16 without pair dot products) prefill: the K and V rows of
+  /// the key tile at k0 (nc keys) widened once into kStage and vStage, so
+  /// that the products run on f32 as for f32 inputs.
+  void stageKeyTile(Value k0, Value nc);
+  Value kStage, vStage; // [Bc, D'] and [Bc, Dv'] f32, or null
   /// Paged: body(c, row) for each key k0 + c, c < count, with `row` the
   /// row of its head 0 in the [rows, D] cache views; the block table is read
   /// once per page (an entry outside [0, P) reads page 0: only keys no row
@@ -306,6 +327,10 @@ private:
   Value tileCount;            // paged: the keys of the tile
   Value nextRows, nextCount; // paged: those of the next tile, its key count
   Value qt, st, oacc, rowBuf;
+  /// pairDots: Qp[d / 2][2 r + d % 2] = Q[r, d] (unscaled bf16), and the
+  /// tile's P and V as bf16 pairs of keys: Pp[c / 2][2 r + c % 2] = P[r][c],
+  /// Vp (buildValuePairs).
+  Value qtPairs, pPairs, vPairs;
   Value qRows;     // packed tiles: scale * log2(e) * Q, one row per tile row
   Value keyUsed;   // per key of a PARTIAL tile: 1 if some row keeps it, else 0
   Value rowSlopes; // ALiBi: the base-2 slope of each tile row's head
@@ -324,6 +349,8 @@ std::pair<Value, Value> TileFunctionBuilder::rowSource(Value r) {
 }
 
 SmallVector<Value, 4> TileFunctionBuilder::keyRow(Value key) {
+  if (kStage)
+    return {subIdx(key, tileK0)};
   if (!pageSize)
     return {batch, kvHead, key};
   // The token's first row, plus the head.
@@ -501,10 +528,30 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   };
   int64_t width = llvm::alignTo(headDim, lanes);
   Value qAll, oaccAll, slopesAll, stateAll;
-  if (packedGroup)
+  pairDots = bf16DotAllowed && elemType.isBF16() && !packedGroup &&
+             headDim % 2 == 0 && tiles.keys % 2 == 0;
+  auto pairScratch = [&](int64_t pairs, int64_t width) {
+    return memref::AllocaOp::create(
+        b, loc, MemRefType::get({pairs, 2 * width}, elemType),
+        b.getI64IntegerAttr(64));
+  };
+  if (packedGroup) {
     qAll = perHeadScratch({br, width});
-  else
+  } else if (pairDots) {
+    qtPairs = pairScratch(headDim / 2, br);
+    pPairs = pairScratch(tiles.keys / 2, br);
+    vPairs = pairScratch(tiles.keys / 2, numValueVecs * lanes);
+  } else {
     qt = scratch({headDim, br});
+  }
+  int64_t stageBytes = 4 * tiles.keys * (width + numValueVecs * lanes);
+  if (!packedGroup && !pairDots && !pageSize && !elemType.isF32() &&
+      stageBytes <= kMaxScratchBytes / 4) {
+    // Widened once per key tile, then used by all Br rows (f16 dense
+    // N = 4096, D = 64 on Zen 4: see docs/CPUCodegen.md).
+    kStage = scratch({tiles.keys, width});
+    vStage = scratch({tiles.keys, numValueVecs * lanes});
+  }
   // Rows up to a multiple of the key block (keyChunk, or dotKeys for packed
   // tiles): the last block may run past Bc.
   int64_t block = packedGroup ? dotKeys : keyChunk;
@@ -592,6 +639,26 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           if (rowSlopes)
             memref::StoreOp::create(b, loc, mods.slopeOf(b, loc, rowHead),
                                     rowSlopes, ValueRange{r});
+          if (pairDots) {
+            // Qp[d / 2][2 r + d % 2] = Q[.., d]: bf16 as it is (the scale
+            // multiplies the f32 scores)
+            scf::ForOp::create(
+                b, loc, idx(0), idx(headDim / 2), one, ValueRange{},
+                [&](OpBuilder &, Location, Value d2, ValueRange) {
+                  for (int64_t e = 0; e < 2; ++e)
+                    memref::StoreOp::create(
+                        b, loc,
+                        memref::LoadOp::create(
+                            b, loc, q,
+                            ValueRange{batch, rowHead, row,
+                                       addIdx(mulIdx(d2, idx(2)), idx(e))}),
+                        qtPairs,
+                        ValueRange{d2, addIdx(mulIdx(r, idx(2)), idx(e))});
+                  scf::YieldOp::create(b, loc);
+                });
+            scf::YieldOp::create(b, loc);
+            return;
+          }
           scf::ForOp::create(
               b, loc, idx(0), idx(headDim), one, ValueRange{},
               [&](OpBuilder &, Location, Value d, ValueRange) {
@@ -944,6 +1011,142 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
       });
 }
 
+Value TileFunctionBuilder::broadcastPair(Value memref, ValueRange indices) {
+  Value pair = vector::LoadOp::create(b, loc, VectorType::get({2}, elemType),
+                                      memref, indices);
+  Value word = vector::ExtractOp::create(
+      b, loc,
+      vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                pair),
+      0);
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({2 * lanes}, elemType),
+      vector::BroadcastOp::create(
+          b, loc, VectorType::get({lanes}, b.getI32Type()), word));
+}
+
+Value TileFunctionBuilder::interleavePairs(Value even, Value odd) {
+  auto half = VectorType::get({lanes}, elemType);
+  SmallVector<int64_t> order;
+  for (int64_t i = 0; i < lanes; ++i)
+    order.append({i, lanes + i});
+  auto narrowPairs = [&](Value x) -> Value {
+    return x.getType() == half
+               ? x
+               : x86vector::CvtPackedF32ToBF16Op::create(b, loc, half, x);
+  };
+  Value first = narrowPairs(even);
+  return vector::ShuffleOp::create(b, loc, first, narrowPairs(odd), order);
+}
+
+void TileFunctionBuilder::buildPairScores(Value k0, Value nc) {
+  const int64_t nv = tiles.rows / lanes;
+  auto pairVec = VectorType::get({2 * lanes}, elemType);
+  Value lastKey = subIdx(addIdx(k0, nc), idx(1)); // the tile's last key
+  Value scaleVec = splat(static_cast<float>(scale * M_LOG2E));
+  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
+                      idx(keyChunk));
+  scf::ForOp::create(
+      b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
+      [&](OpBuilder &, Location, Value c0, ValueRange) {
+        SmallVector<SmallVector<Value, 4>> rows;
+        for (int64_t j = 0; j < keyChunk; ++j)
+          rows.push_back(
+              keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
+        for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
+          int64_t ng = std::min(groupVecs, nv - g0);
+          SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
+          // acc += Qp[d2] . (K[c, 2 d2], K[c, 2 d2 + 1]) over the d pairs
+          auto dLoop = scf::ForOp::create(
+              b, loc, idx(0), idx(headDim / 2), idx(1), zeros,
+              [&](OpBuilder &, Location, Value d2, ValueRange acc) {
+                SmallVector<Value> qv, next;
+                for (int64_t n = 0; n < ng; ++n)
+                  qv.push_back(vector::LoadOp::create(
+                      b, loc, pairVec, qtPairs,
+                      ValueRange{d2, idx((g0 + n) * 2 * lanes)}));
+                for (int64_t j = 0; j < keyChunk; ++j) {
+                  SmallVector<Value, 4> at(rows[j]);
+                  at.push_back(mulIdx(d2, idx(2)));
+                  Value kb = broadcastPair(kData(), at);
+                  for (int64_t n = 0; n < ng; ++n)
+                    next.push_back(x86vector::DotBF16Op::create(
+                        b, loc, acc[j * ng + n], qv[n], kb));
+                }
+                scf::YieldOp::create(b, loc, next);
+              });
+          // S^T = scale log2(e) acc
+          for (int64_t j = 0; j < keyChunk; ++j)
+            for (int64_t n = 0; n < ng; ++n)
+              vector::StoreOp::create(
+                  b, loc,
+                  arith::MulFOp::create(b, loc, dLoop.getResult(j * ng + n),
+                                        scaleVec),
+                  st, ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void TileFunctionBuilder::buildValuePairs(Value k0, Value nc, bool guarded) {
+  Value zeros = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({lanes}, elemType),
+                             b.getZeroAttr(elemType)));
+  Value numPairs = arith::CeilDivUIOp::create(b, loc, nc, idx(2));
+  scf::ForOp::create(
+      b, loc, idx(0), numPairs, idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value i, ValueRange) {
+        Value c = mulIdx(i, idx(2));
+        Value second = addIdx(c, idx(1)); // clamped to the last key below
+        Value hasSecond = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, second, nc);
+        second = minIdx(second, subIdx(nc, idx(1)));
+        // Keys no row keeps (PARTIAL tiles) and the missing last key read 0:
+        // their P is 0, but 0 * NaN is not.
+        auto keep = [&](Value key, Value exists) -> Value {
+          if (!guarded)
+            return exists;
+          Value used = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::ONE,
+              memref::LoadOp::create(b, loc, keyUsed, ValueRange{key}),
+              f32Const(0.0f));
+          return exists ? arith::AndIOp::create(b, loc, used, exists) : used;
+        };
+        Value keepFirst = keep(c, Value()),
+              keepSecond = keep(second, hasSecond);
+        SmallVector<Value, 4> rowFirst = keyRow(addIdx(k0, c));
+        SmallVector<Value, 4> rowSecond = keyRow(addIdx(k0, second));
+        for (int64_t j = 0; j < numValueVecs; ++j) {
+          auto load = [&](ArrayRef<Value> row, Value kept) -> Value {
+            Value x = sattn::loadRowVector(b, loc, vData(), row, j * lanes,
+                                           valueDim, lanes, /*toF32=*/false);
+            return kept ? arith::SelectOp::create(b, loc, kept, x, zeros) : x;
+          };
+          Value first = load(rowFirst, keepFirst);
+          vector::StoreOp::create(
+              b, loc, interleavePairs(first, load(rowSecond, keepSecond)),
+              vPairs, ValueRange{i, idx(j * 2 * lanes)});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void TileFunctionBuilder::stageKeyTile(Value k0, Value nc) {
+  tileK0 = k0;
+  scf::ForOp::create(
+      b, loc, idx(0), nc, idx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value c, ValueRange) {
+        SmallVector<Value, 4> row = {batch, kvHead, addIdx(k0, c)};
+        for (auto [from, to, dim] :
+             {std::tuple(k, kStage, headDim), std::tuple(v, vStage, valueDim)})
+          for (int64_t col = 0; col < dim; col += lanes)
+            vector::StoreOp::create(b, loc, loadRowVector(from, row, col, dim),
+                                    to, ValueRange{c, idx(col)});
+        scf::YieldOp::create(b, loc);
+      });
+}
+
 void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
   const int64_t rowsUsed = packedGroup * packedLength; // <= tiles.rows
   const int64_t dVecs = (headDim + lanes - 1) / lanes;
@@ -1137,8 +1340,13 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
 
   if (packedGroup)
     buildDotScores(k0, nc);
-  else
+  else if (pairDots)
+    buildPairScores(k0, nc);
+  else {
+    if (kStage)
+      stageKeyTile(k0, nc);
     buildBroadcastScores(k0, nc);
+  }
   if (mods.any())
     buildScoreModifiers(k0, nc);
 
@@ -1227,18 +1435,36 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
                             ValueRange{idx(0), idx(n * lanes)});
   }
 
-  // P = 2^(S - m'), stored over S; rs = rowsum(P)
+  // P = 2^(S - m'), stored over S (pairDots: as bf16 pairs of keys in Pp,
+  // 0 for a missing last key); rs = rowsum(P)
   SmallVector<Value> zeros(nv, zeroVec);
+  Value numPairs = arith::CeilDivUIOp::create(b, loc, nc, idx(2));
   auto sumLoop = scf::ForOp::create(
-      b, loc, idx(0), nc, one, zeros,
-      [&](OpBuilder &, Location, Value c, ValueRange acc) {
+      b, loc, idx(0), pairDots ? numPairs : nc, one, zeros,
+      [&](OpBuilder &, Location, Value i, ValueRange acc) {
         SmallVector<Value> next;
         for (int64_t n = 0; n < nv; ++n) {
-          SmallVector<Value, 2> at = {c, idx(n * lanes)};
-          Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
-          Value p = exp2(arith::SubFOp::create(b, loc, s, mUse[n]));
-          vector::StoreOp::create(b, loc, p, st, at);
-          next.push_back(arith::AddFOp::create(b, loc, acc[n], p));
+          auto probability = [&](Value c) {
+            Value s = vector::LoadOp::create(b, loc, vecF32, st,
+                                             ValueRange{c, idx(n * lanes)});
+            return exp2(arith::SubFOp::create(b, loc, s, mUse[n]));
+          };
+          if (!pairDots) {
+            Value p = probability(i);
+            vector::StoreOp::create(b, loc, p, st,
+                                    ValueRange{i, idx(n * lanes)});
+            next.push_back(arith::AddFOp::create(b, loc, acc[n], p));
+            continue;
+          }
+          Value c = mulIdx(i, idx(2)), c1 = addIdx(c, one);
+          Value p0 = probability(c), p1 = probability(c1);
+          Value hasSecond =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, c1, nc);
+          p1 = arith::SelectOp::create(b, loc, hasSecond, p1, zeroVec);
+          vector::StoreOp::create(b, loc, interleavePairs(p0, p1), pPairs,
+                                  ValueRange{i, idx(n * 2 * lanes)});
+          next.push_back(arith::AddFOp::create(
+              b, loc, acc[n], arith::AddFOp::create(b, loc, p0, p1)));
         }
         scf::YieldOp::create(b, loc, next);
       });
@@ -1305,8 +1531,25 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
       auto pvLoop = scf::ForOp::create(
           b, loc, c0, c1, one, acc,
           [&](OpBuilder &, Location, Value c, ValueRange cur) {
+            SmallVector<Value> next;
+            if (pairDots) { // c: a pair of keys of Pp and Vp
+              SmallVector<Value> vv;
+              for (int64_t j = 0; j < nj; ++j)
+                vv.push_back(vector::LoadOp::create(
+                    b, loc, VectorType::get({2 * lanes}, elemType), vPairs,
+                    ValueRange{c, idx((j0 + j) * 2 * lanes)}));
+              for (int64_t i = 0; i < kRowChunk; ++i) {
+                Value pb = broadcastPair(
+                    pPairs, ValueRange{c, mulIdx(rowIdx[i], idx(2))});
+                for (int64_t j = 0; j < nj; ++j)
+                  next.push_back(x86vector::DotBF16Op::create(
+                      b, loc, cur[i * nj + j], vv[j], pb));
+              }
+              scf::YieldOp::create(b, loc, next);
+              return;
+            }
             SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
-            SmallVector<Value> vv, next;
+            SmallVector<Value> vv;
             for (int64_t j = 0; j < nj; ++j)
               vv.push_back(
                   loadRowVector(vData(), row, (j0 + j) * lanes, valueDim));
@@ -1335,6 +1578,13 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     }
   };
   auto buildPV = [&](bool guarded) {
+    if (pairDots) { // over the pairs of keys; Vp holds no unkept key
+      buildValuePairs(k0, nc, guarded);
+      forEachRowChunk([&](ArrayRef<Value> rowIdx) {
+        pvBlock(rowIdx, idx(0), numPairs, /*scale=*/true, /*guarded=*/false);
+      });
+      return;
+    }
     if (!pageSize) {
       forEachRowChunk([&](ArrayRef<Value> rowIdx) {
         pvBlock(rowIdx, idx(0), nc, /*scale=*/true, guarded);
@@ -1992,12 +2242,19 @@ struct ConvertSAttnToLoopsPass
       return errorHandler("-convert-sattn-to-loops: vector-bits must be 0 "
                           "(the host's widest), 256 or 512, got " +
                           Twine(vectorBits));
+    if (bf16Dot != "host" && bf16Dot != "on" && bf16Dot != "off")
+      return errorHandler("-convert-sattn-to-loops: bf16-dot must be host, "
+                          "on or off, got '" +
+                          Twine(bf16Dot) + "'");
     return success();
   }
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateSAttnToLoopsPatterns(patterns, vectorBits);
+    std::optional<bool> dot;
+    if (bf16Dot != "host")
+      dot = bf16Dot == "on";
+    populateSAttnToLoopsPatterns(patterns, vectorBits, dot);
     if (failed(rewriteEachAttention(
             getOperation(), FrozenRewritePatternSet(std::move(patterns)))))
       signalPassFailure();
@@ -2011,11 +2268,18 @@ int64_t mlir::sattn::getHostVectorBits() {
   return features.lookup("avx512f") ? 512 : 256;
 }
 
+bool mlir::sattn::hostHasBF16Dot() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512bf16") && features.lookup("avx512vl");
+}
+
 void mlir::sattn::populateSAttnToLoopsPatterns(RewritePatternSet &patterns,
-                                               int64_t vectorBits) {
+                                               int64_t vectorBits,
+                                               std::optional<bool> bf16Dot) {
   if (vectorBits == 0)
     vectorBits = getHostVectorBits();
-  VectorShape vec = VectorShape::forBits(vectorBits);
+  VectorShape vec = VectorShape::forBits(
+      vectorBits, bf16Dot.has_value() ? *bf16Dot : hostHasBF16Dot());
   patterns.add<AttentionToLoops>(patterns.getContext(), vec);
   populateAttentionGradToLoopsPatterns(patterns, vec);
 }

@@ -52,7 +52,7 @@ Value mlir::sattn::buildExp2(OpBuilder &b, Location loc, Value x) {
 
 Value mlir::sattn::loadRowVector(OpBuilder &b, Location loc, Value memref,
                                  ValueRange indices, int64_t col, int64_t dim,
-                                 int64_t lanes) {
+                                 int64_t lanes, bool toF32) {
   SmallVector<Value> ix(indices);
   ix.push_back(arith::ConstantIndexOp::create(b, loc, col));
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
@@ -69,7 +69,7 @@ Value mlir::sattn::loadRowVector(OpBuilder &b, Location loc, Value memref,
     x = vector::MaskedLoadOp::create(b, loc, vecType, memref, ix, maskBits,
                                      zero);
   }
-  if (elem.isF32())
+  if (elem.isF32() || !toF32)
     return x;
   return arith::ExtFOp::create(b, loc, VectorType::get({lanes}, b.getF32Type()),
                                x);

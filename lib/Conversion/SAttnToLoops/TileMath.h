@@ -22,12 +22,16 @@ constexpr int64_t kMaxHeadDim = 512;
 constexpr int64_t kMaxScratchBytes = 1 << 20; // of a thread's stack
 
 /// Register blocking for the host's vector registers: 256-bit (AVX2, 16
-/// registers) or 512-bit (AVX-512, 32 registers).
+/// registers) or 512-bit (AVX-512, 32 registers), and whether bf16 products
+/// may use vdpbf16ps.
 struct VectorShape {
-  int64_t lanes;     // f32 per vector
-  int64_t accBudget; // accumulator registers per block
-  static VectorShape forBits(int64_t bits) {
-    return bits >= 512 ? VectorShape{16, 16} : VectorShape{8, 12};
+  int64_t lanes;        // f32 per vector
+  int64_t accBudget;    // accumulator registers per block
+  bool bf16Dot = false; // AVX512_BF16 pair dot products
+  static VectorShape forBits(int64_t bits, bool bf16Dot = false) {
+    VectorShape shape = bits >= 512 ? VectorShape{16, 16} : VectorShape{8, 12};
+    shape.bf16Dot = bf16Dot;
+    return shape;
   }
 };
 
@@ -81,11 +85,11 @@ TileSizes getTileSizes(Operation *op, TileSizes fallback);
 /// 2^x on f32 vectors, x <= 0; exactly 0 below -126 (and for -inf).
 Value buildExp2(OpBuilder &b, Location loc, Value x);
 
-/// `lanes` elements of row `indices` of `memref` from column `col`, as f32,
-/// zero past the last dim `dim`.
+/// `lanes` elements of row `indices` of `memref` from column `col`, as f32
+/// (or as they are stored, when !toF32), zero past the last dim `dim`.
 Value loadRowVector(OpBuilder &b, Location loc, Value memref,
-                    ValueRange indices, int64_t col, int64_t dim,
-                    int64_t lanes);
+                    ValueRange indices, int64_t col, int64_t dim, int64_t lanes,
+                    bool toF32 = true);
 /// Stores the f32 vector `value` there (narrowed to the element type), none
 /// of it past `dim`.
 void storeRowVector(OpBuilder &b, Location loc, Value value, Value memref,
