@@ -503,13 +503,6 @@ def backward_table(build, peers, timeout):
           f"be {HEADS * 32768 * 32768 * 4 / 2**30:.0f} GiB)")
 
 
-PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
-         "sdpa_dtype": peer_sdpa_dtype,
-         "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode,
-         "sdpa_varlen": peer_sdpa_varlen, "flex_varlen": peer_flex_varlen,
-         "sdpa_backward": peer_sdpa_backward, "flex_backward": peer_flex_backward}
-
-
 DTYPES = ["f32", "bf16", "f16"]
 DTYPE_N, DTYPE_D = 4096, 64
 
@@ -551,10 +544,17 @@ def dtype_table(build, peers, peak, peak_bf16, timeout):
             continue
         base = base or r
         cells = [dtype, f"{r['ms']:.1f}", f"{r['gflops']:.1f}", f"{100 * r['gflops'] / peak:.0f}%",
-                 f"{100 * r['gflops'] / peak_bf16:.0f}%" if peak_bf16 else "-",
+                 f"{100 * r['gflops'] / peak_bf16:.0f}%" if peak_bf16 and dtype == "bf16" else "-",
                  f"{base['ms'] / r['ms']:.2f}x"]
         cells += [cell_ms(run_peer(p, dtype, DTYPE_N, DTYPE_D, 3, timeout)) for p in peers]
         print("| " + " | ".join(cells) + " |", flush=True)
+
+
+PEERS = {"openblas": peer_openblas, "sdpa": peer_sdpa, "flex": peer_flex,
+         "sdpa_dtype": peer_sdpa_dtype,
+         "sdpa_decode": peer_sdpa_decode, "flex_decode": peer_flex_decode,
+         "sdpa_varlen": peer_sdpa_varlen, "flex_varlen": peer_flex_varlen,
+         "sdpa_backward": peer_sdpa_backward, "flex_backward": peer_flex_backward}
 
 
 def families_table(build, peers, timeout):

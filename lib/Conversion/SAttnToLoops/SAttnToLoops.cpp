@@ -264,11 +264,12 @@ private:
   Value broadcastPair(Value memref, ValueRange indices);
   /// The f32 vectors `even` and `odd` as bf16 pairs (even[i], odd[i]).
   Value interleavePairs(Value even, Value odd);
-  /// Paged caches: prefetches the K and V rows of key c one head ahead (the
-  /// next KV head's of this tile; after the last head, or in a per-head
-  /// call, those of the next tile), which the hardware prefetchers do not
-  /// see coming: pages are anywhere, and in the token-major cache
-  /// consecutive keys of a head are Hkv * D elements apart.
+  /// Paged caches: at key step c of this head, prefetches one row of the
+  /// next tile (all heads: the tile's steps walk the next tile's pages in
+  /// memory order; per-head calls: key c of the next tile, this head),
+  /// which the hardware prefetchers do not see coming: pages are anywhere,
+  /// and in the token-major cache consecutive keys of a head are Hkv * D
+  /// elements apart.
   void prefetchNextRows(Value c);
   /// Contiguous K/V (decode): prefetches the K and V rows of `key` + one
   /// tile, ahead of the hardware prefetchers.
@@ -1265,29 +1266,33 @@ void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
 }
 
 void TileFunctionBuilder::prefetchNextRows(Value c) {
-  // One head ahead: key c of this tile for the next KV head, or of the next
-  // tile for head 0 after the last head (per-head calls: of the next tile,
-  // this head).
   auto lt = [&](Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   };
-  auto rowOf = [&](Value table, Value head) {
-    return addIdx(memref::LoadOp::create(b, loc, table, ValueRange{c}), head);
-  };
-  Value nextHead = allHeads ? addIdx(kvHead, idx(1)) : Value();
-  Value sameTile = allHeads ? lt(nextHead, numKvHeads) : Value();
-  Value valid = allHeads ? Value(arith::SelectOp::create(
-                               b, loc, sameTile, lt(c, tileCount),
-                               lt(c, nextCount)))
-                         : lt(c, nextCount);
-  auto inRange = scf::IfOp::create(b, loc, valid);
+  if (allHeads) {
+    // Step s = kvHead * Bc + c of the tile's Hkv * Bc key steps prefetches
+    // row s of the next tile in memory order (page j = s / (page * Hkv),
+    // its row s mod (page * Hkv)): the next tile whole, each page front to
+    // back (f16 decode, Hkv = 8, Lk = 32768, D = 128, Zen 4: shuffled pages
+    // 8.3 -> 8.0 ms, sorted 7.1 -> 5.5; one head ahead, key by key, before).
+    int64_t rowsPerPage = pageSize * packedHeads;
+    Value s = addIdx(mulIdx(kvHead, idx(tiles.keys)), c);
+    Value firstKey = mulIdx(arith::DivUIOp::create(b, loc, s, idx(rowsPerPage)),
+                            idx(pageSize));
+    auto inRange = scf::IfOp::create(b, loc, lt(firstKey, nextCount));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(inRange.thenBlock());
+    prefetchRows(
+        {addIdx(memref::LoadOp::create(b, loc, nextRows, ValueRange{firstKey}),
+                arith::RemUIOp::create(b, loc, s, idx(rowsPerPage)))});
+    return;
+  }
+  // Per-head calls: key c of the next tile, this head.
+  auto inRange = scf::IfOp::create(b, loc, lt(c, nextCount));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(inRange.thenBlock());
-  Value row = allHeads ? Value(arith::SelectOp::create(
-                             b, loc, sameTile, rowOf(tileRows, nextHead),
-                             rowOf(nextRows, idx(0))))
-                       : rowOf(nextRows, kvHead);
-  prefetchRows({row});
+  prefetchRows({addIdx(memref::LoadOp::create(b, loc, nextRows, ValueRange{c}),
+                       kvHead)});
 }
 
 void TileFunctionBuilder::prefetchRowsAhead(Value key) {
