@@ -563,19 +563,28 @@ def families_table(build, peers, timeout):
     T(8192); then strided 64 at N = 8192 against the kernel without
     iteration spaces (the same pairs as a union with a global token past
     every position, which the compiler does not split) and the peers; then
-    longformer and bigbird on one head against their eight-head share."""
+    longformer and bigbird on one head against their eight-head share. Kept
+    pairs grow 4x from 8192 to 16384 for strided masks (N / s keys per row),
+    so the table also divides T(16384) / T(8192) by the pair ratio (time
+    per kept pair; 1.00 = linear in the work)."""
     dense = run_sattn(build, M.dense(), 4096, 64, 5)
     print(f"\npattern families: D=64, B=1, H={HEADS}, f32, {THREADS} threads; dense N=4096 "
           f"{cell_ms(dense)} ms, {dense.get('gflops', 0):.1f} GFLOP/s (the rate below)", flush=True)
-    print("| pattern | N=8192 ms | N=16384 ms | GFLOP/s at 16384 | % of dense | T(16384)/T(8192) |")
-    print("|---|---|---|---|---|---|")
+    print("| pattern | N=8192 ms | N=16384 ms | GFLOP/s at 16384 | % of dense | T(16384)/T(8192) "
+          "| pairs(16384)/pairs(8192) | per-pair time ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in FAMILIES:
         r8, r16 = (run_sattn(build, pattern(name, n)[0], n, 64, 3) for n in (8192, 16384))
         ratio = f"{r16['ms'] / r8['ms']:.2f}" if "ms" in r8 and "ms" in r16 else "-"
         rate = r16.get("gflops")
         share = f"{100 * rate / dense['gflops']:.0f}%" if rate and "gflops" in dense else "-"
+        pairs = ["-", "-"]
+        if all("gflops" in r for r in (r8, r16)):  # useful FLOP = 4 D per kept pair
+            p8, p16 = (r["gflops"] * r["ms"] for r in (r8, r16))
+            pairs = [f"{p16 / p8:.2f}", f"{(r16['ms'] / r8['ms']) / (p16 / p8):.2f}"]
         print(f"| {name} | {cell_ms(r8)} | {cell_ms(r16)} | "
-              f"{f'{rate:.1f}' if rate else '-'} | {share} | {ratio} |", flush=True)
+              f"{f'{rate:.1f}' if rate else '-'} | {share} | {ratio} | {' | '.join(pairs)} |",
+              flush=True)
     strided = run_sattn(build, M.strided(64), 8192, 64, 5)
     unsplit = run_sattn(build, M.union(M.strided(64), M.global_tokens([1 << 20])), 8192, 64, 1)
     line = (f"strided 64, N=8192: {cell_ms(strided)} ms; without iteration spaces "
