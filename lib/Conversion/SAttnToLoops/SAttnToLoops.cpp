@@ -2119,13 +2119,16 @@ struct AttentionToLoops
       }
       builder.packedGroup = hq / hkv;
       // Keys per dot-product step: keys x rows accumulators plus the rows'
-      // Q vectors within the register budget. Contiguous f16/bf16 K/V
-      // measured faster with one more key (a spill, but more of each
-      // contiguous row in flight; decode Hkv = 8, D = 128 on AVX2: 10.4 vs
-      // 11.6 ms); f32 (16.0 vs 19.4) and paged caches (f16 11.2 vs 12.2) did
-      // not.
+      // Q vectors within the register budget, or one key more ("wide": more
+      // of each row in flight). Measured (decode Hkv = 8, D = 128, 2
+      // threads): on AVX2 (16 registers, wide spills) contiguous f16/bf16
+      // K/V gain (10.4 vs 11.6 ms), f32 (16.0 vs 19.4) and paged f16 (11.2
+      // vs 12.2) lose; on AVX-512 (32 registers, no spill) paged f16 gains
+      // (6.6-6.9 vs 7.8-8.8 ms) and contiguous f32 a little (9.6-11.4 vs
+      // 9.8-12.3), paged f32 does not (13.2-14.5 vs 11.1-13.8).
       int64_t rowsUsed = (hq / hkv) * lq;
-      bool wide = !paged && !qType.getElementType().isF32();
+      bool halfKV = !qType.getElementType().isF32();
+      bool wide = vec.lanes >= 16 ? halfKV || !paged : halfKV && !paged;
       builder.dotKeys = std::clamp<int64_t>(
           (vec.accBudget - (wide ? 0 : rowsUsed)) / rowsUsed, 1, 4);
       builder.packedLength = lq;
