@@ -277,6 +277,12 @@ def peer_flex_decode(name, n, d, runs):
                              runs)}
 
 
+def print_header(header):
+    """The header of a Markdown table."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+
+
 def decode_table(build, peers, timeout):
     """Decode side by side: time, K/V bytes per second, % of the bandwidth."""
     bandwidth = measure(build, "bandwidth")
@@ -284,8 +290,7 @@ def decode_table(build, peers, timeout):
           f"read bandwidth {bandwidth:.1f} GB/s (vectorized sum of 1 GiB)")
     header = ["K/V", "mask", "keys read", "sattn ms", "K/V GB/s", "% bandwidth"] + \
         [f"{p} ms" for p in peers]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    print_header(header)
     for dtype, mask_name in DEC_CASES:
         paged = mask_name == "paged"
         if paged:  # causal over a paged cache: the peers run it contiguous
@@ -375,8 +380,7 @@ def varlen_table(build, peers, timeout):
           f"reference: one causal prefill of N={n} (about the same useful work)")
     header = ["case", "sattn ms", "useful GFLOP/s", "rate / one prefill"] + \
         [f"{p} ms" for p in peers]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    print_header(header)
     with tempfile.TemporaryDirectory() as workdir:
         files = []
         for name, a in zip(("q", "k", "v", "cq", "ck"), (*varlen_arrays(), varlen_arrays()[3])):
@@ -453,8 +457,7 @@ def backward_table(build, peers, timeout):
           "useful GFLOP/s count the five products per kept pair (2.5x the forward's)")
     header = ["pattern", "N", "forward ms", "backward ms", "backward / forward",
               "backward GFLOP/s"] + [f"{p} backward ms" for p in peers]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    print_header(header)
     times = {}
     for name, n in BWD_CASES:
         mask, _ = pattern(name, n)
@@ -534,8 +537,7 @@ def dtype_table(build, peers, peak, peak_bf16, timeout):
           f"{peak:.1f}, bf16 dot products {peak_bf16:.1f} GFLOP/s (0: none on this host)")
     header = ["dtype", "sattn ms", "GFLOP/s", "% f32 peak", "% bf16 peak", "vs f32"] + \
         [f"{p.split('_')[0]} ms" for p in peers]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    print_header(header)
     base = None
     for dtype in DTYPES:
         r = run_sattn_spec(build, dtype_spec(dtype), 5)
@@ -788,8 +790,7 @@ def main():
     print(f"B=1, H={HEADS}, f32, {THREADS} threads; peak {peak:.1f} GFLOP/s; times in ms "
           "(peer time / sattn time in parentheses)")
     header = ["pattern", "D", "N", "density", "sattn ms", "GFLOP/s", "% peak"] + [f"{p} ms" for p in peers]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    print_header(header)
     for row in rows:
         s = row["sattn"]
         ok = "gflops" in s

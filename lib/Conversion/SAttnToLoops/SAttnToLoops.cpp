@@ -250,12 +250,9 @@ private:
   /// S^T[c][r] of the key tile at k0 (nc keys) into `st`: outer products of
   /// broadcast K elements and vectors of rows of Qt; for packed tiles (few
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
+  /// pairDots: two d per vdpbf16ps of Qp and broadcast pairs of K.
   void buildBroadcastScores(Value k0, Value nc);
   void buildDotScores(Value k0, Value nc);
-  /// bf16 pair dot products (pairDots): S^T[c][r] = scale log2(e) sum_d
-  /// K[k0 + c, d] Q[r, d], two d per vdpbf16ps on Qp and broadcast pairs of
-  /// K, in keyChunk x groupVecs blocks as above.
-  void buildPairScores(Value k0, Value nc);
   /// pairDots: Vp[c / 2][2 j + c % 2] = V[k0 + c, j] for the nc keys of the
   /// tile, 0 for a missing last key and (`guarded`) for keys no row keeps.
   void buildValuePairs(Value k0, Value nc, bool guarded);
@@ -549,7 +546,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   if (!packedGroup && !pairDots && !pageSize && !elemType.isF32() &&
       stageBytes <= kMaxScratchBytes / 4) {
     // Widened once per key tile, then used by all Br rows (f16 dense
-    // N = 4096, D = 64 on Zen 4: see docs/CPUCodegen.md).
+    // N = 4096, H = 8, D = 64, Zen 4: 151 -> 188 GFLOP/s; f32 203).
     kStage = scratch({tiles.keys, width});
     vStage = scratch({tiles.keys, numValueVecs * lanes});
   }
@@ -968,6 +965,11 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
   // S^T[c][r] = sum_d K[k0 + c, d] * Qt[d][r], in blocks of keyChunk keys x
   // groupVecs vectors of rows held in registers across the d loop. Key rows
   // past the tile repeat its last key; those columns are never read below.
+  // pairDots: two d per step, Qp[d / 2] . (K[c, d], K[c, d + 1]), then the
+  // scale (Q is not prescaled).
+  int64_t steps = pairDots ? headDim / 2 : headDim;
+  auto qType = VectorType::get({pairDots ? 2 * lanes : lanes},
+                               pairDots ? elemType : f32);
   Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
                       idx(keyChunk));
   scf::ForOp::create(
@@ -984,16 +986,23 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
           int64_t ng = std::min(groupVecs, nv - g0);
           SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
           auto dLoop = scf::ForOp::create(
-              b, loc, idx(0), idx(headDim), one, zeros,
+              b, loc, idx(0), idx(steps), one, zeros,
               [&](OpBuilder &, Location, Value d, ValueRange acc) {
                 SmallVector<Value> qv, next;
                 for (int64_t n = 0; n < ng; ++n)
                   qv.push_back(vector::LoadOp::create(
-                      b, loc, vecF32, qt,
-                      ValueRange{d, idx((g0 + n) * lanes)}));
+                      b, loc, qType, pairDots ? qtPairs : qt,
+                      ValueRange{d, idx((g0 + n) * qType.getNumElements())}));
                 for (int64_t j = 0; j < keyChunk; ++j) {
                   SmallVector<Value, 4> at(rows[j]);
-                  at.push_back(d);
+                  at.push_back(pairDots ? mulIdx(d, idx(2)) : d);
+                  if (pairDots) {
+                    Value kb = broadcastPair(kData(), at);
+                    for (int64_t n = 0; n < ng; ++n)
+                      next.push_back(x86vector::DotBF16Op::create(
+                          b, loc, acc[j * ng + n], qv[n], kb));
+                    continue;
+                  }
                   Value kv = widen(memref::LoadOp::create(b, loc, kData(), at));
                   Value kb = vector::BroadcastOp::create(b, loc, vecF32, kv);
                   for (int64_t n = 0; n < ng; ++n)
@@ -1002,11 +1011,16 @@ void TileFunctionBuilder::buildBroadcastScores(Value k0, Value nc) {
                 }
                 scf::YieldOp::create(b, loc, next);
               });
+          Value scaleVec =
+              pairDots ? splat(static_cast<float>(scale * M_LOG2E)) : Value();
           for (int64_t j = 0; j < keyChunk; ++j)
-            for (int64_t n = 0; n < ng; ++n)
+            for (int64_t n = 0; n < ng; ++n) {
+              Value s = dLoop.getResult(j * ng + n);
               vector::StoreOp::create(
-                  b, loc, dLoop.getResult(j * ng + n), st,
+                  b, loc,
+                  scaleVec ? arith::MulFOp::create(b, loc, s, scaleVec) : s, st,
                   ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
+            }
         }
         scf::YieldOp::create(b, loc);
       });
@@ -1038,55 +1052,6 @@ Value TileFunctionBuilder::interleavePairs(Value even, Value odd) {
   };
   Value first = narrowPairs(even);
   return vector::ShuffleOp::create(b, loc, first, narrowPairs(odd), order);
-}
-
-void TileFunctionBuilder::buildPairScores(Value k0, Value nc) {
-  const int64_t nv = tiles.rows / lanes;
-  auto pairVec = VectorType::get({2 * lanes}, elemType);
-  Value lastKey = subIdx(addIdx(k0, nc), idx(1)); // the tile's last key
-  Value scaleVec = splat(static_cast<float>(scale * M_LOG2E));
-  Value ncUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(keyChunk)),
-                      idx(keyChunk));
-  scf::ForOp::create(
-      b, loc, idx(0), ncUp, idx(keyChunk), ValueRange{},
-      [&](OpBuilder &, Location, Value c0, ValueRange) {
-        SmallVector<SmallVector<Value, 4>> rows;
-        for (int64_t j = 0; j < keyChunk; ++j)
-          rows.push_back(
-              keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
-        for (int64_t g0 = 0; g0 < nv; g0 += groupVecs) {
-          int64_t ng = std::min(groupVecs, nv - g0);
-          SmallVector<Value> zeros(keyChunk * ng, splat(0.0f));
-          // acc += Qp[d2] . (K[c, 2 d2], K[c, 2 d2 + 1]) over the d pairs
-          auto dLoop = scf::ForOp::create(
-              b, loc, idx(0), idx(headDim / 2), idx(1), zeros,
-              [&](OpBuilder &, Location, Value d2, ValueRange acc) {
-                SmallVector<Value> qv, next;
-                for (int64_t n = 0; n < ng; ++n)
-                  qv.push_back(vector::LoadOp::create(
-                      b, loc, pairVec, qtPairs,
-                      ValueRange{d2, idx((g0 + n) * 2 * lanes)}));
-                for (int64_t j = 0; j < keyChunk; ++j) {
-                  SmallVector<Value, 4> at(rows[j]);
-                  at.push_back(mulIdx(d2, idx(2)));
-                  Value kb = broadcastPair(kData(), at);
-                  for (int64_t n = 0; n < ng; ++n)
-                    next.push_back(x86vector::DotBF16Op::create(
-                        b, loc, acc[j * ng + n], qv[n], kb));
-                }
-                scf::YieldOp::create(b, loc, next);
-              });
-          // S^T = scale log2(e) acc
-          for (int64_t j = 0; j < keyChunk; ++j)
-            for (int64_t n = 0; n < ng; ++n)
-              vector::StoreOp::create(
-                  b, loc,
-                  arith::MulFOp::create(b, loc, dLoop.getResult(j * ng + n),
-                                        scaleVec),
-                  st, ValueRange{addIdx(c0, idx(j)), idx((g0 + n) * lanes)});
-        }
-        scf::YieldOp::create(b, loc);
-      });
 }
 
 void TileFunctionBuilder::buildValuePairs(Value k0, Value nc, bool guarded) {
@@ -1274,7 +1239,8 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
     // row s of the next tile in memory order (page j = s / (page * Hkv),
     // its row s mod (page * Hkv)): the next tile whole, each page front to
     // back (f16 decode, Hkv = 8, Lk = 32768, D = 128, Zen 4: shuffled pages
-    // 8.3 -> 8.0 ms, sorted 7.1 -> 5.5; one head ahead, key by key, before).
+    // 8.2-9.0 -> 7.2-7.5 ms, sorted 6.8-7.7 -> 5.3-5.9, against prefetching
+    // the next head's rows key by key).
     int64_t rowsPerPage = pageSize * packedHeads;
     Value s = addIdx(mulIdx(kvHead, idx(tiles.keys)), c);
     Value firstKey = mulIdx(arith::DivUIOp::create(b, loc, s, idx(rowsPerPage)),
@@ -1345,8 +1311,6 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
 
   if (packedGroup)
     buildDotScores(k0, nc);
-  else if (pairDots)
-    buildPairScores(k0, nc);
   else {
     if (kStage)
       stageKeyTile(k0, nc);
