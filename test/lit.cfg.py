@@ -47,10 +47,17 @@ config.substitutions.append(("%sattn_run", os.path.join(config.sattn_tools_dir, 
 
 # Python modules the integration tests need.
 import subprocess
-for module in ["numpy"]:
+for module in ["numpy", "ml_dtypes"]:
     if subprocess.run([config.python_executable, "-c", "import " + module],
                       capture_output=True).returncode == 0:
         config.available_features.add(module)
+# The CPU's AVX512_BF16 dot products (the bf16 pair path of the CPU kernel).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512_bf16" in cpuinfo.read():
+            config.available_features.add("avx512bf16")
+except OSError:
+    pass
 config.substitutions.append(("%llvm_lib", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 
 # GPU: `ptxas` when the CUDA toolkit is there (PTX is assembled in CI), and

@@ -428,6 +428,7 @@ def main():
     ap.add_argument("--seed", type=int, help="default: a new one each run")
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
+    ap.add_argument("--dtype", choices=sorted(DTYPES), help="every case in this element type")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--target", choices=["cpu", "nvvm"], default="cpu")
     ap.add_argument("--masks", choices=sorted(MASKS), default="all",
@@ -437,6 +438,8 @@ def main():
 
     seed = new_seed() if args.seed is None else args.seed
     cases = make_cases(seed, args.cases, args.case, args.garbage, MASKS[args.masks])
+    for c in cases if args.dtype else []:
+        c["dtype"] = args.dtype
     if args.target == "nvvm":
         cases = [c for c in cases if fits_gpu(c)]
     failures = []
@@ -460,7 +463,8 @@ def main():
         print(f"FAILED case {c['index']} of seed {seed} ({describe(c)}): {error}\n{spec_text(c)}"
               f"rerun: {sys.argv[0]} --sattn-run {args.sattn_run} --target {args.target} "
               f"--masks {args.masks} --seed {seed} --case {c['index']}"
-              f"{' --garbage' if args.garbage else ''}\n")
+              f"{' --garbage' if args.garbage else ''}"
+              f"{f' --dtype {args.dtype}' if args.dtype else ''}\n")
     print(f"{len(cases) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
