@@ -35,8 +35,8 @@ def ConvertSAttnToLoops : Pass<"convert-sattn-to-loops", "::mlir::ModuleOp"> {
     the accumulators stay in registers; f16/bf16 inputs are widened to f32,
     except that on AVX512_BF16 hosts bf16 Q K^T and P V are pair dot
     products (`x86vector.avx512.dot`) on bf16 Q^T, K, V and P, accumulated
-    in f32 (P rounded to bf16, as FlashAttention does on GPUs). Scratch memory is O(Br x (D + Bc + Dv)) per thread: there is no
-    Lq x Lk buffer. Tile sizes come from the op's `sattn.tile` attribute
+    in f32 (P rounded to bf16, as FlashAttention does on GPUs). Scratch
+    memory is O(Br x (D + Bc + Dv)) per thread: there is no Lq x Lk buffer. Tile sizes come from the op's `sattn.tile` attribute
     (set by -sattn-plan-tiles), else Br = 32, Bc = 64.
   }];
   let options = [
