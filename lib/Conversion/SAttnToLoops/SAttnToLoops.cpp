@@ -331,6 +331,12 @@ private:
   Value qtPairs, pPairs, vPairs;
   Value qRows;     // packed tiles: scale * log2(e) * Q, one row per tile row
   Value keyUsed;   // per key of a PARTIAL tile: 1 if some row keeps it, else 0
+  /// keyUsed[c] != 0 (i1): some valid row of the PARTIAL tile keeps key c.
+  Value isKeyUsed(Value c) {
+    Value flag = memref::LoadOp::create(b, loc, keyUsed, ValueRange{c});
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, flag,
+                                 f32Const(0.0f));
+  }
   Value rowSlopes; // ALiBi: the base-2 slope of each tile row's head
 };
 
@@ -1073,10 +1079,7 @@ void TileFunctionBuilder::buildValuePairs(Value k0, Value nc, bool guarded) {
         auto keep = [&](Value key, Value exists) -> Value {
           if (!guarded)
             return exists;
-          Value used = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::ONE,
-              memref::LoadOp::create(b, loc, keyUsed, ValueRange{key}),
-              f32Const(0.0f));
+          Value used = isKeyUsed(key);
           return exists ? arith::AndIOp::create(b, loc, used, exists) : used;
         };
         Value keepFirst = keep(c, Value()),
@@ -1523,10 +1526,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
               vv.push_back(
                   loadRowVector(vData(), row, (j0 + j) * lanes, valueDim));
             if (guarded) {
-              Value used = arith::CmpFOp::create(
-                  b, loc, arith::CmpFPredicate::ONE,
-                  memref::LoadOp::create(b, loc, keyUsed, ValueRange{c}),
-                  f32Const(0.0f));
+              Value used = isKeyUsed(c);
               for (Value &x : vv)
                 x = arith::SelectOp::create(b, loc, used, x, zeroVec);
             }
