@@ -51,7 +51,11 @@ class Harness:
         self.lib.sattn_bench_load.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
         self.lib.sattn_bench_launch.argtypes = (
             [ctypes.c_int, ctypes.c_void_p] + [ctypes.c_uint64] * 4 + [ctypes.c_int64] * 4 +
-            [ctypes.c_void_p])
+            [ctypes.c_uint64] * 2 + [ctypes.c_void_p])
+        self.lib.sattn_bench_workspace.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
+                                                   ctypes.c_void_p]
+        self.lib.sattn_bench_workspace.restype = ctypes.c_size_t
+        self.workspaces = {}
         self.lib.sattn_bench_grad_launch.argtypes = (
             [ctypes.c_int, ctypes.c_void_p] + [ctypes.c_uint64] * 9 + [ctypes.c_int64] * 4 +
             [ctypes.c_void_p])
@@ -66,11 +70,24 @@ class Harness:
             self.kernels[i] = fn
         return self.kernels[i]
 
+    def workspace(self, i, b, hq):
+        """Kernel i's partials and zeroed counters (heavy query tiles run as
+        parts), allocated once: each launch leaves the counters zero."""
+        if (i, b, hq) not in self.workspaces:
+            counters = ctypes.c_size_t()
+            partials = self.lib.sattn_bench_workspace(i, b, hq, ctypes.byref(counters))
+            self.workspaces[(i, b, hq)] = [
+                torch.zeros(max(n, 1), dtype=torch.uint8, device="cuda")
+                for n in (partials, counters.value)]
+        return self.workspaces[(i, b, hq)]
+
     def run(self, i, q, k, v, o):
         stream = torch.cuda.current_stream().cuda_stream
+        partials, counters = self.workspace(i, q.shape[0], q.shape[1])
         r = self.lib.sattn_bench_launch(i, self.kernel(i), q.data_ptr(), k.data_ptr(), v.data_ptr(),
                                         o.data_ptr(), q.shape[0], q.shape[1], k.shape[1],
-                                        q.shape[2], stream)
+                                        q.shape[2], partials.data_ptr(), counters.data_ptr(),
+                                        stream)
         if r != 0:
             raise RuntimeError(f"launching kernel {i}: CUDA error {r}")
 

@@ -97,7 +97,9 @@ def main():
             text = f.read().replace(f"sattn_{fn}_", f"sattn_{tag}_")
         with open(os.path.join(args.out, tag + ".h"), "w") as f:
             f.write(text.replace(f"SATTN_GPU_KERNEL_{fn.upper()}_H", f"SATTN_GPU_{tag.upper()}_H"))
-        entry = dict(name=name, role=role, tag=tag, flex=flex, **c)
+        # Heavy query tiles run as parts: the launcher takes a workspace.
+        entry = dict(name=name, role=role, tag=tag, flex=flex,
+                     parts=f"sattn_{tag}_partials_bytes" in text, **c)
         if role == "check":  # one mask file for the check kernels
             np.save(os.path.join(args.out, name + ".mask.npy"),
                     np.ascontiguousarray(mask.evaluate(c["n"], c["n"])))
@@ -119,13 +121,24 @@ def main():
         for i, e in enumerate(manifest):
             f.write(f"  case {i}: return sattn_{e['tag']}_load(m, k);\n")
         f.write("  }\n  return CUDA_ERROR_INVALID_VALUE;\n}\n\n")
+        # The workspace of kernel i (0 bytes without parts): partials, and
+        # counters (zeroed once by the caller, left zero by every launch).
+        f.write("size_t sattn_bench_workspace(int i, int64_t b, int64_t hq, size_t *counters) {\n"
+                "  switch (i) {\n")
+        for i, e in enumerate(manifest):
+            if e["parts"]:
+                f.write(f"  case {i}:\n    *counters = sattn_{e['tag']}_part_counters_bytes(b, hq);\n"
+                        f"    return sattn_{e['tag']}_partials_bytes(b, hq);\n")
+        f.write("  }\n  *counters = 0;\n  return 0;\n}\n\n")
         f.write("int sattn_bench_launch(int i, CUfunction k, CUdeviceptr q, CUdeviceptr kk,\n"
                 "                       CUdeviceptr v, CUdeviceptr o, int64_t b, int64_t hq,\n"
-                "                       int64_t hkv, int64_t n, CUstream s) {\n  switch (i) {\n")
+                "                       int64_t hkv, int64_t n, CUdeviceptr partials,\n"
+                "                       CUdeviceptr counters, CUstream s) {\n  switch (i) {\n")
         for i, e in enumerate(manifest):
             if not e["role"].startswith("grad"):
+                work = "partials, counters, " if e["parts"] else ""
                 f.write(f"  case {i}: return sattn_{e['tag']}_launch(k, q, kk, v, o, 0, b, hq, hkv, "
-                        "n, n, s);\n")
+                        f"n, n, {work}s);\n")
         f.write("  }\n  return CUDA_ERROR_INVALID_VALUE;\n}\n\n")
         f.write("int sattn_bench_grad_launch(int i, CUfunction k, CUdeviceptr q, CUdeviceptr kk,\n"
                 "                            CUdeviceptr v, CUdeviceptr o, CUdeviceptr d_o,\n"

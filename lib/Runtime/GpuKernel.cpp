@@ -290,6 +290,13 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     needed = {{&o, rowsTotal * v.shape.back() * es}};
   if (launch.getWritesLse())
     needed.push_back({&lse, rowsTotal * int64_t(sizeof(float))});
+  // Heavy query tiles cut into parts: their partial rows and counters.
+  int64_t slots = batch * hq * launch.getPartSlots();
+  void *partials = nullptr, *counters = nullptr;
+  if (slots) {
+    needed.push_back({&partials, slots * tileRows * (v.shape.back() + 1) * 4});
+    needed.push_back({&counters, slots * 4});
+  }
   for (auto [buffer, bytes] : needed) {
     if (*buffer)
       continue;
@@ -298,6 +305,13 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
       return memory.takeError();
     scratch.push_back(*memory);
     *buffer = reinterpret_cast<void *>(*memory);
+  }
+  if (counters) { // zero before the launch (the kernel leaves them zero)
+    std::vector<int32_t> zeros(slots, 0);
+    if (llvm::Error err =
+            driver.copyToDevice(reinterpret_cast<CudaDevicePtr>(counters),
+                                zeros.data(), slots * sizeof(int32_t)))
+      return err;
   }
   // The kernel's parameters in the launch's order: each buffer a flat memref
   // (allocated, aligned, offset, size, stride), each size one i64.
@@ -333,6 +347,10 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
       return flat(results[1], k.numElements());
     case KernelParam::GradValue:
       return flat(results[2], v.numElements());
+    case KernelParam::Partials:
+      return flat(partials, slots * tileRows * (v.shape.back() + 1));
+    case KernelParam::PartCounters:
+      return flat(counters, slots);
     default: {
       bool second =
           param == KernelParam::SeqLens || param == KernelParam::CuSeqlensK;
@@ -379,6 +397,7 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
   for (auto [i, d] : llvm::enumerate(launch.getGrid()))
     dims[i] = d == LaunchDim::QueryTiles         ? numQueryTiles
               : d == LaunchDim::KeyAndQueryTiles ? keyTiles + numQueryTiles
+              : d == LaunchDim::Calls            ? launch.getCalls()
               : d == LaunchDim::QHeads           ? hq
                                                  : batch;
   if (dims[0] > 0x7fffffff || dims[1] > 65535 || dims[2] > 65535)

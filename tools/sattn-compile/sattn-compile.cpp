@@ -239,8 +239,17 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
   scalar(KernelParam::QHeads, "q_heads");
   scalar(KernelParam::KvHeads, "kv_heads");
 
-  // The kernel's parameters in the order of its launch.
+  // Heavy query tiles cut into parts: the caller's workspace.
   GpuLaunchAttr launch = code.launch;
+  int64_t partSlots = launch.getPartSlots();
+  std::string partialsSize =
+      "batch * q_heads * " +
+      std::to_string(partSlots * launch.getTile().getRows() * (dv + 1));
+  std::string countersSize = "batch * q_heads * " + std::to_string(partSlots);
+  memref(KernelParam::Partials, "partials", partialsSize);
+  memref(KernelParam::PartCounters, "part_counters", countersSize);
+
+  // The kernel's parameters in the order of its launch.
   std::vector<LaunchParam> params;
   for (KernelParam param : launch.getParams())
     params.push_back(known.at(param));
@@ -305,9 +314,25 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
     return "(" + n + " + " + std::to_string(tile) + " - 1) / " +
            std::to_string(tile);
   };
-  // The backward's blocks: the key tiles (dK, dV), then the query tiles (dQ).
+  // The backward's blocks: the key tiles (dK, dV), then the query tiles (dQ);
+  // with parts, the calls.
   std::string tiles = ceilDiv(gridX, tileRows), tilesText =
       "ceil(" + gridX + " / " + std::to_string(tileRows) + ")";
+  if (partSlots) {
+    tiles = tilesText = std::to_string(launch.getCalls());
+    os << "/* Its workspace: heavy query tiles (global rows) run as "
+       << launch.getCalls()
+       << " calls, parts\n * of them merged by the last to finish. "
+          "`part_counters` must be zero before\n * the first launch "
+          "(cuMemsetD32); each launch leaves it zero. One workspace per\n"
+          " * stream. */\n"
+       << "static inline size_t " << prefix
+       << "_partials_bytes(int64_t batch, int64_t q_heads) {\n"
+       << "  return (size_t)(" << partialsSize << ") * 4;\n}\n"
+       << "static inline size_t " << prefix
+       << "_part_counters_bytes(int64_t batch, int64_t q_heads) {\n"
+       << "  return (size_t)(" << countersSize << ") * 4;\n}\n\n";
+  }
   if (grad) {
     int64_t keys = launch.getTile().getKeys();
     tiles = ceilDiv("k_len", keys) + " + " + tiles;
@@ -326,7 +351,10 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
                 "CUdeviceptr lse,\n    CUdeviceptr grad_query, CUdeviceptr "
                 "grad_key, CUdeviceptr grad_value,\n    "
               : "    CUdeviceptr v, CUdeviceptr o, CUdeviceptr lse, ")
-     << sizeArgs << ",\n    CUstream stream) {\n"
+     << sizeArgs
+     << (partSlots ? ",\n    CUdeviceptr partials, CUdeviceptr part_counters"
+                   : "")
+     << ",\n    CUstream stream) {\n"
      << "  typedef struct {\n    CUdeviceptr allocated, aligned;\n"
         "    int64_t offset, size, stride;\n  } flat_memref;\n"
      << "  int64_t rows = " << rows << ";\n";
@@ -357,6 +385,7 @@ static std::string gpuHeader(StringRef fn, const GpuCode &code,
   os << "kv_heads <= 0 ||\n      q_heads % kv_heads != 0 || " << gridZ
      << " > 65535 ||\n      q_heads > 65535 || " << tiles << " > 0x7fffffff"
      << (launch.getWritesLse() ? " || !lse" : "")
+     << (partSlots ? " || !partials || !part_counters" : "")
      << (!launch.getTensorCores() ? ""
          : grad ? " ||\n      ((q | k | v | grad_output) & 15) != 0"
                 : " ||\n      ((q | k | v) & 15) != 0 || (o & 3) != 0");

@@ -175,6 +175,7 @@ struct KernelLaunch {
   bool tensorCores, writesLse;
   SmallVector<LaunchDim, 3> grid;
   SmallVector<KernelParam> params;
+  int64_t calls = 0, partSlots = 0; // heavy query tiles cut into parts
 };
 
 /// The gpu.launch_func of `kernel` (in `kernels`) on `grid` with `args` and

@@ -82,6 +82,11 @@ int64_t mmaSharedBytes(Type elem, int64_t d, int64_t dv) {
          keyUsedBytes(kMmaWarps, kMmaKeys);
 }
 
+/// A heavy query tile (global rows) is cut into parts when it has more than
+/// this many key tiles and twice the mean (planKeyTileParts): fewer than the
+/// CPU's 32, as a GPU has many more SMs than a CPU has cores.
+constexpr int64_t kGpuMinPartTiles = 16;
+
 /// How the kernel of an op computes.
 struct GpuTileShape {
   int64_t rows, keys, warps;
@@ -127,6 +132,9 @@ public:
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
 
   std::optional<TilePlanTables> plan;
+  /// Heavy query tiles cut into parts: the grid's x runs the calls, each a
+  /// whole query tile or a part of a heavy one (docs/GPUCodegen.md).
+  std::optional<KeyTileParts> parts;
   /// sattn.paged_attention: tokens per page (K and V are the flat caches
   /// [P, page, Hkv, D]; the kernel also takes the block table, seq_lens, P
   /// and M); 0 for contiguous K and V.
@@ -161,6 +169,7 @@ private:
   SmallVector<Value> buildSimtTile(Value k0, ValueRange state, Value full);
   SmallVector<Value> buildMmaTile(Value k0, ValueRange state, Value full);
   /// O = acc / l and LSE of the SIMT and tensor-core kernels.
+  void buildOutput(ValueRange state, Value numRows);
   void buildSimtOutput(ValueRange state, Value numRows);
   void buildMmaOutput(ValueRange state, Value numRows);
   /// Query row `r` of the tile, if r < numRows: O through storeO(offset of
@@ -171,6 +180,23 @@ private:
   /// The running state of the kernel: the number of (m, l) pairs per lane
   /// (rows per warp for SIMT, 2 for tensor cores) and accumulators.
   int64_t numRowStates() const { return mma ? 2 : rowsPerWarp; }
+
+  /// The constant table (name, size) of the query tiles in the order the
+  /// blocks run them, heaviest first, when the plan's order is not simply
+  /// the last tile first; with parts, of the calls (6 entries per call:
+  /// query tile, plan entries [begin, end), slot, first slot and number of
+  /// parts of its tile).
+  std::optional<std::pair<std::string, int64_t>> orderTable;
+  /// A part's slot (-1: a whole tile), its tile's first slot and parts.
+  Value slot, firstSlot, numParts;
+  /// Where the output builders write: O, or the partials (f32) of a part.
+  bool toPartials = false;
+  /// With parts: the block's rows of the partials and its counters.
+  Value partials, counters, partBase, counterBase;
+  /// A part's output: its O rows (normalized, f32) and base-2 LSE into its
+  /// slot of the partials; the last part of its tile to finish merges them
+  /// all into O and LSE.
+  void buildPartOutput(ValueRange state, Value numRows);
 
   AttentionOpInterface op;
   int64_t rows, keysPerTile, numWarps, rowsPerWarp;
@@ -238,6 +264,44 @@ Value KernelBuilder::keyRowIndex(Value key) {
 }
 
 gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
+  if (parts) {
+    // The calls by descending number of key tiles (ties: the last tile
+    // first), each with its tile's first slot and number of parts.
+    SmallVector<std::array<int32_t, 6>> calls;
+    for (size_t i = 0; i < parts->calls.size(); i += 4) {
+      auto [qt, begin, end, slot] =
+          std::array<int32_t, 4>{parts->calls[i], parts->calls[i + 1],
+                                 parts->calls[i + 2], parts->calls[i + 3]};
+      int32_t first = -1, count = 0;
+      for (size_t m = 0; m < parts->merges.size(); m += 3)
+        if (parts->merges[m] == qt)
+          std::tie(first, count) =
+              std::pair(parts->merges[m + 1], parts->merges[m + 2]);
+      calls.push_back({qt, begin, end, slot, first, count});
+    }
+    llvm::stable_sort(calls, [](const auto &x, const auto &y) {
+      return std::pair(x[2] - x[1], x[0]) > std::pair(y[2] - y[1], y[0]);
+    });
+    SmallVector<int32_t> table;
+    for (const auto &call : calls)
+      table.append(call.begin(), call.end());
+    orderTable = {(name + "_calls").str(), int64_t(table.size())};
+    declareConstantTable(module, loc, orderTable->first, table);
+  } else if (plan) {
+    // Query tiles by descending number of key tiles, ties the last first; a
+    // table only where that is not simply the last tile first.
+    ArrayRef<int32_t> offsets = plan->offsetValues;
+    SmallVector<int32_t> lastFirst(
+        llvm::reverse(llvm::seq<int32_t>(0, int32_t(offsets.size()) - 1)));
+    SmallVector<int32_t> order = lastFirst;
+    llvm::stable_sort(order, [&](int32_t x, int32_t y) {
+      return offsets[x + 1] - offsets[x] > offsets[y + 1] - offsets[y];
+    });
+    if (order != lastFirst) {
+      orderTable = {(name + "_order").str(), int64_t(order.size())};
+      declareConstantTable(module, loc, orderTable->first, order);
+    }
+  }
   Type index = b.getIndexType();
   // (Q, K, V, O, LSE, Hq, Hkv, Lq, Lk); paged: Lk is unused and the block
   // table, seq_lens, P and M follow; varlen: Lq, Lk are Tq, Tk and
@@ -256,6 +320,8 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
         {flatType(b.getI32Type()), flatType(b.getI32Type()), index, index});
   if (varlen)
     args.append({flatType(b.getI32Type()), flatType(b.getI32Type())});
+  if (parts) // partials, part counters
+    args.append({flatType(f32), flatType(b.getI32Type())});
   auto workgroup =
       gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   auto shared = [&](ArrayRef<int64_t> shape, Type elem) -> Type {
@@ -320,13 +386,56 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   lane = arith::RemUIOp::create(b, loc, tid, idx(kWarpSize));
   warp = arith::DivUIOp::create(b, loc, tid, idx(kWarpSize));
   warpRow0 = mul(warp, idx(rowsPerWarp));
-  // Query tiles in reverse: under causal-like masks the last tiles have the
-  // most keys, and the GPU starts the lowest block ids first.
-  Value queryTile =
-      sub(sub(gpu::GridDimOp::create(b, loc, gpu::Dimension::x), one),
-          gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-  Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  // The GPU starts blocks in the order of their linear id x + X (y + Y z),
+  // so that id is read as (rank, batch, head), rank outermost: rank r of
+  // every head and batch starts before rank r + 1 of any, and rank r is the
+  // query tile with the r-th most key tiles (heaviest first, a longest-job-
+  // first schedule): from the plan's counts, else the last tile first (under
+  // causal-like masks the last tiles have the most keys).
+  auto gridDim = [&](gpu::Dimension d) -> Value {
+    return gpu::GridDimOp::create(b, loc, d);
+  };
+  auto blockId = [&](gpu::Dimension d) -> Value {
+    return gpu::BlockIdOp::create(b, loc, d);
+  };
+  Value numHeads = gridDim(gpu::Dimension::y);
+  Value perRank = mul(numHeads, gridDim(gpu::Dimension::z));
+  Value id = add(blockId(gpu::Dimension::x),
+                 mul(gridDim(gpu::Dimension::x),
+                     add(blockId(gpu::Dimension::y),
+                         mul(numHeads, blockId(gpu::Dimension::z)))));
+  Value rank = arith::DivUIOp::create(b, loc, id, perRank);
+  Value headOfBatch = arith::RemUIOp::create(b, loc, id, perRank);
+  Value head = arith::RemUIOp::create(b, loc, headOfBatch, numHeads);
+  batch = arith::DivUIOp::create(b, loc, headOfBatch, numHeads);
+  // Entry i of the rank's row of the order table (i32 -> index).
+  auto orderEntry = [&](int64_t i) -> Value {
+    Value table = memref::GetGlobalOp::create(
+        b, loc, MemRefType::get({orderTable->second}, b.getI32Type()),
+        orderTable->first);
+    int64_t width = parts ? 6 : 1;
+    return arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        load(table, {add(mul(rank, idx(width)), idx(i))}));
+  };
+  Value queryTile = orderTable
+                        ? orderEntry(0)
+                        : sub(sub(gridDim(gpu::Dimension::x), one), rank);
+  Value partBegin, partEnd;
+  if (parts) {
+    partBegin = orderEntry(1);
+    partEnd = orderEntry(2);
+    slot = orderEntry(3);
+    firstSlot = orderEntry(4);
+    numParts = orderEntry(5);
+    // Rows of (batch, head) in the partials [B, Hq, slots, Br, Dv + 1] and
+    // its counters [B, Hq, slots].
+    Value bh = add(mul(batch, hq), head);
+    partials = fn.getArgument(fn.getNumArguments() - 2);
+    counters = fn.getArgument(fn.getNumArguments() - 1);
+    counterBase = mul(bh, idx(parts->numSlots));
+    partBase = mul(add(counterBase, slot), idx(rows * (valueDim + 1)));
+  }
   if (pageSize) {
     // Lk_b = seq_lens[b], clamped to [0, M * page] (0 without pages): bad
     // index data never makes the kernel read out of bounds.
@@ -452,16 +561,120 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
 
   TileSequence seq = getKeyTileSequence(b, loc, mask, plan, queryTile, p0, p1,
                                         lk, keysPerTile);
+  if (parts) { // the call's entries of the plan
+    seq.begin = partBegin;
+    seq.end = partEnd;
+  }
   scf::ForOp loop =
       mma ? buildPipelinedLoop(seq, init)
           : buildTileSequenceLoop(b, loc, seq, init,
                                   [&](Value kt, ValueRange state, Value full) {
                                     return buildKeyTile(kt, state, full);
                                   });
+  if (!parts)
+    return buildOutput(loop.getResults(), numRows);
+  // slot is the same in every thread of the block: the barriers of a part's
+  // output are reached by all or none.
+  auto whole = scf::IfOp::create(b, loc, lt(slot, idx(0)), /*withElse=*/true);
+  b.setInsertionPointToStart(whole.thenBlock());
+  buildOutput(loop.getResults(), numRows);
+  b.setInsertionPointToStart(whole.elseBlock());
+  buildPartOutput(loop.getResults(), numRows);
+}
+
+void KernelBuilder::buildOutput(ValueRange state, Value numRows) {
   if (mma)
-    buildMmaOutput(loop.getResults(), numRows);
+    buildMmaOutput(state, numRows);
   else
-    buildSimtOutput(loop.getResults(), numRows);
+    buildSimtOutput(state, numRows);
+}
+
+void KernelBuilder::buildPartOutput(ValueRange state, Value numRows) {
+  toPartials = true;
+  buildOutput(state, numRows);
+  toPartials = false;
+  // Every thread's rows are written; thread 0 makes them visible to the GPU
+  // (membar.gl) and counts this part done. The part that counts last merges
+  // (a fixup in the manner of stream-K) and leaves the counter at 0.
+  Value tid = add(mul(warp, idx(kWarpSize)), lane);
+  Value counterAt = add(counterBase, firstSlot);
+  gpu::BarrierOp::create(b, loc);
+  ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, idx(0)),
+         [&] {
+           NVVM::MembarOp::create(b, loc, NVVM::MemScopeKind::GPU);
+           Value done = memref::AtomicRMWOp::create(
+               b, loc, arith::AtomicRMWKind::addi, i32(1), counters,
+               ValueRange{counterAt});
+           Value last = arith::CmpIOp::create(
+               b, loc, arith::CmpIPredicate::eq,
+               arith::IndexCastOp::create(b, loc, b.getIndexType(), done),
+               sub(numParts, idx(1)));
+           store(arith::ExtUIOp::create(b, loc, b.getI32Type(), last), keyUsed,
+                 {idx(0), idx(0)});
+         });
+  gpu::BarrierOp::create(b, loc);
+  Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                       load(keyUsed, {idx(0), idx(0)}), i32(0));
+  ifThen(isLast, [&] {
+    NVVM::MembarOp::create(b, loc, NVVM::MemScopeKind::GPU);
+    Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+    Value firstRow = mul(add(counterBase, firstSlot), idx(rows));
+    forLoop(tid, mul(numRows, idx(valueDim)), threads, [&](Value i) {
+      Value r = divIdx(i, valueDim), col = remIdx(i, valueDim);
+      // Row r of part p: ((b Hq + h) slots + firstSlot + p) Br + r.
+      auto partRow = [&](Value p) {
+        return mul(add(add(firstRow, mul(p, idx(rows))), r), idx(valueDim + 1));
+      };
+      auto overParts =
+          [&](ValueRange init,
+              function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+            return scf::ForOp::create(
+                       b, loc, idx(0), numParts, idx(1), init,
+                       [&](OpBuilder &, Location, Value p, ValueRange acc) {
+                         scf::YieldOp::create(b, loc, body(partRow(p), acc));
+                       })
+                .getResults();
+          };
+      // m = max_p LSE_p (base 2; -inf when every part is empty)
+      Value m = overParts({negInf}, [&](Value at, ValueRange acc) {
+        Value x = load(partials, {add(at, idx(valueDim))});
+        return SmallVector<Value>{maxf(acc[0], x)};
+      })[0];
+      Value empty =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+      Value mSafe = arith::SelectOp::create(b, loc, empty, f32Const(0), m);
+      // w_p = 2^(LSE_p - m), l = sum_p w_p, O = sum_p w_p O_p / l
+      SmallVector<Value> sums =
+          overParts({f32Const(0), f32Const(0)}, [&](Value at, ValueRange acc) {
+            Value w = exp2(arith::SubFOp::create(
+                b, loc, load(partials, {add(at, idx(valueDim))}), mSafe));
+            return SmallVector<Value>{
+                arith::AddFOp::create(b, loc, acc[0], w),
+                fma(w, load(partials, {add(at, col)}), acc[1])};
+          });
+      Value out = arith::SelectOp::create(
+          b, loc, empty, f32Const(0),
+          arith::DivFOp::create(b, loc, sums[1], sums[0]));
+      if (elemType != f32)
+        out = arith::TruncFOp::create(b, loc, elemType, out);
+      Value row = add(q0, r);
+      store(out, o, add(add(oBase, mul(row, oRowStride)), col));
+      if (!op.getLse())
+        return;
+      // LSE = (m + log2(l)) ln2 (-inf for an empty row)
+      ifThen(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, col, idx(0)),
+          [&] {
+            Value logSum = arith::MulFOp::create(
+                b, loc, arith::AddFOp::create(b, loc, m, log2(sums[0])),
+                f32Const(static_cast<float>(M_LN2)));
+            store(arith::SelectOp::create(b, loc, empty, negInf, logSum), lse,
+                  add(lseBase, row));
+          });
+    });
+    ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, idx(0)),
+           [&] { store(i32(0), counters, {counterAt}); });
+  });
 }
 
 scf::ForOp KernelBuilder::buildPipelinedLoop(const TileSequence &seq,
@@ -518,6 +731,20 @@ void KernelBuilder::buildRowOutput(Value r, Value numRows, Value m, Value l,
       b, loc, nonEmpty, arith::DivFOp::create(b, loc, f32Const(1.0f), l),
       f32Const(0.0f));
   Value row = add(q0, r);
+  Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  if (toPartials) {
+    // The part's row r: O, then its LSE in base 2 (m + log2(l), -inf for an
+    // empty row).
+    Value rowOffset = add(partBase, mul(r, idx(valueDim + 1)));
+    storeO(rowOffset, inv);
+    auto writer = scf::IfOp::create(b, loc, writesLse);
+    b.setInsertionPointToStart(writer.thenBlock());
+    store(arith::SelectOp::create(b, loc, nonEmpty,
+                                  arith::AddFOp::create(b, loc, m, log2(l)),
+                                  negInf),
+          partials, add(rowOffset, idx(valueDim)));
+    return;
+  }
   storeO(add(oBase, mul(row, oRowStride)), inv);
   if (!op.getLse())
     return;
@@ -527,10 +754,8 @@ void KernelBuilder::buildRowOutput(Value r, Value numRows, Value m, Value l,
   Value logSum =
       arith::MulFOp::create(b, loc, arith::AddFOp::create(b, loc, m, log2(l)),
                             f32Const(static_cast<float>(M_LN2)));
-  store(arith::SelectOp::create(
-            b, loc, nonEmpty, logSum,
-            f32Const(-std::numeric_limits<float>::infinity())),
-        lse, add(lseBase, row));
+  store(arith::SelectOp::create(b, loc, nonEmpty, logSum, negInf), lse,
+        add(lseBase, row));
 }
 
 void KernelBuilder::buildSimtOutput(ValueRange state, Value numRows) {
@@ -543,16 +768,17 @@ void KernelBuilder::buildSimtOutput(ValueRange state, Value numRows) {
         Value col = add(lane, idx(j * kWarpSize));
         Value out = arith::MulFOp::create(
             b, loc, state[2 * rowsPerWarp + i * valueCols + j], inv);
-        if (elemType != f32)
+        if (elemType != f32 && !toPartials)
           out = arith::TruncFOp::create(b, loc, elemType, out);
+        Value dest = toPartials ? partials : o;
         if ((j + 1) * kWarpSize <= valueDim) {
-          store(out, o, add(rowOffset, col));
+          store(out, dest, add(rowOffset, col));
           continue;
         }
         auto inRow = scf::IfOp::create(b, loc, lt(col, idx(valueDim)));
         OpBuilder::InsertionGuard colGuard(b);
         b.setInsertionPointToStart(inRow.thenBlock());
-        store(out, o, add(rowOffset, col));
+        store(out, dest, add(rowOffset, col));
       }
     };
     buildRowOutput(add(warpRow0, idx(i)), numRows, state[i],
@@ -565,20 +791,22 @@ void KernelBuilder::buildMmaOutput(ValueRange state, Value numRows) {
   // of a quad writes LSE.
   Value quadLead =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, quadCol, idx(0));
-  auto pairType = VectorType::get({2}, elemType);
+  Type outType = toPartials ? f32 : elemType;
+  auto pairType = VectorType::get({2}, outType);
   for (int64_t h = 0; h < 2; ++h) {
     auto storeO = [&](Value rowOffset, Value inv) {
       for (int64_t n = 0; n < valueDim / 8; ++n) {
         SmallVector<Value> pair;
-        for (int64_t e = 0; e < 2; ++e)
-          pair.push_back(arith::TruncFOp::create(
-              b, loc, elemType,
-              arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e],
-                                    inv)));
+        for (int64_t e = 0; e < 2; ++e) {
+          Value x =
+              arith::MulFOp::create(b, loc, state[4 + n * 4 + 2 * h + e], inv);
+          pair.push_back(
+              toPartials ? x : arith::TruncFOp::create(b, loc, elemType, x));
+        }
         Value col = add(idx(8 * n), mul(quadCol, idx(2)));
         auto st = vector::StoreOp::create(
-            b, loc, vector::FromElementsOp::create(b, loc, pairType, pair), o,
-            ValueRange{add(rowOffset, col)});
+            b, loc, vector::FromElementsOp::create(b, loc, pairType, pair),
+            toPartials ? partials : o, ValueRange{add(rowOffset, col)});
         st.setAlignment(4); // O is 4-byte aligned (the runtime checks)
       }
     };
@@ -988,6 +1216,9 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
     if (auto contiguous = dyn_cast<AttentionOp>(op.getOperation()))
       builder.plan = declareStaticTilePlan(kernels, contiguous, shape->rows,
                                            shape->keys, name);
+    if (builder.plan)
+      builder.parts =
+          planKeyTileParts(builder.plan->offsetValues, kGpuMinPartTiles);
     gpu::GPUFuncOp kernel = builder.build(kernels, name);
 
     // Flat buffers of the operands and results.
@@ -1042,6 +1273,31 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
     } else {
       args.append({dim(k, 1), lq, dim(k, 2)});
     }
+    std::optional<KeyTileParts> &parts = builder.parts;
+    if (parts) {
+      // The partials [B, Hq, slots, Br, Dv + 1] (f32) and their counters
+      // [B, Hq, slots] (i32, zero).
+      Value bh = arith::MulIOp::create(rewriter, loc, batch, dim(q, 1));
+      auto alloc = [&](Type elem, int64_t perHead) -> Value {
+        return memref::AllocOp::create(
+            rewriter, loc, MemRefType::get({ShapedType::kDynamic}, elem),
+            ValueRange{arith::MulIOp::create(rewriter, loc, bh, c(perHead))});
+      };
+      Value partials = alloc(rewriter.getF32Type(),
+                             parts->numSlots * shape->rows * (dv + 1));
+      Value counters = alloc(rewriter.getI32Type(), parts->numSlots);
+      Value zero = arith::ConstantOp::create(rewriter, loc,
+                                             rewriter.getI32IntegerAttr(0));
+      scf::ForOp::create(
+          rewriter, loc, c(0),
+          memref::DimOp::create(rewriter, loc, counters, 0), c(1), ValueRange{},
+          [&](OpBuilder &nb, Location nloc, Value i, ValueRange) {
+            memref::StoreOp::create(nb, nloc, zero, counters, i);
+            scf::YieldOp::create(nb, nloc);
+          });
+      args.append({partials, counters});
+      params.append({P::Partials, P::PartCounters});
+    }
     using D = LaunchDim;
     KernelLaunch launch{shape->rows,
                         shape->keys,
@@ -1049,11 +1305,16 @@ struct AttentionToGPU : public OpInterfaceRewritePattern<AttentionOpInterface> {
                         shape->dynamicSharedBytes,
                         shape->tensorCores,
                         bool(op.getLse()),
-                        {D::QueryTiles, D::QHeads,
+                        {parts ? D::Calls : D::QueryTiles, D::QHeads,
                          varlen ? D::Sequences : D::Batch},
                         params};
-    buildKernelLaunch(rewriter, op, kernels, kernel, launch,
-                      {numQueryTiles, dim(q, 1), batch}, args);
+    if (parts) {
+      launch.calls = int64_t(parts->calls.size()) / 4;
+      launch.partSlots = parts->numSlots;
+    }
+    buildKernelLaunch(
+        rewriter, op, kernels, kernel, launch,
+        {parts ? c(launch.calls) : numQueryTiles, dim(q, 1), batch}, args);
 
     replaceWithResultBuffers(rewriter, op, oBuf, lseBuf);
     return success();
@@ -1120,7 +1381,7 @@ void mlir::sattn::buildKernelLaunch(OpBuilder &b, Operation *op,
                              {FlatSymbolRefAttr::get(kernel.getNameAttr())}),
           TileAttr::get(ctx, launch.rows, launch.keys), launch.grid,
           launch.threads, launch.sharedBytes, launch.tensorCores,
-          launch.writesLse, launch.params));
+          launch.writesLse, launch.params, launch.calls, launch.partSlots));
 }
 
 gpu::GPUFuncOp mlir::sattn::createKernel(OpBuilder &b, Location loc,

@@ -44,69 +44,8 @@ namespace {
 constexpr int64_t kSplitGranule = 256;
 
 /// Prefill: a query tile is split into parts when it has more than this many
-/// key tiles and twice the mean, into at most kMaxParts parts (so that their
-/// partial results take at most kMaxParts x Br rows per heavy tile, whatever
-/// the length).
+/// key tiles and twice the mean (planKeyTileParts).
 constexpr int64_t kMinPartTiles = 32;
-constexpr int64_t kMaxParts = 8;
-
-/// The calls of the tile function for a plan with heavy query tiles (global
-/// tokens' rows see every key while the others see a window): the heavy
-/// tiles' plan entries cut into parts run as calls of their own, so that no
-/// thread is left with a whole heavy row while the others wait, and are
-/// merged by their LSE afterwards (docs/CPUCodegen.md).
-struct KeyTileParts {
-  /// Per call: query tile, plan entries [begin, end), slot (-1: the whole
-  /// tile, written to O; else the part's rows in the partial buffers).
-  SmallVector<int32_t> calls;
-  /// Per heavy query tile: the tile, its first slot, its number of parts.
-  SmallVector<int32_t> merges;
-  int64_t numSlots = 0;
-};
-
-/// Parts for the CSR `offsets` of a tile plan: a query tile with n entries,
-/// n > C = max(kMinPartTiles, 2 x the mean), becomes min(ceil(n / C),
-/// kMaxParts) parts of equal size. The other tiles keep the zigzag order (0,
-/// T-1, 1, T-2, ...: causal work grows with the tile), the parts spread evenly
-/// among them, so a static schedule gives each thread its share. None without
-/// heavy tiles.
-static std::optional<KeyTileParts> planKeyTileParts(ArrayRef<int32_t> offsets) {
-  int64_t numTiles = static_cast<int64_t>(offsets.size()) - 1;
-  if (numTiles <= 0)
-    return std::nullopt;
-  int64_t chunk = std::max<int64_t>(
-      kMinPartTiles, 2 * llvm::divideCeil(offsets.back(), numTiles));
-  KeyTileParts plan;
-  using Call = std::array<int32_t, 4>;
-  SmallVector<Call> whole, split;
-  for (int64_t i = 0; i < numTiles; ++i) {
-    int32_t qt = i % 2 ? numTiles - 1 - i / 2 : i / 2;
-    int32_t begin = offsets[qt], end = offsets[qt + 1];
-    if (end - begin <= chunk) {
-      whole.push_back({qt, begin, end, -1});
-      continue;
-    }
-    int64_t numParts =
-        std::min<int64_t>(llvm::divideCeil(end - begin, chunk), kMaxParts);
-    int64_t size = llvm::divideCeil(end - begin, numParts);
-    plan.merges.append({qt, int32_t(plan.numSlots), int32_t(numParts)});
-    for (int64_t p = 0; p < numParts; ++p)
-      split.push_back({qt, int32_t(begin + p * size),
-                       int32_t(std::min<int64_t>(end, begin + (p + 1) * size)),
-                       int32_t(plan.numSlots++)});
-  }
-  if (split.empty())
-    return std::nullopt;
-  // Part j at call floor((j + 1/2) total / parts).
-  int64_t total = whole.size() + split.size(), numSplit = split.size();
-  for (int64_t i = 0, j = 0, w = 0; i < total; ++i) {
-    bool part = j < numSplit && (w == int64_t(whole.size()) ||
-                                 2 * numSplit * i >= (2 * j + 1) * total);
-    const Call &call = part ? split[j++] : whole[w++];
-    plan.calls.append(call.begin(), call.end());
-  }
-  return plan;
-}
 
 /// Builds the per-query-tile function of one attention op.
 class TileFunctionBuilder : TileBuilderBase {
@@ -2103,7 +2042,7 @@ struct AttentionToLoops
       builder.plan = declareStaticTilePlan(module, contiguous, tiles.rows,
                                            tiles.keys, name);
       if (builder.plan)
-        parts = planKeyTileParts(builder.plan->offsetValues);
+        parts = planKeyTileParts(builder.plan->offsetValues, kMinPartTiles);
       builder.parts = parts.has_value();
     }
     appendFacts(op, tiles, 1, std::max<int64_t>(builder.packedGroup, 1),

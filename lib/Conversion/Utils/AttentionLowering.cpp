@@ -287,6 +287,45 @@ void mlir::sattn::appendKernelFacts(Operation *op, StringRef name,
   host->setAttr(name, ArrayAttr::get(op->getContext(), all));
 }
 
+std::optional<KeyTileParts>
+mlir::sattn::planKeyTileParts(ArrayRef<int32_t> offsets, int64_t minTiles) {
+  int64_t numTiles = static_cast<int64_t>(offsets.size()) - 1;
+  if (numTiles <= 0)
+    return std::nullopt;
+  int64_t chunk = std::max<int64_t>(
+      minTiles, 2 * llvm::divideCeil(offsets.back(), numTiles));
+  KeyTileParts plan;
+  using Call = std::array<int32_t, 4>;
+  SmallVector<Call> whole, split;
+  for (int64_t i = 0; i < numTiles; ++i) {
+    int32_t qt = i % 2 ? numTiles - 1 - i / 2 : i / 2;
+    int32_t begin = offsets[qt], end = offsets[qt + 1];
+    if (end - begin <= chunk) {
+      whole.push_back({qt, begin, end, -1});
+      continue;
+    }
+    int64_t numParts =
+        std::min<int64_t>(llvm::divideCeil(end - begin, chunk), kMaxParts);
+    int64_t size = llvm::divideCeil(end - begin, numParts);
+    plan.merges.append({qt, int32_t(plan.numSlots), int32_t(numParts)});
+    for (int64_t p = 0; p < numParts; ++p)
+      split.push_back({qt, int32_t(begin + p * size),
+                       int32_t(std::min<int64_t>(end, begin + (p + 1) * size)),
+                       int32_t(plan.numSlots++)});
+  }
+  if (split.empty())
+    return std::nullopt;
+  // Part j at call floor((j + 1/2) total / parts).
+  int64_t total = whole.size() + split.size(), numSplit = split.size();
+  for (int64_t i = 0, j = 0, w = 0; i < total; ++i) {
+    bool part = j < numSplit && (w == int64_t(whole.size()) ||
+                                 2 * numSplit * i >= (2 * j + 1) * total);
+    const Call &call = part ? split[j++] : whole[w++];
+    plan.calls.append(call.begin(), call.end());
+  }
+  return plan;
+}
+
 std::optional<TilePlanTables>
 mlir::sattn::declareStaticTilePlan(Operation *symbolTable, AttentionOp op,
                                    int64_t rows, int64_t keys,

@@ -17,7 +17,26 @@
 // CHECK:         gpu.func @attention_0({{.*}}) workgroup(%[[QS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x65xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x64xf32, #gpu.address_space<workgroup>>, %[[USED:.*]] : memref<4x32xi32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME:      known_block_size = array<i32: 128, 1, 1>
 // CHECK:           gpu.thread_id x
-// CHECK:           gpu.block_id x
+// Blocks start in the order of their linear id x + X (y + Y z), read as
+// (rank, batch, head) with the rank outermost; with no plan, rank r is query
+// tile X - 1 - r (the last, under causal the heaviest, first).
+// CHECK:           %[[Y:.*]] = gpu.grid_dim y
+// CHECK:           %[[Z:.*]] = gpu.grid_dim z
+// CHECK:           %[[PER_RANK:.*]] = arith.muli %[[Y]], %[[Z]] : index
+// CHECK:           %[[BZ:.*]] = gpu.block_id z
+// CHECK:           %[[YZ:.*]] = arith.muli %[[Y]], %[[BZ]] : index
+// CHECK:           %[[BY:.*]] = gpu.block_id y
+// CHECK:           %[[ROW:.*]] = arith.addi %[[BY]], %[[YZ]] : index
+// CHECK:           %[[X:.*]] = gpu.grid_dim x
+// CHECK:           %[[XROW:.*]] = arith.muli %[[X]], %[[ROW]] : index
+// CHECK:           %[[BX:.*]] = gpu.block_id x
+// CHECK:           %[[ID:.*]] = arith.addi %[[BX]], %[[XROW]] : index
+// CHECK:           %[[RANK:.*]] = arith.divui %[[ID]], %[[PER_RANK]] : index
+// CHECK:           %[[HB:.*]] = arith.remui %[[ID]], %[[PER_RANK]] : index
+// CHECK:           %[[HEAD:.*]] = arith.remui %[[HB]], %[[Y]] : index
+// CHECK:           arith.divui %[[HB]], %[[Y]] : index
+// CHECK:           %[[LAST:.*]] = arith.subi %[[X]], %c1 : index
+// CHECK:           arith.subi %[[LAST]], %[[RANK]] : index
 // Q is scaled into base 2 once: scale * log2(e) = 0.125 * 1.4427.
 // CHECK:           arith.mulf {{.*}} : f32
 // CHECK:           memref.store {{.*}}, %[[QS]]
@@ -179,7 +198,7 @@ func.func @simt_bf16(%q: tensor<1x1x64x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v:
 // CHECK:       gpu.func @attention_0
 // CHECK-DAG:     arith.constant 0.72134751 : f32
 // CHECK-DAG:     arith.constant 2.885390e+00 : f32
-// CHECK:         arith.cmpi eq, %block_id_y, %c0 : index
+// CHECK:         arith.cmpi eq, %{{.*}}, %c0 : index
 // CHECK:         scf.for
 // CHECK:           arith.cmpf ule
 // CHECK:           arith.divf {{.*}} : f32
@@ -205,9 +224,9 @@ func.func @modifiers(%q: tensor<1x2x40x32xf32>, %k: tensor<1x1x40x32xf32>, %v: t
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0
 // CHECK-SAME:      %c0 : index, %{{.*}} : memref<?xi32>, %{{.*}} : memref<?xi32>, %{{.*}} : index, %{{.*}} : index)
 // CHECK:       gpu.func @attention_0({{.*}}, %[[TABLE:.*]]: memref<?xi32>, %[[LENS:.*]]: memref<?xi32>, %[[P:.*]]: index, %[[M:.*]]: index)
-// CHECK:         memref.load %[[LENS]][%block_id_z]
+// CHECK:         memref.load %[[LENS]][%[[B:.*]]]
 // CHECK:         scf.for
-// CHECK:           arith.muli %block_id_z, %[[M]]
+// CHECK:           arith.muli %[[B]], %[[M]]
 // CHECK:           memref.load %[[TABLE]]
 // CHECK:           arith.cmpi slt, %{{.*}}, %[[P]]
 // CHECK:           arith.select
@@ -229,13 +248,81 @@ func.func @paged(%q: tensor<?x2x40x32xf32>, %kc: tensor<?x16x2x32xf32>, %vc: ten
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%{{.*}}, %c4, %{{.*}}) threads in (%c128, %c1, %c1)
 // CHECK-SAME:      %c4 : index, %c2 : index, %{{.*}} : index, %{{.*}} : index, %{{.*}} : memref<?xi32>, %{{.*}} : memref<?xi32>)
 // CHECK:       gpu.func @attention_0({{.*}}, %[[TQ:.*]]: index, %[[TK:.*]]: index, %[[CUQ:.*]]: memref<?xi32>, %[[CUK:.*]]: memref<?xi32>)
-// CHECK:         memref.load %[[CUQ]][%block_id_z]
+// CHECK:         memref.load %[[CUQ]][%[[B:.*]]]
 // CHECK:         arith.minsi %{{.*}}, %[[TQ]]
-// CHECK:         memref.load %[[CUK]][%block_id_z]
+// CHECK:         memref.load %[[CUK]][%[[B]]]
 // CHECK:         arith.minsi %{{.*}}, %[[TK]]
 // CHECK:         scf.if
 func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2x32xf32>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>) {
   %o, %l = sattn.varlen_attention %q, %k, %v, %cq, %ck mask(#sattn.causal)
       : (tensor<?x4x32xf32>, tensor<?x2x32xf32>, tensor<?x2x32xf32>, tensor<?xi32>, tensor<?xi32>) -> (tensor<?x4x32xf32>, tensor<4x?xf32>)
   return %o, %l : tensor<?x4x32xf32>, tensor<4x?xf32>
+}
+
+// -----
+
+// Heaviest first: with a plan, rank r of the block's linear id runs the query
+// tile with the r-th most key tiles, from a constant table (here the global
+// token's tile 0 has 5, tiles 2 and 3 have 4, tiles 1 and 4 have 3; ties run
+// the last tile first).
+// CHECK-LABEL: func.func @heavy_first
+// CHECK:       gpu.module @sattn_kernels
+// CHECK:         memref.global "private" constant @attention_0_order : memref<5xi32> = dense<[0, 3, 2, 4, 1]>
+// CHECK:         memref.global "private" constant @attention_0_plan_offsets : memref<6xi32> = dense<[0, 5, 8, 12, 16, 19]>
+// CHECK:         gpu.func @attention_0
+// CHECK:           gpu.block_id x
+// CHECK:           %[[RANK:.*]] = arith.divui
+// CHECK:           %[[ORDER:.*]] = memref.get_global @attention_0_order : memref<5xi32>
+// CHECK:           %[[QT:.*]] = memref.load %[[ORDER]][%[[RANK]]] : memref<5xi32>
+// CHECK:           arith.index_cast %[[QT]] : i32 to index
+func.func @heavy_first(%q: tensor<1x2x160x64xf32>, %k: tensor<1x2x160x64xf32>, %v: tensor<1x2x160x64xf32>) -> tensor<1x2x160x64xf32> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.longformer<window = 16, global = [0]>)
+      : (tensor<1x2x160x64xf32>, tensor<1x2x160x64xf32>, tensor<1x2x160x64xf32>) -> tensor<1x2x160x64xf32>
+  return %o : tensor<1x2x160x64xf32>
+}
+
+// -----
+
+// Heavy query tiles cut into parts: query tile 1 holds global position 1050
+// (35 key tiles, the others 3 or 4), so it runs as two parts (plan entries
+// 4..22 and 22..39, slots 0 and 1) among the calls, heaviest first, 6
+// entries each: (query tile, begin, end, slot, first slot, parts). The host
+// allocates the partials [B, Hq, 2, 32, Dv + 1] and zeroes the counters
+// [B, Hq, 2]. A part writes its normalized O rows and base-2 LSE to its slot;
+// thread 0 fences and counts it done; the part that counts last merges both
+// into O and LSE and leaves the counter at 0.
+// CHECK-LABEL: func.func @heavy_parts
+// CHECK-SAME:    grid = [calls, q_heads, batch]
+// CHECK-SAME:    params = [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, partials, part_counters], calls = 5, part_slots = 2>
+// CHECK:         memref.alloc() : memref<4224xf32>
+// CHECK:         %[[COUNTERS:.*]] = memref.alloc() : memref<4xi32>
+// CHECK:         scf.for
+// CHECK-NEXT:      memref.store %c0_i32, %[[COUNTERS]]
+// CHECK:         gpu.launch_func @sattn_kernels::@attention_0 blocks in (%c5, %c2, %c1)
+// CHECK:       gpu.module @sattn_kernels
+// CHECK:         memref.global "private" constant @attention_0_calls : memref<30xi32> = dense<[1, 4, 22, 0, 0, 2, 1, 22, 39, 1, 0, 2, 0, 0, 4, -1, -1, 0, 3, 42, 45, -1, -1, 0, 2, 39, 42, -1, -1, 0]>
+// CHECK:         gpu.func @attention_0({{.*}}, %[[PARTIALS:.*]]: memref<?xf32>, %[[COUNT:.*]]: memref<?xi32>)
+// CHECK:           memref.get_global @attention_0_calls
+// CHECK:           scf.if
+// CHECK:           } else {
+// CHECK:             memref.store {{.*}}, %[[PARTIALS]]
+// CHECK:             gpu.barrier
+// CHECK:             scf.if
+// CHECK-NEXT:          nvvm.memory.barrier <gpu>
+// CHECK-NEXT:          memref.atomic_rmw addi %c1_i32, %[[COUNT]]
+// CHECK:             gpu.barrier
+// CHECK:             scf.if
+// CHECK-NEXT:          nvvm.memory.barrier <gpu>
+// CHECK:               scf.for
+// CHECK:                 llvm.intr.maxnum
+// CHECK:                 llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK:                 llvm.intr.fma
+// CHECK:               arith.divf
+// CHECK:               memref.store {{.*}} : memref<?xf32>
+// CHECK:               llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
+// CHECK:             memref.store %c0_i32, %[[COUNT]]
+func.func @heavy_parts(%q: tensor<1x2x100x32xf32>, %k: tensor<1x2x1100x32xf32>, %v: tensor<1x2x1100x32xf32>) -> (tensor<1x2x100x32xf32>, tensor<1x2x100xf32>) {
+  %o, %l = sattn.attention %q, %k, %v mask(#sattn.union<[#sattn.window<left = 40, right = 40>, #sattn.global<tokens = [1050]>]>)
+      : (tensor<1x2x100x32xf32>, tensor<1x2x1100x32xf32>, tensor<1x2x1100x32xf32>) -> (tensor<1x2x100x32xf32>, tensor<1x2x100xf32>)
+  return %o, %l : tensor<1x2x100x32xf32>, tensor<1x2x100xf32>
 }

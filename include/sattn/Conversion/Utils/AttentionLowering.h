@@ -42,6 +42,32 @@ struct ScoreModifiers {
   Value slopeOf(OpBuilder &b, Location loc, Value head) const;
 };
 
+/// Heavy query tiles of a static tile plan (global tokens' rows see every
+/// key while the others see a window) cut into parts that run as calls of
+/// their own, so that no thread (CPU) or block (GPU) is left with a whole
+/// heavy row while the others wait; the parts are merged by their LSE.
+struct KeyTileParts {
+  /// Per call: query tile, plan entries [begin, end), slot (-1: the whole
+  /// tile, written to O; else the part's rows in the partial buffers).
+  SmallVector<int32_t> calls;
+  /// Per heavy query tile: the tile, its first slot, its number of parts.
+  SmallVector<int32_t> merges;
+  int64_t numSlots = 0;
+};
+
+/// A query tile is cut into at most this many parts, so that the partial
+/// results take at most kMaxParts x Br rows per heavy tile.
+constexpr int64_t kMaxParts = 8;
+
+/// Parts for the CSR `offsets` of a tile plan: a query tile with n entries,
+/// n > C = max(minTiles, 2 x the mean), becomes min(ceil(n / C), kMaxParts)
+/// parts of equal size. The calls list the other tiles in the zigzag order
+/// (0, T-1, 1, T-2, ...: causal work grows with the tile) with the parts
+/// spread evenly among them, so that a static schedule gives each thread its
+/// share. None without heavy tiles.
+std::optional<KeyTileParts> planKeyTileParts(ArrayRef<int32_t> offsets,
+                                             int64_t minTiles);
+
 /// Builds the value of one non-EMPTY key tile `kt` (index) from the loop
 /// state; `full` (i1) is true for FULL tiles, false for PARTIAL ones.
 using KeyTileBody =

@@ -16,6 +16,32 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult GpuLaunchAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, SymbolRefAttr kernel,
+    TileAttr tile, ArrayRef<LaunchDim> grid, int64_t threads,
+    int64_t sharedMemory, bool tensorCores, bool writesLse,
+    ArrayRef<KernelParam> params, int64_t calls, int64_t partSlots) {
+  bool callsInGrid = llvm::is_contained(grid, LaunchDim::Calls);
+  if (callsInGrid && calls <= 0)
+    return emitError() << "'#sattn.gpu_launch' has `calls` in its grid but "
+                          "calls = "
+                       << calls;
+  if (!callsInGrid && calls != 0)
+    return emitError() << "'#sattn.gpu_launch' has calls = " << calls
+                       << " but no `calls` in its grid";
+  bool workspace = llvm::is_contained(params, KernelParam::Partials) &&
+                   llvm::is_contained(params, KernelParam::PartCounters);
+  bool anyWorkspace = llvm::is_contained(params, KernelParam::Partials) ||
+                      llvm::is_contained(params, KernelParam::PartCounters);
+  if (partSlots < 0 || (partSlots > 0) != workspace ||
+      anyWorkspace != workspace)
+    return emitError() << "'#sattn.gpu_launch' must list both `partials` and "
+                          "`part_counters` in its params when part_slots > 0, "
+                          "and neither otherwise (part_slots = "
+                       << partSlots << ")";
+  return success();
+}
+
 bool GpuLaunchAttr::isBuffer(KernelParam param) {
   switch (param) {
   case KernelParam::Q:
@@ -29,6 +55,8 @@ bool GpuLaunchAttr::isBuffer(KernelParam param) {
   case KernelParam::CuSeqlensK:
   case KernelParam::GradOutput:
   case KernelParam::GradQuery:
+  case KernelParam::Partials:
+  case KernelParam::PartCounters:
   case KernelParam::GradKey:
   case KernelParam::GradValue:
     return true;

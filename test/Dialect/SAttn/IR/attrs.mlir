@@ -70,6 +70,16 @@ func.func @kernel_facts() attributes {
   return
 }
 
+// Heavy query tiles cut into parts: the calls and the slots (printed only
+// when not 0).
+// CHECK-LABEL: func.func @kernel_parts
+func.func @kernel_parts() attributes {
+  // CHECK-SAME: l = #sattn.gpu_launch<kernel = @sattn_kernels::@attention_0, tile = <rows = 128, keys = 64>, grid = [calls, q_heads, batch], threads = 256, shared_memory = 71680, tensor_cores = true, writes_lse = false, params = [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, partials, part_counters], calls = 135, part_slots = 8>
+  l = #sattn.gpu_launch<kernel = @sattn_kernels::@attention_0, tile = <rows = 128, keys = 64>, grid = [calls, q_heads, batch], threads = 256, shared_memory = 71680, tensor_cores = true, writes_lse = false, params = [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, partials, part_counters], calls = 135, part_slots = 8>
+} {
+  return
+}
+
 // CHECK-LABEL: func.func @cpu_kernel_facts
 func.func @cpu_kernel_facts() attributes {
   // CHECK-SAME: sattn.cpu_kernels = [#sattn.cpu_kernel<tile = <rows = 8, keys = 64>, spaces = 1, packed_heads = 4, split_keys = true>]

@@ -205,6 +205,26 @@ func.func private @f39() attributes {t = #sattn.tile<rows = 0, keys = 64>}
 
 // -----
 
-// expected-error @+2 {{expected one of [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, block_table, seq_lens, num_pages, max_pages, cu_seqlens_q, cu_seqlens_k, grad_output, grad_query, grad_key, grad_value] for a parameter of a GPU kernel, got: query}}
+// expected-error @+2 {{expected one of [q, k, v, o, lse, q_heads, kv_heads, q_len, k_len, block_table, seq_lens, num_pages, max_pages, cu_seqlens_q, cu_seqlens_k, grad_output, grad_query, grad_key, grad_value, partials, part_counters] for a parameter of a GPU kernel, got: query}}
 // expected-error @+1 {{failed to parse SAttn_GpuLaunchAttr parameter 'params'}}
 func.func private @f40() attributes {l = #sattn.gpu_launch<kernel = @m::@k, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, batch], threads = 256, shared_memory = 0, tensor_cores = true, writes_lse = false, params = [query]>}
+
+// -----
+
+// expected-error @+1 {{'#sattn.gpu_launch' has `calls` in its grid but calls = 0}}
+func.func private @f41() attributes {l = #sattn.gpu_launch<kernel = @m::@k, tile = <rows = 128, keys = 64>, grid = [calls, q_heads, batch], threads = 256, shared_memory = 0, tensor_cores = true, writes_lse = false, params = [q]>}
+
+// -----
+
+// expected-error @+1 {{'#sattn.gpu_launch' has calls = 12 but no `calls` in its grid}}
+func.func private @f42() attributes {l = #sattn.gpu_launch<kernel = @m::@k, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, batch], threads = 256, shared_memory = 0, tensor_cores = true, writes_lse = false, params = [q], calls = 12>}
+
+// -----
+
+// expected-error @+1 {{'#sattn.gpu_launch' must list both `partials` and `part_counters` in its params when part_slots > 0, and neither otherwise (part_slots = 2)}}
+func.func private @f43() attributes {l = #sattn.gpu_launch<kernel = @m::@k, tile = <rows = 128, keys = 64>, grid = [calls, q_heads, batch], threads = 256, shared_memory = 0, tensor_cores = true, writes_lse = false, params = [q, partials], calls = 3, part_slots = 2>}
+
+// -----
+
+// expected-error @+1 {{'#sattn.gpu_launch' must list both `partials` and `part_counters` in its params when part_slots > 0, and neither otherwise (part_slots = 0)}}
+func.func private @f44() attributes {l = #sattn.gpu_launch<kernel = @m::@k, tile = <rows = 128, keys = 64>, grid = [query_tiles, q_heads, batch], threads = 256, shared_memory = 0, tensor_cores = true, writes_lse = false, params = [q, partials, part_counters]>}

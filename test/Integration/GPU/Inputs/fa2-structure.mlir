@@ -15,3 +15,8 @@ func.func @bigbird(%q: !t, %k: !t, %v: !t) -> !t {
   %o = sattn.attention %q, %k, %v mask(#sattn.bigbird<block = 64, window = 3, global = 2, random = 3, seed = 0>) : (!t, !t, !t) -> !t
   return %o : !t
 }
+
+func.func @longformer(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.longformer<window = 512, global = [0]>) : (!t, !t, !t) -> !t
+  return %o : !t
+}

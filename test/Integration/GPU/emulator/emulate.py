@@ -41,6 +41,8 @@ RENAMES = {
     "llvm.nvvm.read.ptx.sreg.ctaid.y": "emu_ctaid_y",
     "llvm.nvvm.read.ptx.sreg.ctaid.z": "emu_ctaid_z",
     "llvm.nvvm.read.ptx.sreg.nctaid.x": "emu_nctaid_x",
+    "llvm.nvvm.read.ptx.sreg.nctaid.y": "emu_nctaid_y",
+    "llvm.nvvm.read.ptx.sreg.nctaid.z": "emu_nctaid_z",
     "llvm.nvvm.barrier.cta.sync.aligned.all": "emu_barrier",
     "llvm.nvvm.shfl.sync.bfly.f32": "emu_shfl_bfly",
     "llvm.nvvm.shfl.sync.idx.f32": "emu_shfl_idx",
@@ -52,6 +54,7 @@ RENAMES = {
     "llvm.nvvm.cp.async.commit.group": "emu_cp_async_commit",
     "llvm.nvvm.cp.async.wait.group": "emu_cp_async_wait",
     "llvm.nvvm.lg2.approx.f": "emu_lg2",
+    "llvm.nvvm.membar.gl": "emu_membar",
     "llvm.nvvm.mma.m16n8k16.row.col.bf16": "emu_mma_bf16",
     "llvm.nvvm.mma.m16n8k16.row.col.f32.f32": "emu_mma_f16",
 }
@@ -64,6 +67,8 @@ declare i32 @emu_ctaid_x()
 declare i32 @emu_ctaid_y()
 declare i32 @emu_ctaid_z()
 declare i32 @emu_nctaid_x()
+declare i32 @emu_nctaid_y()
+declare i32 @emu_nctaid_z()
 declare void @emu_ldmatrix(ptr, ptr, i32)
 declare void @emu_cp_async(ptr, ptr, i32)
 declare void @emu_cp_async_commit()
@@ -73,6 +78,7 @@ declare float @emu_shfl_bfly(i32, float, i32, i32)
 declare float @emu_shfl_idx(i32, float, i32, i32)
 declare float @emu_ex2(float)
 declare float @emu_lg2(float)
+declare void @emu_membar()
 declare void @emu_mma(ptr, i32, i32, i32, i32, i32, i32, i32, float, float, float, float)
 """
 
@@ -179,6 +185,11 @@ def compile_kernel(a, spec, tensor_cores, emulator, base):
     facts = re.search(r"kernel = @\w+::@(\w+), tile = <rows = (\d+), keys = (\d+)>.*"
                       r"threads = (\d+)", converted)
     shape = (facts.group(1), int(facts.group(2)), int(facts.group(3)), int(facts.group(4)))
+    if f"@{shape[0]}_order" in converted:
+        HEAVY_FIRST.add(base)
+    calls = re.search(r"calls = (\d+), part_slots = (\d+)>", converted)
+    if calls:
+        PARTS[base] = (int(calls.group(1)), int(calls.group(2)))
     binary = run([a.sattn_opt, base + ".mlir",
                   f"-sattn-lower-to-nvvm=format=llvm chip=sm_80 "
                   f"tensor-cores={int(tensor_cores)}"]).decode("latin-1")
@@ -190,6 +201,13 @@ def compile_kernel(a, spec, tensor_cores, emulator, base):
     run([a.llc, "-O1", "-relocation-model=pic", "-filetype=obj", base + ".ll", "-o", base + ".o"])
     run(["c++", "-shared", base + ".o", emulator, "-lpthread", "-o", base + ".so"])
     return ctypes.CDLL(base + ".so"), shape
+
+
+# The kernels whose blocks take their query tiles from a heaviest-first order
+# table (static plans with uneven work per query tile), and those whose heavy
+# query tiles are cut into parts: (calls, partial-result slots per head).
+HEAVY_FIRST = set()
+PARTS = {}
 
 
 def run_case(a, c, tensor_cores, emulator, workdir):
@@ -206,7 +224,16 @@ def run_case(a, c, tensor_cores, emulator, workdir):
     for x in (q, k, v, o, lse):
         args += [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
     args += [hq, hkv, lq, lk]
-    launch(lib, kernel, args, (-(-lq // rows), hq, b), threads)
+    grid_x = -(-lq // rows)
+    if base in PARTS:  # the workspace of the parts, counters zero
+        grid_x, slots = PARTS[base]
+        partials = np.zeros(b * hq * slots * rows * (dv + 1), np.float32)
+        counters = np.zeros(b * hq * slots, np.int32)
+        for x in (partials, counters):
+            args += [x.ctypes.data, x.ctypes.data, 0, x.size, 1]
+    launch(lib, kernel, args, (grid_x, hq, b), threads)
+    if base in PARTS and counters.any():
+        return f"the part counters are not back to 0: {counters}"
     return diff.check_outputs(c, arrays, o, lse if c["lse"] else None)
 
 
@@ -297,6 +324,8 @@ def main():
     ap.add_argument("--seed", type=int, help="default: a new one each run")
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
+    ap.add_argument("--masks", choices=sorted(diff.MASKS), default="all",
+                    help="heavy: global rows, whose query tiles run heaviest first")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--paged", action="store_true",
                     help="sattn.paged_attention cases of paged.py instead")
@@ -309,7 +338,8 @@ def main():
     if a.paged or a.varlen or a.grad:
         return main_serving(a, seed, paged if a.paged else varlen if a.varlen else grad)
     # The differential test's sequence, less the cases too big for the GPU.
-    cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage) if diff.fits_gpu(c)]
+    cases = [c for c in diff.make_cases(seed, a.cases * 3, a.case, a.garbage,
+                                        diff.MASKS[a.masks]) if diff.fits_gpu(c)]
     cases = cases[:a.cases]
     failures = run_jobs(a, cases, run_case)
     print(f"seed {seed}: {len(cases)} random cases, each with tensor-cores on and off "
@@ -317,7 +347,9 @@ def main():
           f"{sum(c['dynamic'] for c in cases)} dynamic, {sum(c['hq'] != c['hkv'] for c in cases)} GQA, "
           f"{sum(c['lse'] for c in cases)} with LSE, {sum(c['garbage'] for c in cases)} with garbage "
           f"in unkept keys, {sum(c['softcap'] is not None for c in cases)} softcap, "
-          f"{sum(c['alibi'] is not None for c in cases)} ALiBi)")
+          f"{sum(c['alibi'] is not None for c in cases)} ALiBi; "
+          f"{len(HEAVY_FIRST)} kernels ran their query tiles heaviest first, "
+          f"{len(PARTS)} cut heavy query tiles into parts)")
     for c, tc, error in failures[:10]:
         print(f"FAILED case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
               f"{diff.describe(c)}): {error}\n{diff.spec_text(c)}"

@@ -34,7 +34,7 @@ constexpr int kMaxThreads = 1024, kWarp = 32, kMaxWarps = kMaxThreads / kWarp;
 
 thread_local int tid;
 thread_local int cta[3];
-int gridX;
+int gridDims[3];
 pthread_barrier_t blockBarrier;
 pthread_barrier_t warpBarrier[kMaxWarps];
 float shuffleSlot[kMaxWarps][kWarp];
@@ -111,7 +111,11 @@ int emu_tid_x() { return tid; }
 int emu_ctaid_x() { return cta[0]; }
 int emu_ctaid_y() { return cta[1]; }
 int emu_ctaid_z() { return cta[2]; }
-int emu_nctaid_x() { return gridX; }
+// Blocks run one after another here: every write is visible already.
+void emu_membar() {}
+int emu_nctaid_x() { return gridDims[0]; }
+int emu_nctaid_y() { return gridDims[1]; }
+int emu_nctaid_z() { return gridDims[2]; }
 void emu_barrier(int) { pthread_barrier_wait(&blockBarrier); }
 float emu_ex2(float x) { return std::exp2(x); }
 float emu_lg2(float x) { return std::log2(x); }
@@ -210,7 +214,9 @@ void emu_launch(void *kernel, int numArgs, const int64_t *args, int gx, int gy,
   pthread_barrier_init(&blockBarrier, nullptr, numThreads);
   for (auto &w : warpBarrier)
     pthread_barrier_init(&w, nullptr, kWarp);
-  gridX = gx;
+  gridDims[0] = gx;
+  gridDims[1] = gy;
+  gridDims[2] = gz;
   std::vector<pthread_t> threads(numThreads);
   std::vector<int64_t> padded(kMaxArgs, 0);
   std::copy(args, args + std::min(numArgs, kMaxArgs), padded.begin());

@@ -50,7 +50,9 @@ def SAttn_KernelParam : I32EnumAttr<"KernelParam",
       I32EnumAttrCase<"GradOutput", 15, "grad_output">,
       I32EnumAttrCase<"GradQuery", 16, "grad_query">,
       I32EnumAttrCase<"GradKey", 17, "grad_key">,
-      I32EnumAttrCase<"GradValue", 18, "grad_value">]> {
+      I32EnumAttrCase<"GradValue", 18, "grad_value">,
+      I32EnumAttrCase<"Partials", 19, "partials">,
+      I32EnumAttrCase<"PartCounters", 20, "part_counters">]> {
   let cppNamespace = "::mlir::sattn";
   let genSpecializedAttr = 0;
 }
@@ -60,7 +62,8 @@ def SAttn_LaunchDim : I32EnumAttr<"LaunchDim", "a dimension of a GPU grid", [
       I32EnumAttrCase<"QHeads", 1, "q_heads">,
       I32EnumAttrCase<"Batch", 2, "batch">,
       I32EnumAttrCase<"Sequences", 3, "sequences">,
-      I32EnumAttrCase<"KeyAndQueryTiles", 4, "key_and_query_tiles">]> {
+      I32EnumAttrCase<"KeyAndQueryTiles", 4, "key_and_query_tiles">,
+      I32EnumAttrCase<"Calls", 5, "calls">]> {
   let cppNamespace = "::mlir::sattn";
   let genSpecializedAttr = 0;
 }
@@ -79,7 +82,8 @@ def SAttn_GpuLaunchAttr : AttrDef<SAttn_Dialect, "GpuLaunch"> {
     - `grid`: what x, y, z count: `query_tiles` = ceil(L / Br) with L the
       query length (the longest sequence's for varlen), `q_heads`, `batch`
       (B) or `sequences` (varlen); the backward's
-      `key_and_query_tiles` = ceil(Lk / Bc) + ceil(Lq / Br).
+      `key_and_query_tiles` = ceil(Lk / Bc) + ceil(Lq / Br); `calls` = the
+      `calls` below (a plan whose heavy query tiles are cut into parts).
     - `threads`: threads per block (x).
     - `shared_memory`: bytes of dynamic shared memory the launch must give
       (above 48 KiB the kernel must first be allowed them:
@@ -106,13 +110,17 @@ def SAttn_GpuLaunchAttr : AttrDef<SAttn_Dialect, "GpuLaunch"> {
                         ArrayRefParameter<"LaunchDim">:$grid,
                         "int64_t":$threads, "int64_t":$sharedMemory,
                         "bool":$tensorCores, "bool":$writesLse,
-                        ArrayRefParameter<"KernelParam">:$params);
+                        ArrayRefParameter<"KernelParam">:$params,
+                        DefaultValuedParameter<"int64_t", "0">:$calls,
+                        DefaultValuedParameter<"int64_t", "0">:$partSlots);
   let assemblyFormat = [{
     `<` `kernel` `=` $kernel `,` `tile` `=` $tile `,` `grid` `=` `[` $grid `]`
     `,` `threads` `=` $threads `,` `shared_memory` `=` $sharedMemory `,`
     `tensor_cores` `=` $tensorCores `,` `writes_lse` `=` $writesLse `,`
-    `params` `=` `[` $params `]` `>`
+    `params` `=` `[` $params `]` (`,` `calls` `=` $calls^)?
+    (`,` `part_slots` `=` $partSlots^)? `>`
   }];
+  let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// True for the parameters passed as flat memrefs (5 words).
     static bool isBuffer(KernelParam param);
