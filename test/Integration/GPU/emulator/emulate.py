@@ -325,7 +325,7 @@ def main():
     ap.add_argument("--case", type=int, help="run only case I of the seed's sequence")
     ap.add_argument("--garbage", action="store_true", help="garbage in the unkept keys of every case")
     ap.add_argument("--masks", choices=sorted(diff.MASKS), default="all",
-                    help="heavy: global rows, whose query tiles run heaviest first")
+                    help="heavy: global rows (query tiles heaviest first, heavy ones as parts)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--paged", action="store_true",
                     help="sattn.paged_attention cases of paged.py instead")
