@@ -46,6 +46,10 @@ def pattern(name, n):
 
 PATTERNS = bench.PATTERNS[:3] + ["causal_window_1024"] + bench.PATTERNS[3:]
 # The backward's patterns (after every forward kernel in the check).
+# Kernels whose heavy query tiles run as parts: the timing run's first rows
+# (the global rows' tile, merged from its parts, and a whole tile) are checked
+# on the GPU, where the parts' fences and counters meet real concurrency.
+PART_CHECK_ROWS = 256
 GRAD_PATTERNS = ["causal", "causal_window_256", "longformer_512"]
 
 
@@ -106,6 +110,9 @@ def main():
         elif role in ("time", "grad_time"):
             keep = mask.evaluate(c["n"], c["n"])
             entry["kept_pairs"] = int(keep.sum())
+            if entry["parts"]:  # the rows of the heavy tile and the next, checked
+                np.save(os.path.join(args.out, tag + ".rows.npy"),
+                        np.ascontiguousarray(keep[:PART_CHECK_ROWS]))
             if "LAYOUT" in flex:
                 np.save(os.path.join(args.out, tag + ".layout.npy"),
                         np.ascontiguousarray(keep[::BLOCK, ::BLOCK]))
