@@ -95,7 +95,13 @@ def SAttn_GpuLaunchAttr : AttrDef<SAttn_Dialect, "GpuLaunch"> {
       backward's `grad_output` (dO, an operand like `o` and `lse` there),
       `grad_query`, `grad_key` and `grad_value` (its results) are flat
       memrefs (allocated, aligned, offset 0, element count, stride 1), the
-      others one i64.
+      others one i64. With parts, `partials` (f32, B x Hq x `part_slots` x
+      Br x (Dv + 1): each part's normalized O rows and base-2 LSE) and
+      `part_counters` (i32, B x Hq x `part_slots`; zero before the first
+      launch, and each launch leaves it zero) are buffers too.
+    - `calls`, `part_slots` (omitted when 0): heavy query tiles (global
+      rows) cut into parts, docs/GPUCodegen.md: the blocks along x, and the
+      partial-result slots per (batch, query head).
 
     ```mlir
     #sattn.gpu_launch<kernel = @sattn_kernels::@attention_0,
