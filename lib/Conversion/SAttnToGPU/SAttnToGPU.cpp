@@ -266,7 +266,8 @@ Value KernelBuilder::keyRowIndex(Value key) {
 gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
   if (parts) {
     // The calls by descending number of key tiles (ties: the last tile
-    // first), each with its tile's first slot and number of parts.
+    // first, then its parts in order), each with its tile's first slot and
+    // number of parts.
     SmallVector<std::array<int32_t, 6>> calls;
     for (size_t i = 0; i < parts->calls.size(); i += 4) {
       auto [qt, begin, end, slot] =
@@ -279,8 +280,9 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
               std::pair(parts->merges[m + 1], parts->merges[m + 2]);
       calls.push_back({qt, begin, end, slot, first, count});
     }
-    llvm::stable_sort(calls, [](const auto &x, const auto &y) {
-      return std::pair(x[2] - x[1], x[0]) > std::pair(y[2] - y[1], y[0]);
+    llvm::sort(calls, [](const auto &x, const auto &y) {
+      return std::tuple(x[2] - x[1], x[0], -x[1]) >
+             std::tuple(y[2] - y[1], y[0], -y[1]);
     });
     SmallVector<int32_t> table;
     for (const auto &call : calls)
@@ -294,8 +296,9 @@ gpu::GPUFuncOp KernelBuilder::build(gpu::GPUModuleOp module, StringRef name) {
     SmallVector<int32_t> lastFirst(
         llvm::reverse(llvm::seq<int32_t>(0, int32_t(offsets.size()) - 1)));
     SmallVector<int32_t> order = lastFirst;
-    llvm::stable_sort(order, [&](int32_t x, int32_t y) {
-      return offsets[x + 1] - offsets[x] > offsets[y + 1] - offsets[y];
+    llvm::sort(order, [&](int32_t x, int32_t y) {
+      return std::pair(offsets[x + 1] - offsets[x], x) >
+             std::pair(offsets[y + 1] - offsets[y], y);
     });
     if (order != lastFirst) {
       orderTable = {(name + "_order").str(), int64_t(order.size())};
