@@ -401,12 +401,15 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   auto blockId = [&](gpu::Dimension d) -> Value {
     return gpu::BlockIdOp::create(b, loc, d);
   };
+  // (One op per statement: the IR's order must not depend on the order in
+  // which a compiler evaluates arguments.)
   Value numHeads = gridDim(gpu::Dimension::y);
   Value perRank = mul(numHeads, gridDim(gpu::Dimension::z));
-  Value id = add(blockId(gpu::Dimension::x),
-                 mul(gridDim(gpu::Dimension::x),
-                     add(blockId(gpu::Dimension::y),
-                         mul(numHeads, blockId(gpu::Dimension::z)))));
+  Value blockZ = blockId(gpu::Dimension::z);
+  Value blockY = blockId(gpu::Dimension::y);
+  Value blockRow = add(blockY, mul(numHeads, blockZ));
+  Value blocksBefore = mul(gridDim(gpu::Dimension::x), blockRow);
+  Value id = add(blockId(gpu::Dimension::x), blocksBefore);
   Value rank = arith::DivUIOp::create(b, loc, id, perRank);
   Value headOfBatch = arith::RemUIOp::create(b, loc, id, perRank);
   Value head = arith::RemUIOp::create(b, loc, headOfBatch, numHeads);
@@ -608,10 +611,11 @@ void KernelBuilder::buildPartOutput(ValueRange state, Value numRows) {
            Value done = memref::AtomicRMWOp::create(
                b, loc, arith::AtomicRMWKind::addi, i32(1), counters,
                ValueRange{counterAt});
-           Value last = arith::CmpIOp::create(
-               b, loc, arith::CmpIPredicate::eq,
-               arith::IndexCastOp::create(b, loc, b.getIndexType(), done),
-               sub(numParts, idx(1)));
+           Value doneBefore =
+               arith::IndexCastOp::create(b, loc, b.getIndexType(), done);
+           Value last =
+               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     doneBefore, sub(numParts, idx(1)));
            store(arith::ExtUIOp::create(b, loc, b.getI32Type(), last), keyUsed,
                  {idx(0), idx(0)});
          });
@@ -671,8 +675,9 @@ void KernelBuilder::buildPartOutput(ValueRange state, Value numRows) {
             Value logSum = arith::MulFOp::create(
                 b, loc, arith::AddFOp::create(b, loc, m, log2(sums[0])),
                 f32Const(static_cast<float>(M_LN2)));
-            store(arith::SelectOp::create(b, loc, empty, negInf, logSum), lse,
-                  add(lseBase, row));
+            Value rowLse =
+                arith::SelectOp::create(b, loc, empty, negInf, logSum);
+            store(rowLse, lse, add(lseBase, row));
           });
     });
     ifThen(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, idx(0)),
@@ -742,10 +747,9 @@ void KernelBuilder::buildRowOutput(Value r, Value numRows, Value m, Value l,
     storeO(rowOffset, inv);
     auto writer = scf::IfOp::create(b, loc, writesLse);
     b.setInsertionPointToStart(writer.thenBlock());
-    store(arith::SelectOp::create(b, loc, nonEmpty,
-                                  arith::AddFOp::create(b, loc, m, log2(l)),
-                                  negInf),
-          partials, add(rowOffset, idx(valueDim)));
+    Value partLse = arith::SelectOp::create(
+        b, loc, nonEmpty, arith::AddFOp::create(b, loc, m, log2(l)), negInf);
+    store(partLse, partials, add(rowOffset, idx(valueDim)));
     return;
   }
   storeO(add(oBase, mul(row, oRowStride)), inv);

@@ -24,8 +24,8 @@
 // CHECK:           %[[Z:.*]] = gpu.grid_dim z
 // CHECK:           %[[PER_RANK:.*]] = arith.muli %[[Y]], %[[Z]] : index
 // CHECK:           %[[BZ:.*]] = gpu.block_id z
-// CHECK:           %[[YZ:.*]] = arith.muli %[[Y]], %[[BZ]] : index
 // CHECK:           %[[BY:.*]] = gpu.block_id y
+// CHECK:           %[[YZ:.*]] = arith.muli %[[Y]], %[[BZ]] : index
 // CHECK:           %[[ROW:.*]] = arith.addi %[[BY]], %[[YZ]] : index
 // CHECK:           %[[X:.*]] = gpu.grid_dim x
 // CHECK:           %[[XROW:.*]] = arith.muli %[[X]], %[[ROW]] : index
