@@ -292,9 +292,10 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     needed.push_back({&lse, rowsTotal * int64_t(sizeof(float))});
   // Heavy query tiles cut into parts: their partial rows and counters.
   int64_t slots = batch * hq * launch.getPartSlots();
+  int64_t partialElems = slots * tileRows * (v.shape.back() + 1);
   void *partials = nullptr, *counters = nullptr;
   if (slots) {
-    needed.push_back({&partials, slots * tileRows * (v.shape.back() + 1) * 4});
+    needed.push_back({&partials, partialElems * 4});
     needed.push_back({&counters, slots * 4});
   }
   for (auto [buffer, bytes] : needed) {
@@ -348,7 +349,7 @@ llvm::Error GpuKernel::run(llvm::ArrayRef<TensorView> inputs,
     case KernelParam::GradValue:
       return flat(results[2], v.numElements());
     case KernelParam::Partials:
-      return flat(partials, slots * tileRows * (v.shape.back() + 1));
+      return flat(partials, partialElems);
     case KernelParam::PartCounters:
       return flat(counters, slots);
     default: {
