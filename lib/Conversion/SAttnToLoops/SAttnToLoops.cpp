@@ -191,7 +191,14 @@ private:
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
   /// pairDots: two d per vdpbf16ps of Qp and broadcast pairs of K.
   void buildBroadcastScores(Value k0, Value nc);
-  void buildDotScores(Value k0, Value nc);
+  /// Packed tiles: the dot-product scores, dotKeys keys per step; with
+  /// `forEachHead` (all heads), that runs each step for every KV head, so
+  /// the token rows of the cache, all heads of a key, are read in order.
+  void buildDotScores(Value k0, Value nc,
+                      function_ref<void(Value c0)> forEachHead = nullptr);
+  /// The scores of keys k0 + c0 ... k0 + c0 + dotKeys - 1 (clamped to the
+  /// tile's nc keys) for this head.
+  void buildDotStep(Value k0, Value nc, Value c0);
   /// pairDots: Vp[c / 2][2 j + c % 2] = V[k0 + c, j] for the nc keys of the
   /// tile, 0 for a missing last key and (`guarded`) for keys no row keeps.
   void buildValuePairs(Value k0, Value nc, bool guarded);
@@ -264,6 +271,7 @@ private:
   Value tileCount;            // paged: the keys of the tile
   Value nextRows, nextCount; // paged: those of the next tile, its key count
   Value qt, st, oacc, rowBuf;
+  Value stAll; // all heads: [Hkv, Bc, Br], `st` each head's slice
   /// pairDots: Qp[d / 2][2 r + d % 2] = Q[r, d] (unscaled bf16), and the
   /// tile's P and V as bf16 pairs of keys: Pp[c / 2][2 r + c % 2] = P[r][c],
   /// Vp (buildValuePairs).
@@ -498,7 +506,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // Rows up to a multiple of the key block (keyChunk, or dotKeys for packed
   // tiles): the last block may run past Bc.
   int64_t block = packedGroup ? dotKeys : keyChunk;
-  st = scratch({static_cast<int64_t>(llvm::alignTo(tiles.keys, block)), br});
+  stAll = perHeadScratch(
+      {static_cast<int64_t>(llvm::alignTo(tiles.keys, block)), br});
+  st = stAll;
   oaccAll = perHeadScratch({br, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
@@ -536,6 +546,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     auto bind = [&](Value g) {
       qRows = qAll && allHeads ? headSlice(qAll, g) : qAll;
       oacc = allHeads ? headSlice(oaccAll, g) : oaccAll;
+      st = allHeads ? headSlice(stAll, g) : stAll;
       rowSlopes = slopesAll && allHeads ? headSlice(slopesAll, g) : slopesAll;
     };
     if (!allHeads) {
@@ -690,7 +701,11 @@ void TileFunctionBuilder::buildBody(Block *entry) {
         b, loc, mask, plan, queryTile, p0, p1, lk, tiles.keys, ValueRange{},
         [&](Value kt, ValueRange, Value full) {
           Value k0 = mulIdx(kt, idx(tiles.keys));
-          preparePagedTile(k0, minIdx(idx(tiles.keys), subIdx(lk, k0)));
+          Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
+          preparePagedTile(k0, nc);
+          buildDotScores(k0, nc, [&](Value c0) {
+            perHead([&] { buildDotStep(k0, nc, c0); });
+          });
           perHead([&] {
             SmallVector<Value> state;
             for (int64_t i = 0; i < 2 * nv; ++i)
@@ -1055,77 +1070,85 @@ void TileFunctionBuilder::stageKeyTile(Value k0, Value nc) {
       });
 }
 
-void TileFunctionBuilder::buildDotScores(Value k0, Value nc) {
+void TileFunctionBuilder::buildDotScores(
+    Value k0, Value nc, function_ref<void(Value c0)> forEachHead) {
+  Value keysUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(dotKeys)),
+                        idx(dotKeys));
+  scf::ForOp::create(b, loc, idx(0), keysUp, idx(dotKeys), ValueRange{},
+                     [&](OpBuilder &, Location, Value c0, ValueRange) {
+                       if (forEachHead)
+                         forEachHead(c0);
+                       else
+                         buildDotStep(k0, nc, c0);
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
+void TileFunctionBuilder::buildDotStep(Value k0, Value nc, Value c0) {
   const int64_t rowsUsed = packedGroup * packedLength; // <= tiles.rows
   const int64_t dVecs = (headDim + lanes - 1) / lanes;
   Value lastKey = subIdx(addIdx(k0, nc), idx(1)); // the tile's last key
-  Value keysUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(dotKeys)),
-                        idx(dotKeys));
-  scf::ForOp::create(
-      b, loc, idx(0), keysUp, idx(dotKeys), ValueRange{},
-      [&](OpBuilder &, Location, Value c0, ValueRange) {
-        SmallVector<SmallVector<Value, 4>> keys;
+  SmallVector<SmallVector<Value, 4>> keys;
+  for (int64_t j = 0; j < dotKeys; ++j) {
+    keys.push_back(keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
+    if (allHeads) // step s = Hkv c0 + dotKeys kvHead + j of the tile
+      prefetchNextRows(addIdx(
+          addIdx(mulIdx(c0, idx(packedHeads)), mulIdx(kvHead, idx(dotKeys))),
+          idx(j)));
+    else if (pageSize)
+      prefetchNextRows(addIdx(c0, idx(j)));
+    else
+      prefetchRowsAhead(addIdx(addIdx(k0, c0), idx(j)));
+  }
+  // acc[j][r] += K[key_j, d : d + lanes] * Q'[r, d : d + lanes]
+  SmallVector<Value> zeros(dotKeys * rowsUsed, splat(0.0f));
+  auto dLoop = scf::ForOp::create(
+      b, loc, idx(0), idx(dVecs * lanes), idx(lanes), zeros,
+      [&](OpBuilder &, Location, Value d, ValueRange acc) {
+        SmallVector<Value> qv, next;
+        for (int64_t r = 0; r < rowsUsed; ++r)
+          qv.push_back(vector::LoadOp::create(b, loc, vecF32, qRows,
+                                              ValueRange{idx(r), d}));
         for (int64_t j = 0; j < dotKeys; ++j) {
-          keys.push_back(
-              keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
-          if (pageSize)
-            prefetchNextRows(addIdx(c0, idx(j)));
-          else
-            prefetchRowsAhead(addIdx(addIdx(k0, c0), idx(j)));
-        }
-        // acc[j][r] += K[key_j, d : d + lanes] * Q'[r, d : d + lanes]
-        SmallVector<Value> zeros(dotKeys * rowsUsed, splat(0.0f));
-        auto dLoop = scf::ForOp::create(
-            b, loc, idx(0), idx(dVecs * lanes), idx(lanes), zeros,
-            [&](OpBuilder &, Location, Value d, ValueRange acc) {
-              SmallVector<Value> qv, next;
-              for (int64_t r = 0; r < rowsUsed; ++r)
-                qv.push_back(vector::LoadOp::create(b, loc, vecF32, qRows,
-                                                    ValueRange{idx(r), d}));
-              for (int64_t j = 0; j < dotKeys; ++j) {
-                SmallVector<Value, 4> at(keys[j]);
-                at.push_back(d);
-                Value kv = headDim % lanes == 0
-                               ? widen(vector::LoadOp::create(
-                                     b, loc, VectorType::get({lanes}, elemType),
-                                     kData(), at))
-                               : Value();
-                if (!kv) { // D not a multiple of the lanes: masked tail
-                  Value valid = vector::CreateMaskOp::create(
-                      b, loc, VectorType::get({lanes}, b.getI1Type()),
-                      ValueRange{subIdx(idx(headDim), d)});
-                  Value zero = arith::ConstantOp::create(
-                      b, loc,
-                      DenseElementsAttr::get(VectorType::get({lanes}, elemType),
-                                             b.getZeroAttr(elemType)));
-                  kv = widen(vector::MaskedLoadOp::create(
-                      b, loc, VectorType::get({lanes}, elemType), kData(), at,
-                      valid, zero));
-                }
-                for (int64_t r = 0; r < rowsUsed; ++r)
-                  next.push_back(vector::FMAOp::create(b, loc, kv, qv[r],
-                                                       acc[j * rowsUsed + r]));
-              }
-              scf::YieldOp::create(b, loc, next);
-            });
-        // S^T[c0 + j][r] = hsum(acc[j][r]); rows past rowsUsed are 0.
-        for (int64_t j = 0; j < dotKeys; ++j) {
-          SmallVector<Value> row(tiles.rows, f32Const(0.0f));
-          for (int64_t r = 0; r < rowsUsed; ++r)
-            row[r] =
-                vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                            dLoop.getResult(j * rowsUsed + r),
-                                            arith::FastMathFlags::reassoc);
-          for (int64_t n = 0; n < tiles.rows / lanes; ++n)
-            vector::StoreOp::create(
+          SmallVector<Value, 4> at(keys[j]);
+          at.push_back(d);
+          Value kv = headDim % lanes == 0
+                         ? widen(vector::LoadOp::create(
+                               b, loc, VectorType::get({lanes}, elemType),
+                               kData(), at))
+                         : Value();
+          if (!kv) { // D not a multiple of the lanes: masked tail
+            Value valid = vector::CreateMaskOp::create(
+                b, loc, VectorType::get({lanes}, b.getI1Type()),
+                ValueRange{subIdx(idx(headDim), d)});
+            Value zero = arith::ConstantOp::create(
                 b, loc,
-                vector::FromElementsOp::create(
-                    b, loc, vecF32,
-                    ArrayRef<Value>(row).slice(n * lanes, lanes)),
-                st, ValueRange{addIdx(c0, idx(j)), idx(n * lanes)});
+                DenseElementsAttr::get(VectorType::get({lanes}, elemType),
+                                       b.getZeroAttr(elemType)));
+            kv = widen(vector::MaskedLoadOp::create(
+                b, loc, VectorType::get({lanes}, elemType), kData(), at, valid,
+                zero));
+          }
+          for (int64_t r = 0; r < rowsUsed; ++r)
+            next.push_back(vector::FMAOp::create(b, loc, kv, qv[r],
+                                                 acc[j * rowsUsed + r]));
         }
-        scf::YieldOp::create(b, loc);
+        scf::YieldOp::create(b, loc, next);
       });
+  // S^T[c0 + j][r] = hsum(acc[j][r]); rows past rowsUsed are 0.
+  for (int64_t j = 0; j < dotKeys; ++j) {
+    SmallVector<Value> row(tiles.rows, f32Const(0.0f));
+    for (int64_t r = 0; r < rowsUsed; ++r)
+      row[r] = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                           dLoop.getResult(j * rowsUsed + r),
+                                           arith::FastMathFlags::reassoc);
+    for (int64_t n = 0; n < tiles.rows / lanes; ++n)
+      vector::StoreOp::create(
+          b, loc,
+          vector::FromElementsOp::create(
+              b, loc, vecF32, ArrayRef<Value>(row).slice(n * lanes, lanes)),
+          st, ValueRange{addIdx(c0, idx(j)), idx(n * lanes)});
+  }
 }
 
 Value TileFunctionBuilder::rowPositions(int64_t n) {
@@ -1177,14 +1200,14 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   };
   if (allHeads) {
-    // Step s = kvHead * Bc + c of the tile's Hkv * Bc key steps prefetches
-    // row s of the next tile in memory order (page j = s / (page * Hkv),
-    // its row s mod (page * Hkv)): the next tile whole, each page front to
-    // back (f16 decode, Hkv = 8, Lk = 32768, D = 128, Zen 4: shuffled pages
-    // 8.2-9.0 -> 7.2-7.5 ms, sorted 6.8-7.7 -> 5.3-5.9, against prefetching
-    // the next head's rows key by key).
+    // Step s (`c`) of the tile's Hkv * Bc key steps prefetches row s of the
+    // next tile in memory order (page j = s / (page * Hkv), its row s mod
+    // (page * Hkv)): the next tile whole, each page front to back (f16
+    // decode, Hkv = 8, Lk = 32768, D = 128, Zen 4: shuffled pages 8.2-9.0 ->
+    // 7.2-7.5 ms, sorted 6.8-7.7 -> 5.3-5.9, against prefetching the next
+    // head's rows key by key).
     int64_t rowsPerPage = pageSize * packedHeads;
-    Value s = addIdx(mulIdx(kvHead, idx(tiles.keys)), c);
+    Value s = c;
     Value firstKey = mulIdx(arith::DivUIOp::create(b, loc, s, idx(rowsPerPage)),
                             idx(pageSize));
     auto inRange = scf::IfOp::create(b, loc, lt(firstKey, nextCount));
@@ -1251,9 +1274,10 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   if (pageSize && !allHeads) // all heads: once per tile, before the heads
     preparePagedTile(k0, nc);
 
-  if (packedGroup)
-    buildDotScores(k0, nc);
-  else {
+  if (packedGroup) {
+    if (!allHeads) // all heads: the scores of every head come first
+      buildDotScores(k0, nc);
+  } else {
     if (kStage)
       stageKeyTile(k0, nc);
     buildBroadcastScores(k0, nc);
@@ -2012,10 +2036,11 @@ struct AttentionToLoops
       builder.split = true;
       builder.writeLse = true;
       // Paged: every KV head in one call, when their scratch (queries,
-      // accumulators, running m and l) fits.
+      // accumulators, running m and l, scores of up to Bc + 3 keys) fits.
       int64_t perHeadBytes =
           4 * tiles.rows *
-          (llvm::alignTo(d, vec.lanes) + llvm::alignTo(dv, vec.lanes) + 3);
+          (llvm::alignTo(d, vec.lanes) + llvm::alignTo(dv, vec.lanes) + 3 +
+           tiles.keys + 3);
       if (paged && hkv * perHeadBytes <= kMaxScratchBytes / 2) {
         builder.allHeads = true;
         builder.packedHeads = hkv;

@@ -289,8 +289,8 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 
 // Paged decode: one call walks every KV head of each key tile (the parallel
 // loop runs over (B, split) only), so the NHD cache's token rows, all heads
-// of a token, are read together; the queries, accumulators and running
-// (m, l) of each head are slices of [Hkv, ...] scratch buffers.
+// of a token, are read together; the queries, scores, accumulators and
+// running (m, l) of each head are slices of [Hkv, ...] scratch buffers.
 // CHECK-LABEL: func.func @paged_decode
 // CHECK:         scf.parallel (%[[B:.*]], %[[S:.*]]) = (%c0, %c0) to
 // CHECK:           func.call @__sattn_tile_0({{.*}}, %[[B]], %c0, %c0, %{{.*}}, %{{.*}}, %[[S]],
@@ -298,12 +298,17 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:           func.call @__sattn_tile_0_merge
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK:         %[[QALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x64xf32>
+// CHECK:         %[[SALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x64x8xf32>
 // CHECK:         %[[STATE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x8xf32>
 // CHECK:         scf.for %[[G:.*]] = %c0 to %c2 step %c1 {
 // CHECK:           memref.subview %[[QALL]][%[[G]], 0, 0] [1, 8, 64] [1, 1, 1]
-// The key tiles: the row table once, then each head's step.
+// The key tiles: the row table once, the scores key by key with every head
+// in turn (the cache's rows in order), then each head's softmax and P V.
 // CHECK:         scf.for
 // CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x?xi32>
+// CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c2 {
+// CHECK-NEXT:        scf.for %[[SH:.*]] = %c0 to %c2 step %c1 {
+// CHECK:               memref.subview %[[SALL]][%[[SH]], 0, 0] [1, 64, 8] [1, 1, 1]
 // CHECK:           scf.for %[[H:.*]] = %c0 to %c2 step %c1 {
 // CHECK:             vector.load %[[STATE]][%[[H]], %c0, %c0]
 func.func @paged_decode(%q: tensor<?x8x1x64xf32>, %kc: tensor<?x16x2x64xf32>, %vc: tensor<?x16x2x64xf32>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x8x1x64xf32> {
