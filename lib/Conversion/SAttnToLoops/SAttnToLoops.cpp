@@ -38,6 +38,8 @@ using namespace mlir::sattn;
 
 namespace {
 
+/// Paged P V: keys per block (one page of 16 tokens; see buildKeyTile).
+constexpr int64_t kPagedKeyBlock = 16;
 /// Flash-decoding: keys per split are a multiple of this (a paged split then
 /// spans 16 pages of 16 tokens, whose rows of all KV heads stay in the
 /// caches while the heads are walked in turn).
@@ -186,6 +188,19 @@ private:
   void buildTileOutput(ValueRange finalState, Value stateAll);
   /// One non-empty key tile; returns the new (m, l) vectors.
   SmallVector<Value> buildKeyTile(Value keyTile, ValueRange state, Value full);
+  /// body(rows r0 ... r0 + kRowChunk - 1) for each block of the valid rows.
+  void forEachRowChunk(function_ref<void(ArrayRef<Value>)> body);
+  /// alpha of row r (rowBuf) in every lane.
+  Value rowAlpha(Value r);
+  /// Oacc rows `rowIdx` = Oacc (times alpha when `scale`) + the sum over
+  /// keys k0 + [c0, c1) of P V; `guarded`: V of keys no row keeps read as 0.
+  void buildValueBlock(Value k0, ArrayRef<Value> rowIdx, Value c0, Value c1,
+                       bool scale, bool guarded);
+  /// Paged: Oacc += P V over the nc keys at k0 in blocks of kPagedKeyBlock
+  /// keys, each block for every head that `forEachHead` binds in turn.
+  void
+  buildPagedValueBlocks(Value k0, Value nc, bool guarded,
+                        function_ref<void(function_ref<void()>)> forEachHead);
   /// S^T[c][r] of the key tile at k0 (nc keys) into `st`: outer products of
   /// broadcast K elements and vectors of rows of Qt; for packed tiles (few
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
@@ -714,6 +729,18 @@ void TileFunctionBuilder::buildBody(Block *entry) {
             for (auto [i, x] : llvm::enumerate(buildKeyTile(kt, state, full)))
               vector::StoreOp::create(b, loc, x, stateAll, stateAt(i));
           });
+          // P V page by page, every head in turn (V's token rows in memory
+          // order, as the scores read K's); a PARTIAL tile reads the V of a
+          // key no row keeps as 0 (keyUsed does not depend on the head).
+          auto pagedValues = [&](bool guarded) {
+            buildPagedValueBlocks(k0, nc, guarded, perHead);
+          };
+          auto pvIf = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(pvIf.thenBlock());
+          pagedValues(/*guarded=*/false);
+          b.setInsertionPointToStart(pvIf.elseBlock());
+          pagedValues(/*guarded=*/true);
           return SmallVector<Value>();
         },
         keyBounds);
@@ -1264,6 +1291,108 @@ void TileFunctionBuilder::preparePagedTile(Value k0, Value nc) {
   });
 }
 
+void TileFunctionBuilder::forEachRowChunk(
+    function_ref<void(ArrayRef<Value>)> body) {
+  Value rows =
+      mulIdx(arith::CeilDivUIOp::create(b, loc, numRows, idx(kRowChunk)),
+             idx(kRowChunk));
+  scf::ForOp::create(b, loc, idx(0), rows, idx(kRowChunk), ValueRange{},
+                     [&](OpBuilder &, Location, Value r0, ValueRange) {
+                       SmallVector<Value> rowIdx;
+                       for (int64_t i = 0; i < kRowChunk; ++i)
+                         rowIdx.push_back(addIdx(r0, idx(i)));
+                       body(rowIdx);
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
+Value TileFunctionBuilder::rowAlpha(Value r) {
+  return vector::BroadcastOp::create(
+      b, loc, vecF32,
+      memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(0), r}));
+}
+
+void TileFunctionBuilder::buildValueBlock(Value k0, ArrayRef<Value> rowIdx,
+                                          Value c0, Value c1, bool scale,
+                                          bool guarded) {
+  Value one = idx(1), zeroVec = splat(0.0f);
+  SmallVector<Value> alphaRow;
+  if (scale)
+    for (Value r : rowIdx)
+      alphaRow.push_back(rowAlpha(r));
+  for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
+    int64_t nj = std::min(colChunk, numValueVecs - j0);
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < kRowChunk; ++i)
+      for (int64_t j = 0; j < nj; ++j) {
+        Value old = vector::LoadOp::create(
+            b, loc, vecF32, oacc, ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
+        acc.push_back(scale ? arith::MulFOp::create(b, loc, old, alphaRow[i])
+                            : old);
+      }
+    auto pvLoop = scf::ForOp::create(
+        b, loc, c0, c1, one, acc,
+        [&](OpBuilder &, Location, Value c, ValueRange cur) {
+          SmallVector<Value> next;
+          if (pairDots) { // c: a pair of keys of Pp and Vp
+            SmallVector<Value> vv;
+            for (int64_t j = 0; j < nj; ++j)
+              vv.push_back(vector::LoadOp::create(
+                  b, loc, VectorType::get({2 * lanes}, elemType), vPairs,
+                  ValueRange{c, idx((j0 + j) * 2 * lanes)}));
+            for (int64_t i = 0; i < kRowChunk; ++i) {
+              Value pb = broadcastPair(
+                  pPairs, ValueRange{c, mulIdx(rowIdx[i], idx(2))});
+              for (int64_t j = 0; j < nj; ++j)
+                next.push_back(x86vector::DotBF16Op::create(
+                    b, loc, cur[i * nj + j], vv[j], pb));
+            }
+            scf::YieldOp::create(b, loc, next);
+            return;
+          }
+          SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
+          SmallVector<Value> vv;
+          for (int64_t j = 0; j < nj; ++j)
+            vv.push_back(
+                loadRowVector(vData(), row, (j0 + j) * lanes, valueDim));
+          if (guarded) {
+            Value used = isKeyUsed(c);
+            for (Value &x : vv)
+              x = arith::SelectOp::create(b, loc, used, x, zeroVec);
+          }
+          for (int64_t i = 0; i < kRowChunk; ++i) {
+            Value pb = vector::BroadcastOp::create(
+                b, loc, vecF32,
+                memref::LoadOp::create(b, loc, st, ValueRange{c, rowIdx[i]}));
+            for (int64_t j = 0; j < nj; ++j)
+              next.push_back(
+                  vector::FMAOp::create(b, loc, pb, vv[j], cur[i * nj + j]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t i = 0; i < kRowChunk; ++i)
+      for (int64_t j = 0; j < nj; ++j)
+        vector::StoreOp::create(b, loc, pvLoop.getResult(i * nj + j), oacc,
+                                ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
+  }
+}
+
+void TileFunctionBuilder::buildPagedValueBlocks(
+    Value k0, Value nc, bool guarded,
+    function_ref<void(function_ref<void()>)> forEachHead) {
+  scf::ForOp::create(b, loc, idx(0), nc, idx(kPagedKeyBlock), ValueRange{},
+                     [&](OpBuilder &, Location, Value c0, ValueRange) {
+                       Value c1 = minIdx(addIdx(c0, idx(kPagedKeyBlock)), nc);
+                       forEachHead([&] {
+                         forEachRowChunk([&](ArrayRef<Value> rowIdx) {
+                           buildValueBlock(k0, rowIdx, c0, c1, /*scale=*/false,
+                                           guarded);
+                         });
+                       });
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
 SmallVector<Value>
 TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   const int64_t br = tiles.rows, nv = br / lanes;
@@ -1426,100 +1555,18 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   // 16.5 at 8, 17.5 at 4, 15.9 at 32, 19.0 at 64; f32 about equal at 8 and
   // 16; copying the tile's rows into a contiguous buffer instead: f16 15.5,
   // f32 20.8).
-  constexpr int64_t kPagedKeyBlock = 16;
-  Value pvRows =
-      mulIdx(arith::CeilDivUIOp::create(b, loc, numRows, idx(kRowChunk)),
-             idx(kRowChunk));
-  auto forEachRowChunk = [&](function_ref<void(ArrayRef<Value>)> body) {
-    scf::ForOp::create(b, loc, idx(0), pvRows, idx(kRowChunk), ValueRange{},
-                       [&](OpBuilder &, Location, Value r0, ValueRange) {
-                         SmallVector<Value> rowIdx;
-                         for (int64_t i = 0; i < kRowChunk; ++i)
-                           rowIdx.push_back(addIdx(r0, idx(i)));
-                         body(rowIdx);
-                         scf::YieldOp::create(b, loc);
-                       });
-  };
-  auto alphaOf = [&](Value r) -> Value {
-    return vector::BroadcastOp::create(
-        b, loc, vecF32,
-        memref::LoadOp::create(b, loc, rowBuf, ValueRange{idx(0), r}));
-  };
-  // acc = Oacc (times alpha when `scale`) + sum over keys [c0, c1) of P V.
-  auto pvBlock = [&](ArrayRef<Value> rowIdx, Value c0, Value c1, bool scale,
-                     bool guarded) {
-    SmallVector<Value> alphaRow;
-    if (scale)
-      for (Value r : rowIdx)
-        alphaRow.push_back(alphaOf(r));
-    for (int64_t j0 = 0; j0 < numValueVecs; j0 += colChunk) {
-      int64_t nj = std::min(colChunk, numValueVecs - j0);
-      SmallVector<Value> acc;
-      for (int64_t i = 0; i < kRowChunk; ++i)
-        for (int64_t j = 0; j < nj; ++j) {
-          Value old = vector::LoadOp::create(
-              b, loc, vecF32, oacc,
-              ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
-          acc.push_back(scale ? arith::MulFOp::create(b, loc, old, alphaRow[i])
-                              : old);
-        }
-      auto pvLoop = scf::ForOp::create(
-          b, loc, c0, c1, one, acc,
-          [&](OpBuilder &, Location, Value c, ValueRange cur) {
-            SmallVector<Value> next;
-            if (pairDots) { // c: a pair of keys of Pp and Vp
-              SmallVector<Value> vv;
-              for (int64_t j = 0; j < nj; ++j)
-                vv.push_back(vector::LoadOp::create(
-                    b, loc, VectorType::get({2 * lanes}, elemType), vPairs,
-                    ValueRange{c, idx((j0 + j) * 2 * lanes)}));
-              for (int64_t i = 0; i < kRowChunk; ++i) {
-                Value pb = broadcastPair(
-                    pPairs, ValueRange{c, mulIdx(rowIdx[i], idx(2))});
-                for (int64_t j = 0; j < nj; ++j)
-                  next.push_back(x86vector::DotBF16Op::create(
-                      b, loc, cur[i * nj + j], vv[j], pb));
-              }
-              scf::YieldOp::create(b, loc, next);
-              return;
-            }
-            SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
-            SmallVector<Value> vv;
-            for (int64_t j = 0; j < nj; ++j)
-              vv.push_back(
-                  loadRowVector(vData(), row, (j0 + j) * lanes, valueDim));
-            if (guarded) {
-              Value used = isKeyUsed(c);
-              for (Value &x : vv)
-                x = arith::SelectOp::create(b, loc, used, x, zeroVec);
-            }
-            for (int64_t i = 0; i < kRowChunk; ++i) {
-              Value pb = vector::BroadcastOp::create(
-                  b, loc, vecF32,
-                  memref::LoadOp::create(b, loc, st, ValueRange{c, rowIdx[i]}));
-              for (int64_t j = 0; j < nj; ++j)
-                next.push_back(
-                    vector::FMAOp::create(b, loc, pb, vv[j], cur[i * nj + j]));
-            }
-            scf::YieldOp::create(b, loc, next);
-          });
-      for (int64_t i = 0; i < kRowChunk; ++i)
-        for (int64_t j = 0; j < nj; ++j)
-          vector::StoreOp::create(b, loc, pvLoop.getResult(i * nj + j), oacc,
-                                  ValueRange{rowIdx[i], idx((j0 + j) * lanes)});
-    }
-  };
   auto buildPV = [&](bool guarded) {
     if (pairDots) { // over the pairs of keys; Vp holds no unkept key
       buildValuePairs(k0, nc, guarded);
       forEachRowChunk([&](ArrayRef<Value> rowIdx) {
-        pvBlock(rowIdx, idx(0), numPairs, /*scale=*/true, /*guarded=*/false);
+        buildValueBlock(k0, rowIdx, idx(0), numPairs, /*scale=*/true,
+                        /*guarded=*/false);
       });
       return;
     }
     if (!pageSize) {
       forEachRowChunk([&](ArrayRef<Value> rowIdx) {
-        pvBlock(rowIdx, idx(0), nc, /*scale=*/true, guarded);
+        buildValueBlock(k0, rowIdx, idx(0), nc, /*scale=*/true, guarded);
       });
       return;
     }
@@ -1531,20 +1578,15 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
               b, loc,
               arith::MulFOp::create(
                   b, loc, vector::LoadOp::create(b, loc, vecF32, oacc, at),
-                  alphaOf(r)),
+                  rowAlpha(r)),
               oacc, at);
         }
     });
-    scf::ForOp::create(b, loc, idx(0), nc, idx(kPagedKeyBlock), ValueRange{},
-                       [&](OpBuilder &, Location, Value c0, ValueRange) {
-                         Value c1 = minIdx(addIdx(c0, idx(kPagedKeyBlock)), nc);
-                         forEachRowChunk([&](ArrayRef<Value> rowIdx) {
-                           pvBlock(rowIdx, c0, c1, /*scale=*/false, guarded);
-                         });
-                         scf::YieldOp::create(b, loc);
-                       });
+    if (!allHeads) // all heads: the blocks of every head, page by page
+      buildPagedValueBlocks(k0, nc, guarded,
+                            [](function_ref<void()> body) { body(); });
   };
-  if (!mayBePartial) {
+  if (!mayBePartial || allHeads) { // all heads: here only Oacc *= alpha
     buildPV(/*guarded=*/false);
   } else {
     auto pvIf = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);

@@ -311,6 +311,14 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:               memref.subview %[[SALL]][%[[SH]], 0, 0] [1, 64, 8] [1, 1, 1]
 // CHECK:           scf.for %[[H:.*]] = %c0 to %c2 step %c1 {
 // CHECK:             vector.load %[[STATE]][%[[H]], %c0, %c0]
+// Then P V page by page (16 keys), every head in turn; a PARTIAL tile (else)
+// reads the V of keys no row keeps as 0.
+// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c16 {
+// CHECK:               scf.for %[[VH:.*]] = %c0 to %c2 step %c1 {
+// CHECK-NEXT:            memref.subview %{{.*}}[%[[VH]], 0, 0] [1, 8, 64] [1, 1, 1]
+// CHECK:           } else {
+// CHECK-NEXT:        scf.for %{{.*}} = %c0 to %{{.*}} step %c16 {
+// CHECK:                 arith.select
 func.func @paged_decode(%q: tensor<?x8x1x64xf32>, %kc: tensor<?x16x2x64xf32>, %vc: tensor<?x16x2x64xf32>, %t: tensor<?x?xi32>, %l: tensor<?xi32>) -> tensor<?x8x1x64xf32> {
   %o = sattn.paged_attention %q, %kc, %vc, %t, %l mask(#sattn.causal)
       : (tensor<?x8x1x64xf32>, tensor<?x16x2x64xf32>, tensor<?x16x2x64xf32>, tensor<?x?xi32>, tensor<?xi32>) -> tensor<?x8x1x64xf32>
