@@ -316,6 +316,29 @@ def decode_table(build, peers, timeout):
             pr = run_peer(p + "_decode", f"{dtype}:{mask_name}", 1, DEC_D, 10, timeout)
             cells.append("n/a: " + pr["error"] if "error" in pr else f"{pr['ms']:.2f}")
         print("| " + " | ".join(cells) + " |", flush=True)
+    paged_ratios(build)
+
+
+def paged_ratios(build, rounds=5):
+    """Paged (shuffled pages) over contiguous decode time, the two run
+    alternately: a neighbour's memory traffic that comes and goes then
+    weighs on both sides of each round's ratio."""
+    parts = []
+    for dtype in sorted({d for d, m in DEC_CASES if m == "paged"}):
+        ratios = []
+        with tempfile.TemporaryDirectory() as workdir:
+            text, files = decode_paged(dtype, workdir)
+            for _ in range(rounds):
+                c = run_sattn_spec(build, decode_spec(dtype, DEC_MASKS["dense"][0]), 10)
+                p = run_sattn_spec(build, text, 10, files)
+                if "ms" in c and "ms" in p:
+                    ratios.append(p["ms"] / c["ms"])
+        if ratios:
+            ratios.sort()
+            parts.append(f"{dtype} {ratios[len(ratios) // 2]:.2f} "
+                         f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]")
+    print(f"paged / contiguous decode time ({rounds} alternating rounds, median of the rounds' "
+          f"ratios [range]): " + ", ".join(parts))
 
 
 # --- varlen prefill -----------------------------------------------------------
