@@ -196,6 +196,8 @@ private:
   /// keys k0 + [c0, c1) of P V; `guarded`: V of keys no row keeps read as 0.
   void buildValueBlock(Value k0, ArrayRef<Value> rowIdx, Value c0, Value c1,
                        bool scale, bool guarded);
+  /// scf.if full { body(false) } else { body(true) }: FULL and PARTIAL tiles.
+  void ifFull(Value full, function_ref<void(bool guarded)> body);
   /// Paged: Oacc += P V over the nc keys at k0 in blocks of kPagedKeyBlock
   /// keys, each block for every head that `forEachHead` binds in turn.
   void
@@ -732,15 +734,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           // P V page by page, every head in turn (V's token rows in memory
           // order, as the scores read K's); a PARTIAL tile reads the V of a
           // key no row keeps as 0 (keyUsed does not depend on the head).
-          auto pagedValues = [&](bool guarded) {
+          ifFull(full, [&](bool guarded) {
             buildPagedValueBlocks(k0, nc, guarded, perHead);
-          };
-          auto pvIf = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(pvIf.thenBlock());
-          pagedValues(/*guarded=*/false);
-          b.setInsertionPointToStart(pvIf.elseBlock());
-          pagedValues(/*guarded=*/true);
+          });
           return SmallVector<Value>();
         },
         keyBounds);
@@ -1377,6 +1373,16 @@ void TileFunctionBuilder::buildValueBlock(Value k0, ArrayRef<Value> rowIdx,
   }
 }
 
+void TileFunctionBuilder::ifFull(Value full,
+                                 function_ref<void(bool guarded)> body) {
+  auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  body(/*guarded=*/false);
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  body(/*guarded=*/true);
+}
+
 void TileFunctionBuilder::buildPagedValueBlocks(
     Value k0, Value nc, bool guarded,
     function_ref<void(function_ref<void()>)> forEachHead) {
@@ -1586,16 +1592,10 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
       buildPagedValueBlocks(k0, nc, guarded,
                             [](function_ref<void()> body) { body(); });
   };
-  if (!mayBePartial || allHeads) { // all heads: here only Oacc *= alpha
+  if (!mayBePartial || allHeads) // all heads: here only Oacc *= alpha
     buildPV(/*guarded=*/false);
-  } else {
-    auto pvIf = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(pvIf.thenBlock());
-    buildPV(/*guarded=*/false);
-    b.setInsertionPointToStart(pvIf.elseBlock());
-    buildPV(/*guarded=*/true);
-  }
+  else
+    ifFull(full, buildPV);
   return result;
 }
 
