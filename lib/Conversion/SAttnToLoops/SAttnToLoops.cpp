@@ -224,9 +224,10 @@ private:
   Value broadcastPair(Value memref, ValueRange indices);
   /// The f32 vectors `even` and `odd` as bf16 pairs (even[i], odd[i]).
   Value interleavePairs(Value even, Value odd);
-  /// Paged caches: at key step c of this head, prefetches one row of the
-  /// next tile (all heads: the tile's steps walk the next tile's pages in
-  /// memory order; per-head calls: key c of the next tile, this head),
+  /// Paged caches: at key step c, prefetches one row of the next tile (all
+  /// heads: c numbers the tile's Hkv * Bc steps, which walk the next tile's
+  /// pages in memory order; per-head calls: key c of the next tile, this
+  /// head),
   /// which the hardware prefetchers do not see coming: pages are anywhere,
   /// and in the token-major cache consecutive keys of a head are Hkv * D
   /// elements apart.
@@ -1223,7 +1224,7 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   };
   if (allHeads) {
-    // Step s (`c`) of the tile's Hkv * Bc key steps prefetches row s of the
+    // Step s = c of the tile's Hkv * Bc key steps prefetches row s of the
     // next tile in memory order (page j = s / (page * Hkv), its row s mod
     // (page * Hkv)): the next tile whole, each page front to back (f16
     // decode, Hkv = 8, Lk = 32768, D = 128, Zen 4: shuffled pages 8.2-9.0 ->
