@@ -320,9 +320,20 @@ def decode_table(build, peers, timeout):
 
 
 def paged_ratios(build, rounds=5):
-    """Paged (shuffled pages) over contiguous decode time, the two run
+    """Paged (shuffled pages) over contiguous decode time, and contiguous f32
+    decode's K/V bytes per second over the read bandwidth, each pair run
     alternately: a neighbour's memory traffic that comes and goes then
     weighs on both sides of each round's ratio."""
+    shares = []
+    for _ in range(rounds):
+        bandwidth = measure(build, "bandwidth")
+        r = run_sattn_spec(build, decode_spec("f32", DEC_MASKS["dense"][0]), 10)
+        if "ms" in r:
+            shares.append(2 * DEC_HKV * DEC_LK * DEC_D * 4 / (r["ms"] * 1e-3) / 1e9 / bandwidth)
+    if shares:
+        shares.sort()
+        print(f"f32 decode / read bandwidth ({rounds} alternating rounds, median [range]): "
+              f"{100 * shares[len(shares) // 2]:.0f}% [{100 * shares[0]:.0f}-{100 * shares[-1]:.0f}%]")
     parts = []
     for dtype in sorted({d for d, m in DEC_CASES if m == "paged"}):
         ratios = []
