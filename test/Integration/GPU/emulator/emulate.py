@@ -367,7 +367,8 @@ def main_serving(a, seed, op):
     cases = [c for c in cases[a.case or 0:] if diff.fits_gpu(c)]
     failures = run_jobs(a, cases, {paged: run_paged_case, varlen: run_varlen_case,
                                    grad: run_grad_case}[op])
-    print(f"seed {seed}: {len(cases)} random {name} cases, each with tensor-cores on and off")
+    gaps = f" ({grad.known_gaps(cases)} within the known Delta gap)" if op is grad else ""
+    print(f"seed {seed}: {len(cases)} random {name} cases, each with tensor-cores on and off{gaps}")
     for c, tc, error in failures[:10]:
         print(f"FAILED {name} case {c['index']} of seed {seed} (tensor-cores={int(tc)}, "
               f"{op.describe(c)}): {error}\n{op.spec_text(c)}"
