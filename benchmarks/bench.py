@@ -316,12 +316,18 @@ def decode_table(build, peers, timeout):
             pr = run_peer(p + "_decode", f"{dtype}:{mask_name}", 1, DEC_D, 10, timeout)
             cells.append("n/a: " + pr["error"] if "error" in pr else f"{pr['ms']:.2f}")
         print("| " + " | ".join(cells) + " |", flush=True)
-    paged_ratios(build)
+    alternating_rounds(build)
 
 
-def paged_ratios(build, rounds=5):
-    """Paged (shuffled pages) over contiguous decode time, and contiguous f32
-    decode's K/V bytes per second over the read bandwidth, each pair run
+def median_range(values, fmt):
+    """'median [min-max]' of a non-empty list, each value through `fmt`."""
+    values = sorted(values)
+    return f"{fmt(values[len(values) // 2])} [{fmt(values[0])}-{fmt(values[-1])}]"
+
+
+def alternating_rounds(build, rounds=5):
+    """Contiguous f32 decode's K/V bytes per second over the read bandwidth,
+    and paged (shuffled pages) over contiguous decode time, each pair run
     alternately: a neighbour's memory traffic that comes and goes then
     weighs on both sides of each round's ratio."""
     shares = []
@@ -331,9 +337,8 @@ def paged_ratios(build, rounds=5):
         if "ms" in r:
             shares.append(2 * DEC_HKV * DEC_LK * DEC_D * 4 / (r["ms"] * 1e-3) / 1e9 / bandwidth)
     if shares:
-        shares.sort()
         print(f"f32 decode / read bandwidth ({rounds} alternating rounds, median [range]): "
-              f"{100 * shares[len(shares) // 2]:.0f}% [{100 * shares[0]:.0f}-{100 * shares[-1]:.0f}%]")
+              + median_range(shares, lambda x: f"{100 * x:.0f}%"))
     parts = []
     for dtype in sorted({d for d, m in DEC_CASES if m == "paged"}):
         ratios = []
@@ -345,9 +350,7 @@ def paged_ratios(build, rounds=5):
                 if "ms" in c and "ms" in p:
                     ratios.append(p["ms"] / c["ms"])
         if ratios:
-            ratios.sort()
-            parts.append(f"{dtype} {ratios[len(ratios) // 2]:.2f} "
-                         f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]")
+            parts.append(f"{dtype} " + median_range(ratios, lambda x: f"{x:.2f}"))
     print(f"paged / contiguous decode time ({rounds} alternating rounds, median of the rounds' "
           f"ratios [range]): " + ", ".join(parts))
 

@@ -38,6 +38,9 @@ using namespace mlir::sattn;
 
 namespace {
 
+/// The `forEachHead` of a call that handles one head: body() once.
+static void thisHead(function_ref<void()> body) { body(); }
+
 /// Paged P V: keys per block (one page of 16 tokens; see buildKeyTile).
 constexpr int64_t kPagedKeyBlock = 16;
 /// Flash-decoding: keys per split are a multiple of this (a paged split then
@@ -208,11 +211,11 @@ private:
   /// rows), dot products over D of whole vectors of K rows and rows of Q'.
   /// pairDots: two d per vdpbf16ps of Qp and broadcast pairs of K.
   void buildBroadcastScores(Value k0, Value nc);
-  /// Packed tiles: the dot-product scores, dotKeys keys per step; with
-  /// `forEachHead` (all heads), that runs each step for every KV head, so
-  /// the token rows of the cache, all heads of a key, are read in order.
+  /// Packed tiles: the dot-product scores, dotKeys keys per step, each step
+  /// for every head that `forEachHead` binds in turn (all heads: the token
+  /// rows of the cache, all heads of a key, are then read in order).
   void buildDotScores(Value k0, Value nc,
-                      function_ref<void(Value c0)> forEachHead = nullptr);
+                      function_ref<void(function_ref<void()>)> forEachHead);
   /// The scores of keys k0 + c0 ... k0 + c0 + dotKeys - 1 (clamped to the
   /// tile's nc keys) for this head.
   void buildDotStep(Value k0, Value nc, Value c0);
@@ -721,9 +724,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
           Value k0 = mulIdx(kt, idx(tiles.keys));
           Value nc = minIdx(idx(tiles.keys), subIdx(lk, k0));
           preparePagedTile(k0, nc);
-          buildDotScores(k0, nc, [&](Value c0) {
-            perHead([&] { buildDotStep(k0, nc, c0); });
-          });
+          buildDotScores(k0, nc, perHead);
           perHead([&] {
             SmallVector<Value> state;
             for (int64_t i = 0; i < 2 * nv; ++i)
@@ -1095,15 +1096,12 @@ void TileFunctionBuilder::stageKeyTile(Value k0, Value nc) {
 }
 
 void TileFunctionBuilder::buildDotScores(
-    Value k0, Value nc, function_ref<void(Value c0)> forEachHead) {
+    Value k0, Value nc, function_ref<void(function_ref<void()>)> forEachHead) {
   Value keysUp = mulIdx(arith::CeilDivUIOp::create(b, loc, nc, idx(dotKeys)),
                         idx(dotKeys));
   scf::ForOp::create(b, loc, idx(0), keysUp, idx(dotKeys), ValueRange{},
                      [&](OpBuilder &, Location, Value c0, ValueRange) {
-                       if (forEachHead)
-                         forEachHead(c0);
-                       else
-                         buildDotStep(k0, nc, c0);
+                       forEachHead([&] { buildDotStep(k0, nc, c0); });
                        scf::YieldOp::create(b, loc);
                      });
 }
@@ -1412,7 +1410,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
 
   if (packedGroup) {
     if (!allHeads) // all heads: the scores of every head come first
-      buildDotScores(k0, nc);
+      buildDotScores(k0, nc, thisHead);
   } else {
     if (kStage)
       stageKeyTile(k0, nc);
@@ -1590,8 +1588,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
         }
     });
     if (!allHeads) // all heads: the blocks of every head, page by page
-      buildPagedValueBlocks(k0, nc, guarded,
-                            [](function_ref<void()> body) { body(); });
+      buildPagedValueBlocks(k0, nc, guarded, thisHead);
   };
   if (!mayBePartial || allHeads) // all heads: here only Oacc *= alpha
     buildPV(/*guarded=*/false);
