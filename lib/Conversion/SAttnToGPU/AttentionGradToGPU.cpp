@@ -625,10 +625,7 @@ SmallVector<Value> GradKernelBuilder::asAFragment(ArrayRef<Value> c) {
   // c[4 j + e] is row g + 8 (e / 2), column 8 j + 2 t + e % 2 of two 16 x 8
   // tiles: the A registers (g, 2t..), (g + 8, 2t..), (g, 2t + 8..),
   // (g + 8, 2t + 8..) of one 16 x 16 operand.
-  auto narrow = [&](Value x) -> Value {
-    return arith::TruncFOp::create(b, loc, elemType, x);
-  };
-  auto pair = [&](int64_t i) { return pack(narrow(c[i]), narrow(c[i + 1])); };
+  auto pair = [&](int64_t i) { return packRounded(c[i], c[i + 1]); };
   return {pair(0), pair(2), pair(4), pair(6)};
 }
 

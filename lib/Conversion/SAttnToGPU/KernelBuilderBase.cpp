@@ -65,18 +65,14 @@ SmallVector<Value> KernelBuilderBase::loadMatrices(Value tile, Value offset,
   return regs;
 }
 
-Value KernelBuilderBase::pack(Value lo, Value hi) {
-  Type i16 = b.getI16Type(), i32 = b.getI32Type();
-  auto bits = [&](Value x) -> Value {
-    return arith::ExtUIOp::create(b, loc, i32,
-                                  arith::BitcastOp::create(b, loc, i16, x));
-  };
-  Value word = arith::OrIOp::create(
-      b, loc, bits(lo),
-      arith::ShLIOp::create(
-          b, loc, bits(hi),
-          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16))));
-  return asOperand(word);
+Value KernelBuilderBase::packRounded(Value lo, Value hi) {
+  Value pair = vector::FromElementsOp::create(b, loc, VectorType::get({2}, f32),
+                                              ValueRange{lo, hi});
+  Value rounded =
+      arith::TruncFOp::create(b, loc, VectorType::get({2}, elemType), pair);
+  if (elemType.isF16())
+    return rounded;
+  return LLVM::BitcastOp::create(b, loc, b.getI32Type(), rounded);
 }
 
 Value KernelBuilderBase::asOperand(Value word) {

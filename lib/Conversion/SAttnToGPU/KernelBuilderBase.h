@@ -142,9 +142,10 @@ protected:
   /// `offset` of `tile` in each lane; the four 32-bit registers as mma.sync
   /// operands.
   SmallVector<Value> loadMatrices(Value tile, Value offset, bool transpose);
-  /// Two T values as the 32-bit register of an mma.sync operand (`lo` in
-  /// the low half): i32 for bf16, vector<2xf16> for f16.
-  Value pack(Value lo, Value hi);
+  /// Two f32 values rounded to T as the 32-bit register of an mma.sync
+  /// operand (`lo` in the low half): i32 for bf16, vector<2xf16> for f16.
+  /// One cvt.rn.{bf16x2,f16x2}.f32 for both.
+  Value packRounded(Value lo, Value hi);
   /// A 32-bit register (i32) as an mma.sync operand of T.
   Value asOperand(Value word);
   /// D = A B + C for one m16n8k16 fragment: 4 A, 2 B registers, 4 f32.

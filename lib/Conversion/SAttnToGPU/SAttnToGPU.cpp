@@ -1160,15 +1160,12 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
     for (int64_t e = 0; e < 4; ++e)
       acc.push_back(
           arith::MulFOp::create(b, loc, state[4 + n * 4 + e], alpha[e / 2]));
-  auto narrow = [&](Value x) -> Value {
-    return arith::TruncFOp::create(b, loc, elemType, x);
-  };
   Value vPitch = idx(valueDim + kMmaPad);
   Value vLane =
       add(mul(add(stageRow, add(lane8, laneBit(0))), vPitch), laneBit(1));
   for (int64_t kc = 0; kc < keysPerTile / 16; ++kc) {
     auto pPair = [&](int64_t j, int64_t e) {
-      return pack(narrow(p[j * 4 + e]), narrow(p[j * 4 + e + 1]));
+      return packRounded(p[j * 4 + e], p[j * 4 + e + 1]);
     };
     SmallVector<Value> aFrag = {pPair(2 * kc, 0), pPair(2 * kc, 2),
                                 pPair(2 * kc + 1, 0), pPair(2 * kc + 1, 2)};

@@ -124,7 +124,9 @@ func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: 
 // No score modifier: p = 2^(s c - m c), one FMA into ex2.approx.ftz.
 // CHECK:           llvm.intr.fma
 // CHECK:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
-// CHECK:           arith.truncf {{.*}} : f32 to bf16
+// P as the A operand: pairs rounded by one conversion (cvt.rn.bf16x2.f32).
+// CHECK:           arith.truncf {{.*}} : vector<2xf32> to vector<2xbf16>
+// CHECK-NEXT:      llvm.bitcast {{.*}} : vector<2xbf16> to i32
 // CHECK:           nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
 // CHECK:           nvvm.mma.sync
 // O: pairs of bf16 per store.
