@@ -25,27 +25,59 @@ Value KernelBuilderBase::globalPtr(Value flat, Value offset) {
 }
 
 void KernelBuilderBase::copyRowsAsync(Value src, Value tile, Value base,
-                                  int64_t pitch, int64_t numRows, int64_t width,
-                                  function_ref<Value(Value)> rowOffset,
-                                  function_ref<Value(Value)> keepRow) {
+                                      int64_t pitch, int64_t numRows,
+                                      int64_t width,
+                                      function_ref<Value(Value)> rowOffset,
+                                      function_ref<Value(Value)> keepRow,
+                                      Value rowStride) {
   // Chunk c of the tile: row c / (width / 8), columns 8 (c % (width / 8)) ...
   int64_t chunksPerRow = width / kVecElems;
   Value tid = add(mul(warp, idx(kWarpSize)), lane);
-  forLoop(tid, idx(numRows * chunksPerRow), threads, [&](Value c) {
-    Value row = arith::DivUIOp::create(b, loc, c, idx(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, loc, c, idx(chunksPerRow)),
-                    idx(kVecElems));
-    // cp.async copies `bytes` of the 16 and fills the rest with zeros.
+  // cp.async copies `bytes` of the 16 and fills the rest with zeros.
+  auto copyChunk = [&](Value row, Value to, Value from) {
     Value bytes =
         keepRow ? arith::SelectOp::create(b, loc, keepRow(row), i32(16), i32(0))
                 : i32(16);
-    NVVM::CpAsyncOp::create(
-        b, loc, sharedPtr(tile, add(base, add(mul(row, idx(pitch)), col))),
-        globalPtr(src, add(rowOffset(row), col)), b.getI32IntegerAttr(16),
-        NVVM::LoadCacheModifierKindAttr::get(ctx,
-                                             NVVM::LoadCacheModifierKind::CG),
-        bytes);
-  });
+    NVVM::CpAsyncOp::create(b, loc, to, from, b.getI32IntegerAttr(16),
+                            NVVM::LoadCacheModifierKindAttr::get(
+                                ctx, NVVM::LoadCacheModifierKind::CG),
+                            bytes);
+  };
+  auto sharedAt = [&](Value row, Value col) {
+    return sharedPtr(tile, add(base, add(mul(row, idx(pitch)), col)));
+  };
+  if (threads % chunksPerRow != 0 || (numRows * chunksPerRow) % threads != 0) {
+    forLoop(tid, idx(numRows * chunksPerRow), threads, [&](Value c) {
+      Value row = arith::DivUIOp::create(b, loc, c, idx(chunksPerRow));
+      Value col = mul(arith::RemUIOp::create(b, loc, c, idx(chunksPerRow)),
+                      idx(kVecElems));
+      copyChunk(row, sharedAt(row, col),
+                globalPtr(src, add(rowOffset(row), col)));
+    });
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    return;
+  }
+  // Each thread copies the same columns of rows `step` apart: pointers to its
+  // first chunk, the others at offsets from them (constant in shared memory,
+  // and step rowStride rows apart in global memory when given).
+  int64_t step = threads / chunksPerRow;
+  Value row0 = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
+  Value col = mul(arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow)),
+                  idx(kVecElems));
+  Value offset0 = rowOffset(row0);
+  Value to0 = sharedAt(row0, col), from0 = globalPtr(src, add(offset0, col));
+  Type elem = cast<MemRefType>(src.getType()).getElementType();
+  for (int64_t i = 0; i < numRows * chunksPerRow / threads; ++i) {
+    Value row = add(row0, idx(i * step));
+    Value to =
+        LLVM::GEPOp::create(b, loc, to0.getType(), elem, to0,
+                            ArrayRef<LLVM::GEPArg>{int32_t(i * step * pitch)});
+    Value delta = rowStride ? mul(rowStride, idx(i * step))
+                            : sub(rowOffset(row), offset0);
+    Value from = LLVM::GEPOp::create(b, loc, from0.getType(), elem, from0,
+                                     ValueRange{toI64(delta)});
+    copyChunk(row, to, from);
+  }
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
 }
 

@@ -132,12 +132,13 @@ protected:
   /// cp.async of `numRows` rows of `width` elements (a multiple of 8) from
   /// the flat buffer `src` (row r at rowOffset(r)) into the shared `tile`
   /// from element `base` on, rows `pitch` apart, 16 bytes per thread and
-  /// step; rows where keepRow(r) is false become 0. The copies form one
-  /// cp.async group.
+  /// step; rows where keepRow(r) is false become 0. `rowStride`, when
+  /// given, is rowOffset(r + 1) - rowOffset(r) for every r. The copies form
+  /// one cp.async group.
   void copyRowsAsync(Value src, Value tile, Value base, int64_t pitch,
                      int64_t numRows, int64_t width,
                      function_ref<Value(Value)> rowOffset,
-                     function_ref<Value(Value)> keepRow);
+                     function_ref<Value(Value)> keepRow, Value rowStride = {});
   /// ldmatrix.x4 (.trans) of the 8x8 matrices whose rows start at element
   /// `offset` of `tile` in each lane; the four 32-bit registers as mma.sync
   /// operands.

@@ -126,6 +126,9 @@ public:
     varlen = isa<VarlenAttentionOp>(op.getOperation());
     valueCols = roundUp(valueDim, kWarpSize) / kWarpSize;
     mask = op.getMask();
+    band = mask.getBandForm();
+    if (band && band->step != 1)
+      band.reset();
     foldScale = mma && !mods.any() && op.getScaleValue() > 0;
   }
 
@@ -146,8 +149,12 @@ public:
 
 private:
   /// Tensor cores: copies the K and V rows of key tile `keyTile` into stage
-  /// `stage` (index) of Ks and Vs.
-  void copyKeyTile(Value keyTile, Value stage);
+  /// `stage` (index) of Ks and Vs; `full` (i1): the tile is FULL.
+  void copyKeyTile(Value keyTile, Value stage, Value full);
+  /// Whether some row of the query tile keeps key `key` (index) of a
+  /// PARTIAL tile, for masks that are a band of consecutive diagonals: the
+  /// kept keys of the tile's rows are then one range.
+  Value isKeyOfTileRows(Value key);
   /// The row of key `key` (0 <= key < Lk) in K viewed as [rows, D] (and V as
   /// [rows, Dv]): (b * Hkv + kvHead) * Lk + key, for varlen (keyStart + key)
   /// * Hkv + kvHead, or for a paged cache
@@ -207,6 +214,10 @@ private:
   int64_t headDim, valueDim, valueCols;
   MaskAttrInterface mask;
   ScoreModifiers mods;
+  /// The mask as a band of consecutive diagonals (step 1), if it is one:
+  /// PARTIAL tiles then zero the K and V rows of keys no row keeps as they
+  /// copy them, rather than in a pass over Vs (zeroUnusedValues).
+  std::optional<BandForm> band;
 
   // Values of the kernel being built.
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, warpRow0;
@@ -223,23 +234,61 @@ private:
   SmallVector<SmallVector<Value, 4>> qFrags; // A fragments of Q, per 16 of D
 };
 
-void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx) {
-  // Ks, Vs[stage] = K, V[b, g, k0 : k0 + Bc, :]; keys past Lk are zeros
-  // (their source row is the last key's, never read).
+void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx, Value full) {
+  // Ks, Vs[stage] = K, V[b, g, k0 : k0 + Bc, :]. In the tile that reaches
+  // past Lk (the last), keys past Lk are zeros (their source row is the last
+  // key's, never read), and so are the keys no row keeps in PARTIAL tiles
+  // of a band; the others copy every row as it is.
   Value k0 = mul(keyTile, idx(keysPerTile));
-  Value lastKey = sub(lk, idx(1));
-  auto keyRow = [&](Value c) { return minIdx(add(k0, c), lastKey); };
-  auto inKeys = [&](Value c) { return lt(add(k0, c), lk); };
-  copyRowsAsync(
-      k, ks, mul(stageIdx, idx(keysPerTile * (headDim + kMmaPad))),
-      headDim + kMmaPad, keysPerTile, headDim,
-      [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(headDim)); },
-      inKeys);
-  copyRowsAsync(
-      v, vs, mul(stageIdx, idx(keysPerTile * (valueDim + kMmaPad))),
-      valueDim + kMmaPad, keysPerTile, valueDim,
-      [&](Value c) { return mul(keyRowIndex(keyRow(c)), idx(valueDim)); },
-      inKeys);
+  // Rows of consecutive keys are `keyRows` rows of [rows, D] apart (for
+  // contiguous and varlen K and V).
+  auto copy = [&](function_ref<Value(Value)> keyOf,
+                  function_ref<Value(Value)> keepKey, Value keyRows) {
+    for (auto [src, tile, width] :
+         {std::tuple(k, ks, headDim), std::tuple(v, vs, valueDim)})
+      copyRowsAsync(
+          src, tile, mul(stageIdx, idx(keysPerTile * (width + kMmaPad))),
+          width + kMmaPad, keysPerTile, width,
+          [&](Value c) { return mul(keyRowIndex(keyOf(c)), idx(width)); },
+          keepKey, keyRows ? mul(keyRows, idx(width)) : Value());
+  };
+  auto copyLast = [&] {
+    Value lastKey = sub(lk, idx(1));
+    copy([&](Value c) { return minIdx(add(k0, c), lastKey); },
+         [&](Value c) -> Value {
+           Value key = add(k0, c), keep = lt(key, lk);
+           if (!band)
+             return keep;
+           return arith::AndIOp::create(
+               b, loc, keep,
+               arith::OrIOp::create(b, loc, full, isKeyOfTileRows(key)));
+         },
+         Value());
+  };
+  if (pageSize) { // a table lookup per row either way
+    copyLast();
+    return;
+  }
+  Value last = lt(lk, add(k0, idx(keysPerTile)));
+  if (band)
+    last = arith::OrIOp::create(b, loc, last, negate(full));
+  auto ifLast = scf::IfOp::create(b, loc, last, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifLast.thenBlock());
+  copyLast();
+  b.setInsertionPointToStart(ifLast.elseBlock());
+  copy([&](Value c) { return add(k0, c); }, nullptr,
+       varlen ? numKvHeads : idx(1));
+}
+
+Value KernelBuilder::isKeyOfTileRows(Value key) {
+  // Rows p0 ... p1 - 1 keep the keys [p0 + lo, p1 - 1 + hi] (within [0, Lk)).
+  auto [first, end] = band::buildKeyRange(b, loc, *band, p0, p1, lk64);
+  Value k = toI64(key);
+  return arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, k, first),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, k, end));
 }
 
 Value KernelBuilder::keyRowIndex(Value key) {
@@ -693,7 +742,8 @@ scf::ForOp KernelBuilder::buildPipelinedLoop(const TileSequence &seq,
   auto prefetch = [&](Value i) {
     TileSequence::Entry entry = seq.at(b, loc, i);
     auto copy = [&] {
-      copyKeyTile(entry.tile, arith::RemUIOp::create(b, loc, i, two));
+      copyKeyTile(entry.tile, arith::RemUIOp::create(b, loc, i, two),
+                  entry.full);
     };
     if (!entry.empty)
       return copy();
@@ -841,6 +891,10 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     forLoop(warp, idx(keysPerTile), numWarps, [&](Value c) {
       Value key = add(k0, c);
       Value inKeys = lt(key, lk);
+      if (band) // zero too where no row keeps the key (PARTIAL tiles)
+        inKeys = arith::AndIOp::create(
+            b, loc, inKeys,
+            arith::OrIOp::create(b, loc, full, isKeyOfTileRows(key)));
       Value keyRow = minIdx(key, lastKey);
       Value row = keyRowIndex(keyRow);
       Value kRow = mul(row, idx(headDim));
@@ -858,7 +912,7 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     });
     gpu::BarrierOp::create(b, loc);
   }
-  if (!plan || plan->anyPartial) {
+  if (!band && (!plan || plan->anyPartial)) {
     auto partial = scf::IfOp::create(b, loc, negate(full));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(partial.thenBlock());

@@ -43,22 +43,21 @@
 // Band mask: the key tiles of the closed-form key range, no table.
 // CHECK-NOT:       memref.get_global
 // CHECK:           scf.for
+// CHECK:             %[[FULL:.*]] = arith.cmpi sle
 // CHECK:             gpu.barrier
-// CHECK:             memref.store {{.*}}, %[[KS]]
-// CHECK:             memref.store {{.*}}, %[[VS]]
+// PARTIAL tiles: the K and V rows of keys no row of the block keeps become 0
+// as they are staged (0 * NaN would reach O): for a band those keys are the
+// ones outside one range.
+// CHECK:             scf.for
+// CHECK:               arith.cmpi slt, {{.*}} : index
+// CHECK:               arith.cmpi slt, {{.*}} : i64
+// CHECK:               arith.cmpi sge, {{.*}} : i64
+// CHECK:               arith.andi
+// CHECK:               arith.ori %[[FULL]]
+// CHECK:               memref.store {{.*}}, %[[KS]]
+// CHECK:               memref.store {{.*}}, %[[VS]]
 // CHECK:             gpu.barrier
-// PARTIAL tiles: V rows of keys no row of the block keeps become 0 (0 * NaN
-// would reach O); each warp flags the keys its rows keep.
-// CHECK:             scf.if
-// CHECK:               scf.for {{.*}} iter_args({{.*}}) -> (i1)
-// CHECK:                 arith.cmpi sle
-// CHECK:               memref.store {{.*}}, %[[USED]]
-// CHECK:               gpu.barrier
-// CHECK:               scf.for
-// CHECK-COUNT-4:         memref.load %[[USED]]
-// CHECK:                 arith.select
-// CHECK:                 memref.store {{.*}}, %[[VS]]
-// CHECK:               gpu.barrier
+// CHECK-NOT:         %[[USED]]
 // One key per lane: s = Qs[row] . Ks[lane], 8 rows per warp.
 // CHECK-COUNT-8:     llvm.intr.fma
 // The predicate runs on PARTIAL tiles only.
@@ -100,18 +99,36 @@ func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: 
 // CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
 // CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<2x64x72xbf16, #gpu.address_space<workgroup>>
 // CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<2x64x56xbf16, #gpu.address_space<workgroup>>
-// CHECK:         memref.view %[[SMEM]][%{{.*}}][] : {{.*}} to memref<8x64xi32, #gpu.address_space<workgroup>>
-// Q: cp.async 16 bytes per thread and step, then 4 ldmatrix.x4 (D = 64).
-// CHECK:         scf.for
-// CHECK:           nvvm.cp.async.shared.global {{.*}}, 16, cache =  cg, {{.*}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
-// CHECK:         nvvm.cp.async.commit.group
-// CHECK:         nvvm.cp.async.wait.group 0
+// Q: 128 rows of 8 chunks of 16 bytes, 4 cp.async per thread in straight
+// line (rows 32 apart), then 4 ldmatrix.x4 (D = 64).
+// CHECK-NOT:     scf.for
+// CHECK-COUNT-4: nvvm.cp.async.shared.global {{.*}}, 16, cache =  cg, {{.*}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK-NEXT:    nvvm.cp.async.commit.group
+// CHECK-NEXT:    nvvm.cp.async.wait.group 0
 // CHECK:         gpu.barrier
 // CHECK-COUNT-4: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4 : i32
 // CHECK:         gpu.barrier
 // The first tile's copy, then the loop: wait, barrier, the next tile's copy.
-// CHECK:         nvvm.cp.async.commit.group
-// CHECK:         nvvm.cp.async.commit.group
+// A key tile past Lk (the last) zero-fills its keys past Lk: K (2 chunks per
+// thread, from clamped rows) and V (Dv = 48: 6 chunks per row, a loop); any
+// other copies whole rows from pointers a constant apart (rows 32 apart:
+// 32 x 72 elements in Ks, 32 x 64 in K).
+// CHECK:         scf.if
+// CHECK:           arith.minsi
+// CHECK:           nvvm.cp.async.shared.global {{.*}}, 16, cache =  cg, %{{[0-9]+}} :
+// CHECK:           nvvm.cp.async.shared.global {{.*}}, 16, cache =  cg, %{{[0-9]+}} :
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK:           scf.for
+// CHECK:           nvvm.cp.async.commit.group
+// CHECK-NEXT:    } else {
+// CHECK-NOT:       arith.minsi
+// CHECK:           nvvm.cp.async.shared.global %[[S0:.*]], %[[K0:.*]], 16, cache =  cg, %c16_i32 :
+// CHECK-NEXT:      %[[S1:.*]] = llvm.getelementptr %[[S0]][2304] : (!llvm.ptr<3>) -> !llvm.ptr<3>, bf16
+// CHECK-NEXT:      %[[K1:.*]] = llvm.getelementptr %[[K0]][2048] : (!llvm.ptr<1>) -> !llvm.ptr<1>, bf16
+// CHECK-NEXT:      nvvm.cp.async.shared.global %[[S1]], %[[K1]], 16, cache =  cg, %c16_i32 :
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK:           scf.for
+// CHECK:           nvvm.cp.async.commit.group
 // CHECK:         scf.for
 // CHECK-NEXT:      nvvm.cp.async.wait.group 0
 // CHECK-NEXT:      gpu.barrier
@@ -162,13 +179,23 @@ func.func @block_sparse(%q: tensor<1x1x64x128xf32>, %k: tensor<1x1x64x128xf32>, 
 // -----
 
 // Dynamic shapes and an irregular mask: tiles are classified at run time;
-// LSE is written by lane 0 of each row's warp.
+// LSE is written by lane 0 of each row's warp. Not a band: in PARTIAL tiles
+// each warp flags the keys its rows keep, and V rows no warp flagged become
+// 0 in a pass over Vs between two barriers.
 // CHECK-LABEL: func.func @dynamic_lse
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0
 // CHECK:       gpu.func @attention_0
+// CHECK:         %[[USED:.*]] = memref.view {{.*}} to memref<8x64xi32, #gpu.address_space<workgroup>>
 // CHECK-NOT:     memref.get_global @attention_0_plan
 // CHECK:         scf.for
 // CHECK:           scf.if
+// CHECK:             scf.for {{.*}} iter_args({{.*}}) -> (i1)
+// CHECK:             memref.store {{.*}}, %[[USED]]
+// CHECK:             gpu.barrier
+// CHECK:             scf.for
+// CHECK-COUNT-8:       memref.load %[[USED]]
+// CHECK:               arith.select
+// CHECK:             gpu.barrier
 // CHECK:         llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
 // CHECK:         memref.store {{.*}} : memref<?xf32>
 func.func @dynamic_lse(%q: tensor<?x?x?x32xbf16>, %k: tensor<?x?x?x32xbf16>, %v: tensor<?x?x?x32xbf16>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>) {

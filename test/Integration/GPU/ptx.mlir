@@ -1,7 +1,7 @@
 // The PTX of a kernel: what the CUDA driver loads (no GPU needed here).
-// RUN: sattn-compile %s --target=nvvm -o - | FileCheck %s --check-prefixes=CHECK,SM80,MMA
-// RUN: sattn-compile %s --target=nvvm --chip=sm_90 -o - | FileCheck %s --check-prefixes=CHECK,SM90,MMA
-// RUN: sattn-compile %s --target=nvvm --tensor-cores=false -o - | FileCheck %s --check-prefixes=CHECK,SM80,SIMT
+// RUN: sattn-compile %s --target=nvvm -o - | FileCheck %s --implicit-check-not=__nv_ --check-prefixes=CHECK,SM80,MMA
+// RUN: sattn-compile %s --target=nvvm --chip=sm_90 -o - | FileCheck %s --implicit-check-not=__nv_ --check-prefixes=CHECK,SM90,MMA
+// RUN: sattn-compile %s --target=nvvm --tensor-cores=false -o - | FileCheck %s --implicit-check-not=__nv_ --check-prefixes=CHECK,SM80,SIMT
 
 // The launch facts travel as the first line.
 // CHECK: // sattn.gpu_launch: #sattn.gpu_launch<kernel = @sattn_kernels::@attention_0
@@ -20,8 +20,7 @@
 // In any order: barriers, cp.async copies of the tiles and ldmatrix
 // fragments, mma.sync (tensor cores), the row reductions over a quad (MMA)
 // or a warp (SIMT), 2^x (ftz), P rounded to bf16 pairs (MMA) or broadcast by
-// shuffles (SIMT); no libdevice call anywhere.
-// CHECK-NOT: __nv_
+// shuffles (SIMT); no libdevice call anywhere (--implicit-check-not).
 // CHECK-DAG: bar.sync
 // MMA-DAG:   cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, {{.*}};
 // MMA-DAG:   cp.async.commit_group;
@@ -38,8 +37,7 @@
 // SIMT-DAG:  shfl.sync.idx.b32
 // CHECK-DAG: ex2.approx.ftz.f32
 // SIMT-DAG:  cvt.rn.bf16.f32
-// CHECK-NOT: __nv_
-// CHECK: ret;
+// CHECK-DAG: ret;
 
 func.func @longformer(%q: tensor<1x4x300x64xbf16>, %k: tensor<1x4x300x64xbf16>, %v: tensor<1x4x300x64xbf16>) -> tensor<1x4x300x64xbf16> {
   %o = sattn.attention %q, %k, %v mask(#sattn.longformer<window = 64, global = [0, 1]>)
