@@ -151,10 +151,11 @@ private:
   /// Tensor cores: copies the K and V rows of key tile `keyTile` into stage
   /// `stage` (index) of Ks and Vs; `full` (i1): the tile is FULL.
   void copyKeyTile(Value keyTile, Value stage, Value full);
-  /// Whether some row of the query tile keeps key `key` (index) of a
-  /// PARTIAL tile, for masks that are a band of consecutive diagonals: the
-  /// kept keys of the tile's rows are then one range.
-  Value isKeyOfTileRows(Value key);
+  /// Whether a key tile's copy keeps the rows of key `key` (index) rather
+  /// than zeros: key < Lk and, in a PARTIAL tile (`full` false) of a band,
+  /// some row of the query tile keeps the key (the kept keys of the rows are
+  /// then one range).
+  Value isKeyStaged(Value key, Value full);
   /// The row of key `key` (0 <= key < Lk) in K viewed as [rows, D] (and V as
   /// [rows, Dv]): (b * Hkv + kvHead) * Lk + key, for varlen (keyStart + key)
   /// * Hkv + kvHead, or for a paged cache
@@ -255,15 +256,7 @@ void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx, Value full) {
   auto copyLast = [&] {
     Value lastKey = sub(lk, idx(1));
     copy([&](Value c) { return minIdx(add(k0, c), lastKey); },
-         [&](Value c) -> Value {
-           Value key = add(k0, c), keep = lt(key, lk);
-           if (!band)
-             return keep;
-           return arith::AndIOp::create(
-               b, loc, keep,
-               arith::OrIOp::create(b, loc, full, isKeyOfTileRows(key)));
-         },
-         Value());
+         [&](Value c) { return isKeyStaged(add(k0, c), full); }, Value());
   };
   if (pageSize) { // a table lookup per row either way
     copyLast();
@@ -281,14 +274,19 @@ void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx, Value full) {
        varlen ? numKvHeads : idx(1));
 }
 
-Value KernelBuilder::isKeyOfTileRows(Value key) {
+Value KernelBuilder::isKeyStaged(Value key, Value full) {
+  Value inKeys = lt(key, lk);
+  if (!band)
+    return inKeys;
   // Rows p0 ... p1 - 1 keep the keys [p0 + lo, p1 - 1 + hi] (within [0, Lk)).
   auto [first, end] = band::buildKeyRange(b, loc, *band, p0, p1, lk64);
   Value k = toI64(key);
-  return arith::AndIOp::create(
+  Value kept = arith::AndIOp::create(
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, k, first),
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, k, end));
+  return arith::AndIOp::create(b, loc, inKeys,
+                               arith::OrIOp::create(b, loc, full, kept));
 }
 
 Value KernelBuilder::keyRowIndex(Value key) {
@@ -890,23 +888,19 @@ SmallVector<Value> KernelBuilder::buildKeyTile(Value keyTile, ValueRange state,
     gpu::BarrierOp::create(b, loc);
     forLoop(warp, idx(keysPerTile), numWarps, [&](Value c) {
       Value key = add(k0, c);
-      Value inKeys = lt(key, lk);
-      if (band) // zero too where no row keeps the key (PARTIAL tiles)
-        inKeys = arith::AndIOp::create(
-            b, loc, inKeys,
-            arith::OrIOp::create(b, loc, full, isKeyOfTileRows(key)));
+      Value staged = isKeyStaged(key, full);
       Value keyRow = minIdx(key, lastKey);
       Value row = keyRowIndex(keyRow);
       Value kRow = mul(row, idx(headDim));
       forLoop(lane, idx(headDim), kWarpSize, [&](Value d) {
         Value x = load(k, add(kRow, d));
-        store(arith::SelectOp::create(b, loc, inKeys, x, zeroElem), ks, {c, d});
+        store(arith::SelectOp::create(b, loc, staged, x, zeroElem), ks, {c, d});
       });
       Value vRow = mul(row, idx(valueDim));
       forLoop(lane, idx(valueCols * kWarpSize), kWarpSize, [&](Value d) {
         Value x = load(v, add(vRow, minIdx(d, idx(valueDim - 1))));
         Value keep =
-            arith::AndIOp::create(b, loc, inKeys, lt(d, idx(valueDim)));
+            arith::AndIOp::create(b, loc, staged, lt(d, idx(valueDim)));
         store(arith::SelectOp::create(b, loc, keep, x, zeroElem), vs, {c, d});
       });
     });

@@ -9,6 +9,7 @@
 #include "sattn/Dialect/SAttn/IR/RandomBlocks.h"
 #include "sattn/Dialect/SAttn/IR/SAttnAttrs.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/xxhash.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -208,8 +209,16 @@ Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
 }
 
 std::string layoutTableName(BlockSparseAttr attr) {
-  return "__sattn_layout_" +
-         llvm::utohexstr(static_cast<uint64_t>(hash_value(attr.getLayout())));
+  // A hash of the cells, the same in every run (hash_value of an attribute
+  // hashes its address, which differs from run to run).
+  SmallVector<uint8_t> bytes;
+  for (int64_t dim : {attr.getNumRows(), attr.getNumCols()})
+    for (int shift = 0; shift < 64; shift += 8)
+      bytes.push_back(static_cast<uint8_t>(dim >> shift));
+  for (int64_t r = 0; r < attr.getNumRows(); ++r)
+    for (int64_t c = 0; c < attr.getNumCols(); ++c)
+      bytes.push_back(attr.cell(r, c));
+  return "__sattn_layout_" + llvm::utohexstr(llvm::xxh3_64bits(bytes));
 }
 
 MemRefType layoutTableType(BlockSparseAttr attr) {
