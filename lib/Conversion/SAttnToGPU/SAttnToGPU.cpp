@@ -245,13 +245,15 @@ void KernelBuilder::copyKeyTile(Value keyTile, Value stageIdx, Value full) {
   // contiguous and varlen K and V).
   auto copy = [&](function_ref<Value(Value)> keyOf,
                   function_ref<Value(Value)> keepKey, Value keyRows) {
-    for (auto [src, tile, width] :
-         {std::tuple(k, ks, headDim), std::tuple(v, vs, valueDim)})
+    for (auto [src, tile, dim] :
+         {std::tuple(k, ks, headDim), std::tuple(v, vs, valueDim)}) {
+      int64_t width = dim; // a lambda may not capture a structured binding
       copyRowsAsync(
           src, tile, mul(stageIdx, idx(keysPerTile * (width + kMmaPad))),
           width + kMmaPad, keysPerTile, width,
           [&](Value c) { return mul(keyRowIndex(keyOf(c)), idx(width)); },
           keepKey, keyRows ? mul(keyRows, idx(width)) : Value());
+    }
   };
   auto copyLast = [&] {
     Value lastKey = sub(lk, idx(1));
