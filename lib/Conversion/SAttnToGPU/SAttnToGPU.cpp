@@ -283,10 +283,11 @@ Value KernelBuilder::isKeyStaged(Value key, Value full) {
   // Rows p0 ... p1 - 1 keep the keys [p0 + lo, p1 - 1 + hi] (within [0, Lk)).
   auto [first, end] = band::buildKeyRange(b, loc, *band, p0, p1, lk64);
   Value k = toI64(key);
-  Value kept = arith::AndIOp::create(
-      b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, k, first),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, k, end));
+  Value atOrAfterFirst =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, k, first);
+  Value beforeEnd =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, k, end);
+  Value kept = arith::AndIOp::create(b, loc, atOrAfterFirst, beforeEnd);
   return arith::AndIOp::create(b, loc, inKeys,
                                arith::OrIOp::create(b, loc, full, kept));
 }

@@ -50,8 +50,8 @@
 // ones outside one range.
 // CHECK:             scf.for
 // CHECK:               arith.cmpi slt, {{.*}} : index
-// CHECK:               arith.cmpi slt, {{.*}} : i64
 // CHECK:               arith.cmpi sge, {{.*}} : i64
+// CHECK:               arith.cmpi slt, {{.*}} : i64
 // CHECK:               arith.andi
 // CHECK:               arith.ori %[[FULL]]
 // CHECK:               memref.store {{.*}}, %[[KS]]
