@@ -222,6 +222,7 @@ private:
 
   // Values of the kernel being built.
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, warpRow0;
+  Value keptFirst, keptEnd; // band: the keys rows p0 ... p1 - 1 keep (i64)
   Value qBase, oBase, lseBase, kSlice, batch, kvHead, numKvHeads;
   Value qRowStride, oRowStride; // elements between query rows of Q and O
   Value keyStart;               // varlen: the sequence's first key
@@ -280,13 +281,11 @@ Value KernelBuilder::isKeyStaged(Value key, Value full) {
   Value inKeys = lt(key, lk);
   if (!band)
     return inKeys;
-  // Rows p0 ... p1 - 1 keep the keys [p0 + lo, p1 - 1 + hi] (within [0, Lk)).
-  auto [first, end] = band::buildKeyRange(b, loc, *band, p0, p1, lk64);
   Value k = toI64(key);
   Value atOrAfterFirst =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, k, first);
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, k, keptFirst);
   Value beforeEnd =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, k, end);
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, k, keptEnd);
   Value kept = arith::AndIOp::create(b, loc, atOrAfterFirst, beforeEnd);
   return arith::AndIOp::create(b, loc, inKeys,
                                arith::OrIOp::create(b, loc, full, kept));
@@ -561,6 +560,9 @@ void KernelBuilder::buildBody(gpu::GPUFuncOp fn) {
   p0 = arith::AddIOp::create(b, loc, toI64(q0),
                              arith::SubIOp::create(b, loc, lk64, toI64(lq)));
   p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+  if (band) // [p0 + lo, p1 - 1 + hi] within [0, Lk)
+    std::tie(keptFirst, keptEnd) =
+        band::buildKeyRange(b, loc, *band, p0, p1, lk64);
 
   Value lastRow = sub(lq, one);
   if (mma) {

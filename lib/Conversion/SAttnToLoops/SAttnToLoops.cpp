@@ -39,7 +39,7 @@ using namespace mlir::sattn;
 namespace {
 
 /// The `forEachHead` of a call that handles one head: body() once.
-static void thisHead(function_ref<void()> body) { body(); }
+void thisHead(function_ref<void()> body) { body(); }
 
 /// Paged P V: keys per block (one page of 16 tokens; see buildKeyTile).
 constexpr int64_t kPagedKeyBlock = 16;
