@@ -40,7 +40,7 @@ Every pattern implements `MaskAttrInterface`:
 | `getPrimitiveForm()` | for a preset: the primitives it stands for |
 | `getExpansion(lk)` | what `-sattn-expand-presets` replaces a preset by at key length `lk` (default: the primitive form; bigbird: a block layout for a static `lk`) |
 | `getOperandMasks()` | for a combinator: the masks it combines |
-| `getBlockGrid()` | the block sides the pattern is constant on, so that tiles divide them (default: the gcd over the operands) |
+| `getBlockGrid()` | block sides the pattern is constant on (0: along the whole side; 1: no grid), so that tiles divide them and the GPU kernel evaluates the mask once per cell (default: the gcd over the operands; dense (0, 0); sink<n> (0, n); bands and global tokens (1, 1)) |
 | `declareTables(symbolTable)` | the constant tables `buildPredicate` reads (a block layout; default: the operands') |
 
 A band (causal, window, dilated, strided) implements only `getBandForm()`:

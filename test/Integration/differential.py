@@ -43,6 +43,16 @@ def random_mask(rng, depth, max_len):
     if depth > 0:
         kinds += ["union", "intersect", "complement"] * 2
     kind = rng.choice(kinds)
+    if kind == "complement":
+        return om.complement(random_mask(rng, depth - 1, max_len))
+    if kind in ("union", "intersect"):
+        members = [random_mask(rng, depth - 1, max_len) for _ in range(rng.randint(1, 3))]
+        return om.union(*members) if kind == "union" else om.intersect(*members)
+    return random_mask_of_kind(rng, kind, max_len)
+
+
+def random_mask_of_kind(rng, kind, max_len):
+    """A random pattern of one primitive or preset `kind`."""
     if kind in ("dense", "causal"):
         return getattr(om, kind)()
     if kind == "window":
@@ -71,12 +81,8 @@ def random_mask(rng, depth, max_len):
                           rng.randint(0, 2), rng.randint(0, 2), rng.getrandbits(64))
     if kind == "sparse_transformer":
         return om.sparse_transformer(rng.randint(1, 12))
-    if kind == "streaming":
-        return om.streaming(rng.randint(1, 6), rng.randint(1, 40))
-    if kind == "complement":
-        return om.complement(random_mask(rng, depth - 1, max_len))
-    members = [random_mask(rng, depth - 1, max_len) for _ in range(rng.randint(1, 3))]
-    return om.union(*members) if kind == "union" else om.intersect(*members)
+    assert kind == "streaming", kind
+    return om.streaming(rng.randint(1, 6), rng.randint(1, 40))
 
 
 def reference(q, k, v, keep, scale, softcap=None, alibi=None):
@@ -146,7 +152,23 @@ def random_heavy_mask(rng, depth, max_len):
                     om.global_tokens(tokens))
 
 
-MASKS = {"all": random_mask, "strided": random_strided_mask, "heavy": random_heavy_mask}
+def random_block_mask(rng, depth, max_len):
+    """Masks constant on block cells (getBlockGrid), alone and combined: the
+    GPU kernel evaluates them once per cell in PARTIAL tiles."""
+    kind = rng.choice(["block_sparse", "random", "bigbird", "sink", "union", "intersect",
+                       "complement"] if depth > 0 else ["block_sparse", "random", "bigbird", "sink"])
+    if kind == "sink":
+        return om.sink(rng.choice([4, 8, 16, 32, 64, 128]))
+    if kind == "complement":
+        return om.complement(random_block_mask(rng, depth - 1, max_len))
+    if kind in ("union", "intersect"):
+        members = [random_block_mask(rng, depth - 1, max_len) for _ in range(rng.randint(2, 3))]
+        return om.union(*members) if kind == "union" else om.intersect(*members)
+    return random_mask_of_kind(rng, kind, max_len)
+
+
+MASKS = {"all": random_mask, "strided": random_strided_mask, "heavy": random_heavy_mask,
+         "blocks": random_block_mask}
 
 DTYPES = {"f32": np.float32, "f16": np.float16}
 if ml_dtypes is not None:

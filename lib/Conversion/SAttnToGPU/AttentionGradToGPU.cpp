@@ -465,38 +465,16 @@ void GradKernelBuilder::zeroUnusedKeys(Value p0, Value numRows, Value k0,
   if (!mayBePartial())
     return;
   ifThen(negate(full), [&] {
-    // used[w][j] = some row r = w, w + 4, ... < numRows keeps key k0 + j;
-    // lane owns j = lane + 32 i.
-    Value none = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
-    for (int64_t i = 0; i < keys / kWarpSize; ++i) {
-      Value j = add(lane, idx(i * kWarpSize));
-      Value key64 = toI64(add(k0, j));
-      auto rowLoop = scf::ForOp::create(
-          b, loc, warp, idx(rows), idx(kGradWarps), ValueRange{none},
-          [&](OpBuilder &, Location, Value r, ValueRange any) {
-            Value p = arith::AddIOp::create(b, loc, p0, toI64(r));
-            Value keep = arith::AndIOp::create(
-                b, loc, lt(r, numRows),
-                mask.buildPredicate(b, loc, p, key64, lk64));
-            scf::YieldOp::create(
-                b, loc, ValueRange{arith::OrIOp::create(b, loc, any[0], keep)});
-          });
-      store(arith::ExtUIOp::create(b, loc, b.getI32Type(),
-                                   rowLoop.getResult(0)),
-            used, {warp, j});
-    }
+    Value p1 = arith::AddIOp::create(b, loc, p0, toI64(numRows));
+    storeKeyUsedFlags(mask, used, keys, p0, p1, k0, lk64);
     gpu::BarrierOp::create(b, loc);
-    // Ks[c][d] = 0 where no warp saw key k0 + c kept
+    // Ks[c][0 : D] = 0 where no warp saw key k0 + c kept: 16 bytes per
+    // store with tensor cores.
     Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
-    forLoop(tid, idx(keys * headDim), threads, [&](Value i) {
-      Value c = divIdx(i, headDim), d = remIdx(i, headDim);
-      Value any = load(used, {idx(0), c});
-      for (int64_t w = 1; w < kGradWarps; ++w)
-        any = arith::OrIOp::create(b, loc, any, load(used, {idx(w), c}));
-      Value isUsed =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, any, i32(0));
-      store(arith::SelectOp::create(b, loc, isUsed, load(ks, {c, d}), zero),
-            ks, {c, d});
+    forUnusedKeys(used, keys, headDim, mma ? 8 : 1, [&](Value c, Value d) {
+      if (!mma)
+        return store(zero, ks, {c, d});
+      storeZero16(ks, add(mul(c, idx(headDim + pad)), d));
     });
     gpu::BarrierOp::create(b, loc);
   });

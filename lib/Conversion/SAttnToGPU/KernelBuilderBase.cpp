@@ -2,6 +2,8 @@
 
 #include "KernelBuilderBase.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::sattn;
 
@@ -22,6 +24,94 @@ Value KernelBuilderBase::globalPtr(Value flat, Value offset) {
       b, loc, LLVM::LLVMPointerType::get(ctx), address(flat, offset));
   return LLVM::AddrSpaceCastOp::create(
       b, loc, LLVM::LLVMPointerType::get(ctx, 1), generic);
+}
+
+int64_t KernelBuilderBase::keyCellWidth(MaskAttrInterface mask,
+                                        int64_t tileKeys) {
+  int64_t cellKeys = mask.getBlockGrid().second;
+  return cellKeys == 1 ? 1 : std::gcd(cellKeys, tileKeys);
+}
+
+void KernelBuilderBase::storeKeyUsedFlags(MaskAttrInterface mask, Value used,
+                                          int64_t tileKeys, Value p0, Value p1,
+                                          Value k0, Value lk64) {
+  // Row cells c = c0 + warp, c0 + warp + numWarps, ... < c1 of the tile
+  // [p0, p1) (padding rows past Lq do not count); one cell with cellRows = 0.
+  int64_t cellRows = mask.getBlockGrid().first;
+  int64_t numWarps = threads / kWarpSize;
+  auto i64 = [&](int64_t x) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(x));
+  };
+  auto cellOf = [&](Value p) -> Value {
+    if (cellRows == 0)
+      return i64(0);
+    return arith::FloorDivSIOp::create(b, loc, p, i64(cellRows));
+  };
+  auto toIndex = [&](Value x) -> Value {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), x);
+  };
+  Value pLast = arith::SubIOp::create(b, loc, p1, i64(1));
+  Value cellEnd = toIndex(arith::AddIOp::create(b, loc, cellOf(pLast), i64(1)));
+  Value cellBegin = add(toIndex(cellOf(p0)), warp);
+  Value none = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+  auto keptByWarp = [&](Value key64) -> Value {
+    auto cellLoop = scf::ForOp::create(
+        b, loc, cellBegin, cellEnd, idx(numWarps), ValueRange{none},
+        [&](OpBuilder &, Location, Value c, ValueRange any) {
+          // The cell's first position in the tile: max(p0, c * cellRows).
+          Value p = p0;
+          if (cellRows != 0) {
+            Value start =
+                arith::MulIOp::create(b, loc, toI64(c), i64(cellRows));
+            p = arith::MaxSIOp::create(b, loc, p0, start);
+          }
+          Value keep = mask.buildPredicate(b, loc, p, key64, lk64);
+          scf::YieldOp::create(
+              b, loc, ValueRange{arith::OrIOp::create(b, loc, any[0], keep)});
+        });
+    return arith::ExtUIOp::create(b, loc, b.getI32Type(),
+                                  cellLoop.getResult(0));
+  };
+  // On runs of 32 keys or more, the lane's keys of one run share the
+  // evaluation at the run's first key.
+  int64_t cellKeys = keyCellWidth(mask, tileKeys);
+  Value shared;
+  for (int64_t i = 0; i < tileKeys / kWarpSize; ++i) {
+    Value j = add(lane, idx(i * kWarpSize));
+    Value flag;
+    if (cellKeys % kWarpSize != 0)
+      flag = keptByWarp(toI64(add(k0, j)));
+    else if (i * kWarpSize % cellKeys == 0)
+      flag = shared = keptByWarp(toI64(add(k0, idx(i * kWarpSize))));
+    else
+      flag = shared;
+    store(flag, used, {warp, j});
+  }
+}
+
+void KernelBuilderBase::forUnusedKeys(Value used, int64_t tileKeys,
+                                      int64_t width, int64_t vec,
+                                      function_ref<void(Value, Value)> zero) {
+  int64_t numWarps = threads / kWarpSize, perRow = width / vec;
+  Value tid = add(mul(warp, idx(kWarpSize)), lane);
+  forLoop(tid, idx(tileKeys * perRow), threads, [&](Value i) {
+    Value c = divIdx(i, perRow);
+    Value any = load(used, {idx(0), c});
+    for (int64_t w = 1; w < numWarps; ++w)
+      any = arith::OrIOp::create(b, loc, any, load(used, {idx(w), c}));
+    Value unused =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, any, i32(0));
+    ifThen(unused, [&] { zero(c, mul(remIdx(i, perRow), idx(vec))); });
+  });
+}
+
+void KernelBuilderBase::storeZero16(Value tile, Value offset) {
+  auto zeros = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({4}, b.getI32Type()),
+                             b.getI32IntegerAttr(0)));
+  LLVM::StoreOp::create(b, loc, zeros, sharedPtr(tile, offset),
+                        /*alignment=*/16);
 }
 
 void KernelBuilderBase::copyRowsAsync(Value src, Value tile, Value base,

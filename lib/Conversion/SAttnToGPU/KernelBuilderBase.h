@@ -128,6 +128,25 @@ protected:
   Value sharedPtr(Value tile, Value offset);
   Value globalPtr(Value flat, Value offset);
 
+  /// The run of keys (1, or a divisor of `tileKeys`) on which `mask` is
+  /// constant along keys inside a tile of `tileKeys` keys starting at a
+  /// multiple of `tileKeys` (its block grid): PARTIAL tiles evaluate the
+  /// mask once per run.
+  static int64_t keyCellWidth(MaskAttrInterface mask, int64_t tileKeys);
+  /// The key-used flags of a PARTIAL tile: used[warp][j] (i32) = 1 when some
+  /// query position p0 <= p < p1 (i64) of the warp's row cells keeps key
+  /// k0 + j (index), for the lane's keys j = lane + 32 i < tileKeys. The
+  /// warps take the row cells of the mask's block grid in turn (without a
+  /// grid a cell is one row) and evaluate the mask once per cell.
+  void storeKeyUsedFlags(MaskAttrInterface mask, Value used, int64_t tileKeys,
+                         Value p0, Value p1, Value k0, Value lk64);
+
+  /// Calls zero(c, d) (index) for elements [d, d + vec) of each row
+  /// c < tileKeys whose key-used flags in `used` (storeKeyUsedFlags) are all
+  /// 0, d = 0, vec, ... < width; the block's threads take the (c, d) in turn.
+  void forUnusedKeys(Value used, int64_t tileKeys, int64_t width, int64_t vec,
+                     function_ref<void(Value, Value)> zero);
+
   // Tensor-core helpers (f16/bf16).
   /// cp.async of `numRows` rows of `width` elements (a multiple of 8) from
   /// the flat buffer `src` (row r at rowOffset(r)) into the shared `tile`
@@ -147,6 +166,9 @@ protected:
   /// operand (`lo` in the low half): i32 for bf16, vector<2xf16> for f16.
   /// One cvt.rn.{bf16x2,f16x2}.f32 for both.
   Value packRounded(Value lo, Value hi);
+  /// Stores 16 zero bytes at element `offset` (index, a multiple of 8) of
+  /// the shared `tile`.
+  void storeZero16(Value tile, Value offset);
   /// A 32-bit register (i32) as an mma.sync operand of T.
   Value asOperand(Value word);
   /// D = A B + C for one m16n8k16 fragment: 4 A, 2 B registers, 4 f32.

@@ -129,6 +129,7 @@ public:
     band = mask.getBandForm();
     if (band && band->step != 1)
       band.reset();
+    cellKeys = keyCellWidth(mask, keysPerTile);
     foldScale = mma && !mods.any() && op.getScaleValue() > 0;
   }
 
@@ -219,6 +220,10 @@ private:
   /// PARTIAL tiles then zero the K and V rows of keys no row keeps as they
   /// copy them, rather than in a pass over Vs (zeroUnusedValues).
   std::optional<BandForm> band;
+  /// The runs of keys the mask is constant on in a tile (keyCellWidth): the
+  /// scores of PARTIAL tiles evaluate it once per run (bigbird, random
+  /// blocks, block layouts).
+  int64_t cellKeys;
 
   // Values of the kernel being built.
   Value q, k, v, o, lse, lq, lk, lk64, q0, p0, p1, warpRow0;
@@ -924,44 +929,18 @@ void KernelBuilder::zeroUnusedValues(Value k0) {
   // The P of a key that no row keeps is 0, but 0 * NaN would still reach O:
   // unused KV-cache slots may hold anything. `full` is the same in every
   // thread of the block, so the barriers below are reached by all or none.
-  // used[warp][j] = some row r = warp, warp + numWarps, ... < numRows keeps
-  // key k0 + j (padding rows past Lq do not count); lane owns j = lane +
-  // 32 i.
-  Value none = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
-  for (int64_t i = 0; i < keysPerTile / kWarpSize; ++i) {
-    Value j = add(lane, idx(i * kWarpSize));
-    Value key64 = toI64(add(k0, j));
-    auto rowLoop = scf::ForOp::create(
-        b, loc, warp, idx(rows), idx(numWarps), ValueRange{none},
-        [&](OpBuilder &, Location, Value r, ValueRange any) {
-          Value p = arith::AddIOp::create(b, loc, p0, toI64(r));
-          Value keep = arith::AndIOp::create(
-              b, loc, lt(p, p1), mask.buildPredicate(b, loc, p, key64, lk64));
-          scf::YieldOp::create(
-              b, loc, ValueRange{arith::OrIOp::create(b, loc, any[0], keep)});
-        });
-    store(arith::ExtUIOp::create(b, loc, b.getI32Type(), rowLoop.getResult(0)),
-          keyUsed, {warp, j});
-  }
+  storeKeyUsedFlags(mask, keyUsed, keysPerTile, p0, p1, k0, lk64);
   gpu::BarrierOp::create(b, loc);
-  // Vs[c][d] = 0 where no warp saw key k0 + c kept (in the current stage).
-  auto vsType = cast<MemRefType>(vs.getType());
-  int64_t width = vsType.getShape().back();
-  Value zero =
-      arith::ConstantOp::create(b, loc, b.getZeroAttr(vsType.getElementType()));
-  Value tid = add(mul(warp, idx(kWarpSize)), lane);
-  forLoop(tid, idx(keysPerTile * width), threads, [&](Value i) {
-    Value c = arith::DivUIOp::create(b, loc, i, idx(width));
-    Value d = arith::RemUIOp::create(b, loc, i, idx(width));
-    Value used = load(keyUsed, {idx(0), c});
-    for (int64_t w = 1; w < numWarps; ++w)
-      used = arith::OrIOp::create(b, loc, used, load(keyUsed, {idx(w), c}));
-    Value isUsed =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, used, i32(0));
-    SmallVector<Value> at =
-        mma ? SmallVector<Value>{stage, c, d} : SmallVector<Value>{c, d};
-    store(arith::SelectOp::create(b, loc, isUsed, load(vs, at), zero), vs, at);
-  });
+  // Vs[c][0 : Dv] = 0 where no warp saw key k0 + c kept (in the current
+  // stage): 16 bytes per store with tensor cores.
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
+  forUnusedKeys(keyUsed, keysPerTile, valueDim, mma ? 8 : 1,
+                [&](Value c, Value d) {
+                  if (!mma)
+                    return store(zero, vs, {c, d});
+                  Value row = add(mul(stage, idx(keysPerTile)), c);
+                  storeZero16(vs, add(mul(row, idx(valueDim + kMmaPad)), d));
+                });
   gpu::BarrierOp::create(b, loc);
 }
 
@@ -1143,18 +1122,29 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
                           /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(masking.thenBlock());
+    // mask(p, k) of the lane's element (j, e); on key cells of 8 keys or more
+    // the 8 keys of n tile j share the evaluation at their cell's first key.
+    DenseMap<std::pair<int64_t, int64_t>, Value> cellKeep;
+    auto maskAt = [&](int64_t j, int64_t e) -> Value {
+      Value p = e < 2 ? pG : pG8;
+      if (cellKeys % 8 != 0)
+        return mask.buildPredicate(b, loc, p, toI64(keyOf(j, e)), lk64);
+      int64_t cell = 8 * j / cellKeys;
+      Value &keep = cellKeep[{e / 2, cell}];
+      if (!keep)
+        keep = mask.buildPredicate(b, loc, p,
+                                   toI64(add(k0, idx(cell * cellKeys))), lk64);
+      return keep;
+    };
     SmallVector<Value> masked;
     for (int64_t j = 0; j < keyTiles; ++j)
       for (int64_t e = 0; e < 4; ++e) {
         // keep = k < Lk and (FULL or mask(p, k))
         Value keep = lt(keyOf(j, e), lk);
-        if (maskKeys)
-          keep = arith::AndIOp::create(
-              b, loc, keep,
-              arith::OrIOp::create(b, loc, full,
-                                   mask.buildPredicate(b, loc, e < 2 ? pG : pG8,
-                                                       toI64(keyOf(j, e)),
-                                                       lk64)));
+        if (maskKeys) {
+          Value kept = arith::OrIOp::create(b, loc, full, maskAt(j, e));
+          keep = arith::AndIOp::create(b, loc, keep, kept);
+        }
         masked.push_back(
             arith::SelectOp::create(b, loc, keep, flat[j * 4 + e], negInf));
       }

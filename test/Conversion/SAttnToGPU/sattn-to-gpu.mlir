@@ -178,10 +178,38 @@ func.func @block_sparse(%q: tensor<1x1x64x128xf32>, %k: tensor<1x1x64x128xf32>, 
 
 // -----
 
+// A mask constant on 32 x 32 cells, tensor cores (64-key tiles), dynamic
+// shapes: a PARTIAL tile evaluates it once per cell. The key-used flags: one
+// row cell per warp (the loop steps over the 8 warps) for each 32 keys; the
+// scores: rows g and g + 8 of the lane for each 32 keys (4 layout loads,
+// not 32). V rows of unflagged keys become 0 16 bytes at a time.
+// CHECK-LABEL: func.func @cells
+// CHECK:         gpu.func @attention_0
+// CHECK:           scf.for {{.*}} step %c8 iter_args({{.*}} = %false) -> (i1)
+// CHECK:             memref.load {{.*}} : memref<15xi32>
+// CHECK-NOT:       memref<15xi32>
+// CHECK:           scf.for {{.*}} step %c8 iter_args({{.*}} = %false) -> (i1)
+// CHECK:             memref.load {{.*}} : memref<15xi32>
+// CHECK-NOT:       memref<15xi32>
+// CHECK:           gpu.barrier
+// CHECK:           llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>
+// CHECK:           gpu.barrier
+// CHECK:           nvvm.mma.sync
+// CHECK-COUNT-4:   memref.load {{.*}} : memref<15xi32>
+// CHECK-NOT:       memref<15xi32>
+// CHECK:           gpu.return
+func.func @cells(%q: tensor<1x1x?x64xbf16>, %k: tensor<1x1x?x64xbf16>, %v: tensor<1x1x?x64xbf16>) -> tensor<1x1x?x64xbf16> {
+  %o = sattn.attention %q, %k, %v mask(#sattn.block_sparse<block = [32, 32], layout = dense<[[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 0]]> : tensor<5x3xi1>>)
+      : (tensor<1x1x?x64xbf16>, tensor<1x1x?x64xbf16>, tensor<1x1x?x64xbf16>) -> tensor<1x1x?x64xbf16>
+  return %o : tensor<1x1x?x64xbf16>
+}
+
+// -----
+
 // Dynamic shapes and an irregular mask: tiles are classified at run time;
 // LSE is written by lane 0 of each row's warp. Not a band: in PARTIAL tiles
 // each warp flags the keys its rows keep, and V rows no warp flagged become
-// 0 in a pass over Vs between two barriers.
+// 0 in a pass over Vs between two barriers (16-byte stores, no V read).
 // CHECK-LABEL: func.func @dynamic_lse
 // CHECK:         gpu.launch_func @sattn_kernels::@attention_0
 // CHECK:       gpu.func @attention_0
@@ -194,7 +222,8 @@ func.func @block_sparse(%q: tensor<1x1x64x128xf32>, %k: tensor<1x1x64x128xf32>, 
 // CHECK:             gpu.barrier
 // CHECK:             scf.for
 // CHECK-COUNT-8:       memref.load %[[USED]]
-// CHECK:               arith.select
+// CHECK:               scf.if
+// CHECK:                 llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<3>
 // CHECK:             gpu.barrier
 // CHECK:         llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
 // CHECK:         memref.store {{.*}} : memref<?xf32>

@@ -168,6 +168,32 @@ TEST_F(MaskAttrTest, ClassifyAgreesWithBruteForce) {
   EXPECT_GT(exactChecked, 1000);
 }
 
+// getBlockGrid() is a promise code generation relies on (the GPU kernel
+// evaluates the mask once per cell): every pair in one cell agrees with the
+// cell's first position.
+TEST_F(MaskAttrTest, BlockGridCellsAreConstant) {
+  std::mt19937_64 rng(3);
+  int64_t gridded = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    auto mask = cast<MaskAttrInterface>(randomMask(&ctx, rng, iter % 3));
+    auto [gq, gk] = mask.getBlockGrid();
+    ASSERT_TRUE(gq >= 0 && gk >= 0) << mask;
+    gridded += gq != 1 || gk != 1;
+    auto cellStart = [](int64_t x, int64_t g, int64_t lo) {
+      return g == 0 ? lo : std::max(lo, fdiv(x, g) * g);
+    };
+    for (Shape s : testShapes())
+      for (int64_t p = s.lk - s.lq; p < s.lk; ++p)
+        for (int64_t k = 0; k < s.lk; ++k)
+          ASSERT_EQ(mask.evaluate(p, k, s.lk),
+                    mask.evaluate(cellStart(p, gq, s.lk - s.lq),
+                                  cellStart(k, gk, 0), s.lk))
+              << mask << " (grid " << gq << " x " << gk << ") at p = " << p
+              << ", k = " << k << ", Lk = " << s.lk;
+  }
+  EXPECT_GT(gridded, 300);
+}
+
 TEST_F(MaskAttrTest, PrintParseRoundTrip) {
   std::mt19937_64 rng(3);
   for (int iter = 0; iter < 500; ++iter) {

@@ -243,6 +243,10 @@ TileClass SinkAttr::classify(int64_t, int64_t, int64_t k0, int64_t k1,
                              int64_t) const {
   return classifySink(k0, k1, getTokens());
 }
+// k < n is the same for every query, and on each run of n keys from 0.
+std::pair<int64_t, int64_t> SinkAttr::getBlockGrid() const {
+  return {0, getTokens()};
+}
 
 //===----------------------------------------------------------------------===//
 // block_sparse
@@ -669,8 +673,12 @@ std::pair<int64_t, int64_t> mlir::sattn::getOperandsBlockGrid(Attribute mask) {
   MaskAttrInterface m = asMask(mask);
   if (MaskAttrInterface primitive = m.getPrimitiveForm())
     return primitive.getBlockGrid();
+  SmallVector<Attribute> operands = m.getOperandMasks();
+  if (operands.empty())
+    return isa<DenseAttr>(mask) ? std::pair<int64_t, int64_t>{0, 0}
+                                : std::pair<int64_t, int64_t>{1, 1};
   std::pair<int64_t, int64_t> grid = {0, 0};
-  for (Attribute operand : m.getOperandMasks()) {
+  for (Attribute operand : operands) {
     auto [gq, gk] = asMask(operand).getBlockGrid();
     grid = {std::gcd(grid.first, gq), std::gcd(grid.second, gk)};
   }

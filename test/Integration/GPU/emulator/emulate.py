@@ -363,7 +363,8 @@ def main_serving(a, seed, op):
     """Random cases of paged.py, varlen.py or grad.py (`op`)."""
     name = op.__name__
     rng = random.Random(seed)
-    cases = [op.make_case(rng, i) for i in range(a.cases if a.case is None else a.case + 1)]
+    cases = [op.make_case(rng, i, diff.MASKS[a.masks])
+             for i in range(a.cases if a.case is None else a.case + 1)]
     cases = [c for c in cases[a.case or 0:] if diff.fits_gpu(c)]
     failures = run_jobs(a, cases, {paged: run_paged_case, varlen: run_varlen_case,
                                    grad: run_grad_case}[op])

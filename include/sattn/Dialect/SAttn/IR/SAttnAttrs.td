@@ -154,7 +154,7 @@ def SAttn_GlobalAttr : SAttn_MaskAttr<"Global", "global"> {
   let skipDefaultBuilders = 1;
 }
 
-def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["buildKeyRange", "buildQueryRange"]> {
+def SAttn_SinkAttr : SAttn_MaskAttr<"Sink", "sink", ["getBlockGrid", "buildKeyRange", "buildQueryRange"]> {
   let summary = "Keeps k < tokens (the first keys, seen by every query)";
   let description = [{
     Example:

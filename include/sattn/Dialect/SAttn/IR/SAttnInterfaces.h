@@ -42,8 +42,10 @@ struct BandForm {
 /// MaskAttrInterface method `method`, and does not implement it.
 [[noreturn]] void reportMissingMaskMethod(Attribute mask, const char *method);
 
-/// The default of MaskAttrInterface::getBlockGrid(): the gcd over the
-/// operand masks (0 with none), or the primitive form's grid.
+/// The default of MaskAttrInterface::getBlockGrid(): the primitive form's
+/// grid, or the gcd over the operand masks (0 is gcd's identity: constant
+/// along that side); dense is (0, 0), other patterns without operands and
+/// without their own (bands, global tokens) have no grid: (1, 1).
 std::pair<int64_t, int64_t> getOperandsBlockGrid(Attribute mask);
 
 /// The answers of MaskAttrInterface for a band (its default methods).

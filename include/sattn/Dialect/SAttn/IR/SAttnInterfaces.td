@@ -48,8 +48,11 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       a static key length);
     * `getOperandMasks()`: the masks a combinator combines, which the
       defaults below walk;
-    * `getBlockGrid()`: the block sides `(bq, bk)` the pattern is constant
-      on (0: none), so that tiles can divide them;
+    * `getBlockGrid()`: block sides `(bq, bk)` the pattern is constant on
+      (`mask(p, k) = mask(p', k')` whenever `floor(p / bq) = floor(p' / bq)`
+      and `floor(k / bk) = floor(k' / bk)`; 0: constant along that side,
+      1: no grid), so that tiles can divide them and code generation can
+      evaluate the mask once per cell;
     * `declareTables(symbolTable)`: the constant tables `buildPredicate`
       reads (block layouts).
   }];
@@ -181,8 +184,9 @@ def MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       /*methodBody=*/"",
       /*defaultImplementation=*/[{ return {}; }]>,
     InterfaceMethod<
-      "The block sides (bq, bk) the pattern is constant on, 0 for none: the "
-      "gcd over the operand masks, or the primitive form's.",
+      "Block sides (bq, bk) the pattern is constant on (0: along the whole "
+      "side, 1: no grid): the gcd over the operand masks, or the primitive "
+      "form's.",
       "std::pair<int64_t, int64_t>", "getBlockGrid", (ins),
       /*methodBody=*/"",
       /*defaultImplementation=*/[{
