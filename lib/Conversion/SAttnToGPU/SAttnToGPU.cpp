@@ -1112,17 +1112,60 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
         t = modifyScore(t, e < 2 ? pG : pG8, keyOf(j, e));
       flat.push_back(t);
     }
-  bool maskKeys = !plan || plan->anyPartial;
-  Value tail = lt(lk, add(k0, idx(keysPerTile)));
-  Value needsMask =
-      maskKeys ? arith::OrIOp::create(b, loc, tail, negate(full)) : tail;
-  {
-    auto masking =
-        scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), needsMask,
-                          /*withElseRegion=*/true);
+  // s = keep(j, e) ? s : -inf for the lane's scores, in a branch on `cond`.
+  auto maskScores = [&](Value cond,
+                        function_ref<Value(int64_t, int64_t)> keepAt) {
+    auto masking = scf::IfOp::create(b, loc, TypeRange(ValueRange(flat)), cond,
+                                     /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(masking.thenBlock());
-    // mask(p, k) of the lane's element (j, e); on key cells of 8 keys or more
+    SmallVector<Value> masked;
+    for (int64_t j = 0; j < keyTiles; ++j)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value keep = keepAt(j, e);
+        masked.push_back(
+            arith::SelectOp::create(b, loc, keep, flat[j * 4 + e], negInf));
+      }
+    scf::YieldOp::create(b, loc, masked);
+    b.setInsertionPointToStart(masking.elseBlock());
+    scf::YieldOp::create(b, loc, flat);
+    flat.assign(masking.getResults().begin(), masking.getResults().end());
+  };
+  auto inKeys = [&](int64_t j, int64_t e) { return lt(keyOf(j, e), lk); };
+  bool maskKeys = !plan || plan->anyPartial;
+  Value tail = lt(lk, add(k0, idx(keysPerTile)));
+  if (maskKeys && band) {
+    // PARTIAL tiles of a band lo <= k - p <= hi: k - p = d + 8 j + e % 2 -
+    // 8 (e / 2) with d = k0 + 2t - p(g), and k < Lk as 8 j + e % 2 < Lk - k0
+    // - 2t: compares of two values per tile against constants.
+    Value d, keysLeft;
+    maskScores(negate(full), [&](int64_t j, int64_t e) -> Value {
+      if (!d) {
+        Value kLane = toI64(add(k0, col2t));
+        d = arith::SubIOp::create(b, loc, kLane, pG);
+        keysLeft = toI64(sub(sub(lk, k0), col2t));
+      }
+      int64_t keyOff = 8 * j + e % 2, rowOff = 8 * (e / 2);
+      auto i64 = [&](int64_t x) -> Value {
+        return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(x));
+      };
+      Value offset = i64(keyOff);
+      Value keep = lt(offset, keysLeft);
+      auto bound = [&](arith::CmpIPredicate pred, int64_t edge) {
+        Value c = i64(edge - keyOff + rowOff);
+        Value ok = arith::CmpIOp::create(b, loc, pred, d, c);
+        keep = arith::AndIOp::create(b, loc, keep, ok);
+      };
+      if (band->lo > -kNoBandEdge)
+        bound(arith::CmpIPredicate::sge, band->lo);
+      if (band->hi < kNoBandEdge)
+        bound(arith::CmpIPredicate::sle, band->hi);
+      return keep;
+    });
+    // FULL: only the last tile has keys past Lk.
+    maskScores(arith::AndIOp::create(b, loc, full, tail), inKeys);
+  } else if (maskKeys) {
+    // keep = k < Lk and (FULL or mask(p, k)); on key cells of 8 keys or more
     // the 8 keys of n tile j share the evaluation at their cell's first key.
     DenseMap<std::pair<int64_t, int64_t>, Value> cellKeep;
     auto maskAt = [&](int64_t j, int64_t e) -> Value {
@@ -1136,22 +1179,14 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
                                    toI64(add(k0, idx(cell * cellKeys))), lk64);
       return keep;
     };
-    SmallVector<Value> masked;
-    for (int64_t j = 0; j < keyTiles; ++j)
-      for (int64_t e = 0; e < 4; ++e) {
-        // keep = k < Lk and (FULL or mask(p, k))
-        Value keep = lt(keyOf(j, e), lk);
-        if (maskKeys) {
-          Value kept = arith::OrIOp::create(b, loc, full, maskAt(j, e));
-          keep = arith::AndIOp::create(b, loc, keep, kept);
-        }
-        masked.push_back(
-            arith::SelectOp::create(b, loc, keep, flat[j * 4 + e], negInf));
-      }
-    scf::YieldOp::create(b, loc, masked);
-    b.setInsertionPointToStart(masking.elseBlock());
-    scf::YieldOp::create(b, loc, flat);
-    flat.assign(masking.getResults().begin(), masking.getResults().end());
+    Value needsMask = arith::OrIOp::create(b, loc, tail, negate(full));
+    maskScores(needsMask, [&](int64_t j, int64_t e) -> Value {
+      Value keep = inKeys(j, e);
+      Value kept = arith::OrIOp::create(b, loc, full, maskAt(j, e));
+      return arith::AndIOp::create(b, loc, keep, kept);
+    });
+  } else {
+    maskScores(tail, inKeys);
   }
 
   // Rows g (h = 0) and g + 8 (h = 1) of the warp.

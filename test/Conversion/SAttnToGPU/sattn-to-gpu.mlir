@@ -135,6 +135,14 @@ func.func @causal_gqa(%q: tensor<2x8x70x64xf32>, %k: tensor<2x2x70x64xf32>, %v: 
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK:           nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
 // CHECK-COUNT-2:   nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// PARTIAL tiles: -40 <= k - p <= 0 as d = k0 + 2t - p(g) against constants
+// (8 j + e % 2 - 8 (e / 2) moved over); the last FULL tile tests k < Lk.
+// CHECK:           scf.if
+// CHECK:             %[[D:.*]] = arith.subi %{{.*}}, %{{.*}} : i64
+// CHECK:             arith.cmpi sge, %[[D]], %c-40_i64 : i64
+// CHECK:             arith.cmpi sle, %[[D]], %c0_i64 : i64
+// CHECK:             arith.cmpi sge, %[[D]], %c-41_i64 : i64
+// CHECK:             arith.cmpi sle, %[[D]], %c-1_i64 : i64
 // CHECK:           scf.if
 // CHECK:           gpu.shuffle  xor {{.*}}, %c1_i32, %c32_i32 : f32
 // CHECK:           gpu.shuffle  xor {{.*}}, %c2_i32, %c32_i32 : f32
