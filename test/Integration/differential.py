@@ -43,12 +43,18 @@ def random_mask(rng, depth, max_len):
     if depth > 0:
         kinds += ["union", "intersect", "complement"] * 2
     kind = rng.choice(kinds)
-    if kind == "complement":
-        return om.complement(random_mask(rng, depth - 1, max_len))
-    if kind in ("union", "intersect"):
-        members = [random_mask(rng, depth - 1, max_len) for _ in range(rng.randint(1, 3))]
-        return om.union(*members) if kind == "union" else om.intersect(*members)
+    if kind in ("union", "intersect", "complement"):
+        return random_combination(rng, kind, lambda: random_mask(rng, depth - 1, max_len), 1)
     return random_mask_of_kind(rng, kind, max_len)
+
+
+def random_combination(rng, kind, member, least):
+    """The complement of one mask from member(), or the union or intersection
+    of `least` to 3 of them."""
+    if kind == "complement":
+        return om.complement(member())
+    members = [member() for _ in range(rng.randint(least, 3))]
+    return om.union(*members) if kind == "union" else om.intersect(*members)
 
 
 def random_mask_of_kind(rng, kind, max_len):
@@ -159,11 +165,8 @@ def random_block_mask(rng, depth, max_len):
                        "complement"] if depth > 0 else ["block_sparse", "random", "bigbird", "sink"])
     if kind == "sink":
         return om.sink(rng.choice([4, 8, 16, 32, 64, 128]))
-    if kind == "complement":
-        return om.complement(random_block_mask(rng, depth - 1, max_len))
-    if kind in ("union", "intersect"):
-        members = [random_block_mask(rng, depth - 1, max_len) for _ in range(rng.randint(2, 3))]
-        return om.union(*members) if kind == "union" else om.intersect(*members)
+    if kind in ("union", "intersect", "complement"):
+        return random_combination(rng, kind, lambda: random_block_mask(rng, depth - 1, max_len), 2)
     return random_mask_of_kind(rng, kind, max_len)
 
 
