@@ -39,9 +39,6 @@ void KernelBuilderBase::storeKeyUsedFlags(MaskAttrInterface mask, Value used,
   // [p0, p1) (padding rows past Lq do not count); one cell with cellRows = 0.
   int64_t cellRows = mask.getBlockGrid().first;
   int64_t numWarps = threads / kWarpSize;
-  auto i64 = [&](int64_t x) -> Value {
-    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(x));
-  };
   auto cellOf = [&](Value p) -> Value {
     if (cellRows == 0)
       return i64(0);
@@ -51,7 +48,8 @@ void KernelBuilderBase::storeKeyUsedFlags(MaskAttrInterface mask, Value used,
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), x);
   };
   Value pLast = arith::SubIOp::create(b, loc, p1, i64(1));
-  Value cellEnd = toIndex(arith::AddIOp::create(b, loc, cellOf(pLast), i64(1)));
+  Value lastCell = cellOf(pLast);
+  Value cellEnd = toIndex(arith::AddIOp::create(b, loc, lastCell, i64(1)));
   Value cellBegin = add(toIndex(cellOf(p0)), warp);
   Value none = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
   auto keptByWarp = [&](Value key64) -> Value {
@@ -61,8 +59,8 @@ void KernelBuilderBase::storeKeyUsedFlags(MaskAttrInterface mask, Value used,
           // The cell's first position in the tile: max(p0, c * cellRows).
           Value p = p0;
           if (cellRows != 0) {
-            Value start =
-                arith::MulIOp::create(b, loc, toI64(c), i64(cellRows));
+            Value cell = toI64(c);
+            Value start = arith::MulIOp::create(b, loc, cell, i64(cellRows));
             p = arith::MaxSIOp::create(b, loc, p0, start);
           }
           Value keep = mask.buildPredicate(b, loc, p, key64, lk64);

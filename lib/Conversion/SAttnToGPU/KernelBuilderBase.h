@@ -41,6 +41,9 @@ protected:
   Value i32(int64_t v) {
     return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
   }
+  Value i64(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
   Value f32Const(float v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }

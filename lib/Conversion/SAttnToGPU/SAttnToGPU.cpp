@@ -1100,8 +1100,7 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
     return add(add(k0, idx(8 * j + e % 2)), col2t);
   };
   Value pG = arith::AddIOp::create(b, loc, p0, toI64(add(warpRow0, quadRow)));
-  Value pG8 = arith::AddIOp::create(
-      b, loc, pG, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(8)));
+  Value pG8 = arith::AddIOp::create(b, loc, pG, i64(8));
   SmallVector<Value> flat;
   for (int64_t j = 0; j < keyTiles; ++j)
     for (int64_t e = 0; e < 4; ++e) {
@@ -1146,9 +1145,6 @@ SmallVector<Value> KernelBuilder::buildMmaTile(Value k0, ValueRange state,
         keysLeft = toI64(sub(sub(lk, k0), col2t));
       }
       int64_t keyOff = 8 * j + e % 2, rowOff = 8 * (e / 2);
-      auto i64 = [&](int64_t x) -> Value {
-        return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(x));
-      };
       Value offset = i64(keyOff);
       Value keep = lt(offset, keysLeft);
       auto bound = [&](arith::CmpIPredicate pred, int64_t edge) {
