@@ -136,6 +136,8 @@ static MaskAttrInterface asMask(Attribute attr) {
 //===----------------------------------------------------------------------===//
 
 bool DenseAttr::evaluate(int64_t, int64_t, int64_t) const { return true; }
+// The same everywhere: constant along both sides.
+std::pair<int64_t, int64_t> DenseAttr::getBlockGrid() const { return {0, 0}; }
 TileClass DenseAttr::classify(int64_t, int64_t, int64_t, int64_t,
                               int64_t) const {
   return TileClass::Full;
@@ -675,8 +677,7 @@ std::pair<int64_t, int64_t> mlir::sattn::getOperandsBlockGrid(Attribute mask) {
     return primitive.getBlockGrid();
   SmallVector<Attribute> operands = m.getOperandMasks();
   if (operands.empty())
-    return isa<DenseAttr>(mask) ? std::pair<int64_t, int64_t>{0, 0}
-                                : std::pair<int64_t, int64_t>{1, 1};
+    return {1, 1};
   std::pair<int64_t, int64_t> grid = {0, 0};
   for (Attribute operand : operands) {
     auto [gq, gk] = asMask(operand).getBlockGrid();

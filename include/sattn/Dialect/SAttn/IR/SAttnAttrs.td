@@ -60,7 +60,7 @@ def SAttn_SeedParameter : AttrParameter<"uint64_t", "any integer in [-2^63, 2^64
 // Primitive patterns
 //===----------------------------------------------------------------------===//
 
-def SAttn_DenseAttr : SAttn_MaskAttr<"Dense", "dense"> {
+def SAttn_DenseAttr : SAttn_MaskAttr<"Dense", "dense", ["getBlockGrid"]> {
   let summary = "Keeps every pair: mask(p, k) = true";
   let description = [{
     Example:

@@ -44,8 +44,8 @@ struct BandForm {
 
 /// The default of MaskAttrInterface::getBlockGrid(): the primitive form's
 /// grid, or the gcd over the operand masks (0 is gcd's identity: constant
-/// along that side); dense is (0, 0), other patterns without operands and
-/// without their own (bands, global tokens) have no grid: (1, 1).
+/// along that side); patterns without operands and without their own
+/// (bands, global tokens) have no grid: (1, 1).
 std::pair<int64_t, int64_t> getOperandsBlockGrid(Attribute mask);
 
 /// The answers of MaskAttrInterface for a band (its default methods).
