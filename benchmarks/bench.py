@@ -767,6 +767,9 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
 
+    unknown = set(args.peers.split(",")) - {"openblas", "sdpa", "flex", "none", ""}
+    if unknown:
+        ap.error(f"unknown peers {sorted(unknown)}: choose from openblas, sdpa, flex or none")
     if args.peer:
         print(json.dumps(PEERS[args.peer](args.pattern, args.n, args.d, args.runs)))
         return 0
@@ -793,7 +796,7 @@ def main():
 
     ns = [int(x) for x in (args.ns or ("1024,4096" if args.quick else "1024,4096,16384")).split(",")]
     ds = [int(x) for x in args.ds.split(",")]
-    peers = [p for p in args.peers.split(",") if p]
+    peers = [p for p in args.peers.split(",") if p and p != "none"]
     peak, peak_bf16 = measure(args.build, "peak"), measure(args.build, "peak", "bf16")
     print(f"machine peak on {THREADS} threads (widest vectors, register-resident accumulators): "
           f"f32 FMA {peak:.1f} GFLOP/s, bf16 dot products "

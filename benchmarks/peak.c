@@ -70,11 +70,13 @@ int main(int argc, char **argv) {
     return 0;
   }
 #endif
-  const long rounds = 200000000 / ACCS / LANES;
+  // About 20 ms per round and 20 rounds: a neighbour that takes a core for a
+  // moment does not decide the best round.
+  const long rounds = 2000000000 / ACCS / LANES;
   // FLOP per vector instruction: 2 per lane (FMA), 4 per lane (vdpbf16ps).
   double perInstr = bf16 ? 4.0 * 16 : 2.0 * LANES;
   double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
+  for (int rep = 0; rep < 20; ++rep) {
     double t0 = now(), sink = 0;
 #pragma omp parallel reduction(+ : sink)
     {

@@ -107,6 +107,14 @@ func.func @strided(%q: !t, %k: !t, %v: !t) -> !t {
 // CHECK-NOT:   memref.global
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK-NOT:     memref.get_global @__sattn_tile_0_plan
+// A draw's h mod nkb is h - mulhi(h, m) nkb, less nkb once if that is still
+// >= nkb, with m = (2^64 - 1) / nkb divided once before the draws.
+// CHECK:         %[[M:.*]] = arith.divui %c-1_i64, %[[NKB:.*]] : i64
+// CHECK:         scf.while
+// CHECK-NOT:     arith.remui
+// CHECK:         %{{.*}}, %[[Q:.*]] = arith.mului_extended %{{.*}}, %[[M]] : i64
+// CHECK:         arith.muli %[[Q]], %[[NKB]] : i64
+// CHECK:         arith.cmpi uge, %{{.*}}, %[[NKB]] : i64
 // CHECK:         return
 func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
   %o = sattn.attention %q, %k, %v mask(#sattn.random<block = 1, per_row = 2, seed = 0>) : (!big, !big, !big) -> !big

@@ -167,6 +167,18 @@ Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
   Value nkb =
       e.max(arith::CeilDivSIOp::create(e.b, e.loc, lk, e.c(block)), e.c(1));
   Value mixedSeed = e.c(static_cast<int64_t>(randomMix(seed)));
+  // h mod nkb without a 64-bit division per draw (a subroutine on NVPTX, one
+  // divq per lane on x86): with m = floor((2^64 - 1) / nkb), computed once,
+  // q = mulhi(h, m) is floor(h / nkb) or one less, so r = h - q nkb < 2 nkb
+  // needs at most one subtraction.
+  Value inverse = arith::DivUIOp::create(e.b, e.loc, e.c(-1), nkb);
+  auto remainder = [&](Emit &ne, Value h) {
+    Value q =
+        arith::MulUIExtendedOp::create(ne.b, ne.loc, h, inverse).getHigh();
+    Value r = ne.sub(h, ne.mul(q, nkb));
+    Value over = ne.cmp(CmpIPredicate::uge, r, nkb);
+    return ne.select(over, ne.sub(r, nkb), r);
+  };
   // The draws t = 0 .. perRow - 1, stopping once every lane has found kb: a
   // huge perRow then costs what finding kb costs (about nkb draws), except
   // for blocks that are not in R(qb).
@@ -199,7 +211,7 @@ Value buildInRandomBlocks(Emit &e, uint64_t seed, int64_t block, int64_t perRow,
         // mix(mix(seed) ^ (qb * r + t)) mod nkb
         Value h = buildMix(
             ne, ne.xorI(mixedSeed, ne.add(ne.mul(qb, ne.c(perRow)), t64)));
-        Value draw = arith::RemUIOp::create(nb, loc, h, nkb);
+        Value draw = remainder(ne, h);
         Value next = arith::AddIOp::create(
             nb, loc, args[0], arith::ConstantIndexOp::create(nb, loc, 1));
         scf::YieldOp::create(
