@@ -132,9 +132,11 @@ private:
   /// `capSlope`) and ALiBi (`slope`, null without).
   Value modifiedScore(Value s, Value p, Value key, Value slope,
                       Value &capSlope);
-  /// Whether each (p[i], key[i]) is kept: inRange[i] and, in PARTIAL tiles
-  /// (!full), the mask; one branch for all of them.
-  SmallVector<Value> keepMask(ArrayRef<Value> p, ArrayRef<Value> key,
+  /// Whether each score i is kept: inRange[i] and, in PARTIAL tiles
+  /// (!full), mask(p[i], cellKey[i]) (i64), evaluated once per distinct pair
+  /// of values; one branch for all of them. cellKey[i] is the score's key or
+  /// the first key of a run the mask is constant on (keyCellWidth).
+  SmallVector<Value> keepMask(ArrayRef<Value> p, ArrayRef<Value> cellKey,
                               ArrayRef<Value> inRange, Value full);
   /// dS = scale P (dP - Delta) (1 - tanh^2), 0 where P is 0 (V of a key no
   /// row keeps may hold NaN).
@@ -423,7 +425,7 @@ Value GradKernelBuilder::modifiedScore(Value s, Value p, Value key, Value slope,
 }
 
 SmallVector<Value> GradKernelBuilder::keepMask(ArrayRef<Value> p,
-                                               ArrayRef<Value> key,
+                                               ArrayRef<Value> cellKey,
                                                ArrayRef<Value> inRange,
                                                Value full) {
   SmallVector<Value> keep(inRange);
@@ -436,9 +438,13 @@ SmallVector<Value> GradKernelBuilder::keepMask(ArrayRef<Value> p,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(partial.thenBlock());
   SmallVector<Value> masked;
-  for (auto [pi, ki, kept] : llvm::zip(p, key, keep))
-    masked.push_back(arith::AndIOp::create(
-        b, loc, kept, mask.buildPredicate(b, loc, pi, toI64(ki), lk64)));
+  DenseMap<std::pair<Value, Value>, Value> evaluated;
+  for (auto [pi, ki, kept] : llvm::zip(p, cellKey, keep)) {
+    Value &value = evaluated[{pi, ki}];
+    if (!value)
+      value = mask.buildPredicate(b, loc, pi, ki, lk64);
+    masked.push_back(arith::AndIOp::create(b, loc, kept, value));
+  }
   scf::YieldOp::create(b, loc, masked);
   b.setInsertionPointToStart(partial.elseBlock());
   scf::YieldOp::create(b, loc, keep);
@@ -500,10 +506,9 @@ void GradKernelBuilder::buildSimtScores(Value p0, Value numRows, Value k0,
         };
         Value capSlope;
         Value t = modifiedScore(dot(qs, ks, headDim), p, key, slope, capSlope);
-        Value keep = keepMask({p}, {key},
-                              {arith::AndIOp::create(b, loc, inKeys,
-                                                     lt(r, numRows))},
-                              full)[0];
+        Value keep = keepMask(
+            {p}, {toI64(key)},
+            {arith::AndIOp::create(b, loc, inKeys, lt(r, numRows))}, full)[0];
         t = arith::SelectOp::create(b, loc, keep, t, negInf);
         // P = 2^(t - LSE log2(e)); dP = dO_r . V_c
         Value prob = exp2(arith::SubFOp::create(b, loc, t, load(lse2s, r)));
@@ -614,8 +619,12 @@ SmallVector<Value> GradKernelBuilder::buildMmaKeyPair(Value q0, Value numRows,
   // Warp w holds keys 16 w + g (+ 8) of the tile: dK, dV accumulators
   // [D / 8][4], [Dv / 8][4]. Per 16 query rows r0 ... of the tile:
   Value warpKey = mul(warp, idx(16));
+  Value warpKeys = add(k0, warpKey);
+  Value twoT = mul(quadCol, idx(2));
   Value p0 = arith::AddIOp::create(b, loc, pMin, toI64(q0));
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  int64_t cellKeys = keyCellWidth(mask, keys);
+  bool rowsShareMask = mask.getBlockGrid().first == 0;
   auto chunks = scf::ForOp::create(
       b, loc, idx(0), idx(rows), idx(16), acc,
       [&](OpBuilder &, Location, Value r0, ValueRange cur) {
@@ -638,17 +647,33 @@ SmallVector<Value> GradKernelBuilder::buildMmaKeyPair(Value q0, Value numRows,
         };
         product(s, ks, qs, headDim);
         product(dp, vs, dos, valueDim);
-        SmallVector<Value> pos, key, inRange, rowOf;
-        for (int64_t i = 0; i < 8; ++i) {
-          int64_t j = i / 4, e = i % 4;
-          Value r = add(add(r0, idx(8 * j + e % 2)), mul(quadCol, idx(2)));
-          rowOf.push_back(r);
-          pos.push_back(arith::AddIOp::create(b, loc, p0, toI64(r)));
-          key.push_back(add(add(k0, warpKey), add(quadRow, idx(8 * (e / 2)))));
-          inRange.push_back(arith::AndIOp::create(b, loc, lt(key.back(), lk),
-                                                  lt(r, numRows)));
+        // The lane's 4 rows and 2 keys; the mask once per row and key cell.
+        Value rows[4], rowPos[4], keyOf[2], cellKeyOf[2];
+        Value chunk = add(r0, twoT);
+        for (int64_t n = 0; n < 4; ++n) {
+          rows[n] = add(chunk, idx(8 * (n / 2) + n % 2));
+          rowPos[n] = arith::AddIOp::create(b, loc, p0, toI64(rows[n]));
         }
-        SmallVector<Value> keep = keepMask(pos, key, inRange, full);
+        for (int64_t m = 0; m < 2; ++m) {
+          Value run = add(warpKeys, idx(8 * m));
+          keyOf[m] = add(run, quadRow);
+          if (cellKeys % 16 == 0 && m == 1)
+            cellKeyOf[m] = cellKeyOf[0];
+          else
+            cellKeyOf[m] = toI64(cellKeys % 8 == 0 ? run : keyOf[m]);
+        }
+        SmallVector<Value> pos, maskPos, key, cellKey, inRange, rowOf;
+        for (int64_t i = 0; i < 8; ++i) {
+          int64_t n = 2 * (i / 4) + i % 2, m = i % 4 / 2;
+          rowOf.push_back(rows[n]);
+          pos.push_back(rowPos[n]);
+          maskPos.push_back(rowsShareMask ? rowPos[0] : rowPos[n]);
+          key.push_back(keyOf[m]);
+          cellKey.push_back(cellKeyOf[m]);
+          inRange.push_back(arith::AndIOp::create(b, loc, lt(keyOf[m], lk),
+                                                  lt(rows[n], numRows)));
+        }
+        SmallVector<Value> keep = keepMask(maskPos, cellKey, inRange, full);
         SmallVector<Value> prob, ds;
         for (int64_t i = 0; i < 8; ++i) {
           Value capSlope;
@@ -680,6 +705,9 @@ SmallVector<Value> GradKernelBuilder::buildMmaQueryPair(Value p0,
   // Warp w holds rows 16 w + g (+ 8): dQ accumulators [D / 8][4]. Per 16
   // keys c0 ... of the tile:
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  Value twoT = mul(quadCol, idx(2));
+  int64_t cellKeys = keyCellWidth(mask, keys);
+  bool rowsShareMask = mask.getBlockGrid().first == 0;
   auto chunks = scf::ForOp::create(
       b, loc, idx(0), idx(keys), idx(16), acc,
       [&](OpBuilder &, Location, Value c0, ValueRange cur) {
@@ -702,17 +730,37 @@ SmallVector<Value> GradKernelBuilder::buildMmaQueryPair(Value p0,
         };
         product(s, qFrags, ks, headDim);
         product(dp, doFrags, vs, valueDim);
-        SmallVector<Value> pos, key, inRange;
-        for (int64_t i = 0; i < 8; ++i) {
-          int64_t j = i / 4, e = i % 4;
-          Value r = add(rowG, idx(8 * (e / 2)));
-          pos.push_back(arith::AddIOp::create(b, loc, p0, toI64(r)));
-          key.push_back(add(add(k0, add(c0, idx(8 * j + e % 2))),
-                            mul(quadCol, idx(2))));
-          inRange.push_back(arith::AndIOp::create(b, loc, lt(key.back(), lk),
-                                                  lt(r, numRows)));
+        // The lane's 2 rows and 4 keys; the mask once per row and key cell
+        // (the lane's first key in it).
+        Value rowPos[2], inRows[2], keyOf[4], cellKeyOf[4];
+        for (int64_t h = 0; h < 2; ++h) {
+          Value r = add(rowG, idx(8 * h));
+          rowPos[h] = arith::AddIOp::create(b, loc, p0, toI64(r));
+          inRows[h] = lt(r, numRows);
         }
-        SmallVector<Value> keep = keepMask(pos, key, inRange, full);
+        Value chunk = add(k0, c0);
+        for (int64_t n = 0; n < 4; ++n) {
+          Value run = add(chunk, idx(8 * (n / 2)));
+          keyOf[n] = add(run, add(twoT, idx(n % 2)));
+          int64_t first = cellKeys % 16 == 0  ? 0
+                          : cellKeys % 8 == 0 ? n - n % 2
+                                              : n;
+          if (first != n)
+            cellKeyOf[n] = cellKeyOf[first];
+          else
+            cellKeyOf[n] = toI64(cellKeys % 8 == 0 ? run : keyOf[n]);
+        }
+        SmallVector<Value> pos, maskPos, key, cellKey, inRange;
+        for (int64_t i = 0; i < 8; ++i) {
+          int64_t h = i % 4 / 2, n = 2 * (i / 4) + i % 2;
+          pos.push_back(rowPos[h]);
+          maskPos.push_back(rowsShareMask ? rowPos[0] : rowPos[h]);
+          key.push_back(keyOf[n]);
+          cellKey.push_back(cellKeyOf[n]);
+          inRange.push_back(
+              arith::AndIOp::create(b, loc, lt(keyOf[n], lk), inRows[h]));
+        }
+        SmallVector<Value> keep = keepMask(maskPos, cellKey, inRange, full);
         SmallVector<Value> ds;
         for (int64_t i = 0; i < 8; ++i) {
           int64_t h = i % 4 / 2;

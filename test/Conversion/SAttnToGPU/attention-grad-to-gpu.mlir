@@ -96,3 +96,29 @@ func.func @causal_dynamic(%q: !q, %k: !k, %v: !k, %o: !q, %do: !q, %lse: !l) -> 
 // CHECK:       gpu.module @sattn_kernels
 // CHECK-NOT:     memref.global
 // CHECK:         gpu.func @attention_grad_0({{.*}}) workgroup(%{{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x128xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x128xf32, #gpu.address_space<workgroup>>
+
+// -----
+
+// Tensor cores, random blocks of 64 (a 64 x 64 block grid), dynamic lengths:
+// PARTIAL tiles evaluate the mask once per row and key cell of the lane. The
+// 16 keys of a warp lie in one cell, so the dK, dV blocks draw for the
+// lane's 4 rows of each 16-row chunk (not 8 scores), the dQ blocks for its
+// 2 rows of each 16-key chunk (not 8).
+!q = tensor<1x4x?x64xf16>
+!k = tensor<1x4x?x64xf16>
+!l = tensor<1x4x?xf32>
+func.func @random_cells(%q: !q, %k: !k, %v: !k, %o: !q, %do: !q, %lse: !l) -> (!q, !k, !k) {
+  %dq, %dk, %dv = sattn.attention_grad %q, %k, %v, %o, %do, %lse mask(#sattn.random<block = 64, per_row = 2, seed = 5>) : (!q, !k, !k, !q, !q, !l) -> (!q, !k, !k)
+  return %dq, %dk, %dv : !q, !k, !k
+}
+// MMA-LABEL:   func.func @random_cells
+// MMA:         gpu.func @attention_grad_0
+// MMA:           scf.for {{.*}} step %c16
+// MMA-COUNT-4:     scf.while
+// MMA-NOT:         scf.while
+// MMA:             nvvm.mma.sync
+// MMA:         } else {
+// MMA:           scf.for {{.*}} step %c16
+// MMA-COUNT-2:     scf.while
+// MMA-NOT:         scf.while
+// MMA:             nvvm.mma.sync
