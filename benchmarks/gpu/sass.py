@@ -9,7 +9,12 @@ disassembles the cubin (`cuobjdump -sass`, which calls `nvdisasm`). The
 key-tile loop is the innermost loop holding every HMMA; its instructions
 are counted per basic block, so the blocks one FULL tile runs (the copy of
 the next tile, QK^T, the softmax, PV) can be told from those only the last
-or a PARTIAL tile runs (masking, key-used flags).
+or a PARTIAL tile runs (masking, key-used flags). Besides the static count
+(every block once) it counts the shortest and the longest path through one
+iteration (forward branches only: an inner loop's body counts once, a CALL
+as one instruction; only paths that run every HMMA): the shortest is a FULL
+tile (it may skip the copy of the next tile, as the last tile does), the
+longest a PARTIAL one, less what its inner loops repeat.
 
     benchmarks/gpu/sass.py --build build [--blocks]
 
@@ -74,6 +79,34 @@ def key_tile_loop(ins):
     return blocks + ([block] if block else [])
 
 
+def paths(blocks):
+    """(shortest, longest) instruction count of one iteration that runs every
+    HMMA: from the loop's first block to its back edge (the last block),
+    following fall-throughs and forward branches inside the loop; paths that
+    leave the loop or skip the tile do not count."""
+    start = {b[0][0]: i for i, b in enumerate(blocks)}
+    # From block i on: {HMMA count: (shortest, longest)}.
+    best = [dict() for _ in blocks]
+    for i in reversed(range(len(blocks))):
+        n = len(blocks[i])
+        h = sum(1 for _, t in blocks[i] if "HMMA" in t)
+        if i == len(blocks) - 1:
+            best[i] = {h: (n, n)}
+            continue
+        last = blocks[i][-1][1]
+        m = re.search(r"\bBRA\b.*?0x([0-9a-f]+)", last)
+        succ = []
+        if m and int(m.group(1), 16) > blocks[i][0][0] and int(m.group(1), 16) in start:
+            succ.append(start[int(m.group(1), 16)])
+        if (m is None or last.startswith("@") or "BRA.DIV" in last) and "EXIT" not in last:
+            succ.append(i + 1)
+        for j in succ:
+            for hj, (lo, hi) in best[j].items():
+                old = best[i].get(h + hj, (float("inf"), 0))
+                best[i][h + hj] = (min(old[0], n + lo), max(old[1], n + hi))
+    return best[0][max(best[0])]
+
+
 def opcode(text):
     return re.sub(r"^@!?U?P\w+\s+", "", text).split()[0].split(".")[0]
 
@@ -85,8 +118,9 @@ def main():
     ap.add_argument("--blocks", action="store_true", help="print every basic block of the loop")
     a = ap.parse_args()
     print(f"bf16, B=1, H=16, N=16384, D=128, {a.chip}: the key-tile loop of the forward kernel (static)")
-    print("| mask | registers | spill bytes | loop instructions | HMMA | per HMMA |")
-    print("|---|---|---|---|---|---|")
+    print("| mask | registers | spill bytes | loop instructions | HMMA | per HMMA "
+          "| shortest path (per HMMA) | longest path (per HMMA) |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, mask in MASKS.items():
             src, ptx, cubin = (os.path.join(tmp, name + ext) for ext in (".mlir", ".ptx", ".cubin"))
@@ -101,7 +135,9 @@ def main():
             blocks = key_tile_loop(instructions(cubin))
             total = sum(len(b) for b in blocks)
             hmma = sum(1 for b in blocks for _, t in b if "HMMA" in t)
-            print(f"| {name} | {regs} | {spills} | {total} | {hmma} | {total / hmma:.2f} |")
+            short, long = paths(blocks)
+            print(f"| {name} | {regs} | {spills} | {total} | {hmma} | {total / hmma:.2f} "
+                  f"| {short} ({short / hmma:.2f}) | {long} ({long / hmma:.2f}) |")
             if a.blocks:
                 for b in blocks:
                     ops = collections.Counter(opcode(t) for _, t in b)
