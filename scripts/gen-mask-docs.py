@@ -38,7 +38,7 @@ Every pattern implements `MaskAttrInterface`:
 | `buildQueryRange(k0, k1, p0, p1, lk)` | its transpose, for the backward: the query positions that keep a key of `[k0, k1)` |
 | `getBandForm()` | for a band of diagonals (`lo <= k - p <= hi`, `(k - p) mod step == 0`): `{lo, hi, step}` |
 | `getPrimitiveForm()` | for a preset: the primitives it stands for |
-| `getExpansion(lk)` | what `-sattn-expand-presets` replaces a preset by at key length `lk` (default: the primitive form; bigbird: a block layout for a static `lk`) |
+| `getExpansion(lk)` | what `-sattn-expand-presets` replaces a preset by at key length `lk` (default: the primitive form; bigbird and random blocks: a block layout for a static `lk`) |
 | `getOperandMasks()` | for a combinator: the masks it combines |
 | `getBlockGrid()` | block sides the pattern is constant on (0: along the whole side; 1: no grid), so that tiles divide them and the GPU kernel evaluates the mask once per cell (default: the gcd over the operands; dense (0, 0); sink<n> (0, n); bands and global tokens (1, 1)) |
 | `declareTables(symbolTable)` | the constant tables `buildPredicate` reads (a block layout; default: the operands') |

@@ -54,13 +54,16 @@ TEST_F(MaskRewritesTest, ExpandPresetsPreservesEvaluate) {
     auto mask = cast<MaskAttrInterface>(randomMask(&ctx, rng, iter % 3));
     for (Shape s : testShapes()) {
       MaskAttrInterface expanded = expandPresets(mask, s.lk);
-      // Static Lk: no preset is left.
+      // Static Lk: no preset is left, and random blocks are a layout.
       std::string text;
       llvm::raw_string_ostream(text) << expanded;
       for (StringRef preset :
            {"longformer", "bigbird", "sparse_transformer", "streaming"})
         ASSERT_EQ(text.find(("#sattn." + preset).str()), std::string::npos)
             << text;
+      if (s.lk > 0) {
+        ASSERT_EQ(text.find("#sattn.random"), std::string::npos) << text;
+      }
       expectSameMask(mask, expanded, {s});
       expectSameMask(mask, simplifyMask(expanded), {s});
     }

@@ -359,6 +359,35 @@ bool RandomAttr::evaluate(int64_t p, int64_t k, int64_t lk) const {
 std::pair<int64_t, int64_t> RandomAttr::getBlockGrid() const {
   return {getBlock(), getBlock()};
 }
+MaskAttrInterface RandomAttr::getExpansion(std::optional<int64_t> lk) const {
+  // Every position p < Lk lies in a query block qb < n = ceil(Lk / b), and
+  // R(qb) is then a fixed set: the layout of n x n cells is exact. A row
+  // stops drawing once it holds all n blocks; one that needs more draws than
+  // kMaxDrawsPerBlock * n for that keeps the draws (no expansion).
+  constexpr int64_t kMaxLayoutCells = int64_t(1) << 18;
+  constexpr int64_t kMaxDrawsPerBlock = 64;
+  if (!lk || *lk <= 0)
+    return {};
+  int64_t b = getBlock(), r = getPerRow(), n = ceilDiv(*lk, b);
+  if (n > kMaxLayoutCells / n)
+    return {};
+  SmallVector<bool> cells(n * n);
+  for (int64_t qb = 0; qb < n; ++qb) {
+    int64_t found = 0, t = 0;
+    for (; t < r && found < n; ++t) {
+      if (t == kMaxDrawsPerBlock * n)
+        return {};
+      bool &cell = cells[qb * n + randomBlock(getSeed(), qb, r, t, n)];
+      found += !cell;
+      cell = true;
+    }
+  }
+  MLIRContext *ctx = getContext();
+  auto layoutType = RankedTensorType::get({n, n}, IntegerType::get(ctx, 1));
+  return BlockSparseAttr::get(ctx, b, b,
+                              cast<DenseIntElementsAttr>(DenseElementsAttr::get(
+                                  layoutType, ArrayRef<bool>(cells))));
+}
 TileClass RandomAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
                                int64_t lk) const {
   int64_t b = getBlock(), nkb = ceilDiv(lk, b);

@@ -174,6 +174,38 @@ static void mergeAll(SmallVectorImpl<Attribute> &members,
   members.assign(kept);
 }
 
+/// Block layouts with the same block sides, one layout: a cell either keeps,
+/// over the larger of the two row and column counts (cells past a layout
+/// keep nothing). Not when that table would hold more cells than both.
+static void mergeLayouts(SmallVectorImpl<Attribute> &members) {
+  for (size_t i = 0; i < members.size(); ++i) {
+    auto a = dyn_cast<BlockSparseAttr>(members[i]);
+    for (size_t j = i + 1; a && j < members.size(); ++j) {
+      auto b = dyn_cast<BlockSparseAttr>(members[j]);
+      if (!b || a.getBlockQ() != b.getBlockQ() ||
+          a.getBlockK() != b.getBlockK())
+        continue;
+      int64_t rows = std::max(a.getNumRows(), b.getNumRows());
+      int64_t cols = std::max(a.getNumCols(), b.getNumCols());
+      if (rows * cols >
+          a.getNumRows() * a.getNumCols() + b.getNumRows() * b.getNumCols())
+        continue;
+      SmallVector<bool> cells(rows * cols);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          cells[r * cols + c] = a.cell(r, c) || b.cell(r, c);
+      auto layoutType = RankedTensorType::get(
+          {rows, cols}, IntegerType::get(a.getContext(), 1));
+      a = BlockSparseAttr::get(
+          a.getContext(), a.getBlockQ(), a.getBlockK(),
+          cast<DenseIntElementsAttr>(
+              DenseElementsAttr::get(layoutType, ArrayRef<bool>(cells))));
+      members[i] = a;
+      members.erase(members.begin() + j--);
+    }
+  }
+}
+
 static Attribute simplifyUnion(MLIRContext *ctx, ArrayRef<Attribute> in) {
   SmallVector<Attribute> members;
   for (Attribute m : in)
@@ -224,6 +256,8 @@ static Attribute simplifyUnion(MLIRContext *ctx, ArrayRef<Attribute> in) {
         tokens.push_back(t);
     return GlobalAttr::get(ctx, tokens);
   });
+
+  mergeLayouts(members);
 
   if (members.empty())
     return emptyMask(ctx);
@@ -449,10 +483,11 @@ static Attribute expand(Attribute mask, std::optional<int64_t> lk) {
   if (auto c = dyn_cast<ComplementAttr>(mask))
     return ComplementAttr::get(ctx, expand(c.getOperand(), lk));
   // A preset without an expansion stays: it answers the mask interface
-  // itself, exactly.
+  // itself, exactly. An expansion may hold masks that expand in turn
+  // (bigbird's random blocks).
   if (MaskAttrInterface expansion =
           cast<MaskAttrInterface>(mask).getExpansion(lk))
-    return expansion;
+    return expand(expansion, lk);
   return mask;
 }
 

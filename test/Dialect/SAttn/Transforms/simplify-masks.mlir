@@ -66,3 +66,22 @@ func.func @sparse_transformer_1(%q: !t, %k: !t, %v: !t) -> !t {
   %o = sattn.attention %q, %k, %v mask(#sattn.sparse_transformer<stride = 1>) : (!t, !t, !t) -> !t
   return %o : !t
 }
+
+// Block layouts with the same block sides merge into one (cells past a
+// layout keep nothing); a layout of other sides stays.
+// CHECK-LABEL: func.func @layouts
+// CHECK: mask(#sattn.union<[#sattn.block_sparse<block = [8, 8], layout = dense<{{\[}}[true, false, true], [false, true, false]]> : tensor<2x3xi1>>, #sattn.block_sparse<block = [16, 8], layout = dense<true> : tensor<1x2xi1>>]>)
+func.func @layouts(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.union<[#sattn.block_sparse<block = [8, 8], layout = dense<[[true, false], [false, true]]> : tensor<2x2xi1>>, #sattn.block_sparse<block = [16, 8], layout = dense<true> : tensor<1x2xi1>>, #sattn.block_sparse<block = [8, 8], layout = dense<[[false, false, true], [false, false, false]]> : tensor<2x3xi1>>]>) : (!t, !t, !t) -> !t
+  return %o : !t
+}
+
+// Bigbird at a static Lk: its band layout and the layout of its random blocks
+// (expand-presets.mlir) become one layout, beside the sink of its global key
+// blocks.
+// PRESET-LABEL: func.func @bigbird
+// PRESET: mask(#sattn.union<[#sattn.block_sparse<block = [4, 4], layout = dense<{{\[}}[true, true, true, true], [true, true, true, true], [false, true, true, true], [false, true, true, true]]> : tensor<4x4xi1>>, #sattn.sink<tokens = 4>]>)
+func.func @bigbird(%q: !t, %k: !t, %v: !t) -> !t {
+  %o = sattn.attention %q, %k, %v mask(#sattn.bigbird<block = 4, window = 3, global = 1, random = 1, seed = 3>) : (!t, !t, !t) -> !t
+  return %o : !t
+}

@@ -192,9 +192,14 @@ def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["veri
   }];
 }
 
-def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random", ["getBlockGrid"]> {
+def SAttn_RandomAttr : SAttn_MaskAttr<"Random", "random", ["getBlockGrid", "getExpansion"]> {
   let summary = "Keeps k / block in R(p / block), regenerated from the seed";
   let description = [{
+    For a static key length `-sattn-expand-presets` replaces it by the block
+    layout of its cells (R(qb) for the n = ceil(Lk / b) query blocks every
+    position p < Lk lies in), where n^2 <= 2^18: kernels then look a cell up
+    instead of drawing up to r blocks per test.
+
     Example:
 
     ```mlir

@@ -17,11 +17,16 @@ def SAttnExpandPresets : Pass<"sattn-expand-presets"> {
     streaming<n, w>              = intersect<[causal, union<[sink<n>, window<w-1, 0>]>]>
     bigbird<b, wb, gb, rb, seed> = union<[block_sparse<[b, b], band(wb) | rows(qb < gb)>,
                                           random<b, rb, seed>, sink<gb * b>]>   (static Lk only)
+    random<b, r, seed>           = block_sparse<[b, b], kb in R(qb)>              (static Lk only)
     ```
 
     bigbird's block band needs the number of key blocks, so it is expanded
     only when the key length is static (and the layout has at most 2^22
-    cells); otherwise it stays and answers the mask interface itself. Every rewrite preserves `mask(p, k)` exactly.
+    cells); otherwise it stays and answers the mask interface itself. Random
+    blocks (alone or from bigbird) become the layout of their n = ceil(Lk / b)
+    query blocks, those of the positions p < Lk, when n^2 <= 2^18: a kernel
+    then reads a cell where it drew up to r blocks. Every rewrite preserves
+    `mask(p, k)` exactly.
   }];
   let dependentDialects = ["::mlir::sattn::SAttnDialect"];
 }
@@ -56,7 +61,9 @@ def SAttnSimplifyMasks : Pass<"sattn-simplify-masks"> {
     (`union<[window<2, 0>, window<0, 3>]> = window<2, 3>`) and a band
     contained in another disappears (`union<[causal, window<4, 0>]> = causal`).
     Sinks merge (`max` in a union, `min` in an intersection), and so do the
-    token sets of globals in a union.
+    token sets of globals in a union. Block layouts with the same block sides
+    merge in a union into one layout (a cell either keeps), unless that
+    layout would have more cells than the two together.
   }];
   let dependentDialects = ["::mlir::sattn::SAttnDialect"];
 }
