@@ -313,6 +313,14 @@ bool BlockSparseAttr::cell(int64_t r, int64_t c) const {
     return layout.getSplatValue<bool>();
   return layout.getValues<bool>()[r * cols + c];
 }
+BlockSparseAttr BlockSparseAttr::getFromCells(MLIRContext *ctx, int64_t blockQ,
+                                              int64_t blockK, int64_t rows,
+                                              int64_t cols,
+                                              ArrayRef<bool> cells) {
+  auto type = RankedTensorType::get({rows, cols}, IntegerType::get(ctx, 1));
+  return get(ctx, blockQ, blockK,
+             cast<DenseIntElementsAttr>(DenseElementsAttr::get(type, cells)));
+}
 LogicalResult BlockSparseAttr::verifyShape(EmitErrorFn emitError,
                                            std::optional<int64_t> lk) const {
   if (!lk)
@@ -382,11 +390,7 @@ MaskAttrInterface RandomAttr::getExpansion(std::optional<int64_t> lk) const {
       cell = true;
     }
   }
-  MLIRContext *ctx = getContext();
-  auto layoutType = RankedTensorType::get({n, n}, IntegerType::get(ctx, 1));
-  return BlockSparseAttr::get(ctx, b, b,
-                              cast<DenseIntElementsAttr>(DenseElementsAttr::get(
-                                  layoutType, ArrayRef<bool>(cells))));
+  return BlockSparseAttr::getFromCells(getContext(), b, b, n, n, cells);
 }
 TileClass RandomAttr::classify(int64_t p0, int64_t p1, int64_t k0, int64_t k1,
                                int64_t lk) const {
@@ -601,10 +605,8 @@ MaskAttrInterface BigBirdAttr::getExpansion(std::optional<int64_t> lk) const {
   for (int64_t qb = 0; qb < n; ++qb)
     for (int64_t kb = 0; kb < n; ++kb)
       cells[qb * n + kb] = std::abs(qb - kb) <= halfBand || qb < getGlobal();
-  auto layoutType = RankedTensorType::get({n, n}, IntegerType::get(ctx, 1));
-  auto layout = cast<DenseIntElementsAttr>(
-      DenseElementsAttr::get(layoutType, ArrayRef<bool>(cells)));
-  SmallVector<Attribute> parts = {BlockSparseAttr::get(ctx, b, b, layout)};
+  SmallVector<Attribute> parts = {
+      BlockSparseAttr::getFromCells(ctx, b, b, n, n, cells)};
   if (getRandom() >= 1)
     parts.push_back(RandomAttr::get(ctx, b, getRandom(), getSeed()));
   if (getGlobal() >= 1)

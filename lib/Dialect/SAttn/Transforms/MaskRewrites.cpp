@@ -194,12 +194,8 @@ static void mergeLayouts(SmallVectorImpl<Attribute> &members) {
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c)
           cells[r * cols + c] = a.cell(r, c) || b.cell(r, c);
-      auto layoutType = RankedTensorType::get(
-          {rows, cols}, IntegerType::get(a.getContext(), 1));
-      a = BlockSparseAttr::get(
-          a.getContext(), a.getBlockQ(), a.getBlockK(),
-          cast<DenseIntElementsAttr>(
-              DenseElementsAttr::get(layoutType, ArrayRef<bool>(cells))));
+      a = BlockSparseAttr::getFromCells(a.getContext(), a.getBlockQ(),
+                                        a.getBlockK(), rows, cols, cells);
       members[i] = a;
       members.erase(members.begin() + j--);
     }

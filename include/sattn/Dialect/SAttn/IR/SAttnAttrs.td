@@ -189,6 +189,11 @@ def SAttn_BlockSparseAttr : SAttn_MaskAttr<"BlockSparse", "block_sparse", ["veri
     int64_t getNumCols() const;
     /// Layout cell (r, c); false outside the layout.
     bool cell(int64_t r, int64_t c) const;
+    /// The layout of `rows` x `cols` cells (row-major) of blockQ x blockK.
+    static BlockSparseAttr getFromCells(::mlir::MLIRContext *ctx,
+                                        int64_t blockQ, int64_t blockK,
+                                        int64_t rows, int64_t cols,
+                                        ::llvm::ArrayRef<bool> cells);
   }];
 }
 
