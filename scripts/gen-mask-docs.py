@@ -80,7 +80,7 @@ SECTIONS = [
          "#sattn.block_sparse<block = [4, 4], layout = dense<[[true, false, false], [true, true, false], [false, true, true]]> : tensor<3x3xi1>>",
          "`0 <= p / bq < R` and `L[p / bq][k / bk]`", 12, 12),
         ("random", "#sattn.random<block = 3, per_row = 1, seed = 7>",
-         "`k / b` in `R(p / b)`: `per_row` draws of a splitmix64 hash of (seed, query block, draw), modulo the number of key blocks", 12, 12),
+         "`k / b` in `R(p / b)`: `per_row` draws of a splitmix64 hash of (seed, query block, draw), modulo the number of key blocks (with a static Lk, `-sattn-expand-presets` turns it into the block layout of those draws)", 12, 12),
     ]),
     ("Combinators", [
         ("union", "#sattn.union<[#sattn.causal, #sattn.global<tokens = [0]>]>", "any member", 8, 8),
