@@ -648,15 +648,17 @@ SmallVector<Value> GradKernelBuilder::buildMmaKeyPair(Value q0, Value numRows,
         product(s, ks, qs, headDim);
         product(dp, vs, dos, valueDim);
         // The lane's 4 rows and 2 keys; the mask once per row and key cell.
-        Value rows[4], rowPos[4], keyOf[2], cellKeyOf[2];
+        Value rows[4], rowPos[4], inRows[4], keyOf[2], cellKeyOf[2], inKeys[2];
         Value chunk = add(r0, twoT);
         for (int64_t n = 0; n < 4; ++n) {
           rows[n] = add(chunk, idx(8 * (n / 2) + n % 2));
           rowPos[n] = arith::AddIOp::create(b, loc, p0, toI64(rows[n]));
+          inRows[n] = lt(rows[n], numRows);
         }
         for (int64_t m = 0; m < 2; ++m) {
           Value run = add(warpKeys, idx(8 * m));
           keyOf[m] = add(run, quadRow);
+          inKeys[m] = lt(keyOf[m], lk);
           if (cellKeys % 16 == 0 && m == 1)
             cellKeyOf[m] = cellKeyOf[0];
           else
@@ -670,8 +672,8 @@ SmallVector<Value> GradKernelBuilder::buildMmaKeyPair(Value q0, Value numRows,
           maskPos.push_back(rowsShareMask ? rowPos[0] : rowPos[n]);
           key.push_back(keyOf[m]);
           cellKey.push_back(cellKeyOf[m]);
-          inRange.push_back(arith::AndIOp::create(b, loc, lt(keyOf[m], lk),
-                                                  lt(rows[n], numRows)));
+          inRange.push_back(
+              arith::AndIOp::create(b, loc, inKeys[m], inRows[n]));
         }
         SmallVector<Value> keep = keepMask(maskPos, cellKey, inRange, full);
         SmallVector<Value> prob, ds;
