@@ -103,7 +103,9 @@ public:
                           kGradWarps * kWarpSize),
         op(op), rows(shape.rows), keys(shape.keys), pad(shape.pad),
         mma(shape.tensorCores), mask(op.getMask()),
-        mods(op.getSoftcap(), op.getAlibiSlopes()) {
+        mods(op.getSoftcap(), op.getAlibiSlopes()),
+        cellKeys(keyCellWidth(mask, keys)),
+        rowsShareMask(mask.getBlockGrid().first == 0) {
     headDim = op.getQuery().getType().getShape().back();
     valueDim = op.getValue().getType().getShape().back();
   }
@@ -195,6 +197,11 @@ private:
   bool mma;
   MaskAttrInterface mask;
   ScoreModifiers mods;
+  /// PARTIAL tensor-core tiles evaluate the mask once per run of cellKeys
+  /// keys (keyCellWidth), and once for all rows when it is constant along
+  /// them.
+  int64_t cellKeys;
+  bool rowsShareMask;
   int64_t headDim, valueDim;
 
   // Values of the kernel being built.
@@ -623,8 +630,6 @@ SmallVector<Value> GradKernelBuilder::buildMmaKeyPair(Value q0, Value numRows,
   Value twoT = mul(quadCol, idx(2));
   Value p0 = arith::AddIOp::create(b, loc, pMin, toI64(q0));
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
-  int64_t cellKeys = keyCellWidth(mask, keys);
-  bool rowsShareMask = mask.getBlockGrid().first == 0;
   auto chunks = scf::ForOp::create(
       b, loc, idx(0), idx(rows), idx(16), acc,
       [&](OpBuilder &, Location, Value r0, ValueRange cur) {
@@ -708,8 +713,6 @@ SmallVector<Value> GradKernelBuilder::buildMmaQueryPair(Value p0,
   // keys c0 ... of the tile:
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
   Value twoT = mul(quadCol, idx(2));
-  int64_t cellKeys = keyCellWidth(mask, keys);
-  bool rowsShareMask = mask.getBlockGrid().first == 0;
   auto chunks = scf::ForOp::create(
       b, loc, idx(0), idx(keys), idx(16), acc,
       [&](OpBuilder &, Location, Value c0, ValueRange cur) {
