@@ -598,16 +598,20 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   auto stateAt = [&](int64_t i) -> SmallVector<Value> {
     return {kvHead, idx(i), idx(0)};
   };
+  // Packed tiles use only their G * Lq rows (blocks of kRowChunk for O +=
+  // P V): the others are never read.
+  int64_t usedRows =
+      packedGroup ? llvm::alignTo(packedGroup * packedLength, kRowChunk) : br;
   perHead([&] {
     // The columns of Q' past D stay 0.
     if (packedGroup)
-      for (int64_t r = 0; r < br; ++r)
+      for (int64_t r = 0; r < usedRows; ++r)
         for (int64_t col = headDim / lanes * lanes; col < width; col += lanes)
           vector::StoreOp::create(b, loc, splat(0.0f), qRows,
                                   ValueRange{idx(r), idx(col)});
     Value qScaled = packedGroup ? qRows : qt;
     scf::ForOp::create(
-        b, loc, idx(0), idx(br), one, ValueRange{},
+        b, loc, idx(0), idx(usedRows), one, ValueRange{},
         [&](OpBuilder &, Location, Value r, ValueRange) {
           Value rowHead, row;
           std::tie(rowHead, row) = rowSource(r);
@@ -650,7 +654,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
 
     // Oacc = 0, or the row's O so far
     scf::ForOp::create(
-        b, loc, idx(0), idx(br), one, ValueRange{},
+        b, loc, idx(0), idx(usedRows), one, ValueRange{},
         [&](OpBuilder &, Location, Value r, ValueRange) {
           Value rowHead, row;
           if (resume)
@@ -1821,10 +1825,12 @@ static void buildIterationSpaceLoops(PatternRewriter &rewriter, AttentionOp op,
 /// (the KV heads innermost, so a thread walks the heads of one split in turn
 /// while its K/V rows are in the caches: a paged cache keeps all heads of a
 /// token in one row), then one over (b, query head) merges the splits by
-/// their LSE. Splits: paged, kSplitGranule keys of [0, M * page) each;
-/// contiguous, enough for 4 tasks per thread when B * Hkv is smaller, over
-/// the mask's key range for the decode rows only (a window's splits all
-/// hold kept keys, so every thread gets some).
+/// their LSE. The splits cut the key range, in multiples of kSplitGranule
+/// keys, into enough tasks for 4 per thread by the keys all tasks walk
+/// together. The range is, paged, [0, the longest seq_len), and the work the
+/// sum of the seq_lens; contiguous, the mask's key range for the decode rows
+/// only (a window's splits all hold kept keys, so every thread gets some),
+/// B times over.
 static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
                              func::FuncOp tileFn, func::FuncOp mergeFn,
                              ArrayRef<Value> qkv, ArrayRef<Value> indexArgs,
@@ -1850,10 +1856,25 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
   // The keys to split, [first, first + span): [0, M * page), or the
   // granule-aligned hull of the mask's key range for the rows at positions
   // [Lk - Lq, Lk) within [0, Lk).
-  Value first = c(0), span;
+  Value first = c(0), span, work;
   if (paged) {
-    span = mul(memref::DimOp::create(rewriter, loc, indexArgs[0], 1),
-               c(paged.getPageSize()));
+    // The longest and the sum of the seq_lens (each within [0, M * page]).
+    Value capacity = mul(memref::DimOp::create(rewriter, loc, indexArgs[0], 1),
+                         c(paged.getPageSize()));
+    auto lengths = scf::ForOp::create(
+        rewriter, loc, c(0), batch, c(1), ValueRange{c(0), c(0)},
+        [&](OpBuilder &, Location, Value b, ValueRange acc) {
+          Value n = arith::IndexCastOp::create(
+              rewriter, loc, rewriter.getIndexType(),
+              memref::LoadOp::create(rewriter, loc, indexArgs[1], b));
+          Value kept =
+              arith::MinSIOp::create(rewriter, loc, maxIdx(n, c(0)), capacity);
+          Value sum = arith::AddIOp::create(rewriter, loc, acc[1], kept);
+          scf::YieldOp::create(rewriter, loc,
+                               ValueRange{maxIdx(acc[0], kept), sum});
+        });
+    span = lengths.getResult(0);
+    work = lengths.getResult(1);
   } else {
     Type i64 = rewriter.getI64Type();
     Value lk = memref::DimOp::create(rewriter, loc, k, 2);
@@ -1875,16 +1896,17 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
     first =
         mul(arith::DivUIOp::create(rewriter, loc, kLo, c(granule)), c(granule));
     span = arith::SubIOp::create(rewriter, loc, kHi, first);
+    work = mul(batch, span);
   }
+  // Keys per split: the work of all tasks (work * heads, one task per head
+  // unless all heads share one) over 4 tasks per thread, at least a granule.
   Value chunks = maxIdx(ceilDiv(span, c(granule)), c(1));
-  Value splits = chunks;
-  if (!paged) {
-    Value threads = buildMaxThreads(rewriter, op);
-    Value wanted =
-        ceilDiv(mul(c(4), threads), maxIdx(mul(batch, c(hkv)), c(1)));
-    splits =
-        arith::MinSIOp::create(rewriter, loc, maxIdx(wanted, c(1)), chunks);
-  }
+  Value threads = buildMaxThreads(rewriter, op);
+  Value tasks = mul(mul(c(4), threads), span);
+  Value allWork = maxIdx(mul(work, c(allHeads ? 1 : hkv)), c(1));
+  Value wanted = ceilDiv(tasks, allWork);
+  Value splits =
+      arith::MinSIOp::create(rewriter, loc, maxIdx(wanted, c(1)), chunks);
   Value perSplit = mul(ceilDiv(chunks, splits), c(granule));
   splits = maxIdx(ceilDiv(span, perSplit), c(1));
 

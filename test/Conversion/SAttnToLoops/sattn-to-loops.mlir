@@ -148,7 +148,9 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // 8 rows: the 4 query heads of the group, padded to one vector; the scaled
 // queries are kept as rows for the dot-product scores.
 // CHECK:         %[[QROWS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x128xf32>
-// Query row j of the tile: head kvHead * 4 + j.
+// Query row j < 4 of the tile: head kvHead * 4 + j (the padding rows are
+// never read, so never filled).
+// CHECK:         scf.for %{{.*}} = %c0 to %c4 step %c1 {
 // CHECK:         arith.muli %[[KVHEAD]], %c4 : index
 // CHECK:         memref.store {{.*}}, %[[QROWS]]
 // Scores: whole vectors of K rows times Q rows, then a horizontal sum (in
@@ -302,7 +304,18 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // loop runs over (B, split) only), so the NHD cache's token rows, all heads
 // of a token, are read together; the queries, scores, accumulators and
 // running (m, l) of each head are slices of [Hkv, ...] scratch buffers.
+// The splits cut [0, the longest seq_len) into enough tasks for 4 per thread
+// by the sum of the seq_lens (the keys all tasks walk together).
 // CHECK-LABEL: func.func @paged_decode
+// CHECK:         %[[LENS:.*]]:2 = scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%[[LONGEST:.*]] = %c0, %[[SUM:.*]] = %c0) -> (index, index) {
+// CHECK:           tensor.extract %arg4
+// CHECK:           arith.addi %[[SUM]]
+// CHECK:           arith.maxsi %[[LONGEST]]
+// CHECK:         call @omp_get_max_threads()
+// CHECK:         %[[T4:.*]] = arith.muli %{{.*}}, %c4 : index
+// CHECK:         %[[TASKS:.*]] = arith.muli %[[T4]], %[[LENS]]#0 : index
+// CHECK:         %[[WORK:.*]] = arith.maxsi %[[LENS]]#1, %c1 : index
+// CHECK:         arith.ceildivui %[[TASKS]], %[[WORK]] : index
 // CHECK:         scf.parallel (%[[B:.*]], %[[S:.*]]) = (%c0, %c0) to
 // CHECK:           func.call @__sattn_tile_0({{.*}}, %[[B]], %c0, %c0, %{{.*}}, %{{.*}}, %[[S]],
 // CHECK:         scf.parallel
