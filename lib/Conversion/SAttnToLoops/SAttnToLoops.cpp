@@ -1161,7 +1161,28 @@ void TileFunctionBuilder::buildDotStep(Value k0, Value nc, Value c0) {
         }
         scf::YieldOp::create(b, loc, next);
       });
-  // S^T[c0 + j][r] = hsum(acc[j][r]); rows past rowsUsed are 0.
+  // S^T[c0 + j][r] = hsum(acc[j][r]); rows past rowsUsed are 0. With one
+  // accumulator per lane, all sums at once, rows r-major so that each key's
+  // rows share a 128-bit lane.
+  if (dotKeys * rowsUsed == lanes && tiles.rows == lanes &&
+      llvm::isPowerOf2_64(lanes)) {
+    SmallVector<Value> accs;
+    for (int64_t r = 0; r < rowsUsed; ++r)
+      for (int64_t j = 0; j < dotKeys; ++j)
+        accs.push_back(dLoop.getResult(j * rowsUsed + r));
+    SmallVector<int64_t> sumOf;
+    Value sums = buildTransposedSums(b, loc, accs, sumOf);
+    for (int64_t j = 0; j < dotKeys; ++j) {
+      SmallVector<int64_t> pick(lanes, lanes); // lane 0 of the zeros
+      for (auto [lane, acc] : llvm::enumerate(sumOf))
+        if (acc % dotKeys == j)
+          pick[acc / dotKeys] = lane;
+      Value keyRow = vector::ShuffleOp::create(b, loc, sums, splat(0.0f), pick);
+      vector::StoreOp::create(b, loc, keyRow, st,
+                              ValueRange{addIdx(c0, idx(j)), idx(0)});
+    }
+    return;
+  }
   for (int64_t j = 0; j < dotKeys; ++j) {
     SmallVector<Value> row(tiles.rows, f32Const(0.0f));
     for (int64_t r = 0; r < rowsUsed; ++r)

@@ -50,6 +50,51 @@ Value mlir::sattn::buildExp2(OpBuilder &b, Location loc, Value x) {
   return arith::SelectOp::create(b, loc, tiny, splat(0.0f), result);
 }
 
+Value mlir::sattn::buildTransposedSums(OpBuilder &b, Location loc,
+                                       ArrayRef<Value> vectors,
+                                       SmallVectorImpl<int64_t> &sumOf) {
+  const int64_t n = vectors.size();
+  assert(llvm::isPowerOf2_64(n) &&
+         cast<VectorType>(vectors[0].getType()).getNumElements() == n);
+  // A vector of segments of `seg` lanes; segment k adds up to the sum of
+  // vectors[owners[k]].
+  struct Part {
+    Value value;
+    SmallVector<int64_t> owners;
+  };
+  SmallVector<Part> parts;
+  for (auto [i, v] : llvm::enumerate(vectors))
+    parts.push_back({v, {static_cast<int64_t>(i)}});
+  for (int64_t seg = n; seg > 1; seg /= 2) {
+    // The result's segments of seg / 2 lanes, as (x or y, segment): x's
+    // then y's, within each 128-bit lane once segments fit in one.
+    SmallVector<std::pair<int64_t, int64_t>> order;
+    int64_t group = seg > 4 ? n / seg : 4 / seg; // segments per group
+    for (int64_t g0 = 0; g0 < n / seg; g0 += group)
+      for (int64_t src = 0; src < 2; ++src)
+        for (int64_t k = g0; k < g0 + group; ++k)
+          order.push_back({src, k});
+    SmallVector<Part> next;
+    for (size_t p = 0; p < parts.size(); p += 2) {
+      const Part &x = parts[p], &y = parts[p + 1];
+      SmallVector<int64_t> low, high, owners;
+      for (auto [src, k] : order) {
+        for (int64_t i = 0; i < seg / 2; ++i) {
+          low.push_back(src * n + k * seg + i);
+          high.push_back(src * n + k * seg + seg / 2 + i);
+        }
+        owners.push_back((src ? y : x).owners[k]);
+      }
+      Value lows = vector::ShuffleOp::create(b, loc, x.value, y.value, low);
+      Value highs = vector::ShuffleOp::create(b, loc, x.value, y.value, high);
+      next.push_back({arith::AddFOp::create(b, loc, lows, highs), owners});
+    }
+    parts = std::move(next);
+  }
+  sumOf.assign(parts[0].owners.begin(), parts[0].owners.end());
+  return parts[0].value;
+}
+
 Value mlir::sattn::loadRowVector(OpBuilder &b, Location loc, Value memref,
                                  ValueRange indices, int64_t col, int64_t dim,
                                  int64_t lanes, bool toF32) {

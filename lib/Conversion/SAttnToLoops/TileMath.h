@@ -85,6 +85,15 @@ TileSizes getTileSizes(Operation *op, TileSizes fallback);
 /// 2^x on f32 vectors, x <= 0; exactly 0 below -126 (and for -inf).
 Value buildExp2(OpBuilder &b, Location loc, Value x);
 
+/// The sums of n f32 vectors of n lanes each (n a power of 2), in one
+/// vector: log2(n) levels, each adding the low and high halves of every
+/// vector's segments for pairs of vectors. Lane i holds the sum of
+/// `vectors[sumOf[i]]`. The shuffles move whole 256- or 128-bit halves while
+/// segments are wider than 4 lanes, then stay within 128-bit lanes (x86:
+/// 3 n - 3 shuffles and adds, against about 6 n for n reductions).
+Value buildTransposedSums(OpBuilder &b, Location loc, ArrayRef<Value> vectors,
+                          SmallVectorImpl<int64_t> &sumOf);
+
 /// `lanes` elements of row `indices` of `memref` from column `col`, as f32
 /// (or as they are stored, when !toF32), zero past the last dim `dim`.
 Value loadRowVector(OpBuilder &b, Location loc, Value memref,

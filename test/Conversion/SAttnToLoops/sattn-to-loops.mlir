@@ -153,8 +153,10 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         scf.for %{{.*}} = %c0 to %c4 step %c1 {
 // CHECK:         arith.muli %[[KVHEAD]], %c4 : index
 // CHECK:         memref.store {{.*}}, %[[QROWS]]
-// Scores: whole vectors of K rows times Q rows, then a horizontal sum (in
-// any order). Each key prefetches the K and V rows one tile (64 keys) ahead
+// Scores: whole vectors of K rows times Q rows (2 keys x 4 rows: one
+// accumulator per lane), then all 8 horizontal sums at once: shuffles and
+// adds of 128-bit halves, then within 128-bit lanes, leaving key j's 4 rows
+// in lanes 4 j ... 4 j + 3. Each key prefetches the K and V rows one tile (64 keys) ahead
 // into L2, each of their eight 64-byte lines.
 // CHECK:         %[[AHEAD:.*]] = arith.addi %{{.*}}, %c64 : index
 // CHECK:         %[[ROW:.*]] = arith.minsi %[[AHEAD]], %{{.*}} : index
@@ -163,7 +165,19 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         memref.prefetch %arg2[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
 // CHECK:         vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
 // CHECK:         vector.fma
-// CHECK:         vector.reduction <add>, %{{.*}} fastmath<reassoc>
+// CHECK:         %[[ACC:.*]]:8 = scf.for
+// CHECK:         %[[LO:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#4 [0, 1, 2, 3, 8, 9, 10, 11]
+// CHECK:         %[[HI:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#4 [4, 5, 6, 7, 12, 13, 14, 15]
+// CHECK:         arith.addf %[[LO]], %[[HI]] : vector<8xf32>
+// CHECK-COUNT-3: vector.shuffle {{.*}} [0, 1, 2, 3, 8, 9, 10, 11]
+// CHECK:         vector.shuffle {{.*}} [0, 1, 8, 9, 4, 5, 12, 13]
+// CHECK:         vector.shuffle {{.*}} [0, 1, 8, 9, 4, 5, 12, 13]
+// CHECK:         vector.shuffle {{.*}} [0, 2, 8, 10, 4, 6, 12, 14]
+// CHECK:         %[[SUMS:.*]] = arith.addf
+// CHECK:         %[[KEY0:.*]] = vector.shuffle %[[SUMS]], %{{.*}} [0, 1, 2, 3, 8, 8, 8, 8]
+// CHECK:         vector.store %[[KEY0]]
+// CHECK:         %[[KEY1:.*]] = vector.shuffle %[[SUMS]], %{{.*}} [4, 5, 6, 7, 8, 8, 8, 8]
+// CHECK:         vector.store %[[KEY1]]
 // The merge: m = max_s LSE_s, O = sum_s exp(LSE_s - m) O_s / sum_s exp(..).
 // CHECK-LABEL: func.func private @__sattn_tile_0_merge(
 // CHECK:         arith.maximumf
