@@ -228,19 +228,17 @@ private:
   /// The f32 vectors `even` and `odd` as bf16 pairs (even[i], odd[i]).
   Value interleavePairs(Value even, Value odd);
   /// Paged caches: at key step c, prefetches one row of the next tile (all
-  /// heads: c numbers the tile's Hkv * Bc steps, which walk the next tile's
-  /// pages in memory order; per-head calls: key c of the next tile, this
-  /// head),
-  /// which the hardware prefetchers do not see coming: pages are anywhere,
-  /// and in the token-major cache consecutive keys of a head are Hkv * D
-  /// elements apart.
-  void prefetchNextRows(Value c);
+  /// heads: c numbers the tile's Hkv * Bc rows in memory order; per-head
+  /// calls: key c of the next tile, this head), its K and/or V, which the
+  /// hardware prefetchers do not see coming: pages are anywhere, and in the
+  /// token-major cache consecutive keys of a head are Hkv * D elements apart.
+  void prefetchNextRows(Value c, bool keys = true, bool values = true);
   /// Contiguous K/V (decode): prefetches the K and V rows of `key` + one
   /// tile, ahead of the hardware prefetchers.
   void prefetchRowsAhead(Value key);
-  /// Prefetches every 64-byte line of the K and V rows at index `row` (of
+  /// Prefetches every 64-byte line of the K and/or V rows at index `row` (of
   /// kData() and vData(), before the column) into L2.
-  void prefetchRows(ArrayRef<Value> row);
+  void prefetchRows(ArrayRef<Value> row, bool keys = true, bool values = true);
   /// Paged: the row tables of the tile at k0 (nc keys) and of the next one.
   void preparePagedTile(Value k0, Value nc);
   /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
@@ -1117,10 +1115,11 @@ void TileFunctionBuilder::buildDotStep(Value k0, Value nc, Value c0) {
   SmallVector<SmallVector<Value, 4>> keys;
   for (int64_t j = 0; j < dotKeys; ++j) {
     keys.push_back(keyRow(minIdx(addIdx(addIdx(k0, c0), idx(j)), lastKey)));
-    if (allHeads) // step s = Hkv c0 + dotKeys kvHead + j of the tile
-      prefetchNextRows(addIdx(
-          addIdx(mulIdx(c0, idx(packedHeads)), mulIdx(kvHead, idx(dotKeys))),
-          idx(j)));
+    if (allHeads) // step s = Hkv c0 + dotKeys kvHead + j of the tile: K only
+      prefetchNextRows(addIdx(addIdx(mulIdx(c0, idx(packedHeads)),
+                                     mulIdx(kvHead, idx(dotKeys))),
+                              idx(j)),
+                       /*keys=*/true, /*values=*/false);
     else if (pageSize)
       prefetchNextRows(addIdx(c0, idx(j)));
     else
@@ -1242,7 +1241,7 @@ void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
       });
 }
 
-void TileFunctionBuilder::prefetchNextRows(Value c) {
+void TileFunctionBuilder::prefetchNextRows(Value c, bool keys, bool values) {
   auto lt = [&](Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   };
@@ -1252,7 +1251,9 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
     // (page * Hkv)): the next tile whole, each page front to back (f16
     // decode, Hkv = 8, Lk = 32768, D = 128, Zen 4: shuffled pages 8.2-9.0 ->
     // 7.2-7.5 ms, sorted 6.8-7.7 -> 5.3-5.9, against prefetching the next
-    // head's rows key by key).
+    // head's rows key by key). The scores prefetch K, P V prefetches V, so
+    // that both phases keep misses in flight (2 threads, AOT: shuffled 7.35
+    // -> 6.70 ms, sorted 7.06 -> 5.87, against K and V both in the scores).
     int64_t rowsPerPage = pageSize * packedHeads;
     Value s = c;
     Value firstKey = mulIdx(arith::DivUIOp::create(b, loc, s, idx(rowsPerPage)),
@@ -1262,15 +1263,17 @@ void TileFunctionBuilder::prefetchNextRows(Value c) {
     b.setInsertionPointToStart(inRange.thenBlock());
     prefetchRows(
         {addIdx(memref::LoadOp::create(b, loc, nextRows, ValueRange{firstKey}),
-                arith::RemUIOp::create(b, loc, s, idx(rowsPerPage)))});
+                arith::RemUIOp::create(b, loc, s, idx(rowsPerPage)))},
+        keys, values);
     return;
   }
   // Per-head calls: key c of the next tile, this head.
   auto inRange = scf::IfOp::create(b, loc, lt(c, nextCount));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(inRange.thenBlock());
-  prefetchRows({addIdx(memref::LoadOp::create(b, loc, nextRows, ValueRange{c}),
-                       kvHead)});
+  prefetchRows(
+      {addIdx(memref::LoadOp::create(b, loc, nextRows, ValueRange{c}), kvHead)},
+      keys, values);
 }
 
 void TileFunctionBuilder::prefetchRowsAhead(Value key) {
@@ -1281,11 +1284,17 @@ void TileFunctionBuilder::prefetchRowsAhead(Value key) {
       keyRow(minIdx(addIdx(key, idx(tiles.keys)), subIdx(lk, idx(1)))));
 }
 
-void TileFunctionBuilder::prefetchRows(ArrayRef<Value> row) {
+void TileFunctionBuilder::prefetchRows(ArrayRef<Value> row, bool keys,
+                                       bool values) {
   // Into L2 (prefetcht1): into L1 they evict rows still in use (f32 decode,
   // Hkv = 8: 17.5 ms with prefetcht0, 16.0 with prefetcht1).
   int64_t lineElems = 64 / (elemType.getIntOrFloatBitWidth() / 8);
-  for (auto [memref, dim] : {std::pair(kData(), headDim), {vData(), valueDim}})
+  SmallVector<std::pair<Value, int64_t>, 2> rows;
+  if (keys)
+    rows.push_back({kData(), headDim});
+  if (values)
+    rows.push_back({vData(), valueDim});
+  for (auto [memref, dim] : rows)
     for (int64_t col = 0; col < dim; col += lineElems) {
       SmallVector<Value, 4> at(row);
       at.push_back(idx(col));
@@ -1371,6 +1380,9 @@ void TileFunctionBuilder::buildValueBlock(Value k0, ArrayRef<Value> rowIdx,
             return;
           }
           SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
+          if (allHeads && j0 == 0) // the V of row (c, kvHead) of the next tile
+            prefetchNextRows(addIdx(mulIdx(c, idx(packedHeads)), kvHead),
+                             /*keys=*/false, /*values=*/true);
           SmallVector<Value> vv;
           for (int64_t j = 0; j < nj; ++j)
             vv.push_back(

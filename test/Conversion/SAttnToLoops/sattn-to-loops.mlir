@@ -163,9 +163,9 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         memref.prefetch %arg1[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
 // CHECK-COUNT-7: memref.prefetch %arg1
 // CHECK:         memref.prefetch %arg2[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
-// CHECK:         vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
-// CHECK:         vector.fma
 // CHECK:         %[[ACC:.*]]:8 = scf.for
+// CHECK:           vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
+// CHECK:           vector.fma
 // CHECK:         %[[LO:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#4 [0, 1, 2, 3, 8, 9, 10, 11]
 // CHECK:         %[[HI:.*]] = vector.shuffle %[[ACC]]#0, %[[ACC]]#4 [4, 5, 6, 7, 12, 13, 14, 15]
 // CHECK:         arith.addf %[[LO]], %[[HI]] : vector<8xf32>
@@ -337,16 +337,22 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK:         %[[QALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x64xf32>
 // CHECK:         %[[SALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x64x8xf32>
+// CHECK:         %[[KROWS:.*]] = memref.collapse_shape %arg1
+// CHECK:         %[[VROWS:.*]] = memref.collapse_shape %arg2
 // CHECK:         %[[STATE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x8xf32>
 // CHECK:         scf.for %[[G:.*]] = %c0 to %c2 step %c1 {
 // CHECK:           memref.subview %[[QALL]][%[[G]], 0, 0] [1, 8, 64] [1, 1, 1]
 // The key tiles: the row table once, the scores key by key with every head
 // in turn (the cache's rows in order), then each head's softmax and P V.
+// The scores prefetch the next tile's K rows, P V its V rows.
 // CHECK:         scf.for
 // CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x?xi32>
 // CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c2 {
 // CHECK-NEXT:        scf.for %[[SH:.*]] = %c0 to %c2 step %c1 {
 // CHECK:               memref.subview %[[SALL]][%[[SH]], 0, 0] [1, 64, 8] [1, 1, 1]
+// CHECK-NOT:           memref.prefetch %[[VROWS]]
+// CHECK:               memref.prefetch %[[KROWS]][%{{.*}}, %c0], read, locality<2>, data
+// CHECK-NOT:           memref.prefetch %[[VROWS]]
 // CHECK:           scf.for %[[H:.*]] = %c0 to %c2 step %c1 {
 // CHECK:             vector.load %[[STATE]][%[[H]], %c0, %c0]
 // Then P V page by page (16 keys), every head in turn; a PARTIAL tile (else)
@@ -354,6 +360,8 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c16 {
 // CHECK:               scf.for %[[VH:.*]] = %c0 to %c2 step %c1 {
 // CHECK-NEXT:            memref.subview %{{.*}}[%[[VH]], 0, 0] [1, 8, 64] [1, 1, 1]
+// CHECK-NOT:               memref.prefetch %[[KROWS]]
+// CHECK:                   memref.prefetch %[[VROWS]][%{{.*}}, %c0], read, locality<2>, data
 // CHECK:           } else {
 // CHECK-NEXT:        scf.for %{{.*}} = %c0 to %{{.*}} step %c16 {
 // CHECK:                 arith.select
