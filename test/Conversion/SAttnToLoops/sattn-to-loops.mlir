@@ -156,13 +156,13 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // Scores: whole vectors of K rows times Q rows (2 keys x 4 rows: one
 // accumulator per lane), then all 8 horizontal sums at once: shuffles and
 // adds of 128-bit halves, then within 128-bit lanes, leaving key j's 4 rows
-// in lanes 4 j ... 4 j + 3. Each key prefetches the K and V rows one tile (64 keys) ahead
-// into L2, each of their eight 64-byte lines.
+// in lanes 4 j ... 4 j + 3. Each key prefetches the K row one tile (64 keys)
+// ahead into L2, each of its eight 64-byte lines; P V prefetches the V rows.
 // CHECK:         %[[AHEAD:.*]] = arith.addi %{{.*}}, %c64 : index
 // CHECK:         %[[ROW:.*]] = arith.minsi %[[AHEAD]], %{{.*}} : index
 // CHECK:         memref.prefetch %arg1[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
 // CHECK-COUNT-7: memref.prefetch %arg1
-// CHECK:         memref.prefetch %arg2[%{{.*}}, %[[KVHEAD]], %[[ROW]], %c0], read, locality<2>, data
+// CHECK-NOT:     memref.prefetch %arg2
 // CHECK:         %[[ACC:.*]]:8 = scf.for
 // CHECK:           vector.load %arg1{{.*}} : memref<?x?x?x128xf32>, vector<8xf32>
 // CHECK:           vector.fma
@@ -178,6 +178,13 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         vector.store %[[KEY0]]
 // CHECK:         %[[KEY1:.*]] = vector.shuffle %[[SUMS]], %{{.*}} [4, 5, 6, 7, 8, 8, 8, 8]
 // CHECK:         vector.store %[[KEY1]]
+// P V, key by key: the V row of the key one tile ahead.
+// CHECK:         scf.for %[[C:.*]] = %c0 to %{{.*}} step %c1 iter_args(
+// CHECK:           %[[VAHEAD:.*]] = arith.addi %{{.*}}, %c64 : index
+// CHECK:           %[[VROW:.*]] = arith.minsi %[[VAHEAD]], %{{.*}} : index
+// CHECK:           memref.prefetch %arg2[%{{.*}}, %[[KVHEAD]], %[[VROW]], %c0], read, locality<2>, data
+// CHECK-COUNT-7:   memref.prefetch %arg2
+// CHECK:           vector.fma
 // The merge: m = max_s LSE_s, O = sum_s exp(LSE_s - m) O_s / sum_s exp(..).
 // CHECK-LABEL: func.func private @__sattn_tile_0_merge(
 // CHECK:         arith.maximumf
