@@ -237,9 +237,10 @@ private:
   /// tile, ahead of the hardware prefetchers.
   void prefetchRowsAhead(Value key, bool keys = true, bool values = true);
   /// Packed tiles: the V rows of the next tile for key c of the tile at k0
-  /// (this head), which P V prefetches as the scores prefetch K, so that both
-  /// phases keep misses in flight.
-  void prefetchValuesAhead(Value k0, Value c);
+  /// (this head; all heads: step c of this head's block [c0, c1)), which P V
+  /// prefetches as the scores prefetch K, so that both phases keep misses in
+  /// flight.
+  void prefetchValuesAhead(Value k0, Value c, Value c0, Value c1);
   /// Prefetches every 64-byte line of the K and/or V rows at index `row` (of
   /// kData() and vData(), before the column) into L2.
   void prefetchRows(ArrayRef<Value> row, bool keys = true, bool values = true);
@@ -1292,11 +1293,19 @@ void TileFunctionBuilder::prefetchRowsAhead(Value key, bool keys, bool values) {
                keys, values);
 }
 
-void TileFunctionBuilder::prefetchValuesAhead(Value k0, Value c) {
-  if (allHeads) // row (c, kvHead) of the next tile, in memory order
-    prefetchNextRows(addIdx(mulIdx(c, idx(packedHeads)), kvHead),
-                     /*keys=*/false, /*values=*/true);
-  else if (pageSize)
+void TileFunctionBuilder::prefetchValuesAhead(Value k0, Value c, Value c0,
+                                              Value c1) {
+  // All heads: the blocks walk the tile's Hkv * Bc rows as step s = Hkv c0 +
+  // (c1 - c0) kvHead + c - c0, which prefetches row s of the next tile in
+  // memory order: consecutive rows, as the scores' steps (2 threads, AOT:
+  // shuffled pages 7.44 -> 6.92 ms, median of 9 rounds, against row (c,
+  // kvHead), 2 KiB apart).
+  if (allHeads) {
+    Value blockStart = mulIdx(c0, idx(packedHeads));
+    Value headStart = addIdx(blockStart, mulIdx(subIdx(c1, c0), kvHead));
+    prefetchNextRows(addIdx(headStart, subIdx(c, c0)), /*keys=*/false,
+                     /*values=*/true);
+  } else if (pageSize)
     prefetchNextRows(c, /*keys=*/false, /*values=*/true);
   else
     prefetchRowsAhead(addIdx(k0, c), /*keys=*/false, /*values=*/true);
@@ -1399,7 +1408,7 @@ void TileFunctionBuilder::buildValueBlock(Value k0, ArrayRef<Value> rowIdx,
           }
           SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
           if (packedGroup && j0 == 0)
-            prefetchValuesAhead(k0, c);
+            prefetchValuesAhead(k0, c, c0, c1);
           SmallVector<Value> vv;
           for (int64_t j = 0; j < nj; ++j)
             vv.push_back(
