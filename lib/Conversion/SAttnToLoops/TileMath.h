@@ -90,7 +90,7 @@ Value buildExp2(OpBuilder &b, Location loc, Value x);
 /// vector's segments for pairs of vectors. Lane i holds the sum of
 /// `vectors[sumOf[i]]`. The shuffles move whole 256- or 128-bit halves while
 /// segments are wider than 4 lanes, then stay within 128-bit lanes (x86:
-/// 3 n - 3 shuffles and adds, against about 6 n for n reductions).
+/// 3 n - 3 shuffles and adds, against about 8 n for n reductions).
 Value buildTransposedSums(OpBuilder &b, Location loc, ArrayRef<Value> vectors,
                           SmallVectorImpl<int64_t> &sumOf);
 
