@@ -1183,8 +1183,8 @@ void TileFunctionBuilder::buildDotStep(Value k0, Value nc, Value c0) {
       for (auto [lane, acc] : llvm::enumerate(sumOf))
         if (acc % dotKeys == j)
           pick[acc / dotKeys] = lane;
-      Value keyRow = vector::ShuffleOp::create(b, loc, sums, splat(0.0f), pick);
-      vector::StoreOp::create(b, loc, keyRow, st,
+      Value scores = vector::ShuffleOp::create(b, loc, sums, splat(0.0f), pick);
+      vector::StoreOp::create(b, loc, scores, st,
                               ValueRange{addIdx(c0, idx(j)), idx(0)});
     }
     return;
@@ -1912,9 +1912,10 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
   Value q = qkv[0], k = qkv[1];
   Value batch = memref::DimOp::create(rewriter, loc, q, 0);
   int64_t granule = llvm::alignTo(kSplitGranule, tileKeys);
-  // The keys to split, [first, first + span): [0, M * page), or the
-  // granule-aligned hull of the mask's key range for the rows at positions
-  // [Lk - Lq, Lk) within [0, Lk).
+  // The keys to split, [first, first + span): [0, the longest seq_len), or
+  // the granule-aligned hull of the mask's key range for the rows at
+  // positions [Lk - Lq, Lk) within [0, Lk); `work`: the keys of all
+  // sequences.
   Value first = c(0), span, work;
   if (paged) {
     // The longest and the sum of the seq_lens (each within [0, M * page]).
@@ -1922,10 +1923,10 @@ static void buildSplitDecode(PatternRewriter &rewriter, AttentionOpInterface op,
                          c(paged.getPageSize()));
     auto lengths = scf::ForOp::create(
         rewriter, loc, c(0), batch, c(1), ValueRange{c(0), c(0)},
-        [&](OpBuilder &, Location, Value b, ValueRange acc) {
+        [&](OpBuilder &, Location, Value seq, ValueRange acc) {
           Value n = arith::IndexCastOp::create(
               rewriter, loc, rewriter.getIndexType(),
-              memref::LoadOp::create(rewriter, loc, indexArgs[1], b));
+              memref::LoadOp::create(rewriter, loc, indexArgs[1], seq));
           Value kept =
               arith::MinSIOp::create(rewriter, loc, maxIdx(n, c(0)), capacity);
           Value sum = arith::AddIOp::create(rewriter, loc, acc[1], kept);
