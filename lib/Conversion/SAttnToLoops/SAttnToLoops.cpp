@@ -502,6 +502,11 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     return scratch(shape);
   };
   int64_t width = llvm::alignTo(headDim, lanes);
+  // Packed tiles use only their G * Lq rows (blocks of kRowChunk for O +=
+  // P V): Q' and Oacc hold just those (with all heads, 8 heads' 16-row
+  // slices 8 KiB apart fell on the same half of the L1 sets).
+  int64_t usedRows =
+      packedGroup ? llvm::alignTo(packedGroup * packedLength, kRowChunk) : br;
   Value qAll, oaccAll, slopesAll, stateAll;
   pairDots = bf16DotAllowed && elemType.isBF16() && !packedGroup &&
              headDim % 2 == 0 && tiles.keys % 2 == 0;
@@ -511,7 +516,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
         b.getI64IntegerAttr(64));
   };
   if (packedGroup) {
-    qAll = perHeadScratch({br, width});
+    qAll = perHeadScratch({usedRows, width});
   } else if (pairDots) {
     qtPairs = pairScratch(headDim / 2, br);
     pPairs = pairScratch(tiles.keys / 2, br);
@@ -533,7 +538,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   stAll = perHeadScratch(
       {static_cast<int64_t>(llvm::alignTo(tiles.keys, block)), br});
   st = stAll;
-  oaccAll = perHeadScratch({br, numValueVecs * lanes});
+  oaccAll = perHeadScratch({usedRows, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
   keyUsed = scratch({tiles.keys});
   if (pageSize) {
@@ -601,10 +606,6 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   auto stateAt = [&](int64_t i) -> SmallVector<Value> {
     return {kvHead, idx(i), idx(0)};
   };
-  // Packed tiles use only their G * Lq rows (blocks of kRowChunk for O +=
-  // P V): the others are never read.
-  int64_t usedRows =
-      packedGroup ? llvm::alignTo(packedGroup * packedLength, kRowChunk) : br;
   perHead([&] {
     // The columns of Q' past D stay 0.
     if (packedGroup)

@@ -146,10 +146,10 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK-SAME:      %{{[a-z0-9]+}}: index, %[[KVHEAD:[a-z0-9]+]]: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index) {
 // 8 rows: the 4 query heads of the group, padded to one vector; the scaled
-// queries are kept as rows for the dot-product scores.
-// CHECK:         %[[QROWS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x128xf32>
-// Query row j < 4 of the tile: head kvHead * 4 + j (the padding rows are
-// never read, so never filled).
+// queries are kept as rows for the dot-product scores, only the 4 used ones
+// (the padding rows are never read).
+// CHECK:         %[[QROWS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4x128xf32>
+// Query row j of the tile: head kvHead * 4 + j.
 // CHECK:         scf.for %{{.*}} = %c0 to %c4 step %c1 {
 // CHECK:         arith.muli %[[KVHEAD]], %c4 : index
 // CHECK:         memref.store {{.*}}, %[[QROWS]]
@@ -342,13 +342,13 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:         scf.parallel
 // CHECK:           func.call @__sattn_tile_0_merge
 // CHECK-LABEL: func.func private @__sattn_tile_0(
-// CHECK:         %[[QALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x64xf32>
+// CHECK:         %[[QALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x64xf32>
 // CHECK:         %[[SALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x64x8xf32>
 // CHECK:         %[[KROWS:.*]] = memref.collapse_shape %arg1
 // CHECK:         %[[VROWS:.*]] = memref.collapse_shape %arg2
 // CHECK:         %[[STATE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x8xf32>
 // CHECK:         scf.for %[[G:.*]] = %c0 to %c2 step %c1 {
-// CHECK:           memref.subview %[[QALL]][%[[G]], 0, 0] [1, 8, 64] [1, 1, 1]
+// CHECK:           memref.subview %[[QALL]][%[[G]], 0, 0] [1, 4, 64] [1, 1, 1]
 // The key tiles: the row table once, the scores key by key with every head
 // in turn (the cache's rows in order), then each head's softmax and P V.
 // The scores prefetch the next tile's K rows, P V its V rows.
@@ -366,7 +366,7 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // reads the V of keys no row keeps as 0.
 // CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c16 {
 // CHECK:               scf.for %[[VH:.*]] = %c0 to %c2 step %c1 {
-// CHECK-NEXT:            memref.subview %{{.*}}[%[[VH]], 0, 0] [1, 8, 64] [1, 1, 1]
+// CHECK-NEXT:            memref.subview %{{.*}}[%[[VH]], 0, 0] [1, 4, 64] [1, 1, 1]
 // CHECK-NOT:               memref.prefetch %[[KROWS]]
 // CHECK:                   memref.prefetch %[[VROWS]][%{{.*}}, %c0], read, locality<2>, data
 // CHECK:           } else {
