@@ -1408,8 +1408,15 @@ void TileFunctionBuilder::buildValueBlock(Value k0, ArrayRef<Value> rowIdx,
             return;
           }
           SmallVector<Value, 4> row = keyRow(addIdx(k0, c));
-          if (packedGroup && j0 == 0)
+          if (packedGroup && j0 == 0) { // once per key: in row block 0
+            auto once = scf::IfOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      rowIdx[0], idx(0)));
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(once.thenBlock());
             prefetchValuesAhead(k0, c, c0, c1);
+          }
           SmallVector<Value> vv;
           for (int64_t j = 0; j < nj; ++j)
             vv.push_back(
