@@ -248,9 +248,20 @@ private:
   void preparePagedTile(Value k0, Value nc);
   /// Softcap and ALiBi on the nc scores of the key tile at k0 in `st`.
   void buildScoreModifiers(Value k0, Value nc);
-  /// The query positions (i64) of tile rows n * lanes ... (n + 1) * lanes - 1:
-  /// p0 + r, or p0 + r mod Lq when the rows of a head group are packed.
+  /// The query positions (i64) of the rows in the lanes of score vector n
+  /// (rows n * lanes + i; compactScores: row i mod G Lq): p0 + r, or p0 + r
+  /// mod Lq when the rows of a head group are packed.
   Value rowPositions(int64_t n);
+  /// The keys (i64) of the lanes of score vector i of the tile at k0: k0 + i
+  /// in every lane, or compactScores k0 + dotKeys i + lane / (G Lq).
+  Value scoreKeys(Value k0, Value i);
+  /// The score vectors of nc keys: nc, or ceil(nc / dotKeys) compact ones.
+  Value numScoreVecs(Value nc);
+  /// The indices in `st` of the score of key c, row r.
+  SmallVector<Value, 2> scoreAt(Value c, Value r);
+  /// compactScores: `x` combined by `kind` over the lanes of each row, the
+  /// result of row r in every lane of that row.
+  Value combineKeyLanes(Value x, vector::CombiningKind kind);
 
   AttentionOpInterface op;
   TileSizes tiles;
@@ -295,7 +306,13 @@ private:
   Value tileCount;            // paged: the keys of the tile
   Value nextRows, nextCount; // paged: those of the next tile, its key count
   Value qt, st, oacc, rowBuf;
-  Value stAll; // all heads: [Hkv, Bc, Br], `st` each head's slice
+  Value stAll; // all heads: [Hkv, ...st], `st` each head's slice
+  /// Packed tiles whose dot steps sum dotKeys x G Lq = lanes scores at once
+  /// keep that vector as it is: `st` is [Bc / dotKeys, lanes], vector i
+  /// holds key dotKeys i + j, row r in lane j G Lq + r, and the running (m,
+  /// l) hold row r in every lane of it. The softmax then exponentiates no
+  /// padding row (4x fewer for G Lq = 4) and the scores take 4x less L1.
+  bool compactScores = false;
   /// pairDots: Qp[d / 2][2 r + d % 2] = Q[r, d] (unscaled bf16), and the
   /// tile's P and V as bf16 pairs of keys: Pp[c / 2][2 r + c % 2] = P[r][c],
   /// Vp (buildValuePairs).
@@ -507,6 +524,9 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // slices 8 KiB apart fell on the same half of the L1 sets).
   int64_t usedRows =
       packedGroup ? llvm::alignTo(packedGroup * packedLength, kRowChunk) : br;
+  compactScores = packedGroup &&
+                  dotKeys * packedGroup * packedLength == lanes &&
+                  br == lanes && llvm::isPowerOf2_64(lanes);
   Value qAll, oaccAll, slopesAll, stateAll;
   pairDots = bf16DotAllowed && elemType.isBF16() && !packedGroup &&
              headDim % 2 == 0 && tiles.keys % 2 == 0;
@@ -535,12 +555,14 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // Rows up to a multiple of the key block (keyChunk, or dotKeys for packed
   // tiles): the last block may run past Bc.
   int64_t block = packedGroup ? dotKeys : keyChunk;
-  stAll = perHeadScratch(
-      {static_cast<int64_t>(llvm::alignTo(tiles.keys, block)), br});
+  int64_t scoreRows = llvm::alignTo(tiles.keys, block);
+  stAll = perHeadScratch(compactScores
+                             ? SmallVector<int64_t>{scoreRows / dotKeys, lanes}
+                             : SmallVector<int64_t>{scoreRows, br});
   st = stAll;
   oaccAll = perHeadScratch({usedRows, numValueVecs * lanes});
   rowBuf = scratch({3, br}); // alpha, m, l per row
-  keyUsed = scratch({tiles.keys});
+  keyUsed = scratch({scoreRows});
   if (pageSize) {
     tileRows = memref::AllocaOp::create(
         b, loc, MemRefType::get({tiles.keys}, b.getIndexType()));
@@ -1168,26 +1190,26 @@ void TileFunctionBuilder::buildDotStep(Value k0, Value nc, Value c0) {
         }
         scf::YieldOp::create(b, loc, next);
       });
-  // S^T[c0 + j][r] = hsum(acc[j][r]); rows past rowsUsed are 0. With one
-  // accumulator per lane, all sums at once, rows r-major so that each key's
-  // rows share a 128-bit lane.
-  if (dotKeys * rowsUsed == lanes && tiles.rows == lanes &&
-      llvm::isPowerOf2_64(lanes)) {
+  // S^T[c0 + j][r] = hsum(acc[j][r]). With one accumulator per lane
+  // (compactScores), all sums at once into one vector, rows r-major so that
+  // each key's rows share a 128-bit lane; else key by key, rows past
+  // rowsUsed 0.
+  if (compactScores) {
     SmallVector<Value> accs;
     for (int64_t r = 0; r < rowsUsed; ++r)
       for (int64_t j = 0; j < dotKeys; ++j)
         accs.push_back(dLoop.getResult(j * rowsUsed + r));
     SmallVector<int64_t> sumOf;
     Value sums = buildTransposedSums(b, loc, accs, sumOf);
-    for (int64_t j = 0; j < dotKeys; ++j) {
-      SmallVector<int64_t> pick(lanes, lanes); // lane 0 of the zeros
-      for (auto [lane, acc] : llvm::enumerate(sumOf))
-        if (acc % dotKeys == j)
-          pick[acc / dotKeys] = lane;
-      Value scores = vector::ShuffleOp::create(b, loc, sums, splat(0.0f), pick);
-      vector::StoreOp::create(b, loc, scores, st,
-                              ValueRange{addIdx(c0, idx(j)), idx(0)});
-    }
+    // lane j G Lq + r = the sum of accs[r dotKeys + j]
+    SmallVector<int64_t> pick(lanes);
+    for (auto [lane, acc] : llvm::enumerate(sumOf))
+      pick[acc % dotKeys * rowsUsed + acc / dotKeys] = lane;
+    if (!llvm::equal(pick, llvm::seq<int64_t>(0, lanes)))
+      sums = vector::ShuffleOp::create(b, loc, sums, sums, pick);
+    vector::StoreOp::create(
+        b, loc, sums, st,
+        ValueRange{arith::DivUIOp::create(b, loc, c0, idx(dotKeys)), idx(0)});
     return;
   }
   for (int64_t j = 0; j < dotKeys; ++j) {
@@ -1209,13 +1231,58 @@ Value TileFunctionBuilder::rowPositions(int64_t n) {
   auto vecI64 = VectorType::get({lanes}, b.getI64Type());
   SmallVector<int64_t> offsets(lanes);
   for (int64_t i = 0; i < lanes; ++i) {
-    int64_t r = n * lanes + i;
+    int64_t r =
+        compactScores ? i % (packedGroup * packedLength) : n * lanes + i;
     offsets[i] = packedGroup ? r % packedLength : r;
   }
   return arith::AddIOp::create(
       b, loc, vector::BroadcastOp::create(b, loc, vecI64, p0),
       arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(vecI64, ArrayRef(offsets))));
+}
+
+Value TileFunctionBuilder::scoreKeys(Value k0, Value i) {
+  auto vecI64 = VectorType::get({lanes}, b.getI64Type());
+  if (!compactScores)
+    return vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, i)));
+  SmallVector<int64_t> keys(lanes);
+  for (int64_t l = 0; l < lanes; ++l)
+    keys[l] = l / (packedGroup * packedLength);
+  Value first = vector::BroadcastOp::create(
+      b, loc, vecI64, toI64(addIdx(k0, mulIdx(i, idx(dotKeys)))));
+  return arith::AddIOp::create(
+      b, loc, first,
+      arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vecI64, ArrayRef(keys))));
+}
+
+Value TileFunctionBuilder::numScoreVecs(Value nc) {
+  return compactScores ? arith::CeilDivUIOp::create(b, loc, nc, idx(dotKeys))
+                       : nc;
+}
+
+SmallVector<Value, 2> TileFunctionBuilder::scoreAt(Value c, Value r) {
+  if (!compactScores)
+    return {c, r};
+  Value vec = arith::DivUIOp::create(b, loc, c, idx(dotKeys));
+  Value j = arith::RemUIOp::create(b, loc, c, idx(dotKeys));
+  return {vec, addIdx(mulIdx(j, idx(packedGroup * packedLength)), r)};
+}
+
+Value TileFunctionBuilder::combineKeyLanes(Value x,
+                                           vector::CombiningKind kind) {
+  // log2(dotKeys) rotations by half, a quarter, ... of the lanes
+  for (int64_t step = lanes / 2; step >= packedGroup * packedLength;
+       step /= 2) {
+    SmallVector<int64_t> rotate(lanes);
+    for (int64_t i = 0; i < lanes; ++i)
+      rotate[i] = (i + step) % lanes;
+    Value other = vector::ShuffleOp::create(b, loc, x, x, rotate);
+    x = kind == vector::CombiningKind::MAXNUMF
+            ? Value(arith::MaxNumFOp::create(b, loc, x, other))
+            : Value(arith::AddFOp::create(b, loc, x, other));
+  }
+  return x;
 }
 
 void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
@@ -1227,15 +1294,33 @@ void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
       pos.push_back(arith::SIToFPOp::create(b, loc, vecF32, rowPositions(n)));
       slopes.push_back(vector::LoadOp::create(b, loc, vecF32, rowSlopes,
                                               ValueRange{idx(n * lanes)}));
+      if (compactScores) { // lane i: row i mod G Lq
+        SmallVector<int64_t> rowOf(lanes);
+        for (int64_t i = 0; i < lanes; ++i)
+          rowOf[i] = i % (packedGroup * packedLength);
+        slopes[n] =
+            vector::ShuffleOp::create(b, loc, slopes[n], slopes[n], rowOf);
+      }
     }
   scf::ForOp::create(
-      b, loc, idx(0), nc, idx(1), ValueRange{},
+      b, loc, idx(0), numScoreVecs(nc), idx(1), ValueRange{},
       [&](OpBuilder &, Location, Value c, ValueRange) {
         Value key;
-        if (rowSlopes)
+        if (rowSlopes) { // the key of each lane, as f32
+          Value first = compactScores ? mulIdx(c, idx(dotKeys)) : c;
           key = vector::BroadcastOp::create(
               b, loc, vecF32,
-              arith::SIToFPOp::create(b, loc, f32, toI64(addIdx(k0, c))));
+              arith::SIToFPOp::create(b, loc, f32, toI64(addIdx(k0, first))));
+          if (compactScores) {
+            SmallVector<float> offsets(lanes);
+            for (int64_t i = 0; i < lanes; ++i)
+              offsets[i] = i / (packedGroup * packedLength);
+            key = arith::AddFOp::create(
+                b, loc, key,
+                arith::ConstantOp::create(
+                    b, loc, DenseElementsAttr::get(vecF32, ArrayRef(offsets))));
+          }
+        }
         for (int64_t n = 0; n < nv; ++n) {
           SmallVector<Value, 2> at = {c, idx(n * lanes)};
           Value t = vector::LoadOp::create(b, loc, vecF32, st, at);
@@ -1429,7 +1514,7 @@ void TileFunctionBuilder::buildValueBlock(Value k0, ArrayRef<Value> rowIdx,
           for (int64_t i = 0; i < kRowChunk; ++i) {
             Value pb = vector::BroadcastOp::create(
                 b, loc, vecF32,
-                memref::LoadOp::create(b, loc, st, ValueRange{c, rowIdx[i]}));
+                memref::LoadOp::create(b, loc, st, scoreAt(c, rowIdx[i])));
             for (int64_t j = 0; j < nj; ++j)
               next.push_back(
                   vector::FMAOp::create(b, loc, pb, vv[j], cur[i * nj + j]));
@@ -1508,10 +1593,9 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
     Value numRowsVec =
         vector::BroadcastOp::create(b, loc, vecI64, toI64(numRows));
     scf::ForOp::create(
-        b, loc, idx(0), nc, one, ValueRange{},
+        b, loc, idx(0), numScoreVecs(nc), one, ValueRange{},
         [&](OpBuilder &, Location, Value c, ValueRange) {
-          Value kVec =
-              vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, c)));
+          Value kVec = scoreKeys(k0, c);
           Value anyRow;
           for (int64_t n = 0; n < nv; ++n) {
             Value keep =
@@ -1521,6 +1605,25 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
             vector::StoreOp::create(
                 b, loc, arith::SelectOp::create(b, loc, keep, s, negInf), st,
                 at);
+            if (compactScores) {
+              // keyUsed[dotKeys c + j] = some row keeps key j of the vector
+              // (every lane is a valid row)
+              int64_t rows = packedGroup * packedLength;
+              for (int64_t j = 0; j < dotKeys; ++j) {
+                Value kept = vector::ReductionOp::create(
+                    b, loc, vector::CombiningKind::OR,
+                    vector::ExtractStridedSliceOp::create(
+                        b, loc, keep, ArrayRef<int64_t>{j * rows},
+                        ArrayRef<int64_t>{rows}, ArrayRef<int64_t>{1}));
+                memref::StoreOp::create(
+                    b, loc,
+                    arith::SelectOp::create(b, loc, kept, f32Const(1.0f),
+                                            f32Const(0.0f)),
+                    keyUsed,
+                    ValueRange{addIdx(mulIdx(c, idx(dotKeys)), idx(j))});
+              }
+              continue;
+            }
             // Padding rows (r >= numRows) do not make a key used.
             SmallVector<int64_t> rows(lanes);
             for (int64_t i = 0; i < lanes; ++i)
@@ -1536,19 +1639,41 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
             anyRow = anyRow ? arith::OrIOp::create(b, loc, anyRow, kept) : kept;
           }
           // keyUsed[c] = some row of the tile keeps key k0 + c
-          memref::StoreOp::create(b, loc,
-                                  arith::SelectOp::create(b, loc, anyRow,
-                                                          f32Const(1.0f),
-                                                          f32Const(0.0f)),
-                                  keyUsed, ValueRange{c});
+          if (anyRow)
+            memref::StoreOp::create(b, loc,
+                                    arith::SelectOp::create(b, loc, anyRow,
+                                                            f32Const(1.0f),
+                                                            f32Const(0.0f)),
+                                    keyUsed, ValueRange{c});
           scf::YieldOp::create(b, loc);
         });
+  }
+
+  // Compact scores: S = -inf in the lanes of keys past nc (the dot steps
+  // computed them as copies of the last key).
+  if (compactScores) {
+    Value tail = arith::RemUIOp::create(b, loc, nc, idx(dotKeys));
+    auto ifTail = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, tail, idx(0)));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifTail.thenBlock());
+    Value last = arith::DivUIOp::create(b, loc, nc, idx(dotKeys));
+    Value valid = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::slt, scoreKeys(k0, last),
+        vector::BroadcastOp::create(b, loc,
+                                    VectorType::get({lanes}, b.getI64Type()),
+                                    toI64(addIdx(k0, nc))));
+    SmallVector<Value, 2> at = {last, idx(0)};
+    Value s = vector::LoadOp::create(b, loc, vecF32, st, at);
+    vector::StoreOp::create(
+        b, loc, arith::SelectOp::create(b, loc, valid, s, negInf), st, at);
   }
 
   // mx = rowmax(S) over the nc valid keys
   SmallVector<Value> negInfs(nv, negInf);
   auto maxLoop = scf::ForOp::create(
-      b, loc, idx(0), nc, one, negInfs,
+      b, loc, idx(0), numScoreVecs(nc), one, negInfs,
       [&](OpBuilder &, Location, Value c, ValueRange acc) {
         SmallVector<Value> next;
         for (int64_t n = 0; n < nv; ++n)
@@ -1561,9 +1686,11 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   SmallVector<Value> mNew, mUse, alpha;
   Value zeroVec = splat(0.0f);
   for (int64_t n = 0; n < nv; ++n) {
+    Value mx = maxLoop.getResult(n);
+    if (compactScores)
+      mx = combineKeyLanes(mx, vector::CombiningKind::MAXNUMF);
     // m' = max(m, mx)
-    mNew.push_back(
-        arith::MaxNumFOp::create(b, loc, state[n], maxLoop.getResult(n)));
+    mNew.push_back(arith::MaxNumFOp::create(b, loc, state[n], mx));
     // A row with no kept key so far keeps m' = -inf; subtract 0 instead so
     // that exp(-inf - m') is 0, not NaN.
     Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
@@ -1580,7 +1707,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
   SmallVector<Value> zeros(nv, zeroVec);
   Value numPairs = arith::CeilDivUIOp::create(b, loc, nc, idx(2));
   auto sumLoop = scf::ForOp::create(
-      b, loc, idx(0), pairDots ? numPairs : nc, one, zeros,
+      b, loc, idx(0), pairDots ? numPairs : numScoreVecs(nc), one, zeros,
       [&](OpBuilder &, Location, Value i, ValueRange acc) {
         SmallVector<Value> next;
         for (int64_t n = 0; n < nv; ++n) {
@@ -1610,9 +1737,12 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
       });
   SmallVector<Value> result(mNew);
   for (int64_t n = 0; n < nv; ++n) {
+    Value rs = sumLoop.getResult(n);
+    if (compactScores)
+      rs = combineKeyLanes(rs, vector::CombiningKind::ADD);
     // l' = l * alpha + rs
-    result.push_back(vector::FMAOp::create(b, loc, state[nv + n], alpha[n],
-                                           sumLoop.getResult(n)));
+    result.push_back(
+        vector::FMAOp::create(b, loc, state[nv + n], alpha[n], rs));
   }
 
   // Oacc = Oacc * alpha + P V, in blocks of kRowChunk rows x colChunk

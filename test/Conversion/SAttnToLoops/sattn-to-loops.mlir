@@ -156,7 +156,8 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // Scores: whole vectors of K rows times Q rows (2 keys x 4 rows: one
 // accumulator per lane), then all 8 horizontal sums at once: shuffles and
 // adds of 128-bit halves, then within 128-bit lanes, leaving key j's 4 rows
-// in lanes 4 j ... 4 j + 3. Each key prefetches the K row one tile (64 keys)
+// in lanes 4 j ... 4 j + 3: stored as they are, one compact score vector per
+// 2 keys (st is [Bc / 2, 8]). Each key prefetches the K row one tile (64 keys)
 // ahead into L2, each of its eight 64-byte lines; P V prefetches the V rows.
 // CHECK:         %[[AHEAD:.*]] = arith.addi %{{.*}}, %c64 : index
 // CHECK:         %[[ROW:.*]] = arith.minsi %[[AHEAD]], %{{.*}} : index
@@ -174,10 +175,22 @@ func.func @costly_plan(%q: !big, %k: !big, %v: !big) -> !big {
 // CHECK:         vector.shuffle {{.*}} [0, 1, 8, 9, 4, 5, 12, 13]
 // CHECK:         vector.shuffle {{.*}} [0, 2, 8, 10, 4, 6, 12, 14]
 // CHECK:         %[[SUMS:.*]] = arith.addf
-// CHECK:         %[[KEY0:.*]] = vector.shuffle %[[SUMS]], %{{.*}} [0, 1, 2, 3, 8, 8, 8, 8]
-// CHECK:         vector.store %[[KEY0]]
-// CHECK:         %[[KEY1:.*]] = vector.shuffle %[[SUMS]], %{{.*}} [4, 5, 6, 7, 8, 8, 8, 8]
-// CHECK:         vector.store %[[KEY1]]
+// CHECK-NEXT:    %[[VEC:.*]] = arith.divui %{{.*}}, %c2 : index
+// CHECK-NEXT:    vector.store %[[SUMS]], %{{.*}}[%[[VEC]], %c0] : memref<32x8xf32>, vector<8xf32>
+// The softmax over the compact vectors: the lanes of keys past the tile's
+// end are -inf; a row's max and sum over its lanes j * 4 + r by one rotation
+// by 4 lanes (the row's result in both of its lanes).
+// CHECK:         scf.if
+// CHECK:           arith.cmpi slt
+// CHECK:           arith.select
+// CHECK:         %[[MX:.*]] = scf.for
+// CHECK:         %[[MXROT:.*]] = vector.shuffle %[[MX]], %[[MX]] [4, 5, 6, 7, 0, 1, 2, 3]
+// CHECK:         arith.maxnumf %[[MX]], %[[MXROT]]
+// CHECK:         %[[RS:.*]] = scf.for
+// CHECK:           vector.load %{{.*}}[%{{.*}}, %c0] : memref<32x8xf32>, vector<8xf32>
+// CHECK:           math.roundeven
+// CHECK:         %[[RSROT:.*]] = vector.shuffle %[[RS]], %[[RS]] [4, 5, 6, 7, 0, 1, 2, 3]
+// CHECK:         arith.addf %[[RS]], %[[RSROT]]
 // P V, key by key: the V row of the key one tile ahead.
 // CHECK:         scf.for %[[C:.*]] = %c0 to %{{.*}} step %c1 iter_args(
 // CHECK:           %[[VAHEAD:.*]] = arith.addi %{{.*}}, %c64 : index
@@ -343,7 +356,7 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:           func.call @__sattn_tile_0_merge
 // CHECK-LABEL: func.func private @__sattn_tile_0(
 // CHECK:         %[[QALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x64xf32>
-// CHECK:         %[[SALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x64x8xf32>
+// CHECK:         %[[SALL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x32x8xf32>
 // CHECK:         %[[KROWS:.*]] = memref.collapse_shape %arg1
 // CHECK:         %[[VROWS:.*]] = memref.collapse_shape %arg2
 // CHECK:         %[[STATE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x8xf32>
@@ -356,7 +369,7 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x?xi32>
 // CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c2 {
 // CHECK-NEXT:        scf.for %[[SH:.*]] = %c0 to %c2 step %c1 {
-// CHECK:               memref.subview %[[SALL]][%[[SH]], 0, 0] [1, 64, 8] [1, 1, 1]
+// CHECK:               memref.subview %[[SALL]][%[[SH]], 0, 0] [1, 32, 8] [1, 1, 1]
 // CHECK-NOT:           memref.prefetch %[[VROWS]]
 // CHECK:               memref.prefetch %[[KROWS]][%{{.*}}, %c0], read, locality<2>, data
 // CHECK-NOT:           memref.prefetch %[[VROWS]]
