@@ -7,6 +7,8 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +35,8 @@ struct TensorView {
   }
 };
 
-/// A dense, row-major host tensor, 64-byte aligned.
+/// A dense, row-major host tensor, 64-byte aligned; from 2 MiB on, 2 MiB
+/// aligned and backed by transparent huge pages where the system has them.
 class HostTensor {
 public:
   HostTensor() = default;
@@ -47,8 +50,8 @@ public:
   llvm::ArrayRef<int64_t> shape() const { return dims; }
   int64_t numElements() const;
   size_t numBytes() const { return numElements() * elemKindSize(elemKind); }
-  void *data() { return storage.data() + offset; }
-  const void *data() const { return storage.data() + offset; }
+  void *data() { return storage.get(); }
+  const void *data() const { return storage.get(); }
 
   TensorView view() const {
     return {const_cast<void *>(data()), dims, elemKind};
@@ -61,8 +64,10 @@ public:
 private:
   ElemKind elemKind = ElemKind::F32;
   std::vector<int64_t> dims;
-  std::vector<uint8_t> storage;
-  size_t offset = 0;
+  struct Free {
+    void operator()(void *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> storage;
 };
 
 /// Reads a .npy file: little-endian f4, f2, f8, i4, or 2-byte void ('V2',
