@@ -327,9 +327,9 @@ def median_range(values, fmt):
 
 def alternating_rounds(build, rounds=5):
     """Contiguous f32 decode's K/V bytes per second over the read bandwidth,
-    and paged (shuffled pages) over contiguous decode time, each pair run
-    alternately: a neighbour's memory traffic that comes and goes then
-    weighs on both sides of each round's ratio."""
+    each pair run alternately (a neighbour's memory traffic that comes and
+    goes then weighs on both sides of each round's ratio), and paged over
+    contiguous decode time (paired_decode_ratios)."""
     shares = []
     for _ in range(rounds):
         bandwidth = measure(build, "bandwidth")
@@ -341,18 +341,68 @@ def alternating_rounds(build, rounds=5):
               + median_range(shares, lambda x: f"{100 * x:.0f}%"))
     parts = []
     for dtype in sorted({d for d, m in DEC_CASES if m == "paged"}):
-        ratios = []
-        with tempfile.TemporaryDirectory() as workdir:
-            text, files = decode_paged(dtype, workdir)
-            for _ in range(rounds):
-                c = run_sattn_spec(build, decode_spec(dtype, DEC_MASKS["dense"][0]), 10)
-                p = run_sattn_spec(build, text, 10, files)
-                if "ms" in c and "ms" in p:
-                    ratios.append(p["ms"] / c["ms"])
-        if ratios:
-            parts.append(f"{dtype} " + median_range(ratios, lambda x: f"{x:.2f}"))
-    print(f"paged / contiguous decode time ({rounds} alternating rounds, median of the rounds' "
-          f"ratios [range]): " + ", ".join(parts))
+        pairs = paired_decode_times(build, dtype)
+        if pairs:
+            contig, paged = (statistics.median(t) for t in zip(*pairs))
+            parts.append(f"{dtype} {paged / contig:.2f} ({1e3 * paged:.2f} / {1e3 * contig:.2f} ms)")
+    print(f"paged / contiguous decode time (one process, the two kernels called in turn "
+          f"{PAIRED_CALLS} times on 64-byte aligned inputs; ratio of the medians): "
+          + ", ".join(parts))
+
+
+PAIRED_CALLS = 41
+PAIRED_SCRIPT = """
+import sys, time
+import numpy as np
+sys.path.insert(0, {pkg!r})
+import sattn
+def aligned(a):  # a copy 64-byte aligned, as frameworks allocate (numpy's are 16)
+    buf = np.empty(a.nbytes + 64, np.uint8)
+    start = -buf.ctypes.data % 64
+    out = buf[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+contig = sattn.compile_spec(open({contig!r}).read())
+paged = sattn.compile_spec(open({paged!r}).read())
+rng = np.random.default_rng(1)
+cq, ck, cv = (aligned(rng.uniform(-1, 1, s).astype(np.{dtype}))
+              for s in [(1, {hq}, 1, {d})] + 2 * [(1, {hkv}, {lk}, {d})])
+pins = [aligned(np.load(f)) for f in {files!r}]
+for _ in range(3):
+    contig(cq, ck, cv); paged(*pins)
+for _ in range({calls}):
+    t0 = time.perf_counter(); contig(cq, ck, cv)
+    t1 = time.perf_counter(); paged(*pins)
+    t2 = time.perf_counter()
+    print(t1 - t0, t2 - t1)
+"""
+
+
+def paired_decode_times(build, dtype):
+    """(contiguous, paged with shuffled pages) decode times in seconds, the
+    two kernels called in turn in one process: a neighbour's memory traffic,
+    which comes and goes over seconds, then weighs on both calls of a pair
+    (five-run medians from separate sattn-run processes swung from 1.1 to
+    1.4 for the same build)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        text, files = decode_paged(dtype, workdir)
+        specs = {}
+        for name, body in (("contig", decode_spec(dtype, DEC_MASKS["dense"][0])), ("paged", text)):
+            specs[name] = os.path.join(workdir, name + ".mlir")
+            with open(specs[name], "w") as f:
+                f.write(body)
+        script = PAIRED_SCRIPT.format(
+            pkg=os.path.join(HERE, "..", "python"), contig=specs["contig"], paged=specs["paged"],
+            dtype={"f32": "float32", "f16": "float16"}[dtype], hq=DEC_HQ, hkv=DEC_HKV,
+            lk=DEC_LK, d=DEC_D, files=files, calls=PAIRED_CALLS)
+        env = dict(os.environ, OMP_NUM_THREADS=str(THREADS),
+                   SATTN_LIBRARY=os.path.join(build, "lib", "libsattn-capi.so"))
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             env=env, timeout=900)
+        if out.returncode != 0:
+            print(f"paired {dtype} decode failed: {out.stderr.strip()[-200:]}")
+            return []
+        return [tuple(map(float, line.split())) for line in out.stdout.splitlines()]
 
 
 # --- varlen prefill -----------------------------------------------------------
