@@ -362,11 +362,25 @@ func.func @varlen(%q: tensor<?x4x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK:         %[[STATE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x8xf32>
 // CHECK:         scf.for %[[G:.*]] = %c0 to %c2 step %c1 {
 // CHECK:           memref.subview %[[QALL]][%[[G]], 0, 0] [1, 4, 64] [1, 1, 1]
-// The key tiles: the row table once, the scores key by key with every head
-// in turn (the cache's rows in order), then each head's softmax and P V.
-// The scores prefetch the next tile's K rows, P V its V rows.
+// The key tiles: the row tables of this tile and the next, then one line of
+// each 4 KiB of K and V three tiles (192 keys) ahead: every 8th token (2
+// heads x 64 f32 = 512 bytes each), for its page walk. Then the scores key by
+// key with every head in turn (the cache's rows in order), then each head's
+// softmax and P V. The scores prefetch the next tile's K rows, P V its V
+// rows.
 // CHECK:         scf.for
 // CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x?xi32>
+// CHECK:           %[[FAR:.*]] = arith.addi %{{.*}}, %c192 : index
+// CHECK:           scf.for
+// CHECK:             memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x?xi32>
+// CHECK:             scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %c1 iter_args(%[[TROW:.*]] = %{{.*}}) -> (index) {
+// CHECK:               %[[C:.*]] = arith.subi %[[KEY]], %[[FAR]] : index
+// CHECK:               %[[NTH:.*]] = arith.remui %[[C]], %c8 : index
+// CHECK:               %[[FIRST:.*]] = arith.cmpi eq, %[[NTH]], %c0 : index
+// CHECK:               scf.if %[[FIRST]] {
+// CHECK-NEXT:            memref.prefetch %[[KROWS]][%[[TROW]], %c0], read, locality<2>, data
+// CHECK-NEXT:            memref.prefetch %[[VROWS]][%[[TROW]], %c0], read, locality<2>, data
+// CHECK-NEXT:          }
 // CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c2 {
 // CHECK-NEXT:        scf.for %[[SH:.*]] = %c0 to %c2 step %c1 {
 // CHECK:               memref.subview %[[SALL]][%[[SH]], 0, 0] [1, 32, 8] [1, 1, 1]
