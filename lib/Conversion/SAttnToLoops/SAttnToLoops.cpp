@@ -320,6 +320,8 @@ private:
   /// l) hold row r in every lane of it. The softmax then exponentiates no
   /// padding row (4x fewer for G Lq = 4) and the scores take 4x less L1.
   bool compactScores = false;
+  /// Packed tiles: the rows they use, G Lq.
+  int64_t packedRows() const { return packedGroup * packedLength; }
   /// pairDots: Qp[d / 2][2 r + d % 2] = Q[r, d] (unscaled bf16), and the
   /// tile's P and V as bf16 pairs of keys: Pp[c / 2][2 r + c % 2] = P[r][c],
   /// Vp (buildValuePairs).
@@ -497,7 +499,7 @@ void TileFunctionBuilder::buildBody(Block *entry) {
     // Rows g * Lq + i: head kvHead * G + g, row i; positions [Lk - Lq, Lk).
     kvHead = head;
     q0 = idx(0);
-    numRows = idx(packedGroup * packedLength);
+    numRows = idx(packedRows());
     p0 = arith::SubIOp::create(b, loc, lk64, toI64(lq));
     p1 = lk64;
   } else {
@@ -529,10 +531,8 @@ void TileFunctionBuilder::buildBody(Block *entry) {
   // Packed tiles use only their G * Lq rows (blocks of kRowChunk for O +=
   // P V): Q' and Oacc hold just those (with all heads, 8 heads' 16-row
   // slices 8 KiB apart fell on the same half of the L1 sets).
-  int64_t usedRows =
-      packedGroup ? llvm::alignTo(packedGroup * packedLength, kRowChunk) : br;
-  compactScores = packedGroup &&
-                  dotKeys * packedGroup * packedLength == lanes &&
+  int64_t usedRows = packedGroup ? llvm::alignTo(packedRows(), kRowChunk) : br;
+  compactScores = packedGroup && dotKeys * packedRows() == lanes &&
                   br == lanes && llvm::isPowerOf2_64(lanes);
   Value qAll, oaccAll, slopesAll, stateAll;
   pairDots = bf16DotAllowed && elemType.isBF16() && !packedGroup &&
@@ -1144,7 +1144,7 @@ void TileFunctionBuilder::buildDotScores(
 }
 
 void TileFunctionBuilder::buildDotStep(Value k0, Value nc, Value c0) {
-  const int64_t rowsUsed = packedGroup * packedLength; // <= tiles.rows
+  const int64_t rowsUsed = packedRows(); // <= tiles.rows
   const int64_t dVecs = (headDim + lanes - 1) / lanes;
   Value lastKey = subIdx(addIdx(k0, nc), idx(1)); // the tile's last key
   SmallVector<SmallVector<Value, 4>> keys;
@@ -1238,8 +1238,7 @@ Value TileFunctionBuilder::rowPositions(int64_t n) {
   auto vecI64 = VectorType::get({lanes}, b.getI64Type());
   SmallVector<int64_t> offsets(lanes);
   for (int64_t i = 0; i < lanes; ++i) {
-    int64_t r =
-        compactScores ? i % (packedGroup * packedLength) : n * lanes + i;
+    int64_t r = compactScores ? i % packedRows() : n * lanes + i;
     offsets[i] = packedGroup ? r % packedLength : r;
   }
   return arith::AddIOp::create(
@@ -1254,7 +1253,7 @@ Value TileFunctionBuilder::scoreKeys(Value k0, Value i) {
     return vector::BroadcastOp::create(b, loc, vecI64, toI64(addIdx(k0, i)));
   SmallVector<int64_t> keys(lanes);
   for (int64_t l = 0; l < lanes; ++l)
-    keys[l] = l / (packedGroup * packedLength);
+    keys[l] = l / packedRows();
   Value first = vector::BroadcastOp::create(
       b, loc, vecI64, toI64(addIdx(k0, mulIdx(i, idx(dotKeys)))));
   return arith::AddIOp::create(
@@ -1273,14 +1272,13 @@ SmallVector<Value, 2> TileFunctionBuilder::scoreAt(Value c, Value r) {
     return {c, r};
   Value vec = arith::DivUIOp::create(b, loc, c, idx(dotKeys));
   Value j = arith::RemUIOp::create(b, loc, c, idx(dotKeys));
-  return {vec, addIdx(mulIdx(j, idx(packedGroup * packedLength)), r)};
+  return {vec, addIdx(mulIdx(j, idx(packedRows())), r)};
 }
 
 Value TileFunctionBuilder::combineKeyLanes(Value x,
                                            vector::CombiningKind kind) {
   // log2(dotKeys) rotations by half, a quarter, ... of the lanes
-  for (int64_t step = lanes / 2; step >= packedGroup * packedLength;
-       step /= 2) {
+  for (int64_t step = lanes / 2; step >= packedRows(); step /= 2) {
     SmallVector<int64_t> rotate(lanes);
     for (int64_t i = 0; i < lanes; ++i)
       rotate[i] = (i + step) % lanes;
@@ -1304,7 +1302,7 @@ void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
       if (compactScores) { // lane i: row i mod G Lq
         SmallVector<int64_t> rowOf(lanes);
         for (int64_t i = 0; i < lanes; ++i)
-          rowOf[i] = i % (packedGroup * packedLength);
+          rowOf[i] = i % packedRows();
         slopes[n] =
             vector::ShuffleOp::create(b, loc, slopes[n], slopes[n], rowOf);
       }
@@ -1321,7 +1319,7 @@ void TileFunctionBuilder::buildScoreModifiers(Value k0, Value nc) {
           if (compactScores) {
             SmallVector<float> offsets(lanes);
             for (int64_t i = 0; i < lanes; ++i)
-              offsets[i] = i / (packedGroup * packedLength);
+              offsets[i] = i / packedRows();
             key = arith::AddFOp::create(
                 b, loc, key,
                 arith::ConstantOp::create(
@@ -1645,7 +1643,7 @@ TileFunctionBuilder::buildKeyTile(Value keyTile, ValueRange state, Value full) {
             if (compactScores) {
               // keyUsed[dotKeys c + j] = some row keeps key j of the vector
               // (every lane is a valid row)
-              int64_t rows = packedGroup * packedLength;
+              int64_t rows = packedRows();
               for (int64_t j = 0; j < dotKeys; ++j) {
                 Value kept = vector::ReductionOp::create(
                     b, loc, vector::CombiningKind::OR,
